@@ -32,28 +32,44 @@ pub fn fit(pairs: &Pairwise, seen: &[usize], prior: f64, tol: f64, max_iter: usi
             }
         })
         .collect();
+    // Jacobi MM sweeps. 1/(p_a + p_b) is shared by rows a and b, so each pair costs one division.
     let mut p = vec![1.0f64; m];
-    let mut next = vec![0.0f64; m];
+    let mut denom = vec![0.0f64; m];
     let mut iterations = 0;
     while iterations < max_iter {
         iterations += 1;
+        denom.iter_mut().for_each(|d| *d = 0.0);
         for a in 0..m {
-            let denom: f64 = (0..m).filter(|&b| b != a).map(|b| games[a * m + b] / (p[a] + p[b])).sum();
-            next[a] = if denom > 0.0 { won[a] / denom } else { p[a] };
+            for b in a + 1..m {
+                let g = games[a * m + b];
+                if g > 0.0 {
+                    let inv = g / (p[a] + p[b]);
+                    denom[a] += inv;
+                    denom[b] += inv;
+                }
+            }
         }
-        let centre = next.iter().map(|v| v.ln()).sum::<f64>() / m as f64;
-        let mut change = 0.0f64;
+        // MM is scale-equivariant, so p is only rescaled (to sum m, against overflow) and centred in log
+        // space once at the end. The spread of the per-candidate ratios new/old bounds the change of every
+        // centred log-strength, so stopping on it is never looser than stopping on that change.
+        let (mut lo, mut hi, mut sum) = (f64::INFINITY, 0.0f64, 0.0f64);
         for a in 0..m {
-            let v = next[a].ln() - centre;
-            change = change.max((v - p[a].ln()).abs());
-            p[a] = v.exp();
+            let v = if denom[a] > 0.0 { won[a] / denom[a] } else { p[a] };
+            let ratio = v / p[a];
+            lo = lo.min(ratio);
+            hi = hi.max(ratio);
+            p[a] = v;
+            sum += v;
         }
-        if change < tol {
+        let scale = m as f64 / sum;
+        p.iter_mut().for_each(|v| *v *= scale);
+        if (hi / lo).ln() < tol {
             break;
         }
     }
+    let centre = p.iter().map(|v| v.ln()).sum::<f64>() / m as f64;
     for (a, &i) in idx.iter().enumerate() {
-        log_strength[i] = p[a].ln();
+        log_strength[i] = p[a].ln() - centre;
     }
     Fit { log_strength, iterations }
 }

@@ -15,6 +15,7 @@ pub mod kendall;
 pub mod minhash;
 pub mod normalize;
 pub mod pairwise;
+pub mod prefix_filter;
 pub mod select;
 pub mod shingle;
 pub mod similarity;

@@ -193,7 +193,8 @@ def aggregate(
     - ``copeland``: the Copeland score.
     - ``bradley_terry``: log-strength fitted by the MM algorithm on weighted pairwise outcomes
       (a tie counts half a win each way), with ``bt_prior`` pseudo-wins each way on every pair of seen
-      candidates, until the largest change in log-strength is below ``bt_tol`` or ``bt_max_iter``.
+      candidates, until no centred log-strength can move by ``bt_tol`` (the log of the spread of the
+      new/old strength ratios is below it) or after ``bt_max_iter`` sweeps.
       Strengths are centred to mean log-strength 0.
 
     Candidates no ballot saw get NaN.
