@@ -174,10 +174,15 @@ fn weighted_mean(ballots: &[Ballot], n: usize, values: impl Fn(&Ballot) -> Vec<(
 
 fn z_scores(b: &Ballot) -> Vec<(usize, f64)> {
     let scores = b.scores.as_deref().unwrap_or_default();
+    // Equal scores carry no preference: decide that exactly, since their float mean can differ from
+    // them by an ulp and turn rounding noise into z-scores of ±1.
+    if scores.windows(2).all(|w| w[0].1 == w[1].1) {
+        return scores.iter().map(|&(c, _)| (c, 0.0)).collect();
+    }
     let k = scores.len() as f64;
     let mean = scores.iter().map(|s| s.1).sum::<f64>() / k;
     let sd = (scores.iter().map(|s| (s.1 - mean).powi(2)).sum::<f64>() / k).sqrt();
-    scores.iter().map(|&(c, s)| (c, if sd > 0.0 { (s - mean) / sd } else { 0.0 })).collect()
+    scores.iter().map(|&(c, s)| (c, (s - mean) / sd)).collect()
 }
 
 /// Normalized Borda points: the share of the other seen candidates this one beats (ties half), so a

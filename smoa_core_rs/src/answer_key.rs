@@ -37,18 +37,22 @@ pub fn answer_key(text: &str) -> Option<String> {
     number_re().find_iter(text).last().map(|m| canonical_number(m.as_str()))
 }
 
-/// Content of the last `\boxed{...}` whose braces balance.
+/// Content of the last `\boxed{...}` whose braces balance (an unclosed one is a typo, not an answer).
 fn last_boxed(text: &str) -> Option<&str> {
     const OPEN: &str = "\\boxed{";
-    let start = text.rfind(OPEN)? + OPEN.len();
+    text.rmatch_indices(OPEN).find_map(|(at, _)| balanced(&text[at + OPEN.len()..]))
+}
+
+/// The text up to the brace that closes an already opened one.
+fn balanced(after_open: &str) -> Option<&str> {
     let mut depth = 1usize;
-    for (i, c) in text[start..].char_indices() {
+    for (i, c) in after_open.char_indices() {
         match c {
             '{' => depth += 1,
             '}' => {
                 depth -= 1;
                 if depth == 0 {
-                    return Some(&text[start..start + i]);
+                    return Some(&after_open[..i]);
                 }
             }
             _ => {}
@@ -147,6 +151,8 @@ mod tests {
         assert_eq!(key(r"\boxed{\frac{1}{2}}").as_deref(), Some("frac 1 2"));
         assert_eq!(key(r"\boxed{1} then \boxed{(B)}").as_deref(), Some("B"));
         assert_eq!(key(r"\boxed{12 unbalanced").as_deref(), Some("12"));
+        assert_eq!(key(r"\boxed{1} and \boxed{2").as_deref(), Some("1"));
+        assert_eq!(key(r"5 \boxed{ , }").as_deref(), Some("5"));
     }
 
     #[test]

@@ -39,7 +39,7 @@ impl Ballot {
             }
             (Some(s), None) => {
                 let mut order = s.clone();
-                order.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+                order.sort_by(|a, b| b.1.partial_cmp(&a.1).expect("finite").then(a.0.cmp(&b.0)));
                 order.into_iter().unzip()
             }
         };

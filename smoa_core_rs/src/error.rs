@@ -46,7 +46,7 @@ impl fmt::Display for CoreError {
         write!(f, "{}: ", self.arg)?;
         match &self.kind {
             ErrorKind::Empty => write!(f, "must not be empty"),
-            ErrorKind::NotFinite(v) => write!(f, "must be finite, got {v}"),
+            ErrorKind::NotFinite(v) => write!(f, "must be finite, got {}", python_float(*v)),
             ErrorKind::OutOfRange { allowed, got } => write!(f, "must be in {allowed}, got {got}"),
             ErrorKind::Duplicate(c) => write!(f, "candidate {c} appears more than once"),
             ErrorKind::UnknownCandidate { candidate, n } => {
@@ -59,6 +59,15 @@ impl fmt::Display for CoreError {
 }
 
 impl std::error::Error for CoreError {}
+
+/// How Python prints a float, for messages Python users read (`nan`, `inf`, not Rust's `NaN`).
+fn python_float(v: f64) -> String {
+    match v {
+        v if v.is_nan() => "nan".into(),
+        v if v.is_infinite() => (if v > 0.0 { "inf" } else { "-inf" }).into(),
+        v => format!("{v:?}"),
+    }
+}
 
 pub type Result<T> = std::result::Result<T, CoreError>;
 

@@ -38,7 +38,12 @@ pub fn mmr_top_k(scores: &[f64], similarity: &[Vec<f64>], k: i64, lambda: f64) -
     while picked.len() < k {
         let mut best: Option<(usize, f64)> = None;
         for i in (0..n).filter(|&i| !taken[i]) {
-            let value = lambda * scaled[i] - (1.0 - lambda) * redundancy[i];
+            // Nothing is redundant before the first pick, so it goes to relevance alone (even at lambda 0).
+            let value = if picked.is_empty() {
+                scaled[i]
+            } else {
+                lambda * scaled[i] - (1.0 - lambda) * redundancy[i]
+            };
             if best.is_none_or(|(_, v)| value > v) {
                 best = Some((i, value));
             }
@@ -77,6 +82,7 @@ mod tests {
         // 0 and 1 are near-identical; 2 scores a little lower but says something else.
         let sim = vec![vec![1.0, 0.95, 0.1], vec![0.95, 1.0, 0.1], vec![0.1, 0.1, 1.0]];
         assert_eq!(mmr_top_k(&[0.9, 0.88, 0.8], &sim, 2, 0.5).unwrap(), vec![0, 2]);
+        assert_eq!(mmr_top_k(&[0.0, 1.0], &[vec![1.0, 0.0], vec![0.0, 1.0]], 1, 0.0).unwrap(), vec![1]);
         assert_eq!(mmr_top_k(&[0.9, 0.88, 0.8], &sim, 2, 1.0).unwrap(), vec![0, 1]);
     }
 

@@ -64,10 +64,14 @@ def dedup_near(
     normalized string; a text shorter than ``ngram`` contributes its whole token list (or string) as one
     shingle; an empty normalized text has no shingles. Jaccard(empty, empty) = 1, Jaccard(empty, other) = 0.
 
-    ``method="exact"`` compares every pair exactly. ``"minhash"`` builds ``num_perm``-bin one-permutation
-    MinHash signatures (with densification) and LSH bands chosen for ``threshold``, then verifies every
-    candidate pair with exact Jaccard, so it never reports a pair below ``threshold`` but may miss some.
-    ``"auto"`` is exact below ``MINHASH_AUTO_MIN_N`` texts, MinHash from there.
+    ``method="exact"`` finds exactly the pairs an all-pairs comparison would, but computes Jaccard
+    only for pairs that pass a size filter and share a shingle in their prefixes (prefix filtering).
+    ``"minhash"`` builds ``num_perm``-bin one-permutation MinHash signatures (with densification) and LSH
+    bands chosen for ``threshold``, then verifies every candidate pair with exact Jaccard, so it never
+    reports a pair below ``threshold`` but may miss some. Where no band shape catches a pair at exactly
+    ``threshold`` with probability >= 0.99 (thresholds below about 0.04), it would miss pairs, so the
+    exact join runs instead. ``"auto"`` is exact below ``MINHASH_AUTO_MIN_N`` texts, MinHash from there.
+    ``Clusters.method`` says which ran.
 
     ``with_matrix=True`` also returns the exact pairwise Jaccard matrix (diagonal 1.0).
     """
@@ -80,11 +84,11 @@ def similarity_matrix(
 def answer_key(text: str) -> str | None:
     """The final answer a math or multiple-choice response commits to, canonicalized, or None.
 
-    Looked for in this order: the last ``\\boxed{...}`` (balanced braces); the first sentence after the
-    last "answer is" / "answer:" (a choice letter, else its first number, else its normalized text); the
-    last number in the text. Numbers lose thousands separators, a leading "+", leading
-    zeros and trailing fractional zeros ("1,250.50" -> "1250.5", "-0" -> "0"); a lone capital letter
-    A-J, bare or in parentheses, is a choice ("(C)" -> "C"); other text is ``normalize``d.
+    Looked for in this order: the last ``\\boxed{...}`` whose braces balance and that holds something;
+    the first sentence after the last "answer is" / "answer:" (a choice letter, else its first number,
+    else its normalized text); the last number in the text. Numbers lose thousands separators, a leading
+    "+", leading zeros and trailing fractional zeros ("1,250.50" -> "1250.5", "-0" -> "0"); a lone capital
+    letter A-J, bare or in parentheses, is a choice ("(C)" -> "C"); other text is ``normalize``d.
     """
 
 def answer_keys(texts: Sequence[str]) -> list[str | None]:
@@ -103,12 +107,12 @@ class Clusters:
         """Cluster number of each text."""
     @property
     def method(self) -> str:
-        """"hash" for dedup_exact; "exact" or "minhash" for dedup_near."""
+        """ "hash" for dedup_exact; "exact" or "minhash" for dedup_near."""
     @property
     def matrix(self) -> list[list[float]] | None: ...
     @property
     def pairs_compared(self) -> int:
-        """How many pairs had their exact Jaccard computed to find the clusters."""
+        """How many pairs had their exact Jaccard computed to find the clusters (after the filters)."""
     @property
     def removed(self) -> int:
         """Texts that are not representatives."""
@@ -213,7 +217,8 @@ def mmr_top_k(
     *,
     lambda_: float = 0.7,
 ) -> list[int]:
-    """Maximal marginal relevance: repeatedly pick argmax lambda_*s - (1-lambda_)*max sim to the picked.
+    """Maximal marginal relevance: the best score first, then repeatedly the candidate maximizing
+    lambda_*s - (1-lambda_)*(max similarity to those already picked).
 
     Scores are min-max scaled to [0, 1] first (all equal -> all 1), so ``lambda_`` means the same for
     every aggregation method. Ties go to the lower index.

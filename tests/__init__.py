@@ -1,0 +1,1 @@
+"""Tests of smoa_core_rs: example-based API tests and property tests against a pure-Python reference."""
