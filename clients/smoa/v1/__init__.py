@@ -1,0 +1,1 @@
+"""Generated from protos/smoa/v1 by protos/generate.py."""

@@ -1,0 +1,49 @@
+"""Client channels to peer services: round-robin over every address a ``dns:///`` name resolves to,
+transparent retries of UNAVAILABLE (a replica going away), keepalive, and trace propagation."""
+
+from __future__ import annotations
+
+import json
+
+import grpc
+from opentelemetry.sdk.trace import TracerProvider
+
+from smoa_services import telemetry
+from smoa_services.config import Settings
+
+SERVICE_CONFIG = json.dumps(
+    {
+        "loadBalancingConfig": [{"round_robin": {}}],
+        "methodConfig": [
+            {
+                "name": [
+                    {"service": "smoa.v1.ProposerService"},
+                    {"service": "smoa.v1.JudgeService"},
+                    {"service": "smoa.v1.ModeratorService"},
+                ],
+                "retryPolicy": {
+                    "maxAttempts": 4,
+                    "initialBackoff": "0.1s",
+                    "maxBackoff": "1s",
+                    "backoffMultiplier": 2,
+                    "retryableStatusCodes": ["UNAVAILABLE"],
+                },
+            }
+        ],
+    }
+)
+
+
+def channel(target: str, settings: Settings, provider: TracerProvider) -> grpc.aio.Channel:
+    return grpc.aio.insecure_channel(
+        target,
+        options=[
+            ("grpc.service_config", SERVICE_CONFIG),
+            ("grpc.enable_retries", 1),
+            ("grpc.max_receive_message_length", settings.max_message_bytes),
+            ("grpc.max_send_message_length", settings.max_message_bytes),
+            ("grpc.keepalive_time_ms", 30_000),
+            ("grpc.keepalive_timeout_ms", 10_000),
+        ],
+        interceptors=telemetry.client_interceptors(provider),
+    )

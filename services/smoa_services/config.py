@@ -1,0 +1,164 @@
+"""Service configuration: every setting has a default that works offline (the embedded model on
+127.0.0.1:8080), an ``SMOA_*`` environment variable, and a command-line flag; flags win over the
+environment. OpenTelemetry is configured by the standard ``OTEL_*`` variables only (see telemetry.py).
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+EMBEDDED_BASE_URL = "http://127.0.0.1:8080/v1"
+EMBEDDED_MODEL = "smollm2-135m"
+
+DEFAULT_PORTS = {"orchestrator": 50051, "proposer": 50052, "judge": 50053, "moderator": 50054}
+
+
+@dataclass(frozen=True)
+class Backend:
+    """One OpenAI-compatible endpoint. The API key is read from the environment variable named here, so
+    keys never sit in configuration files or flags."""
+
+    base_url: str = EMBEDDED_BASE_URL
+    model: str = EMBEDDED_MODEL
+    api_key_env: str = "SMOA_LLM_API_KEY"
+
+    def api_key(self) -> str:
+        # Local servers ignore the key, but the OpenAI SDK refuses an empty one.
+        return os.environ.get(self.api_key_env) or "no-key"
+
+
+def _help(text: str) -> dict[str, str]:
+    return {"help": text}
+
+
+@dataclass(frozen=True)
+class Settings:
+    # Serving
+    host: str = field(default="127.0.0.1", metadata=_help("address to bind; 0.0.0.0 in containers"))
+    port: int = field(default=0, metadata=_help("port to bind; 0 picks a free one (printed at start)"))
+    grace_seconds: float = field(default=10.0, metadata=_help("drain time for in-flight RPCs on SIGTERM"))
+    max_message_bytes: int = field(default=4 * 1024 * 1024, metadata=_help("largest request/response"))
+    max_concurrent_rpcs: int = field(default=256, metadata=_help("beyond this, RESOURCE_EXHAUSTED"))
+    max_prompt_chars: int = field(
+        default=200_000, metadata=_help("largest conversation accepted (INVALID_ARGUMENT beyond)")
+    )
+    max_connection_age_seconds: float = field(
+        default=120.0, metadata=_help("close connections this old so clients re-resolve DNS (replicas)")
+    )
+    # LLM backends
+    llm_base_url: str = field(default=EMBEDDED_BASE_URL, metadata=_help("default OpenAI-compatible URL"))
+    llm_model: str = field(default=EMBEDDED_MODEL, metadata=_help("default model name"))
+    llm_api_key_env: str = field(default="SMOA_LLM_API_KEY", metadata=_help("env var holding the API key"))
+    backends: str = field(
+        default="",
+        metadata=_help(
+            'named extra backends as JSON: {"name": {"base_url": ..., "model": ..., "api_key_env": ...}}'
+        ),
+    )
+    llm_concurrency: int = field(default=4, metadata=_help("LLM calls in flight per backend"))
+    llm_timeout_seconds: float = field(default=120.0, metadata=_help("cap on one LLM call"))
+    llm_max_retries: int = field(default=3, metadata=_help("retries with backoff on 429, 5xx and timeouts"))
+    max_tokens: int = field(default=512, metadata=_help("default max_tokens of an LLM call"))
+    temperature: float = field(default=0.7, metadata=_help("default sampling temperature"))
+    # Peers (orchestrator only). dns:/// targets with round_robin reach every replica.
+    proposer_target: str = field(default="dns:///127.0.0.1:50052", metadata=_help("proposer service"))
+    judge_target: str = field(default="dns:///127.0.0.1:50053", metadata=_help("judge service"))
+    moderator_target: str = field(default="dns:///127.0.0.1:50054", metadata=_help("moderator service"))
+    call_budget_seconds: float = field(
+        default=180.0, metadata=_help("cap on one outgoing RPC when the caller set no shorter deadline")
+    )
+    # Pipeline defaults
+    n: int = field(default=4, metadata=_help("proposers per layer"))
+    k: int = field(default=2, metadata=_help("answers the judge keeps per layer"))
+    max_layers: int = field(default=3, metadata=_help("layer cap"))
+    roles: str = field(default="", metadata=_help("default proposer roles as a JSON list of strings"))
+    role_cache_size: int = field(default=256, metadata=_help("task descriptions whose roles are cached"))
+    judge_passes: int = field(default=1, metadata=_help("shuffled judging passes combined by aggregation"))
+    dedup_threshold: float = field(default=0.8, metadata=_help("Jaccard at which candidates are duplicates"))
+    consensus_threshold: float = field(
+        default=0.75, metadata=_help("agreement at which the moderator stops without an LLM call")
+    )
+
+    def backend(self, name: str = "") -> Backend:
+        """The named backend, or the default one for ""."""
+        if not name:
+            return Backend(self.llm_base_url, self.llm_model, self.llm_api_key_env)
+        named = self.named_backends()
+        if name not in named:
+            raise KeyError(name)
+        return named[name]
+
+    def named_backends(self) -> dict[str, Backend]:
+        if not self.backends:
+            return {}
+        raw: dict[str, dict[str, str]] = json.loads(self.backends)
+        return {name: Backend(**spec) for name, spec in raw.items()}
+
+    def default_roles(self) -> list[str]:
+        return list(json.loads(self.roles)) if self.roles else []
+
+    @classmethod
+    def load(
+        cls, service: str, argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None
+    ) -> Settings:
+        """Defaults, then ``SMOA_<FIELD>`` variables, then ``--field`` flags. The port defaults to the
+        service's well-known one (orchestrator 50051, proposer 50052, judge 50053, moderator 50054)."""
+        env = os.environ if environ is None else environ
+        values: dict[str, Any] = {"port": DEFAULT_PORTS.get(service, 0)}
+        for f in dataclasses.fields(cls):
+            raw = env.get(f"SMOA_{f.name.upper()}")
+            if raw is not None:
+                values[f.name] = _parse(f.name, raw, type(getattr(cls(), f.name)))
+        defaults = dataclasses.replace(cls(), **values)
+        parser = argparse.ArgumentParser(
+            prog=f"python -m smoa_services.{service}",
+            description=f"smoa {service} service. Every flag also reads SMOA_<FLAG> from the environment.",
+        )
+        for f in dataclasses.fields(cls):
+            current = getattr(defaults, f.name)
+            parser.add_argument(
+                f"--{f.name.replace('_', '-')}",
+                type=type(current),
+                default=current,
+                help=f"{f.metadata.get('help', '')} (default: {current!r})",
+            )
+        settings = cls(**vars(parser.parse_args(argv)))
+        settings.validate()
+        return settings
+
+    def validate(self) -> None:
+        """Refuses settings that cannot work, naming the setting."""
+        checks = [
+            ("port", 0 <= self.port <= 65535),
+            ("n", self.n >= 1),
+            ("k", self.k >= 1),
+            ("max_layers", self.max_layers >= 1),
+            ("llm_concurrency", self.llm_concurrency >= 1),
+            ("judge_passes", self.judge_passes >= 1),
+            ("grace_seconds", self.grace_seconds >= 0),
+            ("dedup_threshold", 0.0 <= self.dedup_threshold <= 1.0),
+            ("consensus_threshold", 0.0 <= self.consensus_threshold <= 1.0),
+        ]
+        for name, ok in checks:
+            if not ok:
+                raise ValueError(f"{name}: invalid value {getattr(self, name)!r}")
+        try:
+            self.named_backends()
+            self.default_roles()
+        except (ValueError, TypeError) as e:
+            raise ValueError(f"backends/roles: not valid JSON of the documented shape: {e}") from e
+
+
+def _parse(name: str, raw: str, kind: type) -> Any:
+    try:
+        if kind is bool:
+            return raw.strip().lower() in {"1", "true", "yes", "on"}
+        return kind(raw)
+    except ValueError as e:
+        raise ValueError(f"SMOA_{name.upper()}: expected {kind.__name__}, got {raw!r}") from e

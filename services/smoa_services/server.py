@@ -1,0 +1,100 @@
+"""The gRPC server every smoa service runs on: grpc.aio with health and reflection, keepalive, message and
+concurrency limits, OpenTelemetry interceptors, and a drain on SIGTERM (health NOT_SERVING first, so load
+balancers stop sending, then ``stop(grace)`` lets in-flight RPCs finish)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from collections.abc import Callable, Sequence
+
+import grpc
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+from opentelemetry.sdk.trace import TracerProvider
+
+from smoa_services import telemetry
+from smoa_services.config import Settings
+
+log = logging.getLogger(__name__)
+
+# Registers servicers on the server; returns the full names of the services it added.
+Register = Callable[[grpc.aio.Server], Sequence[str]]
+
+
+def server_options(settings: Settings) -> list[tuple[str, int]]:
+    return [
+        ("grpc.max_receive_message_length", settings.max_message_bytes),
+        ("grpc.max_send_message_length", settings.max_message_bytes),
+        # Ping idle connections so dead peers are noticed; allow clients to ping as often as we do.
+        ("grpc.keepalive_time_ms", 30_000),
+        ("grpc.keepalive_timeout_ms", 10_000),
+        ("grpc.keepalive_permit_without_calls", 1),
+        ("grpc.http2.min_ping_interval_without_data_ms", 10_000),
+        # Old connections are closed (after a grace for their RPCs) so clients re-resolve dns:/// names
+        # and spread over replicas that appeared since they connected.
+        ("grpc.max_connection_age_ms", int(settings.max_connection_age_seconds * 1000)),
+        ("grpc.max_connection_age_grace_ms", int(max(settings.grace_seconds, 1.0) * 1000)),
+    ]
+
+
+class Server:
+    def __init__(self, name: str, settings: Settings, provider: TracerProvider, register: Register):
+        self.name = name
+        self.settings = settings
+        self.health = health.aio.HealthServicer()
+        self.server = grpc.aio.server(
+            interceptors=telemetry.server_interceptors(provider),
+            options=server_options(settings),
+            maximum_concurrent_rpcs=settings.max_concurrent_rpcs,
+        )
+        self.services = list(register(self.server))
+        health_pb2_grpc.add_HealthServicer_to_server(self.health, self.server)
+        reflection.enable_server_reflection(
+            [
+                *self.services,
+                health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
+                reflection.SERVICE_NAME,
+            ],
+            self.server,
+        )
+        self.port = 0
+
+    async def start(self) -> int:
+        """Binds and starts; returns the bound port (useful with port 0)."""
+        self.port = self.server.add_insecure_port(f"{self.settings.host}:{self.settings.port}")
+        if self.port == 0:
+            raise RuntimeError(f"could not bind {self.settings.host}:{self.settings.port}")
+        await self.server.start()
+        for service in ["", *self.services]:
+            await self.health.set(service, health_pb2.HealthCheckResponse.SERVING)
+        return self.port
+
+    async def stop(self, grace: float | None = None) -> None:
+        """Health goes NOT_SERVING at once; in-flight RPCs get ``grace`` seconds to finish."""
+        await self.health.enter_graceful_shutdown()
+        await self.server.stop(self.settings.grace_seconds if grace is None else grace)
+
+    async def wait(self) -> None:
+        await self.server.wait_for_termination()
+
+
+async def run(server: Server) -> None:
+    """Serves until SIGTERM or SIGINT, then drains. Prints one line with the bound address, which is how
+    scripts and tests learn a port picked with --port 0."""
+    port = await server.start()
+    print(f"smoa-{server.name} listening on {server.settings.host}:{port}", flush=True)
+    stopping = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stopping.set)
+    serving = asyncio.ensure_future(server.wait())
+    signalled = asyncio.ensure_future(stopping.wait())
+    await asyncio.wait({serving, signalled}, return_when=asyncio.FIRST_COMPLETED)
+    if stopping.is_set():
+        log.info("smoa-%s draining for %.1fs", server.name, server.settings.grace_seconds)
+        await server.stop()
+    signalled.cancel()
+    await serving
+    print(f"smoa-{server.name} stopped", flush=True)

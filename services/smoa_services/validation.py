@@ -1,0 +1,55 @@
+"""Request checks shared by every service. Each returns the violations it found (empty: fine), named by
+field path, so one INVALID_ARGUMENT can list everything wrong with a request at once."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from smoa.v1 import common_pb2
+from smoa_services.status import Violation
+
+
+def check_messages(messages: Sequence[common_pb2.ChatMessage], field: str = "messages") -> list[Violation]:
+    if not messages:
+        return [Violation(field, "must hold at least one message")]
+    found: list[Violation] = []
+    for i, m in enumerate(messages):
+        if m.role not in (
+            common_pb2.CHAT_ROLE_SYSTEM,
+            common_pb2.CHAT_ROLE_USER,
+            common_pb2.CHAT_ROLE_ASSISTANT,
+        ):
+            found.append(Violation(f"{field}[{i}].role", f"must be SYSTEM, USER or ASSISTANT, got {m.role}"))
+        if not m.content.strip():
+            found.append(Violation(f"{field}[{i}].content", "must not be empty"))
+    if messages[-1].role != common_pb2.CHAT_ROLE_USER:
+        found.append(
+            Violation(f"{field}[{len(messages) - 1}].role", "the last message must be from the user")
+        )
+    return found
+
+
+def check_model(
+    settings: common_pb2.ModelSettings, field: str = "model", backends: Sequence[str] = ()
+) -> list[Violation]:
+    found: list[Violation] = []
+    if settings.HasField("max_tokens") and settings.max_tokens <= 0:
+        found.append(Violation(f"{field}.max_tokens", f"must be positive, got {settings.max_tokens}"))
+    if settings.HasField("temperature") and not 0.0 <= settings.temperature <= 2.0:
+        found.append(Violation(f"{field}.temperature", f"must be in [0, 2], got {settings.temperature}"))
+    if settings.backend and settings.backend not in backends:
+        known = ", ".join(sorted(backends)) or "none configured"
+        found.append(Violation(f"{field}.backend", f"unknown backend {settings.backend!r} (known: {known})"))
+    return found
+
+
+def check_candidates(candidates: Sequence[common_pb2.Candidate], field: str) -> list[Violation]:
+    found: list[Violation] = []
+    seen: set[str] = set()
+    for i, c in enumerate(candidates):
+        if not c.id:
+            found.append(Violation(f"{field}[{i}].id", "must not be empty"))
+        elif c.id in seen:
+            found.append(Violation(f"{field}[{i}].id", f"duplicate id {c.id!r}"))
+        seen.add(c.id)
+    return found
