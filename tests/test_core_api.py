@@ -78,13 +78,16 @@ def test_minhash_falls_back_to_exact_where_lsh_would_miss_pairs() -> None:
     assert core.dedup_near(["a b c", "x y z"], threshold=0.0, method="minhash").clusters == [[0, 1]]
 
 
-def test_auto_switches_to_minhash() -> None:
-    limit = core.MINHASH_AUTO_MIN_N
-    if limit > 5000:
-        pytest.skip("auto threshold too large to exercise quickly")
-    texts = [f"text number {i} here" for i in range(limit)]
-    assert core.dedup_near(texts[: max(limit - 1, 1)]).method == "exact"
-    assert core.dedup_near(texts).method == "minhash"
+def test_auto_picks_the_cheaper_join() -> None:
+    # Long answers sharing boilerplate give the exact join many candidates to verify: MinHash is cheaper.
+    boilerplate = " ".join(f"common{i}" for i in range(40))
+    long = [f"{boilerplate} {' '.join(f'w{i}x{j}' for j in range(200))} {boilerplate}" for i in range(150)]
+    assert core.dedup_near(long).method == "minhash"
+    assert core.dedup_near(long[: core.MINHASH_AUTO_MIN_N - 1]).method == "exact"
+    # Short distinct answers leave the exact join little to verify, at any n.
+    short = [f"text number {i} here" for i in range(1000)]
+    assert core.dedup_near(short).method == "exact"
+    assert core.dedup_near(long).clusters == core.dedup_near(long, method="exact").clusters
 
 
 def test_dedup_releases_gil_safely() -> None:

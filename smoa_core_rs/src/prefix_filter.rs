@@ -14,9 +14,17 @@ fn prefix_len(size: usize, threshold: f64) -> usize {
 /// Pairs (i < j) of non-empty sets whose prefixes share an element, sorted and unique. Pairs involving an
 /// empty set are not produced: the caller decides them (J(empty, empty) = 1, J(empty, other) = 0).
 pub fn candidate_pairs(sets: &[Vec<u64>], threshold: f64) -> Vec<(u32, u32)> {
+    candidate_pairs_within(sets, threshold, usize::MAX).expect("unbounded")
+}
+
+/// As `candidate_pairs`, but gives up (None) as soon as verifying the pairs found so far would visit more
+/// than `budget` shingles (|x| + |y| per pair): frequent shared shingles can make the candidates
+/// quadratic, and a caller with a cheaper plan should not pay for finding them all.
+pub fn candidate_pairs_within(sets: &[Vec<u64>], threshold: f64, budget: usize) -> Option<Vec<(u32, u32)>> {
     let mut postings: std::collections::HashMap<u64, Vec<u32>> = std::collections::HashMap::new();
     let mut pairs: Vec<u64> = Vec::new();
     let mut hit = vec![u32::MAX; sets.len()];
+    let mut cost = 0usize;
     for (j, set) in sets.iter().enumerate() {
         for &token in &set[..prefix_len(set.len(), threshold)] {
             let list = postings.entry(token).or_default();
@@ -25,13 +33,17 @@ pub fn candidate_pairs(sets: &[Vec<u64>], threshold: f64) -> Vec<(u32, u32)> {
                 if hit[i as usize] != j as u32 {
                     hit[i as usize] = j as u32;
                     pairs.push(((i as u64) << 32) | j as u64);
+                    cost += sets[i as usize].len() + set.len();
                 }
+            }
+            if cost > budget {
+                return None;
             }
             list.push(j as u32);
         }
     }
     pairs.sort_unstable();
-    pairs.into_iter().map(|p| ((p >> 32) as u32, p as u32)).collect()
+    Some(pairs.into_iter().map(|p| ((p >> 32) as u32, p as u32)).collect())
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@ use crate::aggregate::{self as agg, AggregateOptions, AggregationMethod};
 use crate::answer_key as keys;
 use crate::ballot::Ballot;
 use crate::centrality as central;
-use crate::clusters::{self, NearMethod, NearOptions, MINHASH_AUTO_MIN_N};
+use crate::clusters::{self, NearMethod, NearOptions, MINHASH_AUTO_COST_RATIO, MINHASH_AUTO_MIN_N};
 use crate::error::{require_k, require_non_empty, CoreError};
 use crate::jaccard;
 use crate::kendall;
@@ -428,6 +428,7 @@ fn centrality(py: Python<'_>, similarity: &Bound<'_, PyAny>) -> PyResult<PyCentr
 fn core_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add("MINHASH_AUTO_MIN_N", MINHASH_AUTO_MIN_N)?;
+    m.add("MINHASH_AUTO_COST_RATIO", MINHASH_AUTO_COST_RATIO)?;
     m.add_class::<PyClusters>()?;
     m.add_class::<PyBallot>()?;
     m.add_class::<PyAggregate>()?;

@@ -46,6 +46,9 @@ class FakeOpenAI:
     def __init__(self, script: Script | None = None):
         self.script: Script = script or (lambda request: Reply(text=f"answer to: {last_user(request)}"))
         self.requests: list[dict[str, Any]] = []
+        # Requests being answered right now, and the most there ever were at once.
+        self.in_flight = 0
+        self.peak_in_flight = 0
         self.port = 0
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
@@ -64,6 +67,15 @@ class FakeOpenAI:
         request = await http.json()
         with self._lock:
             self.requests.append(request)
+            self.in_flight += 1
+            self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
+        try:
+            return await self._answer(http, request)
+        finally:
+            with self._lock:
+                self.in_flight -= 1
+
+    async def _answer(self, http: web.Request, request: dict[str, Any]) -> web.StreamResponse:
         reply = self.script(request)
         if reply.delay:
             await asyncio.sleep(reply.delay)

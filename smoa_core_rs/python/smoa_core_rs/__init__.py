@@ -6,6 +6,7 @@ for the full contract of each function.
 """
 
 from smoa_core_rs._core import (
+    MINHASH_AUTO_COST_RATIO,
     MINHASH_AUTO_MIN_N,
     Aggregate,
     Ballot,
@@ -27,6 +28,7 @@ from smoa_core_rs._core import (
 )
 
 __all__ = [
+    "MINHASH_AUTO_COST_RATIO",
     "MINHASH_AUTO_MIN_N",
     "Aggregate",
     "Ballot",

@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 from typing import Literal, final
 
 __all__ = [
+    "MINHASH_AUTO_COST_RATIO",
     "MINHASH_AUTO_MIN_N",
     "Aggregate",
     "Ballot",
@@ -35,7 +36,11 @@ _DedupMethod = Literal["auto", "exact", "minhash"]
 _AggregationMethod = Literal["mean", "zmean", "borda", "rrf", "copeland", "bradley_terry"]
 
 MINHASH_AUTO_MIN_N: int
-"""``dedup_near(method="auto")`` switches from exact all-pairs Jaccard to MinHash+LSH at this many texts."""
+"""``dedup_near(method="auto")`` never uses MinHash below this many texts."""
+
+MINHASH_AUTO_COST_RATIO: float
+"""From ``MINHASH_AUTO_MIN_N`` texts, ``auto`` uses MinHash when verifying the exact join's candidate pairs
+would cost more than this many times building MinHash signatures (both counted in shingle visits)."""
 
 def normalize(text: str) -> str:
     """NFKC, then full Unicode case folding, then every run of non-alphanumeric characters (markdown,
@@ -70,7 +75,7 @@ def dedup_near(
     bands chosen for ``threshold``, then verifies every candidate pair with exact Jaccard, so it never
     reports a pair below ``threshold`` but may miss some. Where no band shape catches a pair at exactly
     ``threshold`` with probability >= 0.99 (thresholds below about 0.04), it would miss pairs, so the
-    exact join runs instead. ``"auto"`` is exact below ``MINHASH_AUTO_MIN_N`` texts, MinHash from there.
+    exact join runs instead. ``"auto"`` picks the cheaper of the two (see ``MINHASH_AUTO_COST_RATIO``).
     ``Clusters.method`` says which ran.
 
     ``with_matrix=True`` also returns the exact pairwise Jaccard matrix (diagonal 1.0).

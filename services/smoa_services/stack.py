@@ -1,0 +1,144 @@
+"""The whole local stack as background processes: the embedded model server and the four services.
+
+    python -m smoa_services.stack start    # start what is not running, wait until every part is healthy
+    python -m smoa_services.stack status
+    python -m smoa_services.stack stop     # SIGTERM each part (services drain), then wait
+
+Process ids and logs live in .run/ (SMOA_RUN_DIR). Ports are the defaults (model 8080, orchestrator
+50051, proposer 50052, judge 50053, moderator 50054); the stack is reachable after this command exits.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from smoa_services.config import DEFAULT_PORTS
+from smoa_services.llm.embedded import EmbeddedModelServer
+
+
+@dataclass(frozen=True)
+class Part:
+    name: str
+    command: list[str]
+    port: int
+
+    def healthy(self) -> bool:
+        if self.name == "model":
+            return EmbeddedModelServer(port=self.port).ready()
+        try:
+            with grpc.insecure_channel(f"127.0.0.1:{self.port}") as channel:
+                reply = health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(), timeout=1)
+                return bool(reply.status == health_pb2.HealthCheckResponse.SERVING)
+        except grpc.RpcError:
+            return False
+
+
+def parts() -> list[Part]:
+    model = EmbeddedModelServer(port=int(os.environ.get("SMOA_EMBEDDED_PORT", "8080")))
+    services = [
+        Part(name, [sys.executable, "-m", f"smoa_services.{name}", "--port", str(port)], port)
+        for name, port in DEFAULT_PORTS.items()
+        if name != "orchestrator"
+    ]
+    orchestrator = DEFAULT_PORTS["orchestrator"]
+    front = Part(
+        "orchestrator",
+        [sys.executable, "-m", "smoa_services.orchestrator", "--port", str(orchestrator)],
+        orchestrator,
+    )
+    return [Part("model", model.command(), model.port), *services, front]
+
+
+def run_dir() -> Path:
+    return Path(os.environ.get("SMOA_RUN_DIR", ".run"))
+
+
+def pid_of(part: Part) -> int | None:
+    path = run_dir() / f"{part.name}.pid"
+    try:
+        pid = int(path.read_text())
+        os.kill(pid, 0)
+        return pid
+    except (FileNotFoundError, ValueError, ProcessLookupError):
+        return None
+
+
+def start(timeout: float) -> int:
+    run_dir().mkdir(parents=True, exist_ok=True)
+    for part in parts():
+        if pid_of(part) is not None:
+            print(f"{part.name:13} already running (pid {pid_of(part)})")
+            continue
+        log = open(run_dir() / f"{part.name}.log", "ab")  # noqa: SIM115 - the child keeps it
+        # A session of its own: the stack outlives this command and the terminal that ran it.
+        process = subprocess.Popen(part.command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        (run_dir() / f"{part.name}.pid").write_text(str(process.pid))
+        log_path = run_dir() / f"{part.name}.log"
+        print(f"{part.name:13} started (pid {process.pid}, port {part.port}, log {log_path})")
+    deadline = time.monotonic() + timeout
+    pending = parts()
+    while pending and time.monotonic() < deadline:
+        for part in list(pending):
+            if pid_of(part) is None:
+                print(f"{part.name} exited; see {run_dir() / (part.name + '.log')}", file=sys.stderr)
+                return 1
+            if part.healthy():
+                print(f"{part.name:13} healthy")
+                pending.remove(part)
+        time.sleep(0.3)
+    if pending:
+        print(f"not healthy after {timeout:.0f}s: {', '.join(p.name for p in pending)}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def stop(timeout: float) -> int:
+    for part in reversed(parts()):
+        pid = pid_of(part)
+        if pid is None:
+            continue
+        os.kill(pid, signal.SIGTERM)
+        deadline = time.monotonic() + timeout
+        while pid_of(part) is not None and time.monotonic() < deadline:
+            time.sleep(0.1)
+        if pid_of(part) is not None:
+            os.kill(pid, signal.SIGKILL)
+        (run_dir() / f"{part.name}.pid").unlink(missing_ok=True)
+        print(f"{part.name:13} stopped")
+    return 0
+
+
+def status() -> int:
+    for part in parts():
+        pid = pid_of(part)
+        state = "healthy" if pid and part.healthy() else ("running" if pid else "stopped")
+        print(f"{part.name:13} {state}" + (f" (pid {pid}, port {part.port})" if pid else ""))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("action", choices=["start", "stop", "status"])
+    parser.add_argument("--timeout", type=float, default=180.0, help="seconds to wait for health / drain")
+    args = parser.parse_args(argv)
+    if args.action == "start":
+        return start(args.timeout)
+    if args.action == "stop":
+        return stop(min(args.timeout, 30.0))
+    return status()
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
