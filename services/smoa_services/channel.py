@@ -4,6 +4,7 @@ transparent retries of UNAVAILABLE (a replica going away), keepalive, and trace 
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import grpc
 from opentelemetry.sdk.trace import TracerProvider
@@ -34,6 +35,18 @@ SERVICE_CONFIG = json.dumps(
 )
 
 
+class CancelWithCaller(grpc.aio.UnaryUnaryClientInterceptor):
+    """Cancels the RPC when its caller is cancelled. The OpenTelemetry interceptor awaits the call's
+    status inside its own task, and cancelling that await leaves the RPC running: a cancelled fan-out
+    would keep its peers working for nobody. Placed after it, this awaits the call itself, and asyncio
+    cancels an awaited call."""
+
+    async def intercept_unary_unary(self, continuation: Any, details: Any, request: Any) -> Any:
+        call = await continuation(details, request)
+        await call  # errors are the call's to report: grpc re-raises them to the caller
+        return call
+
+
 def channel(target: str, settings: Settings, provider: TracerProvider) -> grpc.aio.Channel:
     return grpc.aio.insecure_channel(
         target,
@@ -45,5 +58,5 @@ def channel(target: str, settings: Settings, provider: TracerProvider) -> grpc.a
             ("grpc.keepalive_time_ms", 30_000),
             ("grpc.keepalive_timeout_ms", 10_000),
         ],
-        interceptors=telemetry.client_interceptors(provider),
+        interceptors=[*telemetry.client_interceptors(provider), CancelWithCaller()],
     )

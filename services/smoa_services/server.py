@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
@@ -60,6 +60,8 @@ class Server:
             self.server,
         )
         self.port = 0
+        # Closed after the drain: whatever the service opened (LLM clients, peer channels).
+        self.on_stop: list[Callable[[], Awaitable[None]]] = []
 
     async def start(self) -> int:
         """Binds and starts; returns the bound port (useful with port 0)."""
@@ -75,6 +77,8 @@ class Server:
         """Health goes NOT_SERVING at once; in-flight RPCs get ``grace`` seconds to finish."""
         await self.health.enter_graceful_shutdown()
         await self.server.stop(self.settings.grace_seconds if grace is None else grace)
+        for close in self.on_stop:
+            await close()
 
     async def wait(self) -> None:
         await self.server.wait_for_termination()
@@ -98,3 +102,25 @@ async def run(server: Server) -> None:
     signalled.cancel()
     await serving
     print(f"smoa-{server.name} stopped", flush=True)
+
+
+def main(
+    name: str, create: Callable[[Settings, TracerProvider], Server], argv: Sequence[str] | None = None
+) -> None:
+    """`python -m smoa_services.<name>`: settings from SMOA_* and flags, tracing from OTEL_*, serve until
+    SIGTERM, then flush the last spans."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    # One line per LLM request from the HTTP client is noise next to the traces.
+    for chatty in ("httpx", "httpx2"):
+        logging.getLogger(chatty).setLevel(logging.WARNING)
+    settings = Settings.load(name, argv)
+    provider = telemetry.tracer_provider(name)
+
+    async def serve() -> None:
+        # Built inside the running loop: grpc.aio binds a server to the loop current when it is created.
+        await run(create(settings, provider))
+
+    try:
+        asyncio.run(serve())
+    finally:
+        provider.shutdown()

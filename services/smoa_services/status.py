@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import grpc
 from google.protobuf import any_pb2, duration_pb2
 from google.rpc import code_pb2, error_details_pb2, status_pb2
 from grpc_status import rpc_status
+from opentelemetry import trace
+from opentelemetry.trace import Status, StatusCode
 
 DOMAIN = "smoa.dev"
 
@@ -62,7 +64,21 @@ def unavailable(reason: str, message: str, retry_after_seconds: float = 1.0, **m
     )
 
 
-async def abort(context: grpc.aio.ServicerContext[object, object], status: grpc.Status) -> NoReturn:
+def failed_precondition(reason: str, message: str, **metadata: str) -> grpc.Status:
+    """A dependency refused the request itself (an LLM endpoint answering 4xx): retrying the same call
+    will not help, so unlike UNAVAILABLE there is no RetryInfo; ErrorInfo says which dependency and why."""
+    info = error_details_pb2.ErrorInfo(reason=reason, domain=DOMAIN, metadata=metadata)
+    return rpc_status.to_status(
+        status_pb2.Status(code=code_pb2.FAILED_PRECONDITION, message=message, details=[_pack(info)])
+    )
+
+
+async def abort(context: grpc.aio.ServicerContext[Any, Any], status: grpc.Status) -> NoReturn:
+    # The OpenTelemetry server interceptor marks spans failed for context.abort only, not for
+    # abort_with_status: mark the RPC's span here so rich errors show as errors in traces.
+    span = trace.get_current_span()
+    span.set_attribute("rpc.grpc.status_code", status.code.value[0])
+    span.set_status(Status(StatusCode.ERROR, f"{status.code.name}: {status.details}"))
     await context.abort_with_status(status)
     raise AssertionError("abort_with_status returned")  # grpc raises; this keeps the type checker honest
 

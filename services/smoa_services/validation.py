@@ -53,3 +53,11 @@ def check_candidates(candidates: Sequence[common_pb2.Candidate], field: str) -> 
             found.append(Violation(f"{field}[{i}].id", f"duplicate id {c.id!r}"))
         seen.add(c.id)
     return found
+
+
+def check_prompt_size(chars: int, limit: int, field: str = "messages") -> list[Violation]:
+    """Everything a request would put into a prompt (conversation, candidates, role) against
+    ``Settings.max_prompt_chars``: refused up front rather than after the backend spent time on it."""
+    if chars > limit:
+        return [Violation(field, f"the prompt would be {chars} characters, over the limit of {limit}")]
+    return []

@@ -135,7 +135,8 @@ class FakeOpenAI:
             app = web.Application()
             app.router.add_post("/v1/chat/completions", self._chat)
             app.router.add_get("/v1/models", self._models)
-            self._runner = web.AppRunner(app, access_log=None)
+            # A client that disconnects cancels its handler, as a real server would stop generating.
+            self._runner = web.AppRunner(app, access_log=None, handler_cancellation=True)
             await self._runner.setup()
             site = web.TCPSite(self._runner, "127.0.0.1", 0)
             await site.start()
@@ -162,6 +163,7 @@ class FakeOpenAI:
         self._loop.call_soon_threadsafe(self._loop.stop)
         if self._thread is not None:
             self._thread.join(10)
+        self._loop.close()
 
     def __enter__(self) -> FakeOpenAI:
         return self.start()

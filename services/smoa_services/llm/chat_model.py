@@ -152,7 +152,7 @@ class ChatModel:
             started = time.perf_counter()
             try:
                 response = await client.chat.completions.create(**request, timeout=timeout)
-            except (openai.APIError, asyncio.TimeoutError) as e:
+            except (TimeoutError, openai.APIError) as e:
                 raise self._fail(span, choice.backend, e) from e
             except BaseException:
                 span.end()
@@ -195,7 +195,7 @@ class ChatModel:
                         if c.delta and c.delta.content:
                             pieces.append(c.delta.content)
                             yield c.delta.content
-            except (openai.APIError, asyncio.TimeoutError) as e:
+            except (TimeoutError, openai.APIError) as e:
                 raise self._fail(span, choice.backend, e) from e
             except BaseException:
                 span.end()

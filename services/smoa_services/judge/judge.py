@@ -1,0 +1,188 @@
+"""The judge's policy: deduplicate, score the distinct candidates in shuffled anonymous passes, combine
+the passes, keep k. Plain Python over an ``Ask`` callable, so it runs without gRPC.
+
+Order of work and why:
+1. Near-duplicates are clustered first (Rust) and only each cluster's representative is judged: the
+   judge's prompt shrinks, and identical answers cannot take several of the k places.
+2. Each pass shows the candidates under labels in its own seeded order and must score every label;
+   a reply that fails validation is retried once with the exact error, then the pass counts as failed.
+3. Passes are combined by a rank aggregation (Borda by default), which is robust to one pass using the
+   0-10 scale differently from another; Kendall's W over the passes says how much they agreed.
+4. When every pass failed, the consensus centrality of the texts ranks them (the answer most similar to
+   the others is most likely right, the idea behind self-consistency), never the first or a random one.
+5. k are kept by top-k, or by MMR when the caller wants the kept answers to differ from each other.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from collections.abc import Awaitable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Literal, TypeVar
+
+import smoa_core_rs as core
+from smoa_services.judge.prompt import judge_messages, labels, shuffled_order
+from smoa_services.judge.verdict import Decision, Verdict, parse_verdict
+from smoa_services.llm import Completion
+from smoa_services.llm.json_reply import Ask, ask_json
+
+T = TypeVar("T")
+
+Aggregation = Literal["mean", "zmean", "borda", "rrf", "copeland", "bradley_terry"]
+Selection = Literal["top_k", "mmr"]
+
+
+@dataclass(frozen=True)
+class JudgeTask:
+    conversation: Sequence[Mapping[str, str]]
+    ids: Sequence[str]
+    texts: Sequence[str]
+    k: int
+    passes: int = 1
+    seed: int = 0
+    aggregation: Aggregation = "borda"
+    selection: Selection = "top_k"
+    fused: bool = False
+    layer: int = 0
+    max_layers: int = 0
+    dedup_threshold: float = 0.8
+
+
+@dataclass(frozen=True)
+class PassBallot:
+    """One pass: the scores it gave by candidate id, or why it failed."""
+
+    scores: dict[str, float]
+    failed: bool = False
+    error: str = ""
+    decision: Decision | None = None
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class Cluster:
+    representative_id: str
+    # Every member, the representative included.
+    member_ids: list[str]
+
+
+@dataclass(frozen=True)
+class JudgeOutcome:
+    ranking: list[str]
+    scores: dict[str, float]
+    kept_ids: list[str]
+    ballots: list[PassBallot] = field(default_factory=list)
+    clusters: list[Cluster] = field(default_factory=list)
+    completions: list[Completion] = field(default_factory=list)
+    fallback: bool = False
+    agreement: float = 0.0
+    # Only for fused tasks.
+    decision: Decision | None = None
+    reason: str = ""
+
+    @property
+    def dedup_removed(self) -> int:
+        return sum(len(c.member_ids) - 1 for c in self.clusters)
+
+
+async def all_or_nothing(coroutines: Sequence[Awaitable[T]]) -> list[T]:
+    """Runs concurrently; the first failure cancels the rest (asyncio.gather would leave them running,
+    spending LLM calls nobody will read) and propagates as itself. TaskGroup would cancel too, but wrap
+    the failure in an ExceptionGroup, and the servicer maps LLMUnavailable/LLMRejected by type."""
+    tasks = [asyncio.ensure_future(c) for c in coroutines]
+    try:
+        return list(await asyncio.gather(*tasks))
+    except BaseException:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        raise
+
+
+def fused_decision(task: JudgeTask, ballots: Sequence[PassBallot]) -> tuple[Decision, str]:
+    """The stop/continue decision of a fused task: the passes' majority (a tie continues, since another
+    layer is how disagreement gets resolved); without any valid decision, continue while layers remain."""
+    if task.layer >= task.max_layers:
+        return "stop", f"layer {task.layer} of {task.max_layers}: no layers remain"
+    votes = [b for b in ballots if not b.failed and b.decision is not None]
+    if not votes:
+        return "continue", (
+            f"the judge gave no valid decision; continuing since layer {task.layer} < {task.max_layers}"
+        )
+    counts = Counter(b.decision for b in votes)
+    decision: Decision = "stop" if counts["stop"] > counts["continue"] else "continue"
+    reason = next(b.reason for b in votes if b.decision == decision)
+    return decision, reason or f"the judge decided to {decision}"
+
+
+class Judge:
+    async def judge(self, task: JudgeTask, ask: Ask) -> JudgeOutcome:
+        found = core.dedup_near(list(task.texts), threshold=task.dedup_threshold)
+        clusters = [
+            Cluster(task.ids[members[0]], [task.ids[i] for i in members])
+            for members in found.clusters
+            if len(members) > 1
+        ]
+        ids = [task.ids[i] for i in found.representatives]
+        texts = [task.texts[i] for i in found.representatives]
+        keep = min(task.k, len(ids))
+        if len(ids) == 1 and not task.fused:
+            # Nothing to compare: every candidate says the same thing. Saves the LLM call.
+            return JudgeOutcome(ids, {ids[0]: 1.0}, ids, clusters=clusters)
+        decide = task.fused and task.layer < task.max_layers
+        ballots = await all_or_nothing(
+            [self._pass(task.conversation, ids, texts, task.seed, p, decide, ask) for p in range(task.passes)]
+        )
+        completions = [c for _, used in ballots for c in used]
+        votes = [b for b, _ in ballots]
+        counted = [b for b in votes if not b.failed]
+        similarity = core.similarity_matrix(texts)
+        agreement = 0.0
+        if counted:
+            index = {id_: i for i, id_ in enumerate(ids)}
+            combined = core.aggregate(
+                [core.Ballot(scores={index[i]: s for i, s in b.scores.items()}) for b in counted],
+                len(ids),
+                method=task.aggregation,
+            )
+            order, scores = combined.ranking, combined.scores
+            if len(counted) >= 2:
+                agreement = combined.kendall_w or 0.0
+        else:
+            central = core.centrality(similarity)
+            order, scores = central.ranking, central.scores
+        chosen = order[:keep] if task.selection == "top_k" else core.mmr_top_k(scores, similarity, keep)
+        decision, reason = fused_decision(task, votes) if task.fused else (None, "")
+        return JudgeOutcome(
+            ranking=[ids[i] for i in order],
+            scores={ids[i]: scores[i] for i in range(len(ids))},
+            kept_ids=[ids[i] for i in chosen],
+            ballots=votes,
+            clusters=clusters,
+            completions=completions,
+            fallback=not counted,
+            agreement=agreement,
+            decision=decision,
+            reason=reason,
+        )
+
+    async def _pass(
+        self,
+        conversation: Sequence[Mapping[str, str]],
+        ids: Sequence[str],
+        texts: Sequence[str],
+        seed: int,
+        pass_index: int,
+        decide: bool,
+        ask: Ask,
+    ) -> tuple[PassBallot, list[Completion]]:
+        order = shuffled_order(len(ids), seed, pass_index)
+        shown = labels(len(ids))
+        messages = judge_messages(conversation, [texts[i] for i in order], decide)
+        reply = await ask_json(ask, messages, lambda text: parse_verdict(text, shown, decide))
+        verdict: Verdict | None = reply.value
+        if verdict is None:
+            return PassBallot({}, failed=True, error=reply.error), reply.completions
+        by_id = {ids[order[int(label) - 1]]: score for label, score in verdict.scores.items()}
+        return PassBallot(by_id, decision=verdict.decision, reason=verdict.reason), reply.completions

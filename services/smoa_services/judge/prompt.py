@@ -1,0 +1,73 @@
+"""The judge's prompt. Candidates are anonymized (labels, never ids or the agent that wrote them) and
+shown in an order shuffled per pass, so neither a model's name nor position bias (LLM judges favour the
+first or last response) can steer the scores; several passes with different orders average it out."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Mapping, Sequence
+
+SYSTEM = (
+    "You are an impartial expert judge. You compare candidate responses to the latest user message of a "
+    "conversation and score how well each one answers it: correctness first, then completeness, "
+    "helpfulness and clarity. Judge substance, not style: a longer or more confident response is not "
+    "better for that, and the order in which responses appear means nothing. Reply with a single JSON "
+    "object and nothing else."
+)
+
+DECIDE = (
+    '"decision" is "stop" when the best response already answers the user so well that another round of '
+    'revision by the assistants would not improve it, otherwise "continue"; "reason" is one short sentence '
+    "explaining the decision."
+)
+
+# Mixing the seed with a large prime keeps (seed, pass) streams apart: seed 1 pass 0 and seed 0 pass 1
+# must not shuffle alike.
+_SEED_STRIDE = 1_000_003
+
+
+def shuffled_order(count: int, seed: int, pass_index: int) -> list[int]:
+    """The candidate indices in the order one pass shows them: the same for the same (seed, pass)."""
+    order = list(range(count))
+    random.Random(seed * _SEED_STRIDE + pass_index).shuffle(order)
+    return order
+
+
+def labels(count: int) -> list[str]:
+    """Labels of the shown candidates, first shown first: "1", "2", ... (plain digits, because they are
+    also the JSON keys the judge has to echo back)."""
+    return [str(i) for i in range(1, count + 1)]
+
+
+def transcript(conversation: Sequence[Mapping[str, str]]) -> str:
+    return "\n".join(f"<{m['role']}>\n{m['content'].strip()}\n</{m['role']}>" for m in conversation)
+
+
+def reply_format(shown: Sequence[str], decide: bool) -> str:
+    scores = ", ".join(f'"{label}": <score>' for label in shown)
+    if decide:
+        return f'{{"scores": {{{scores}}}, "decision": "stop" or "continue", "reason": "<one sentence>"}}'
+    return f'{{"scores": {{{scores}}}}}'
+
+
+def judge_messages(
+    conversation: Sequence[Mapping[str, str]], shown: Sequence[str], decide: bool
+) -> list[dict[str, str]]:
+    """Messages for one pass; ``shown`` holds the candidate texts in the order they get labels 1, 2, ..."""
+    names = labels(len(shown))
+    responses = "\n".join(
+        f'<response label="{label}">\n{text.strip() or "(empty response)"}\n</response>'
+        for label, text in zip(names, shown, strict=True)
+    )
+    instructions = (
+        f"Score every response, labels {', '.join(names)}, with a number from 0 (wrong or useless) to 10 "
+        "(correct, complete and clear). Give every label a score and use no other keys. "
+        f"Reply with only this JSON object:\n{reply_format(names, decide)}"
+    )
+    if decide:
+        instructions += f"\n{DECIDE}"
+    user = (
+        f"The conversation:\n{transcript(conversation)}\n\n"
+        f"Candidate responses to the latest user message:\n{responses}\n\n{instructions}"
+    )
+    return [{"role": "system", "content": SYSTEM}, {"role": "user", "content": user}]

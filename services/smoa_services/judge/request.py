@@ -1,0 +1,56 @@
+"""What makes a JudgeRequest acceptable, and how its enums read in the policy's terms."""
+
+from __future__ import annotations
+
+from smoa.v1 import common_pb2, judge_pb2
+from smoa_services.config import Settings
+from smoa_services.judge.judge import Aggregation, Selection
+from smoa_services.status import Violation
+from smoa_services.validation import check_candidates, check_messages, check_model, check_prompt_size
+
+# Several passes cost one LLM call each (two on a retry); beyond this the ranking no longer improves
+# enough to be worth it.
+MAX_PASSES = 8
+
+AGGREGATIONS: dict[int, Aggregation] = {
+    common_pb2.AGGREGATION_METHOD_UNSPECIFIED: "borda",
+    common_pb2.AGGREGATION_METHOD_MEAN: "mean",
+    common_pb2.AGGREGATION_METHOD_ZMEAN: "zmean",
+    common_pb2.AGGREGATION_METHOD_BORDA: "borda",
+    common_pb2.AGGREGATION_METHOD_RRF: "rrf",
+    common_pb2.AGGREGATION_METHOD_COPELAND: "copeland",
+    common_pb2.AGGREGATION_METHOD_BRADLEY_TERRY: "bradley_terry",
+}
+
+SELECTIONS: dict[int, Selection] = {
+    common_pb2.SELECTION_METHOD_UNSPECIFIED: "top_k",
+    common_pb2.SELECTION_METHOD_TOP_K: "top_k",
+    common_pb2.SELECTION_METHOD_MMR: "mmr",
+}
+
+
+def judge_violations(request: judge_pb2.JudgeRequest, settings: Settings) -> list[Violation]:
+    found = [
+        *check_messages(request.messages),
+        *check_candidates(request.candidates, "candidates"),
+        *check_model(request.model, backends=list(settings.named_backends())),
+    ]
+    if not request.candidates:
+        found.append(Violation("candidates", "must hold at least one candidate"))
+    elif not 1 <= request.k <= len(request.candidates):
+        found.append(Violation("k", f"must be between 1 and {len(request.candidates)}, got {request.k}"))
+    if not 0 <= request.passes <= MAX_PASSES:
+        found.append(Violation("passes", f"must be between 0 (service default) and {MAX_PASSES}"))
+    if request.aggregation not in AGGREGATIONS:
+        found.append(Violation("aggregation", f"unknown AggregationMethod {request.aggregation}"))
+    if request.selection not in SELECTIONS:
+        found.append(Violation("selection", f"unknown SelectionMethod {request.selection}"))
+    if request.fused:
+        # The fused decision depends on how many layers remain.
+        if request.layer < 1:
+            found.append(Violation("layer", f"must be at least 1 for a fused request, got {request.layer}"))
+        if request.max_layers < max(request.layer, 1):
+            found.append(Violation("max_layers", f"must be at least layer, got {request.max_layers}"))
+    chars = sum(len(m.content) for m in request.messages) + sum(len(c.text) for c in request.candidates)
+    found += check_prompt_size(chars, settings.max_prompt_chars)
+    return found

@@ -1,0 +1,98 @@
+"""JudgeService over gRPC: validate, run the Judge policy with a deadline-bound LLM, map the outcome."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import grpc
+from opentelemetry import trace
+
+from smoa.v1 import common_pb2, judge_pb2, judge_pb2_grpc
+from smoa_services import convert
+from smoa_services.config import Settings
+from smoa_services.deadline import Deadline
+from smoa_services.judge.judge import Judge, JudgeOutcome, JudgeTask
+from smoa_services.judge.request import AGGREGATIONS, SELECTIONS, judge_violations
+from smoa_services.llm import ChatModel, Completion, LLMRejected, LLMUnavailable
+from smoa_services.llm.chat_model import Message
+from smoa_services.llm_status import llm_failure_status
+from smoa_services.status import abort, invalid_argument
+
+Context = grpc.aio.ServicerContext[Any, Any]
+
+DECISIONS = {"stop": common_pb2.DECISION_STOP, "continue": common_pb2.DECISION_CONTINUE}
+
+
+def judge_response(outcome: JudgeOutcome) -> judge_pb2.JudgeResponse:
+    return judge_pb2.JudgeResponse(
+        ranking=outcome.ranking,
+        scores=[common_pb2.CandidateScore(id=i, score=outcome.scores[i]) for i in outcome.ranking],
+        kept_ids=outcome.kept_ids,
+        ballots=[
+            judge_pb2.Ballot(
+                scores=[common_pb2.CandidateScore(id=i, score=s) for i, s in b.scores.items()],
+                failed=b.failed,
+                error=b.error,
+            )
+            for b in outcome.ballots
+        ],
+        clusters=[
+            judge_pb2.Cluster(representative_id=c.representative_id, member_ids=c.member_ids)
+            for c in outcome.clusters
+        ],
+        usage=convert.usage(outcome.completions),
+        fallback=outcome.fallback,
+        decision=DECISIONS[outcome.decision] if outcome.decision else common_pb2.DECISION_UNSPECIFIED,
+        reason=outcome.reason,
+        agreement=outcome.agreement,
+    )
+
+
+class JudgeServicer(judge_pb2_grpc.JudgeServiceServicer):
+    def __init__(self, settings: Settings, chat: ChatModel):
+        self.settings = settings
+        self.chat = chat
+        self.policy = Judge()
+
+    async def Judge(self, request: judge_pb2.JudgeRequest, context: Context) -> judge_pb2.JudgeResponse:
+        violations = judge_violations(request, self.settings)
+        if violations:
+            await abort(context, invalid_argument(violations))
+        task = JudgeTask(
+            conversation=convert.chat_messages(request.messages),
+            ids=[c.id for c in request.candidates],
+            texts=[c.text for c in request.candidates],
+            k=request.k,
+            passes=request.passes or self.settings.judge_passes,
+            seed=request.seed,
+            aggregation=AGGREGATIONS[request.aggregation],
+            selection=SELECTIONS[request.selection],
+            fused=request.fused,
+            layer=request.layer,
+            max_layers=request.max_layers,
+            dedup_threshold=self.settings.dedup_threshold,
+        )
+        span = trace.get_current_span()
+        span.set_attribute("smoa.layer", request.layer)
+        span.set_attribute("smoa.k", request.k)
+        span.set_attribute("smoa.candidates", len(request.candidates))
+        deadline = Deadline(context.time_remaining())
+        choice = convert.model_choice(request.model)
+
+        async def ask(messages: Sequence[Message]) -> Completion:
+            timeout = deadline.timeout(self.settings.llm_timeout_seconds)
+            return await self.chat.complete(messages, choice, timeout=timeout, json_mode=True)
+
+        try:
+            outcome = await self.policy.judge(task, ask)
+        except (LLMUnavailable, LLMRejected) as e:
+            await abort(context, llm_failure_status(e))
+        span.set_attribute("smoa.kept_ids", outcome.kept_ids)
+        span.set_attribute("smoa.dedup_removed", outcome.dedup_removed)
+        span.set_attribute("smoa.judge.fallback", outcome.fallback)
+        span.set_attribute("smoa.judge.passes_failed", sum(b.failed for b in outcome.ballots))
+        span.set_attribute("smoa.agreement", outcome.agreement)
+        if outcome.decision:
+            span.set_attribute("smoa.decision", outcome.decision)
+        return judge_response(outcome)

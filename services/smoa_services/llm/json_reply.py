@@ -1,0 +1,80 @@
+"""Getting a validated JSON object out of a chat model: ask, check, and on a bad reply ask once more,
+showing the model what it wrote and exactly what was wrong (models fix a named mistake far more often
+than they get a blind second sample right)."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from smoa_services.llm.chat_model import Completion, Message
+
+T = TypeVar("T")
+
+# One LLM call with the caller's model choice, timeout and json_mode already bound.
+Ask = Callable[[Sequence[Message]], Awaitable[Completion]]
+
+_FENCE = re.compile(r"```(?:json)?\s*(.*?)```", re.DOTALL | re.IGNORECASE)
+
+
+class ReplyError(ValueError):
+    """The reply is not what was asked for; the message is written to be shown to the model."""
+
+
+def json_object(text: str) -> dict[str, Any]:
+    """The JSON object in a reply. json_mode is only a request some backends ignore, so a Markdown fence
+    or a sentence around the object is tolerated; anything else is a ReplyError."""
+    fenced = _FENCE.search(text)
+    body = (fenced.group(1) if fenced else text).strip()
+    start, end = body.find("{"), body.rfind("}")
+    if start < 0 or end < start:
+        raise ReplyError("the reply holds no JSON object")
+    try:
+        value = json.loads(body[start : end + 1])
+    except json.JSONDecodeError as e:
+        raise ReplyError(f"the reply is not valid JSON: {e.msg} at character {e.pos}") from e
+    if not isinstance(value, dict):
+        raise ReplyError("the reply must be one JSON object")
+    return value
+
+
+def correction(previous: str, error: str) -> list[dict[str, str]]:
+    """The turns appended for the one retry: the model's own reply, then what was wrong with it."""
+    return [
+        {"role": "assistant", "content": previous},
+        {
+            "role": "user",
+            "content": f"Your reply was not valid: {error}.\n"
+            "Reply again with only the corrected JSON object, in exactly the format asked for.",
+        },
+    ]
+
+
+@dataclass(frozen=True)
+class JsonReply(Generic[T]):
+    """The parsed value (None when both attempts failed), every call made, and the last error."""
+
+    value: T | None
+    completions: list[Completion]
+    error: str = ""
+
+
+async def ask_json(
+    ask: Ask, messages: Sequence[Mapping[str, str]], parse: Callable[[str], T], attempts: int = 2
+) -> JsonReply[T]:
+    """Asks up to ``attempts`` times; each retry carries the previous reply and its error."""
+    conversation = [dict(m) for m in messages]
+    completions: list[Completion] = []
+    error = ""
+    for _ in range(attempts):
+        completion = await ask(conversation)
+        completions.append(completion)
+        try:
+            return JsonReply(parse(completion.text), completions)
+        except ReplyError as e:
+            error = str(e)
+            conversation = [dict(m) for m in messages] + correction(completion.text, error)
+    return JsonReply(None, completions, error)

@@ -1,0 +1,32 @@
+"""Reading the moderator's reply: {"decision": "stop" | "continue", "reason": "..."}."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from smoa_services.llm.json_reply import ReplyError, json_object
+
+Decision = Literal["stop", "continue"]
+
+
+@dataclass(frozen=True)
+class ModeratorDecision:
+    decision: Decision
+    reason: str
+
+
+def parse_decision(text: str) -> ModeratorDecision:
+    reply = json_object(text)
+    raw = reply.get("decision")
+    decision = raw.strip().lower() if isinstance(raw, str) else None
+    problems = []
+    if decision not in ("stop", "continue"):
+        problems.append(f'"decision" must be "stop" or "continue", got {raw!r}')
+    reason = reply.get("reason", "")
+    if not isinstance(reason, str):
+        problems.append('"reason" must be a string')
+    if problems:
+        raise ReplyError("; ".join(problems))
+    assert isinstance(reason, str)
+    return ModeratorDecision("stop" if decision == "stop" else "continue", reason.strip())

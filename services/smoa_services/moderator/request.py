@@ -1,0 +1,25 @@
+"""What makes a ModerateRequest acceptable."""
+
+from __future__ import annotations
+
+from smoa.v1 import moderator_pb2
+from smoa_services.config import Settings
+from smoa_services.status import Violation
+from smoa_services.validation import check_candidates, check_messages, check_model, check_prompt_size
+
+
+def moderate_violations(request: moderator_pb2.ModerateRequest, settings: Settings) -> list[Violation]:
+    found = [
+        *check_messages(request.messages),
+        *check_candidates(request.kept, "kept"),
+        *check_model(request.model, backends=list(settings.named_backends())),
+    ]
+    if not request.kept:
+        found.append(Violation("kept", "must hold at least one answer"))
+    if request.layer < 1:
+        found.append(Violation("layer", f"must be at least 1, got {request.layer}"))
+    if request.max_layers < max(request.layer, 1):
+        found.append(Violation("max_layers", f"must be at least layer, got {request.max_layers}"))
+    chars = sum(len(m.content) for m in request.messages) + sum(len(c.text) for c in request.kept)
+    found += check_prompt_size(chars, settings.max_prompt_chars)
+    return found

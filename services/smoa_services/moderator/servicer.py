@@ -1,0 +1,68 @@
+"""ModeratorService over gRPC: validate, run the Moderator policy with a deadline-bound LLM."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import grpc
+from opentelemetry import trace
+
+from smoa.v1 import common_pb2, moderator_pb2, moderator_pb2_grpc
+from smoa_services import convert
+from smoa_services.config import Settings
+from smoa_services.deadline import Deadline
+from smoa_services.llm import ChatModel, Completion, LLMRejected, LLMUnavailable
+from smoa_services.llm.chat_model import Message
+from smoa_services.llm_status import llm_failure_status
+from smoa_services.moderator.moderator import ModerationTask, Moderator
+from smoa_services.moderator.request import moderate_violations
+from smoa_services.status import abort, invalid_argument
+
+Context = grpc.aio.ServicerContext[Any, Any]
+
+DECISIONS = {"stop": common_pb2.DECISION_STOP, "continue": common_pb2.DECISION_CONTINUE}
+
+
+class ModeratorServicer(moderator_pb2_grpc.ModeratorServiceServicer):
+    def __init__(self, settings: Settings, chat: ChatModel):
+        self.settings = settings
+        self.chat = chat
+        self.policy = Moderator()
+
+    async def Moderate(
+        self, request: moderator_pb2.ModerateRequest, context: Context
+    ) -> moderator_pb2.ModerateResponse:
+        violations = moderate_violations(request, self.settings)
+        if violations:
+            await abort(context, invalid_argument(violations))
+        task = ModerationTask(
+            conversation=convert.chat_messages(request.messages),
+            kept=[c.text for c in request.kept],
+            layer=request.layer,
+            max_layers=request.max_layers,
+            consensus_threshold=self.settings.consensus_threshold,
+        )
+        deadline = Deadline(context.time_remaining())
+        choice = convert.model_choice(request.model)
+
+        async def ask(messages: Sequence[Message]) -> Completion:
+            timeout = deadline.timeout(self.settings.llm_timeout_seconds)
+            return await self.chat.complete(messages, choice, timeout=timeout, json_mode=True)
+
+        try:
+            moderation = await self.policy.moderate(task, ask)
+        except (LLMUnavailable, LLMRejected) as e:
+            await abort(context, llm_failure_status(e))
+        span = trace.get_current_span()
+        span.set_attribute("smoa.layer", request.layer)
+        span.set_attribute("smoa.decision", moderation.decision)
+        span.set_attribute("smoa.agreement", moderation.agreement)
+        span.set_attribute("smoa.llm_used", moderation.llm_used)
+        return moderator_pb2.ModerateResponse(
+            decision=DECISIONS[moderation.decision],
+            reason=moderation.reason,
+            agreement=moderation.agreement,
+            usage=convert.usage(moderation.completions),
+            llm_used=moderation.llm_used,
+        )

@@ -1,0 +1,57 @@
+"""The orchestrator service: runs SMoA, dense MoA or a single model over the proposer, judge and moderator
+services and streams the final answer."""
+
+from __future__ import annotations
+
+import grpc
+from opentelemetry.sdk.trace import TracerProvider
+
+from smoa.v1 import (
+    judge_pb2_grpc,
+    moderator_pb2_grpc,
+    orchestrator_pb2,
+    orchestrator_pb2_grpc,
+    proposer_pb2_grpc,
+)
+from smoa_services import telemetry
+from smoa_services.channel import channel
+from smoa_services.config import Settings
+from smoa_services.llm import ChatModel
+from smoa_services.orchestrator.peers import PeerStubs
+from smoa_services.orchestrator.pipeline import Pipeline
+from smoa_services.orchestrator.roles import RoleWriter
+from smoa_services.orchestrator.servicer import OrchestratorServicer
+from smoa_services.server import Server
+
+SERVICE_NAME = orchestrator_pb2.DESCRIPTOR.services_by_name["OrchestratorService"].full_name
+
+
+def create_server(settings: Settings, provider: TracerProvider, chat: ChatModel | None = None) -> Server:
+    model = chat or ChatModel(settings, telemetry.tracer(provider), telemetry.capture_content())
+    channels = [
+        channel(target, settings, provider)
+        for target in (settings.proposer_target, settings.judge_target, settings.moderator_target)
+    ]
+    stubs = PeerStubs(
+        proposer_pb2_grpc.ProposerServiceStub(channels[0]),
+        judge_pb2_grpc.JudgeServiceStub(channels[1]),
+        moderator_pb2_grpc.ModeratorServiceStub(channels[2]),
+    )
+    pipeline = Pipeline(
+        model,
+        RoleWriter(model, settings.role_cache_size),
+        telemetry.tracer(provider),
+        llm_budget_seconds=settings.llm_timeout_seconds,
+        capture_content=telemetry.capture_content(),
+    )
+    servicer = OrchestratorServicer(settings, stubs, pipeline)
+
+    def register(server: grpc.aio.Server) -> list[str]:
+        orchestrator_pb2_grpc.add_OrchestratorServiceServicer_to_server(servicer, server)
+        return [SERVICE_NAME]
+
+    server = Server("orchestrator", settings, provider, register)
+    server.on_stop += [c.close for c in channels]
+    if chat is None:
+        server.on_stop.append(model.close)  # only what this function opened
+    return server

@@ -1,0 +1,45 @@
+"""The aggregator: one streamed LLM call that synthesizes the final kept answers into the response.
+
+It runs even when a single answer is left. A lone answer still benefits from a rewrite that sees the
+whole conversation (the proposer's role persona and reference framing are dropped), every mode ends with
+the same streamed stage so clients see tokens arrive the same way, and the cost is one call."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+
+from smoa_services.llm import Completion, ModelChoice
+from smoa_services.orchestrator.plan import Message
+from smoa_services.orchestrator.ports import Chat
+from smoa_services.orchestrator.records import Candidate
+
+AGGREGATOR_PROMPT = (
+    "You are the aggregator of a team of assistants. Below are candidate responses to the user's latest "
+    "message, written independently. Synthesize them into one response of the highest quality: keep "
+    "what is correct and well supported, resolve disagreements by reasoning about which claim holds, "
+    "drop errors, and do not merely list or copy the candidates. Answer the user directly; do not mention "
+    "the candidates or this process."
+)
+
+
+def aggregator_messages(conversation: Sequence[Message], answers: Sequence[Candidate]) -> list[Message]:
+    """The synthesis instruction and the numbered answers as the first system message, then the
+    conversation unchanged (its own system message, if any, included), as Wang et al. do."""
+    numbered = "\n\n".join(f"[{i + 1}]\n{a.text}" for i, a in enumerate(answers))
+    system = f"{AGGREGATOR_PROMPT}\n\nCandidate responses:\n\n{numbered}"
+    return [{"role": "system", "content": system}, *conversation]
+
+
+class Aggregator:
+    def __init__(self, chat: Chat):
+        self.chat = chat
+
+    def write(
+        self,
+        conversation: Sequence[Message],
+        answers: Sequence[Candidate],
+        model: ModelChoice,
+        timeout: float,
+    ) -> AsyncIterator[str | Completion]:
+        """Text pieces as the model writes them, then the Completion with usage."""
+        return self.chat.stream(aggregator_messages(conversation, answers), model, timeout=timeout)

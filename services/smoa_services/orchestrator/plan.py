@@ -1,0 +1,56 @@
+"""What one request asks the pipeline to do, in plain Python: already validated and with every default
+filled in, so the policy never looks at the wire or the settings."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from smoa_services.llm import ModelChoice
+
+Message = Mapping[str, str]
+
+
+class Mode(enum.Enum):
+    SMOA = "smoa"
+    MOA = "moa"
+    SINGLE = "single"
+
+
+@dataclass(frozen=True)
+class Plan:
+    # OpenAI-style messages, last turn last.
+    conversation: tuple[Message, ...]
+    mode: Mode
+    n: int
+    k: int
+    max_layers: int
+    # One per proposer, per-agent overrides and sampling seeds already applied.
+    proposer_models: tuple[ModelChoice, ...]
+    # Judge, moderator, aggregator, role writer and the SINGLE call.
+    model: ModelChoice
+    # Where roles come from, first that is set wins: explicit roles (reused in turn), a task description
+    # (one LLM call, cached), the configured defaults, the built-in generic roles.
+    roles: tuple[str, ...] = ()
+    task_description: str = ""
+    default_roles: tuple[str, ...] = ()
+    fused_judge_moderator: bool = False
+    # Total tokens (in + out); 0 = unlimited.
+    token_budget: int = 0
+    # None: not set; judge shuffles are then seeded at random per layer.
+    seed: int | None = None
+    # The judge's AggregationMethod / SelectionMethod enum values; opaque to the policy.
+    aggregation: int = 0
+    selection: int = 0
+    judge_passes: int = 1
+
+    def judge_seed(self, layer: int) -> int | None:
+        """A different shuffle per layer, the same for the same request seed."""
+        return None if self.seed is None else (self.seed + layer) % 2**64
+
+
+def proposer_seed(request_seed: int | None, index: int) -> int | None:
+    """Sampling seed of proposer `index`: distinct per proposer so seeded proposers do not all write the
+    same answer. Kept within int64, which is what OpenAI-compatible servers accept."""
+    return None if request_seed is None else (request_seed + index) % 2**63

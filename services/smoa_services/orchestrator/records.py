@@ -1,0 +1,105 @@
+"""What the pipeline reports: the record of each layer, the events it emits while running, and the
+result. Plain data; the servicer turns it into smoa.v1 messages."""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+from dataclasses import dataclass, field
+
+from smoa_services.orchestrator.cost import CostLedger
+from smoa_services.orchestrator.plan import Mode
+
+
+@dataclass(frozen=True)
+class Candidate:
+    # "L{layer}-P{index}", index 0-based like GenerateRequest.agents[].index.
+    id: str
+    text: str
+    # The role that wrote it.
+    agent: str = ""
+
+
+class Decision(enum.Enum):
+    UNSPECIFIED = "unspecified"
+    STOP = "stop"
+    CONTINUE = "continue"
+
+
+class StopReason(enum.Enum):
+    FIXED_LAYERS = "fixed_layers"
+    MAX_LAYERS = "max_layers"
+    CONSENSUS = "consensus"
+    MODERATOR = "moderator"
+    TOKEN_BUDGET = "token_budget"
+
+
+@dataclass
+class LayerRecord:
+    layer: int
+    candidates: list[Candidate] = field(default_factory=list)
+    kept_ids: list[str] = field(default_factory=list)
+    scores: list[tuple[str, float]] = field(default_factory=list)
+    duplicate_ids: list[str] = field(default_factory=list)
+    decision: Decision = Decision.UNSPECIFIED
+    reason: str = ""
+    agreement: float = 0.0
+    judge_fallback: bool = False
+    # (stage, seconds): "proposer", "judge", "moderator".
+    timings: list[tuple[str, float]] = field(default_factory=list)
+
+    def snapshot(self) -> LayerRecord:
+        """A copy for a progress event, so later stages do not change what was already reported."""
+        return dataclasses.replace(
+            self,
+            candidates=list(self.candidates),
+            kept_ids=list(self.kept_ids),
+            scores=list(self.scores),
+            duplicate_ids=list(self.duplicate_ids),
+            timings=list(self.timings),
+        )
+
+
+class Stage(enum.Enum):
+    ROLES_READY = "roles_ready"
+    PROPOSALS_DONE = "proposals_done"
+    JUDGED = "judged"
+    MODERATED = "moderated"
+    AGGREGATING = "aggregating"
+
+
+@dataclass(frozen=True)
+class Progress:
+    stage: Stage
+    # 0 outside the layers.
+    layer: int
+    trace: LayerRecord | None
+    # Seconds since the request started.
+    elapsed: float
+
+
+@dataclass(frozen=True)
+class Token:
+    text: str
+
+
+@dataclass(frozen=True)
+class Result:
+    text: str
+    mode: Mode
+    layers: list[LayerRecord]
+    stop_reason: StopReason
+    cost: CostLedger
+    # (stage, seconds): "roles", "layer {i}", "aggregator" or "single", and "total".
+    timings: list[tuple[str, float]]
+    roles: list[str]
+    # The model that wrote the final text.
+    model: str
+
+
+@dataclass(frozen=True)
+class Finished:
+    result: Result
+
+
+Event = Progress | Token | Finished

@@ -1,0 +1,116 @@
+"""Role assignment: the personas the n proposers answer in. Diverse roles are what make a mixture of
+agents more than n samples of one model (SMoA §3.4, role playing).
+
+Sources, the first that applies wins: explicit roles from the request (reused in turn when fewer than n),
+one LLM call writing n roles from the request's task description (validated, retried once with the error,
+cached per (description, n)), the configured default roles, the built-in generic roles below. When the
+written roles fail validation twice the generic roles are used and the assignment says so (`source`
+"fallback", `error`), which the pipeline puts on the trace.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from smoa_services.llm import Completion, ModelChoice
+from smoa_services.llm.json_reply import ReplyError, ask_json, json_object
+from smoa_services.orchestrator.plan import Message
+from smoa_services.orchestrator.ports import Chat
+from smoa_services.orchestrator.role_cache import RoleCache
+
+# Deliberately different angles on any task, so answers differ in substance and not only in wording.
+GENERIC_ROLES = (
+    "You are a careful domain expert. Answer precisely and state the key facts the answer rests on.",
+    "You are a skeptical reviewer. Look for pitfalls, edge cases and common mistakes before answering.",
+    "You are a step-by-step reasoner. Work through the problem explicitly, then state the answer.",
+    "You are a pragmatic practitioner. Give the answer that works in practice, with concrete examples.",
+    "You are a clear teacher. Explain the answer simply, defining terms a newcomer would not know.",
+    "You are a creative problem solver. Consider unconventional approaches, then pick the soundest one.",
+    "You are a concise summarizer. Give the shortest complete and correct answer.",
+    "You are a thorough analyst. Compare the alternatives and justify the one you choose.",
+)
+
+ROLE_WRITER_PROMPT = (
+    "You design a team of expert assistants that will each answer the same task independently; their "
+    "answers are then compared and combined. Write one role description per assistant: a short system "
+    "prompt (one or two sentences, second person) giving that assistant a distinct expertise or "
+    "perspective that is useful for the task. The roles must differ from each other in substance.\n"
+    'Reply with JSON only, in exactly this shape: {"roles": ["...", "..."]}'
+)
+
+
+@dataclass(frozen=True)
+class RoleAssignment:
+    roles: tuple[str, ...]
+    # "request", "description" (written now), "cache", "settings", "generic", "fallback".
+    source: str
+    completions: tuple[Completion, ...] = ()
+    # Why the written roles were refused (source "fallback").
+    error: str = ""
+
+
+def in_turn(roles: Sequence[str], n: int) -> tuple[str, ...]:
+    """n roles from a shorter (or longer) list, reused in order."""
+    return tuple(roles[i % len(roles)] for i in range(n))
+
+
+def parse_roles(text: str, n: int) -> tuple[str, ...]:
+    """The n roles in an LLM reply; ReplyError says what is wrong, in words for the model's retry."""
+    data = json_object(text).get("roles")
+    if not isinstance(data, list):
+        raise ReplyError('the object must have a "roles" list of strings')
+    if len(data) != n:
+        raise ReplyError(f"expected exactly {n} roles, got {len(data)}")
+    if not all(isinstance(r, str) and r.strip() for r in data):
+        raise ReplyError("every role must be a non-empty string")
+    roles = tuple(r.strip() for r in data)
+    if len({r.casefold() for r in roles}) != n:
+        raise ReplyError("the roles must be distinct from each other")
+    return roles
+
+
+class RoleWriter:
+    def __init__(self, chat: Chat, cache_size: int):
+        self.chat = chat
+        self.cache = RoleCache(cache_size)
+
+    async def assign(
+        self,
+        n: int,
+        model: ModelChoice,
+        timeout: Callable[[], float],
+        *,
+        explicit: Sequence[str] = (),
+        description: str = "",
+        defaults: Sequence[str] = (),
+    ) -> RoleAssignment:
+        if explicit:
+            return RoleAssignment(in_turn(explicit, n), "request")
+        if description:
+            return await self.write(description, n, model, timeout)
+        if defaults:
+            return RoleAssignment(in_turn(defaults, n), "settings")
+        return RoleAssignment(in_turn(GENERIC_ROLES, n), "generic")
+
+    async def write(
+        self, description: str, n: int, model: ModelChoice, timeout: Callable[[], float]
+    ) -> RoleAssignment:
+        cached = self.cache.get(description, n)
+        if cached is not None:
+            return RoleAssignment(cached, "cache")
+        messages: list[Message] = [
+            {"role": "system", "content": ROLE_WRITER_PROMPT},
+            {"role": "user", "content": f"Number of assistants: {n}\nTask: {description}"},
+        ]
+
+        async def ask(conversation: Sequence[Message]) -> Completion:
+            return await self.chat.complete(conversation, model, timeout=timeout(), json_mode=True)
+
+        reply = await ask_json(ask, messages, lambda text: parse_roles(text, n))
+        if reply.value is None:
+            # Not cached: the next request with this description gets another chance at tailored roles.
+            generic = in_turn(GENERIC_ROLES, n)
+            return RoleAssignment(generic, "fallback", tuple(reply.completions), reply.error)
+        self.cache.put(description, n, reply.value)
+        return RoleAssignment(reply.value, "description", tuple(reply.completions))

@@ -1,0 +1,22 @@
+"""What makes a ProposeRequest acceptable."""
+
+from __future__ import annotations
+
+from smoa.v1 import proposer_pb2
+from smoa_services.config import Settings
+from smoa_services.status import Violation
+from smoa_services.validation import check_candidates, check_messages, check_model, check_prompt_size
+
+
+def propose_violations(request: proposer_pb2.ProposeRequest, settings: Settings) -> list[Violation]:
+    chars = (
+        sum(len(m.content) for m in request.messages)
+        + len(request.role)
+        + sum(len(r.text) for r in request.references)
+    )
+    return [
+        *check_messages(request.messages),
+        *check_candidates(request.references, "references"),
+        *check_model(request.model, backends=list(settings.named_backends())),
+        *check_prompt_size(chars, settings.max_prompt_chars),
+    ]

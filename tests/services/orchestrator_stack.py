@@ -1,0 +1,80 @@
+"""The orchestrator under test with its three peers, all on 127.0.0.1:0 in this process and sharing one
+tracer provider (so one Generate is one trace in one in-memory exporter). The peers are the real services
+or scripted gRPC fakes; every LLM call goes to one scripted FakeOpenAI."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import grpc
+from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+from smoa.v1 import common_pb2, orchestrator_pb2, orchestrator_pb2_grpc
+from smoa_services import judge, moderator, orchestrator, proposer, telemetry
+from smoa_services.config import Settings
+from smoa_services.llm import ChatModel
+from smoa_services.server import Server
+
+CreateServer = Callable[[Settings, TracerProvider, ChatModel | None], Server]
+
+REAL_PEERS: dict[str, CreateServer] = {
+    "proposer": proposer.create_server,
+    "judge": judge.create_server,
+    "moderator": moderator.create_server,
+}
+
+
+def question(text: str = "What is 6 times 7?") -> list[common_pb2.ChatMessage]:
+    return [common_pb2.ChatMessage(role=common_pb2.CHAT_ROLE_USER, content=text)]
+
+
+@dataclass
+class Stack:
+    stub: orchestrator_pb2_grpc.OrchestratorServiceAsyncStub
+    channel: grpc.aio.Channel
+    spans: InMemorySpanExporter
+    port: int
+
+    def finished(self, name: str) -> list[ReadableSpan]:
+        return [s for s in self.spans.get_finished_spans() if s.name == name]
+
+
+@asynccontextmanager
+async def orchestrator_stack(
+    base_url: str, peers: Mapping[str, CreateServer] = REAL_PEERS, **settings: Any
+) -> AsyncIterator[Stack]:
+    # No SDK retries and short timeouts keep failure tests fast.
+    common: dict[str, Any] = {
+        "port": 0,
+        "llm_base_url": base_url,
+        "llm_max_retries": 0,
+        "llm_timeout_seconds": 5.0,
+    }
+    spans = InMemorySpanExporter()
+    provider = telemetry.tracer_provider("test", [SimpleSpanProcessor(spans)], environ={})
+    started: list[Server] = []
+    try:
+        targets: dict[str, Any] = {}
+        for name, create in peers.items():
+            server = create(Settings(**common), provider, None)
+            started.append(server)
+            targets[f"{name}_target"] = f"dns:///127.0.0.1:{await server.start()}"
+        front = orchestrator.create_server(Settings(**common, **targets, **settings), provider, None)
+        started.append(front)
+        port = await front.start()
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
+            yield Stack(orchestrator_pb2_grpc.OrchestratorServiceStub(channel), channel, spans, port)
+    finally:
+        for server in reversed(started):
+            await server.stop(0)
+
+
+async def collect(
+    stack: Stack, request: orchestrator_pb2.GenerateRequest, timeout: float = 10
+) -> list[orchestrator_pb2.GenerateStreamResponse]:
+    return [m async for m in stack.stub.GenerateStream(request, timeout=timeout)]

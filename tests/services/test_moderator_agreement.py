@@ -1,0 +1,73 @@
+"""The moderator's cheap agreement check and reply parsing, without a network."""
+
+import pytest
+
+from smoa_services.llm.json_reply import ReplyError
+from smoa_services.moderator.agreement import agreement_of, mean_pairwise
+from smoa_services.moderator.decision import ModeratorDecision, parse_decision
+
+PARIS = "The capital of France is Paris, a city on the Seine known for the Louvre and the Eiffel Tower."
+
+
+def test_agreeing_answer_keys_are_consensus() -> None:
+    found = agreement_of(["So the answer is 42.", "We get \\boxed{42}", "42"], threshold=0.75)
+    assert found.consensus and found.agreement == 1.0 and found.reason == "answers agree on 42"
+
+
+def test_a_minority_key_below_the_threshold_is_not_consensus() -> None:
+    found = agreement_of(["The answer is 42.", "The answer is 42.", "The answer is 41."], threshold=0.75)
+    assert not found.consensus and found.agreement == pytest.approx(2 / 3)
+
+
+def test_share_at_the_threshold_is_consensus() -> None:
+    texts = ["The answer is (B)."] * 3 + ["The answer is (C)."]
+    assert agreement_of(texts, threshold=0.75).consensus
+
+
+def test_near_identical_texts_without_keys_are_consensus() -> None:
+    found = agreement_of([PARIS, PARIS.replace("Eiffel Tower.", "Eiffel Tower!")], threshold=0.75)
+    assert found.consensus and found.reason == "answers are near-identical"
+    assert found.agreement == 1.0
+
+
+def test_different_texts_are_not_consensus() -> None:
+    found = agreement_of([PARIS, "Lyon is the gastronomic capital, famous for its bouchons."], threshold=0.75)
+    assert not found.consensus and 0.0 <= found.agreement < 0.75
+
+
+def test_disagreeing_keys_veto_textual_similarity() -> None:
+    derivation = "Add the two amounts, carry the one, check the units and the answer is "
+    found = agreement_of([derivation + "42", derivation + "43"], threshold=0.75)
+    assert not found.consensus and found.agreement == 0.5
+
+
+def test_a_single_answer_is_not_consensus() -> None:
+    found = agreement_of(["The answer is 42."], threshold=0.5)
+    assert not found.consensus and found.agreement == 0.0
+
+
+def test_empty_answers_never_agree() -> None:
+    assert not agreement_of(["", ""], threshold=0.5).consensus
+
+
+def test_mean_pairwise_ignores_the_diagonal() -> None:
+    assert mean_pairwise([[1.0, 0.2, 0.4], [0.2, 1.0, 0.6], [0.4, 0.6, 1.0]]) == pytest.approx(0.4)
+
+
+def test_decision_parsing() -> None:
+    assert parse_decision('{"decision": "STOP", "reason": " done "}') == ModeratorDecision("stop", "done")
+    assert parse_decision('{"decision": "continue"}') == ModeratorDecision("continue", "")
+
+
+@pytest.mark.parametrize(
+    ("text", "error"),
+    [
+        ("stop", "no JSON object"),
+        ('{"decision": "maybe"}', '"decision" must be "stop" or "continue"'),
+        ('{"decision": "stop", "reason": 3}', '"reason" must be a string'),
+    ],
+)
+def test_bad_decisions(text: str, error: str) -> None:
+    with pytest.raises(ReplyError) as raised:
+        parse_decision(text)
+    assert error in str(raised.value)

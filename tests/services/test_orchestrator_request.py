@@ -1,0 +1,81 @@
+"""From a GenerateRequest to a Plan: defaults, per-agent models and seeds, and the request checks."""
+
+from __future__ import annotations
+
+import pytest
+
+from smoa.v1 import common_pb2, orchestrator_pb2
+from smoa_services.config import Settings
+from smoa_services.orchestrator.checks import check_request
+from smoa_services.orchestrator.plan import Mode
+from smoa_services.orchestrator.wire import plan_of
+
+USER = common_pb2.ChatMessage(role=common_pb2.CHAT_ROLE_USER, content="hi")
+SETTINGS = Settings(n=4, k=2, max_layers=3, roles='["d1", "d2"]')
+
+
+def request(**fields: object) -> orchestrator_pb2.GenerateRequest:
+    return orchestrator_pb2.GenerateRequest(messages=[USER], **fields)  # type: ignore[arg-type]
+
+
+def test_defaults_fill_in() -> None:
+    p = plan_of(request(), SETTINGS)
+    assert (p.mode, p.n, p.k, p.max_layers, p.seed) == (Mode.SMOA, 4, 2, 3, None)
+    assert p.default_roles == ("d1", "d2") and p.roles == () and p.task_description == ""
+    assert p.conversation == ({"role": "user", "content": "hi"},)
+    # k defaults to min(settings.k, n).
+    assert plan_of(request(n=1), SETTINGS).k == 1
+
+
+def test_agent_overrides_and_seeds() -> None:
+    base = common_pb2.ModelSettings(model="base", temperature=0.5)
+    agents = [orchestrator_pb2.AgentOverride(index=1, model=common_pb2.ModelSettings(model="big", seed=7))]
+    p = plan_of(request(n=3, model=base, agents=agents, seed=40), SETTINGS)
+    assert [(m.model, m.seed, m.temperature) for m in p.proposer_models] == [
+        ("base", 40, 0.5),
+        ("big", 7, 0.5),  # the agent's own seed is kept
+        ("base", 42, 0.5),
+    ]
+    assert p.judge_seed(2) == 42 and plan_of(request(), SETTINGS).judge_seed(1) is None
+
+
+def test_role_sources() -> None:
+    assert plan_of(request(roles=orchestrator_pb2.Roles(roles=["a"])), SETTINGS).roles == ("a",)
+    assert plan_of(request(task_description="t"), SETTINGS).task_description == "t"
+
+
+BAD = [
+    (orchestrator_pb2.GenerateRequest(), "messages"),
+    (request(n=33), "n"),
+    (request(n=-1), "n"),
+    (request(n=3, k=4), "k"),
+    (request(k=-1), "k"),
+    (request(max_layers=11), "max_layers"),
+    (request(max_layers=-1), "max_layers"),
+    (request(mode=9), "mode"),
+    (request(model=common_pb2.ModelSettings(max_tokens=0)), "model.max_tokens"),
+    (
+        request(
+            agents=[orchestrator_pb2.AgentOverride(index=0, model=common_pb2.ModelSettings(max_tokens=-1))]
+        ),
+        "agents[0].model.max_tokens",
+    ),
+    (request(n=2, agents=[orchestrator_pb2.AgentOverride(index=2)]), "agents[0].index"),
+    (request(roles=orchestrator_pb2.Roles(roles=["a", " "])), "roles.roles[1]"),
+    (request(token_budget=-5), "token_budget"),
+]
+
+
+@pytest.mark.parametrize(("bad", "field"), BAD)
+def test_bad_requests_name_the_field(bad: orchestrator_pb2.GenerateRequest, field: str) -> None:
+    assert field in [v.field for v in check_request(bad, SETTINGS)]
+
+
+def test_oversized_conversation_is_refused_on_messages() -> None:
+    big = common_pb2.ChatMessage(role=common_pb2.CHAT_ROLE_USER, content="x" * 101)
+    found = check_request(orchestrator_pb2.GenerateRequest(messages=[big]), Settings(max_prompt_chars=100))
+    assert [v.field for v in found] == ["messages"]
+
+
+def test_a_good_request_passes() -> None:
+    assert check_request(request(n=32, k=32, max_layers=10, token_budget=0), SETTINGS) == []
