@@ -1,11 +1,22 @@
-# Two entry points (README): `make test` runs every test from a fresh clone; `make bench` measures the core.
+# Entry points (README): `make run` builds everything, starts the local stack on the embedded model and asks
+# it a question; `make test` runs every test; `make stop` stops the stack; `make bench` measures the core.
 # Every target creates what it needs, so nothing has to be installed by hand first.
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 export VIRTUAL_ENV := $(CURDIR)/$(VENV)
 
-.PHONY: test bench build build-release venv cargo-test stubtest lint pytest protos clean
+QUESTION ?= A farmer has 12 cows and buys 30 more. How many cows does he have now?
+
+.PHONY: run stop test bench build build-release venv cargo-test stubtest lint pytest protos clean
+
+run: build
+	$(PY) -m smoa_services.stack start
+	$(VENV)/bin/smoa ask "$(QUESTION)"
+	@echo "The stack keeps running: $(VENV)/bin/smoa ask \"...\" to ask more, make stop to stop it."
+
+stop:
+	$(PY) -m smoa_services.stack stop
 
 test: cargo-test build stubtest lint pytest
 

@@ -46,14 +46,17 @@ class Stack:
 
 @asynccontextmanager
 async def orchestrator_stack(
-    base_url: str, peers: Mapping[str, CreateServer] = REAL_PEERS, **settings: Any
+    base_url: str,
+    peers: Mapping[str, CreateServer] = REAL_PEERS,
+    llm_timeout_seconds: float = 5.0,
+    **settings: Any,
 ) -> AsyncIterator[Stack]:
     # No SDK retries and short timeouts keep failure tests fast.
     common: dict[str, Any] = {
         "port": 0,
         "llm_base_url": base_url,
         "llm_max_retries": 0,
-        "llm_timeout_seconds": 5.0,
+        "llm_timeout_seconds": llm_timeout_seconds,
     }
     spans = InMemorySpanExporter()
     provider = telemetry.tracer_provider("test", [SimpleSpanProcessor(spans)], environ={})
