@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import functools
 import json
 import os
 from collections.abc import Mapping, Sequence
@@ -95,13 +96,10 @@ class Settings:
         return named[name]
 
     def named_backends(self) -> dict[str, Backend]:
-        if not self.backends:
-            return {}
-        raw: dict[str, dict[str, str]] = json.loads(self.backends)
-        return {name: Backend(**spec) for name, spec in raw.items()}
+        return dict(_parse_backends(self.backends))
 
     def default_roles(self) -> list[str]:
-        return list(json.loads(self.roles)) if self.roles else []
+        return list(_parse_roles(self.roles))
 
     @classmethod
     def load(
@@ -153,6 +151,20 @@ class Settings:
             self.default_roles()
         except (ValueError, TypeError) as e:
             raise ValueError(f"backends/roles: not valid JSON of the documented shape: {e}") from e
+
+
+# Parsed once per distinct value: requests validate their backend names against these on every call.
+@functools.lru_cache(maxsize=8)
+def _parse_backends(raw: str) -> tuple[tuple[str, Backend], ...]:
+    if not raw:
+        return ()
+    parsed: dict[str, dict[str, str]] = json.loads(raw)
+    return tuple((name, Backend(**spec)) for name, spec in parsed.items())
+
+
+@functools.lru_cache(maxsize=8)
+def _parse_roles(raw: str) -> tuple[str, ...]:
+    return tuple(json.loads(raw)) if raw else ()
 
 
 def _parse(name: str, raw: str, kind: type) -> Any:

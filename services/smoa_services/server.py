@@ -121,6 +121,11 @@ def main(
         await run(create(settings, provider))
 
     try:
-        asyncio.run(serve())
+        try:
+            import uvloop  # a faster event loop where available; asyncio's otherwise
+        except ImportError:
+            asyncio.run(serve())
+        else:
+            uvloop.run(serve())
     finally:
         provider.shutdown()

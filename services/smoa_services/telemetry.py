@@ -19,6 +19,7 @@ from opentelemetry.instrumentation.grpc import aio_client_interceptors, aio_serv
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter
+from opentelemetry.sdk.trace.sampling import ALWAYS_OFF
 
 TRACER_NAME = "smoa"
 
@@ -59,22 +60,33 @@ def tracer_provider(
     (the SDK reads them), ``service.name`` defaulting to ``smoa-<service>``."""
     env = os.environ if environ is None else environ
     attributes = {} if env.get("OTEL_SERVICE_NAME") else {"service.name": f"smoa-{service_name}"}
-    provider = TracerProvider(resource=Resource.create(attributes))
+    processors = list(extra_processors)
     if not _truthy(env.get("OTEL_SDK_DISABLED")):
-        for exporter in _exporters(env):
-            provider.add_span_processor(BatchSpanProcessor(exporter))
-    for processor in extra_processors:
+        processors = [BatchSpanProcessor(exporter) for exporter in _exporters(env)] + processors
+    # Spans nobody receives still cost time on every RPC and LLM call: without a processor, record none.
+    sampler = None if processors else ALWAYS_OFF
+    provider = TracerProvider(resource=Resource.create(attributes), sampler=sampler)
+    for processor in processors:
         provider.add_span_processor(processor)
     return provider
 
 
+def recording(provider: TracerProvider) -> bool:
+    return provider.sampler is not ALWAYS_OFF
+
+
 def server_interceptors(provider: TracerProvider) -> list[Any]:
-    """One server span per RPC; health checks are left out (probes would drown the traces)."""
+    """One server span per RPC; health checks are left out (probes would drown the traces). None when
+    nothing is recorded, which also means this service passes no trace context on."""
+    if not recording(provider):
+        return []
     return [aio_server_interceptor(tracer_provider=provider, filter_=filters.negate(filters.health_check()))]
 
 
 def client_interceptors(provider: TracerProvider) -> list[Any]:
     """Client spans that carry the trace context to the next service, so one Generate is one trace."""
+    if not recording(provider):
+        return []
     return list(aio_client_interceptors(tracer_provider=provider))
 
 

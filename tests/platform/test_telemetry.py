@@ -22,9 +22,13 @@ def test_spans_are_exported_over_otlp_to_the_configured_endpoint(monkeypatch: py
     assert [a.value.int_value for a in exported.attributes if a.key == "smoa.layer"] == [2]
 
 
-def test_nothing_is_exported_without_configuration() -> None:
+def test_nothing_is_recorded_without_configuration() -> None:
     provider = telemetry.tracer_provider("judge", environ={})
     assert provider._active_span_processor._span_processors == ()
+    assert not telemetry.recording(provider)
+    assert telemetry.server_interceptors(provider) == [] and telemetry.client_interceptors(provider) == []
+    with telemetry.tracer(provider).start_as_current_span("work") as span:
+        assert not span.is_recording()
 
 
 def test_sdk_can_be_disabled() -> None:

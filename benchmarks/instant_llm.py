@@ -1,0 +1,129 @@
+"""An OpenAI-compatible chat endpoint that answers at once, for measuring everything but the model.
+
+    python benchmarks/instant_llm.py --port 0      # prints "instant-llm listening on 127.0.0.1:PORT"
+
+A bare asyncio HTTP/1.1 server (keep-alive, JSON and SSE streams), not a framework, so that the endpoint's
+own cost stays small next to what is measured. Replies are shaped for smoa's callers: the judge gets
+scores for every response label it was shown, the moderator says continue, a proposer's answer differs
+per role (so neither dedup nor the consensus check short-circuits a layer), the aggregator streams.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import re
+import zlib
+from typing import Any
+
+LABEL = re.compile(r'<response label="(\d+)">')
+USAGE = {"prompt_tokens": 20, "completion_tokens": 8, "total_tokens": 28}
+
+
+def answer(request: dict[str, Any]) -> str:
+    messages = request.get("messages", [])
+    system = next((m["content"] for m in messages if m.get("role") == "system"), "")
+    user = messages[-1]["content"] if messages else ""
+    if "impartial expert judge" in system:
+        labels = LABEL.findall(user)
+        return json.dumps({"scores": {label: 9 - i % 9 for i, label in enumerate(labels)}})
+    if "moderator of a panel" in system:
+        return '{"decision": "continue", "reason": "another round may help"}'
+    # Distinct per role (wording and final number), so neither dedup nor the moderator's answer-key
+    # consensus ends a layer early: every request runs both layers.
+    return f"Having read {len(user)} characters, {system[:40]!r} answers {zlib.crc32(system.encode()) % 1000}"
+
+
+def completion(request: dict[str, Any]) -> bytes:
+    body = {
+        "id": "chatcmpl-instant",
+        "object": "chat.completion",
+        "created": 0,
+        "model": request.get("model", "instant"),
+        "choices": [
+            {
+                "index": 0,
+                "message": {"role": "assistant", "content": answer(request)},
+                "finish_reason": "stop",
+            }
+        ],
+        "usage": USAGE,
+    }
+    return json.dumps(body).encode()
+
+
+def stream(request: dict[str, Any]) -> bytes:
+    base = {
+        "id": "chatcmpl-instant",
+        "object": "chat.completion.chunk",
+        "created": 0,
+        "model": request.get("model", "instant"),
+    }
+    words = ["The", "synthesized", "answer", "is", "forty", "two"]
+    events = [
+        {
+            **base,
+            "choices": [{"index": 0, "delta": {"content": w if i == 0 else " " + w}, "finish_reason": None}],
+        }
+        for i, w in enumerate(words)
+    ]
+    events.append({**base, "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]})
+    events.append({**base, "choices": [], "usage": USAGE})
+    return b"".join(f"data: {json.dumps(e)}\n\n".encode() for e in events) + b"data: [DONE]\n\n"
+
+
+async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    try:
+        while True:
+            head = await reader.readuntil(b"\r\n\r\n")
+            length = 0
+            for line in head.split(b"\r\n")[1:]:
+                name, _, value = line.partition(b":")
+                if name.strip().lower() == b"content-length":
+                    length = int(value)
+            request = json.loads(await reader.readexactly(length)) if length else {}
+            if head.startswith(b"GET"):
+                body, kind = (
+                    b'{"object":"list","data":[{"id":"instant","object":"model"}]}',
+                    b"application/json",
+                )
+            elif request.get("stream"):
+                body, kind = stream(request), b"text/event-stream"
+            else:
+                body, kind = completion(request), b"application/json"
+            writer.write(
+                b"HTTP/1.1 200 OK\r\nContent-Type: "
+                + kind
+                + b"\r\nContent-Length: "
+                + str(len(body)).encode()
+                + b"\r\n\r\n"
+                + body
+            )
+            await writer.drain()
+    except (asyncio.IncompleteReadError, ConnectionError):
+        pass
+    finally:
+        writer.close()
+
+
+async def serve(host: str, port: int) -> None:
+    server = await asyncio.start_server(handle, host, port, backlog=1024)
+    bound = server.sockets[0].getsockname()[1]
+    print(f"instant-llm listening on {host}:{bound}", flush=True)
+    async with server:
+        await server.serve_forever()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=0)
+    args = parser.parse_args()
+    asyncio.run(serve(args.host, args.port))
+
+
+if __name__ == "__main__":
+    main()
