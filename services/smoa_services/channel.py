@@ -57,6 +57,10 @@ def channel(target: str, settings: Settings, provider: TracerProvider) -> grpc.a
             ("grpc.max_send_message_length", settings.max_message_bytes),
             ("grpc.keepalive_time_ms", 30_000),
             ("grpc.keepalive_timeout_ms", 10_000),
+            # A replica back on its address gets traffic within seconds, not after gRPC's default
+            # reconnect backoff (1 s growing to 120 s) has run out.
+            ("grpc.initial_reconnect_backoff_ms", 250),
+            ("grpc.max_reconnect_backoff_ms", 5_000),
         ],
         interceptors=[*telemetry.client_interceptors(provider), CancelWithCaller()],
     )

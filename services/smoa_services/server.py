@@ -16,6 +16,7 @@ from opentelemetry.sdk.trace import TracerProvider
 
 from smoa_services import telemetry
 from smoa_services.config import Settings
+from smoa_services.llm import ChatModel
 
 log = logging.getLogger(__name__)
 
@@ -102,6 +103,23 @@ async def run(server: Server) -> None:
     signalled.cancel()
     await serving
     print(f"smoa-{server.name} stopped", flush=True)
+
+
+def llm_service(
+    name: str,
+    settings: Settings,
+    provider: TracerProvider,
+    chat: ChatModel | None,
+    add_servicer: Callable[[ChatModel, grpc.aio.Server], str],
+) -> Server:
+    """A service whose work is LLM calls (proposer, judge, moderator). `add_servicer` registers the
+    servicer and returns its full service name. A ChatModel made here (when none is given) records
+    prompts and answers on its spans only on opt-in, and is closed on stop."""
+    model = chat or ChatModel(settings, telemetry.tracer(provider), telemetry.capture_content())
+    server = Server(name, settings, provider, lambda grpc_server: [add_servicer(model, grpc_server)])
+    if chat is None:
+        server.on_stop.append(model.close)
+    return server
 
 
 def main(

@@ -28,6 +28,8 @@ class Reply:
     finish_reason: str = "stop"
     prompt_tokens: int = 11
     completion_tokens: int | None = None  # None: one per whitespace-separated word
+    # The error message of a non-200 reply.
+    error: str = ""
 
 
 Script = Callable[[dict[str, Any]], Reply]
@@ -80,7 +82,8 @@ class FakeOpenAI:
         if reply.delay:
             await asyncio.sleep(reply.delay)
         if reply.status != 200:
-            error = {"error": {"message": f"scripted status {reply.status}", "type": "scripted"}}
+            message = reply.error or f"scripted status {reply.status}"
+            error = {"error": {"message": message, "type": "scripted"}}
             return web.json_response(error, status=reply.status)
         model = request.get("model", "fake")
         usage = {

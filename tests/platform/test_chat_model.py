@@ -119,3 +119,36 @@ async def test_concurrency_per_backend_is_bounded(spans: InMemorySpanExporter) -
         await chat.close()
     assert len(done) == 6
     assert fake.peak_in_flight == 2
+
+
+async def test_a_schema_falls_back_to_the_forms_a_backend_accepts(spans: InMemorySpanExporter) -> None:
+    # Like llama-cpp-python: no OpenAI json_schema, but json_object with a schema (grammar-constrained).
+    def llama_cpp_like(request: dict[str, object]) -> Reply:
+        form = request.get("response_format") or {}
+        assert isinstance(form, dict)
+        if form.get("type") == "json_schema":
+            return Reply(status=422, error="response_format: input should be 'text' or 'json_object'")
+        return Reply(text='{"ok": true}')
+
+    schema = {"type": "object", "properties": {"ok": {"type": "boolean"}}}
+    with FakeOpenAI(llama_cpp_like) as fake:
+        chat = model(fake, spans)
+        first = await chat.complete(HI, ModelChoice(), timeout=5, json_mode=True, schema=schema)
+        second = await chat.complete(HI, ModelChoice(), timeout=5, json_mode=True, schema=schema)
+        await chat.close()
+    assert first.text == second.text == '{"ok": true}'
+    forms = [r["response_format"] for r in fake.requests]
+    assert forms == [
+        {"type": "json_schema", "json_schema": {"name": "reply", "schema": schema}},
+        {"type": "json_object", "schema": schema},
+        {"type": "json_object", "schema": schema},  # remembered: no second refusal
+    ]
+
+
+async def test_other_refusals_are_not_mistaken_for_the_format(spans: InMemorySpanExporter) -> None:
+    with FakeOpenAI(lambda r: Reply(status=400, error="context length exceeded")) as fake:
+        chat = model(fake, spans)
+        with pytest.raises(LLMRejected):
+            await chat.complete(HI, ModelChoice(), timeout=5, json_mode=True, schema={"type": "object"})
+        await chat.close()
+    assert len(fake.requests) == 1

@@ -4,8 +4,9 @@ model, each scripted by the test and recording every call."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from smoa_services.llm import Completion, ModelChoice
 from smoa_services.orchestrator.cost import Usage
@@ -100,7 +101,13 @@ class FakeChat:
         return Completion(text, 50, len(text.split()), False, "fake-model", "stop", 0.0)
 
     async def complete(
-        self, messages: Sequence[Message], choice: ModelChoice, *, timeout: float, json_mode: bool = False
+        self,
+        messages: Sequence[Message],
+        choice: ModelChoice,
+        *,
+        timeout: float,
+        json_mode: bool = False,
+        schema: Mapping[str, Any] | None = None,
     ) -> Completion:
         self.completed.append(list(messages))
         return self._completion(self.replies.pop(0))

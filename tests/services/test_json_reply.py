@@ -1,6 +1,7 @@
 """Asking for JSON with one corrective retry, against a scripted ask (no network)."""
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from smoa_services.llm import Completion
 from smoa_services.llm.chat_model import Message
@@ -23,7 +24,9 @@ class ScriptedAsk:
         self.replies = list(replies)
         self.seen: list[list[dict[str, str]]] = []
 
-    async def __call__(self, messages: Sequence[Message]) -> Completion:
+    async def __call__(
+        self, messages: Sequence[Message], schema: Mapping[str, Any] | None = None
+    ) -> Completion:
         self.seen.append([dict(m) for m in messages])
         return completion(self.replies.pop(0))
 

@@ -55,7 +55,11 @@ async def test_scores_rank_and_keep_the_best_k() -> None:
     assert (reply.usage.calls, reply.fallback, reply.agreement) == (1, False, 0.0)
     assert reply.decision == common_pb2.DECISION_UNSPECIFIED
     [request] = fake.requests
-    assert request["response_format"] == {"type": "json_object"}
+    # Structured output: the schema asks for exactly the shown labels, each scored 0..10.
+    assert request["response_format"]["type"] == "json_schema"
+    schema = request["response_format"]["json_schema"]["schema"]
+    assert schema["properties"]["scores"]["required"] == ["1", "2", "3"]
+    assert schema["properties"]["scores"]["properties"]["1"] == {"enum": list(range(11))}
     prompt = json.dumps(request)
     assert "L1-P" not in prompt and "agent of" not in prompt  # anonymized
     assert attributes["smoa.layer"] == 1 and attributes["smoa.k"] == 2 and attributes["smoa.candidates"] == 3

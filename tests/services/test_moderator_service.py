@@ -53,7 +53,9 @@ async def test_the_llm_decides_to_stop() -> None:
     with FakeOpenAI(lambda r: decision("stop", "Paris is correct.")) as fake:
         reply, attributes = await run_moderator(fake, moderate_request([PARIS, LYON]))
     [request] = fake.requests
-    assert request["response_format"] == {"type": "json_object"}
+    assert request["response_format"]["type"] == "json_schema"
+    schema = request["response_format"]["json_schema"]["schema"]
+    assert schema["properties"]["decision"] == {"enum": ["stop", "continue"]}
     prompt = request["messages"][1]["content"]
     assert PARIS in prompt and LYON in prompt and "Round 1 of at most 3" in prompt
     assert (reply.decision, reply.reason, reply.llm_used) == (

@@ -23,9 +23,10 @@ from typing import Literal, TypeVar
 
 import smoa_core_rs as core
 from smoa_services.judge.prompt import judge_messages, labels, shuffled_order
-from smoa_services.judge.verdict import Decision, Verdict, parse_verdict
+from smoa_services.judge.verdict import Decision, Verdict, parse_verdict, verdict_schema
 from smoa_services.llm import Completion
-from smoa_services.llm.json_reply import Ask, ask_json
+from smoa_services.llm.chat_model import Ask
+from smoa_services.llm.json_reply import ask_json
 
 T = TypeVar("T")
 
@@ -180,7 +181,12 @@ class Judge:
         order = shuffled_order(len(ids), seed, pass_index)
         shown = labels(len(ids))
         messages = judge_messages(conversation, [texts[i] for i in order], decide)
-        reply = await ask_json(ask, messages, lambda text: parse_verdict(text, shown, decide))
+        reply = await ask_json(
+            ask,
+            messages,
+            lambda text: parse_verdict(text, shown, decide),
+            schema=verdict_schema(shown, decide),
+        )
         verdict: Verdict | None = reply.value
         if verdict is None:
             return PassBallot({}, failed=True, error=reply.error), reply.completions

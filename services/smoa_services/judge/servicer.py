@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 import grpc
@@ -14,8 +13,7 @@ from smoa_services.config import Settings
 from smoa_services.deadline import Deadline
 from smoa_services.judge.judge import Judge, JudgeOutcome, JudgeTask
 from smoa_services.judge.request import AGGREGATIONS, SELECTIONS, judge_violations
-from smoa_services.llm import ChatModel, Completion, LLMRejected, LLMUnavailable
-from smoa_services.llm.chat_model import Message
+from smoa_services.llm import ChatModel, LLMRejected, LLMUnavailable
 from smoa_services.llm_status import llm_failure_status
 from smoa_services.status import abort, invalid_argument
 
@@ -77,12 +75,11 @@ class JudgeServicer(judge_pb2_grpc.JudgeServiceServicer):
         span.set_attribute("smoa.layer", request.layer)
         span.set_attribute("smoa.k", request.k)
         span.set_attribute("smoa.candidates", len(request.candidates))
-        deadline = Deadline(context.time_remaining())
-        choice = convert.model_choice(request.model)
-
-        async def ask(messages: Sequence[Message]) -> Completion:
-            timeout = deadline.timeout(self.settings.llm_timeout_seconds)
-            return await self.chat.complete(messages, choice, timeout=timeout, json_mode=True)
+        ask = self.chat.json_caller(
+            convert.model_choice(request.model),
+            Deadline(context.time_remaining()),
+            self.settings.llm_timeout_seconds,
+        )
 
         try:
             outcome = await self.policy.judge(task, ask)

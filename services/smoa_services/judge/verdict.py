@@ -8,7 +8,7 @@ import json
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from smoa_services.llm.json_reply import ReplyError, json_object
 
@@ -50,6 +50,29 @@ def parse_decision(reply: dict[str, object]) -> tuple[Decision | None, str]:
     if decision == "continue":
         return "continue", reason_text
     return None, ""
+
+
+def verdict_schema(shown: Sequence[str], decide: bool) -> dict[str, Any]:
+    """The reply's JSON schema, for backends that constrain decoding to it. Scores are an enum of the
+    whole numbers 0..10 because grammar-based decoders (llama.cpp) honour enums but not numeric ranges."""
+    score = {"enum": list(range(int(MIN_SCORE), int(MAX_SCORE) + 1))}
+    properties: dict[str, Any] = {
+        "scores": {
+            "type": "object",
+            "properties": {label: score for label in shown},
+            "required": list(shown),
+            "additionalProperties": False,
+        }
+    }
+    if decide:
+        properties["decision"] = {"enum": ["stop", "continue"]}
+        properties["reason"] = {"type": "string"}
+    return {
+        "type": "object",
+        "properties": properties,
+        "required": list(properties),
+        "additionalProperties": False,
+    }
 
 
 def parse_verdict(text: str, shown: Sequence[str], decide: bool) -> Verdict:

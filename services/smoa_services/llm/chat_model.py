@@ -7,9 +7,9 @@ import asyncio
 import json
 import math
 import time
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 import openai
@@ -17,8 +17,17 @@ from opentelemetry import trace
 from opentelemetry.trace import Span, SpanKind, Status, StatusCode
 
 from smoa_services.config import Backend, Settings
+from smoa_services.deadline import Deadline
 
 Message = Mapping[str, str]
+
+# How a JSON schema is passed in response_format, most standard first: OpenAI's structured outputs (also
+# vLLM, Ollama), llama-cpp-python's json_object with a schema (grammar-constrained), and plain JSON mode.
+SCHEMA_FORMS: tuple[Callable[[Mapping[str, Any]], dict[str, Any]], ...] = (
+    lambda schema: {"type": "json_schema", "json_schema": {"name": "reply", "schema": dict(schema)}},
+    lambda schema: {"type": "json_object", "schema": dict(schema)},
+    lambda schema: {"type": "json_object"},
+)
 
 
 @dataclass(frozen=True)
@@ -42,6 +51,14 @@ class Completion:
     model: str
     finish_reason: str
     latency: float
+
+
+class Ask(Protocol):
+    """One JSON call with the caller's model choice and deadline already bound."""
+
+    async def __call__(
+        self, messages: Sequence[Message], schema: Mapping[str, Any] | None = None, /
+    ) -> Completion: ...
 
 
 class LLMUnavailable(Exception):
@@ -71,6 +88,8 @@ class ChatModel:
         self.tracer = tracer
         self.capture_content = capture_content
         self._clients: dict[str, tuple[Backend, openai.AsyncOpenAI, asyncio.Semaphore]] = {}
+        # Per backend, the index in SCHEMA_FORMS of the response_format it accepted.
+        self._schema_form: dict[str, int] = {}
 
     def _client(self, name: str) -> tuple[Backend, openai.AsyncOpenAI, asyncio.Semaphore]:
         if name not in self._clients:
@@ -141,12 +160,53 @@ class ChatModel:
         return LLMUnavailable(name, str(error))
 
     async def complete(
-        self, messages: Sequence[Message], choice: ModelChoice, *, timeout: float, json_mode: bool = False
+        self,
+        messages: Sequence[Message],
+        choice: ModelChoice,
+        *,
+        timeout: float,
+        json_mode: bool = False,
+        schema: Mapping[str, Any] | None = None,
+    ) -> Completion:
+        """One chat completion. ``json_mode`` asks for a JSON object; a ``schema`` also asks the backend
+        to constrain the reply to it (grammar-constrained decoding where the server has it), in the first
+        of SCHEMA_FORMS the backend accepts, remembered per backend."""
+        if schema is None:
+            return await self._complete(
+                messages, choice, timeout, {"type": "json_object"} if json_mode else None
+            )
+        known = self._schema_form.get(choice.backend)
+        for index in range(known or 0, len(SCHEMA_FORMS)):
+            try:
+                # A form not yet known to work is tried once, without the SDK's retries: servers refuse
+                # an unknown response_format with a 4xx, or (llama-cpp-python) a 500.
+                retries = None if index == known else 0
+                completion = await self._complete(
+                    messages, choice, timeout, SCHEMA_FORMS[index](schema), retries
+                )
+            except (LLMRejected, LLMUnavailable) as e:
+                # Only a refusal of the format itself moves on to the next form; others are real errors.
+                if index == len(SCHEMA_FORMS) - 1 or not any(
+                    w in str(e) for w in ("response_format", "schema")
+                ):
+                    raise
+                continue
+            self._schema_form[choice.backend] = index
+            return completion
+        raise AssertionError("the last form re-raises")
+
+    async def _complete(
+        self,
+        messages: Sequence[Message],
+        choice: ModelChoice,
+        timeout: float,
+        response_format: object,
+        max_retries: int | None = None,
     ) -> Completion:
         backend, client, slots = self._client(choice.backend)
         request = self._request(backend, messages, choice)
-        if json_mode:
-            request["response_format"] = {"type": "json_object"}
+        if response_format is not None:
+            request["response_format"] = response_format
         async with slots:
             span = self._start_span(backend, request)
             started = time.perf_counter()
@@ -154,9 +214,10 @@ class ChatModel:
                 # The SDK's documented low-level `post` keeps its retries, auth, timeouts and errors but not
                 # the typed `create()`'s pydantic models of request and response, which cost ~0.6 ms a call
                 # (benchmarks/bench_overhead.py); a request has a dozen calls.
-                body = await client.post(
-                    "/chat/completions", body=request, cast_to=object, options={"timeout": timeout}
-                )
+                options: openai.RequestOptions = {"timeout": timeout}
+                if max_retries is not None:
+                    options["max_retries"] = max_retries
+                body = await client.post("/chat/completions", body=request, cast_to=object, options=options)
                 text, finish, model, usage = _read_completion(body)
             except (TimeoutError, openai.APIError, ValueError) as e:
                 raise self._fail(span, choice.backend, e) from e
@@ -174,6 +235,16 @@ class ChatModel:
         )
         self._finish_span(span, completion)
         return completion
+
+    def json_caller(self, choice: ModelChoice, deadline: Deadline, budget: float) -> Ask:
+        """JSON calls with this model choice (and the schema each call gives), each taking min(time the
+        caller has left, budget)."""
+
+        async def ask(messages: Sequence[Message], schema: Mapping[str, Any] | None = None) -> Completion:
+            timeout = deadline.timeout(budget)
+            return await self.complete(messages, choice, timeout=timeout, json_mode=True, schema=schema)
+
+        return ask
 
     async def stream(
         self, messages: Sequence[Message], choice: ModelChoice, *, timeout: float

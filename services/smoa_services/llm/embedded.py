@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import math
 import os
 import signal
 import subprocess
@@ -38,6 +39,22 @@ def model_path() -> Path:
     raise FileNotFoundError(f"no .gguf file inside {MODEL_PACKAGE}")
 
 
+def usable_cpus() -> int:
+    """CPUs this process may really use: its affinity, capped by a cgroup v2 CPU quota (a container's
+    limit), so a 2-CPU container on a 64-core node runs 2 threads, not 64 throttled ones. SMOA_EMBEDDED_
+    THREADS overrides."""
+    if os.environ.get("SMOA_EMBEDDED_THREADS"):
+        return max(1, int(os.environ["SMOA_EMBEDDED_THREADS"]))
+    count = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    try:
+        quota, period = Path("/sys/fs/cgroup/cpu.max").read_text().split()
+        if quota != "max":
+            count = min(count, max(1, math.ceil(int(quota) / int(period))))
+    except (OSError, ValueError):
+        pass
+    return max(1, count)
+
+
 class EmbeddedModelServer:
     """`python -m llama_cpp.server` as a child process: started, waited for, and stopped cleanly."""
 
@@ -45,7 +62,7 @@ class EmbeddedModelServer:
         self, host: str = "127.0.0.1", port: int = 8080, n_ctx: int = 8192, threads: int | None = None
     ):
         self.host, self.port, self.n_ctx = host, port, n_ctx
-        self.threads = threads or max(1, os.cpu_count() or 1)
+        self.threads = threads or usable_cpus()
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -110,8 +127,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--host", default=os.environ.get("SMOA_EMBEDDED_HOST", "127.0.0.1"))
     parser.add_argument("--port", type=int, default=int(os.environ.get("SMOA_EMBEDDED_PORT", "8080")))
     parser.add_argument("--n-ctx", type=int, default=8192)
+    parser.add_argument("--n-threads", type=int, default=0, help="0: the CPUs this process may use")
     args = parser.parse_args(argv)
-    server = EmbeddedModelServer(args.host, args.port, args.n_ctx)
+    server = EmbeddedModelServer(args.host, args.port, args.n_ctx, args.n_threads or None)
     os.execv(sys.executable, server.command())  # become the model server, so signals reach it directly
 
 

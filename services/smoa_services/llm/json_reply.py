@@ -6,16 +6,13 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from smoa_services.llm.chat_model import Completion, Message
+from smoa_services.llm.chat_model import Ask, Completion
 
 T = TypeVar("T")
-
-# One LLM call with the caller's model choice, timeout and json_mode already bound.
-Ask = Callable[[Sequence[Message]], Awaitable[Completion]]
 
 _FENCE = re.compile(r"```(?:json)?\s*(.*?)```", re.DOTALL | re.IGNORECASE)
 
@@ -63,14 +60,19 @@ class JsonReply(Generic[T]):
 
 
 async def ask_json(
-    ask: Ask, messages: Sequence[Mapping[str, str]], parse: Callable[[str], T], attempts: int = 2
+    ask: Ask,
+    messages: Sequence[Mapping[str, str]],
+    parse: Callable[[str], T],
+    attempts: int = 2,
+    schema: Mapping[str, Any] | None = None,
 ) -> JsonReply[T]:
-    """Asks up to ``attempts`` times; each retry carries the previous reply and its error."""
+    """Asks up to ``attempts`` times; each retry carries the previous reply and its error. ``schema``
+    lets backends that can constrain decoding to it do so; ``parse`` still checks every reply."""
     conversation = [dict(m) for m in messages]
     completions: list[Completion] = []
     error = ""
     for _ in range(attempts):
-        completion = await ask(conversation)
+        completion = await ask(conversation, schema)
         completions.append(completion)
         try:
             return JsonReply(parse(completion.text), completions)

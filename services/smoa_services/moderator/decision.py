@@ -10,6 +10,15 @@ from smoa_services.llm.json_reply import ReplyError, json_object
 Decision = Literal["stop", "continue"]
 
 
+# For backends that constrain decoding to a schema (the parse below still checks every reply).
+DECISION_SCHEMA = {
+    "type": "object",
+    "properties": {"decision": {"enum": ["stop", "continue"]}, "reason": {"type": "string"}},
+    "required": ["decision", "reason"],
+    "additionalProperties": False,
+}
+
+
 @dataclass(frozen=True)
 class ModeratorDecision:
     decision: Decision

@@ -8,9 +8,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from smoa_services.llm import Completion
-from smoa_services.llm.json_reply import Ask, ask_json
+from smoa_services.llm.chat_model import Ask
+from smoa_services.llm.json_reply import ask_json
 from smoa_services.moderator.agreement import agreement_of
-from smoa_services.moderator.decision import Decision, parse_decision
+from smoa_services.moderator.decision import DECISION_SCHEMA, Decision, parse_decision
 from smoa_services.moderator.prompt import moderator_messages
 
 
@@ -44,7 +45,7 @@ class Moderator:
         if found.consensus:
             return Moderation("stop", found.reason, found.agreement, llm_used=False)
         messages = moderator_messages(task.conversation, task.kept, task.layer, task.max_layers)
-        reply = await ask_json(ask, messages, parse_decision)
+        reply = await ask_json(ask, messages, parse_decision, schema=DECISION_SCHEMA)
         if reply.value is None:
             decision, reason = fallback_decision(task, reply.error)
         else:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 import grpc
@@ -12,8 +11,7 @@ from smoa.v1 import common_pb2, moderator_pb2, moderator_pb2_grpc
 from smoa_services import convert
 from smoa_services.config import Settings
 from smoa_services.deadline import Deadline
-from smoa_services.llm import ChatModel, Completion, LLMRejected, LLMUnavailable
-from smoa_services.llm.chat_model import Message
+from smoa_services.llm import ChatModel, LLMRejected, LLMUnavailable
 from smoa_services.llm_status import llm_failure_status
 from smoa_services.moderator.moderator import ModerationTask, Moderator
 from smoa_services.moderator.request import moderate_violations
@@ -43,12 +41,11 @@ class ModeratorServicer(moderator_pb2_grpc.ModeratorServiceServicer):
             max_layers=request.max_layers,
             consensus_threshold=self.settings.consensus_threshold,
         )
-        deadline = Deadline(context.time_remaining())
-        choice = convert.model_choice(request.model)
-
-        async def ask(messages: Sequence[Message]) -> Completion:
-            timeout = deadline.timeout(self.settings.llm_timeout_seconds)
-            return await self.chat.complete(messages, choice, timeout=timeout, json_mode=True)
+        ask = self.chat.json_caller(
+            convert.model_choice(request.model),
+            Deadline(context.time_remaining()),
+            self.settings.llm_timeout_seconds,
+        )
 
         try:
             moderation = await self.policy.moderate(task, ask)

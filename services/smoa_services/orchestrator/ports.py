@@ -5,9 +5,9 @@ the deadline) lives in the implementations, so the pipeline passes only what cha
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 from smoa_services.llm import Completion, ModelChoice
 from smoa_services.orchestrator.cost import Usage
@@ -84,7 +84,13 @@ class Peers:
 
 class Chat(Protocol):
     async def complete(
-        self, messages: Sequence[Message], choice: ModelChoice, *, timeout: float, json_mode: bool = False
+        self,
+        messages: Sequence[Message],
+        choice: ModelChoice,
+        *,
+        timeout: float,
+        json_mode: bool = False,
+        schema: Mapping[str, Any] | None = None,
     ) -> Completion: ...
 
     def stream(

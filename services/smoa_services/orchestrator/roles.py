@@ -10,8 +10,9 @@ written roles fail validation twice the generic roles are used and the assignmen
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from smoa_services.llm import Completion, ModelChoice
 from smoa_services.llm.json_reply import ReplyError, ask_json, json_object
@@ -104,10 +105,19 @@ class RoleWriter:
             {"role": "user", "content": f"Number of assistants: {n}\nTask: {description}"},
         ]
 
-        async def ask(conversation: Sequence[Message]) -> Completion:
-            return await self.chat.complete(conversation, model, timeout=timeout(), json_mode=True)
+        async def ask(conversation: Sequence[Message], schema: Mapping[str, Any] | None = None) -> Completion:
+            return await self.chat.complete(
+                conversation, model, timeout=timeout(), json_mode=True, schema=schema
+            )
 
-        reply = await ask_json(ask, messages, lambda text: parse_roles(text, n))
+        schema = {
+            "type": "object",
+            "properties": {
+                "roles": {"type": "array", "items": {"type": "string"}, "minItems": n, "maxItems": n}
+            },
+            "required": ["roles"],
+        }
+        reply = await ask_json(ask, messages, lambda text: parse_roles(text, n), schema=schema)
         if reply.value is None:
             # Not cached: the next request with this description gets another chance at tailored roles.
             generic = in_turn(GENERIC_ROLES, n)

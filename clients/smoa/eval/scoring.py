@@ -1,0 +1,49 @@
+"""Right or wrong, for items with a known answer: the core's `answer_key` (last \\boxed{}, else "the
+answer is X", else the last number; canonical, so "1,250.50" and "1250.5" agree) on both sides. The
+core is imported on first use: it comes with the services (smoa-core-rs), not with the SDK."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
+
+from smoa.eval.item import Grading, Item
+
+
+class MissingCore(ImportError):
+    """smoa-core-rs (the services' Rust core) is not installed."""
+
+
+@cache
+def _answer_key() -> Callable[[str], str | None]:
+    try:
+        from smoa_core_rs import answer_key
+    except ImportError as e:
+        raise MissingCore(
+            "scoring exact answers needs smoa-core-rs, the services' core (built from this repository: "
+            "`maturin develop`, or install smoa-services)"
+        ) from e
+    return answer_key
+
+
+def answer_key(text: str) -> str | None:
+    return _answer_key()(text)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    # The answer key read from the response (None: it commits to nothing readable).
+    predicted: str | None
+    expected: str | None
+    correct: bool
+
+
+def grade(item: Item, response: str) -> Verdict:
+    """EXACT and CHOICE items only; JUDGED items are the judge's."""
+    if item.grading is Grading.JUDGED:
+        raise ValueError(f"item: {item.dataset}/{item.id} is judged, not graded by its answer")
+    predicted = answer_key(response)
+    # A letter is its own key; an exact answer goes through the same canonicalization as the response.
+    expected = item.answer if item.grading is Grading.CHOICE else answer_key(item.answer)
+    return Verdict(predicted, expected, predicted is not None and predicted == expected)

@@ -1,0 +1,59 @@
+"""The systems compared, all on the same orchestrator (so the same proposers, backend and prompts) and
+differing only in what the request asks for:
+
+| name | mode | what runs |
+|---|---|---|
+| single | MODE_SINGLE | one model call |
+| moa | MODE_MOA | dense MoA: n proposers for exactly --layers layers, every answer forwarded, aggregator |
+| smoa | MODE_SMOA | sparse: the judge keeps k of n, a separate moderator may stop early, aggregator |
+| smoa-fused | MODE_SMOA, fused_judge_moderator | as smoa, judge and moderator in one LLM call |
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from smoa.result import Mode
+
+
+@dataclass(frozen=True)
+class System:
+    name: str
+    mode: Mode
+    fused: bool = False
+
+
+SYSTEMS = {
+    s.name: s
+    for s in (
+        System("single", Mode.SINGLE),
+        System("moa", Mode.MOA),
+        System("smoa", Mode.SMOA),
+        System("smoa-fused", Mode.SMOA, fused=True),
+    )
+}
+DEFAULT_SYSTEMS = ("single", "moa", "smoa", "smoa-fused")
+
+
+def parse_systems(text: str) -> list[System]:
+    """ "single,moa,smoa" -> those systems, in that order, each once."""
+    names = [name.strip() for name in text.split(",") if name.strip()]
+    unknown = [name for name in names if name not in SYSTEMS]
+    if unknown or not names:
+        raise ValueError(f"systems: choose from {', '.join(SYSTEMS)}, got {text!r}")
+    return [SYSTEMS[name] for name in dict.fromkeys(names)]
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What every system's request shares. None: the service's default."""
+
+    n: int | None = 4
+    k: int | None = 2
+    layers: int | None = 3
+    max_tokens: int | None = None
+    temperature: float | None = None
+    # Every request carries this seed: the same judge shuffles and sampling seeds for every item and run.
+    seed: int = 0
+    # Seconds one generation may take.
+    timeout: float = 600.0

@@ -1,0 +1,109 @@
+"""Distributed load with Locust: each simulated user sends Generate (or GenerateStream) requests back to
+back and reports every one to Locust's request event, so Locust's master merges the statistics of any
+number of workers on any number of machines.
+
+    locust -f clients/smoa/load/locustfile.py --host 127.0.0.1:50051 --headless -u 20 -r 5 -t 2m
+    locust -f clients/smoa/load/locustfile.py --master --host dns:///orchestrator:50051 --expect-workers 4
+    locust -f clients/smoa/load/locustfile.py --worker --master-host MASTER     # on each load machine
+
+The request's shape: --smoa-mode smoa|moa|single, --smoa-n, --smoa-k, --smoa-layers, --smoa-stream (adds
+a "TTFT" entry per request with the time to the first token), --smoa-question, --smoa-timeout; the master
+passes them to its workers. Users are closed loops (the next request when the last one is answered); for
+an open-loop arrival schedule and latency from the schedule use `smoa load`.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import grpc.experimental.gevent as grpc_gevent
+from locust import User, constant, events, task
+
+from smoa.client import SmoaClient
+from smoa.errors import SmoaError
+from smoa.events import Token
+from smoa.load.shape import DEFAULT_QUESTION, MODES, LoadRequest, RequestShape
+
+# Locust runs users as gevent greenlets; grpc's blocking calls must yield to them, not block the process.
+grpc_gevent.init_gevent()
+
+
+# The event hook's add_listener is unannotated in Locust.
+@events.init_command_line_parser.add_listener  # type: ignore[untyped-decorator]
+def _arguments(parser: Any) -> None:
+    parser.add_argument("--smoa-mode", choices=MODES, default="smoa", help="smoa, moa or single")
+    parser.add_argument("--smoa-n", type=int, default=0, help="proposers per layer (0: service default)")
+    parser.add_argument("--smoa-k", type=int, default=0, help="answers kept per layer (0: service default)")
+    parser.add_argument("--smoa-layers", type=int, default=0, help="maximum layers (0: service default)")
+    parser.add_argument("--smoa-stream", action="store_true", help="GenerateStream, reporting TTFT too")
+    parser.add_argument("--smoa-question", default=DEFAULT_QUESTION, help="the question asked")
+    parser.add_argument("--smoa-timeout", type=float, default=600.0, help="deadline per request, seconds")
+
+
+def target_of(host: str) -> str:
+    """Locust's --host as a gRPC target: a grpc:// prefix is allowed, dns:/// and ipv4: pass through."""
+    return host.removeprefix("grpc://").rstrip("/")
+
+
+class SmoaUser(User):
+    wait_time = constant(0)
+
+    def on_start(self) -> None:
+        options = self.environment.parsed_options
+        self.shape = RequestShape(
+            questions=[options.smoa_question],
+            mode=options.smoa_mode,
+            n=options.smoa_n,
+            k=options.smoa_k,
+            layers=options.smoa_layers,
+            stream=options.smoa_stream,
+        )
+        self.client = SmoaClient(target_of(self.host or ""), timeout=options.smoa_timeout)
+        self.sent = 0
+
+    def on_stop(self) -> None:
+        self.client.close()
+
+    def report(self, name: str, started: float, length: int, error: Exception | None) -> None:
+        self.environment.events.request.fire(
+            request_type="grpc",
+            name=name,
+            response_time=(time.perf_counter() - started) * 1000,
+            response_length=length,
+            exception=error,
+            context={},
+        )
+
+    @task
+    def generate(self) -> None:
+        request = self.shape.request(self.sent)
+        self.sent += 1
+        if self.shape.stream:
+            self.generate_stream(request)
+            return
+        name = f"Generate {self.shape.mode}"
+        started = time.perf_counter()
+        try:
+            result = self.client.generate(request.question, **request.arguments())
+        except SmoaError as e:
+            self.report(name, started, 0, e)
+            return
+        self.report(name, started, len(result.text), None)
+
+    def generate_stream(self, request: LoadRequest) -> None:
+        name = f"GenerateStream {self.shape.mode}"
+        started = time.perf_counter()
+        first_token = False
+        text = 0
+        try:
+            for event in self.client.stream(request.question, **request.arguments()):
+                if isinstance(event, Token):
+                    if not first_token:
+                        first_token = True
+                        self.report(f"{name} TTFT", started, 0, None)
+                    text += len(event.text)
+        except SmoaError as e:
+            self.report(name, started, text, e)
+            return
+        self.report(name, started, text, None)

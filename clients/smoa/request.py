@@ -1,0 +1,157 @@
+"""A GenerateRequest from the SDK's keyword arguments, checked here first so a bad argument fails at
+once as a ValueError naming it, without a round trip.
+
+Only what is wrong whatever the server (n = 0, an empty question, roles and a task description both) is
+checked here. Limits the service sets (the largest n, k against the service's default n, known backends)
+stay the service's to enforce: it answers INVALID_ARGUMENT with every violation, so the two never disagree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from smoa.result import Mode
+from smoa.v1 import common_pb2, orchestrator_pb2
+
+Role = Literal["system", "user", "assistant"]
+
+ROLES: dict[str, common_pb2.ChatRole.ValueType] = {
+    "system": common_pb2.CHAT_ROLE_SYSTEM,
+    "user": common_pb2.CHAT_ROLE_USER,
+    "assistant": common_pb2.CHAT_ROLE_ASSISTANT,
+}
+MODES: dict[Mode, orchestrator_pb2.Mode.ValueType] = {
+    Mode.SMOA: orchestrator_pb2.MODE_SMOA,
+    Mode.MOA: orchestrator_pb2.MODE_MOA,
+    Mode.SINGLE: orchestrator_pb2.MODE_SINGLE,
+}
+INT32 = (2**31, "2**31")
+INT64 = (2**63, "2**63")
+UINT64 = (2**64, "2**64")
+
+
+@dataclass(frozen=True)
+class Message:
+    """One turn of a conversation; a request carries the whole history, the user's turn last."""
+
+    role: Role
+    content: str
+
+
+@dataclass(frozen=True)
+class ModelSettings:
+    """Which model answers and how; None (or "") takes the service's configured default."""
+
+    model: str = ""
+    temperature: float | None = None
+    max_tokens: int | None = None
+    seed: int | None = None
+    # A named backend from the services' SMOA_BACKENDS.
+    backend: str = ""
+
+
+Messages = str | Sequence[Message | Mapping[str, str]]
+
+
+def _int(name: str, value: object, minimum: int, maximum: tuple[int, str] | None = None) -> int:
+    """`maximum`: the smallest value too large, and how to say it."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{name}: must be an int, got {type(value).__name__}")
+    if value < minimum:
+        raise ValueError(f"{name}: must be >= {minimum}, got {value}")
+    if maximum is not None and value >= maximum[0]:
+        raise ValueError(f"{name}: must be < {maximum[1]}, got {value}")
+    return value
+
+
+def chat_messages(question_or_messages: Messages) -> list[common_pb2.ChatMessage]:
+    name = "question_or_messages"
+    if isinstance(question_or_messages, str):
+        if not question_or_messages.strip():
+            raise ValueError(f"{name}: the question must not be empty")
+        return [common_pb2.ChatMessage(role=common_pb2.CHAT_ROLE_USER, content=question_or_messages)]
+    found: list[common_pb2.ChatMessage] = []
+    for i, m in enumerate(question_or_messages):
+        role, content = (m.role, m.content) if isinstance(m, Message) else (m.get("role"), m.get("content"))
+        if role not in ROLES:
+            raise ValueError(f"{name}[{i}].role: must be one of {', '.join(ROLES)}, got {role!r}")
+        if not isinstance(content, str) or not content.strip():
+            raise ValueError(f"{name}[{i}].content: must be a non-empty string")
+        found.append(common_pb2.ChatMessage(role=ROLES[role], content=content))
+    if not found:
+        raise ValueError(f"{name}: must hold at least one message")
+    if found[-1].role != common_pb2.CHAT_ROLE_USER:
+        raise ValueError(f"{name}[{len(found) - 1}].role: the last message must be the user's")
+    return found
+
+
+def model_settings(settings: ModelSettings | str, name: str) -> common_pb2.ModelSettings:
+    if isinstance(settings, str):
+        return common_pb2.ModelSettings(model=settings)
+    wire = common_pb2.ModelSettings(model=settings.model, backend=settings.backend)
+    if settings.temperature is not None:
+        if not 0.0 <= settings.temperature <= 2.0:
+            raise ValueError(f"{name}.temperature: must be in [0, 2], got {settings.temperature}")
+        wire.temperature = settings.temperature
+    if settings.max_tokens is not None:
+        wire.max_tokens = _int(f"{name}.max_tokens", settings.max_tokens, 1, INT32)
+    if settings.seed is not None:
+        wire.seed = _int(f"{name}.seed", settings.seed, -(2**63), INT64)
+    return wire
+
+
+def generate_request(
+    question_or_messages: Messages,
+    *,
+    mode: Mode | str = Mode.SMOA,
+    n: int | None = None,
+    k: int | None = None,
+    max_layers: int | None = None,
+    roles: Sequence[str] | None = None,
+    task_description: str | None = None,
+    model: ModelSettings | str | None = None,
+    agents: Mapping[int, ModelSettings | str] | None = None,
+    fused: bool = False,
+    token_budget: int | None = None,
+    seed: int | None = None,
+) -> orchestrator_pb2.GenerateRequest:
+    try:
+        chosen = Mode(mode)
+    except ValueError:
+        raise ValueError(f"mode: must be one of {', '.join(m.value for m in Mode)}, got {mode!r}") from None
+    request = orchestrator_pb2.GenerateRequest(
+        messages=chat_messages(question_or_messages), mode=MODES[chosen], fused_judge_moderator=fused
+    )
+    # 0 on the wire means "the service's default", which None says here.
+    if n is not None:
+        request.n = _int("n", n, 1, INT32)
+    if k is not None:
+        request.k = _int("k", k, 1, INT32)
+        if n is not None and k > n:
+            raise ValueError(f"k: must be <= n ({n}), got {k}")
+    if max_layers is not None:
+        request.max_layers = _int("max_layers", max_layers, 1, INT32)
+    if token_budget is not None:
+        request.token_budget = _int("token_budget", token_budget, 1, INT64)
+    if seed is not None:
+        request.seed = _int("seed", seed, 0, UINT64)
+    if roles is not None and task_description is not None:
+        raise ValueError("roles: give roles or task_description, not both")
+    if roles is not None:
+        if isinstance(roles, str) or not roles or not all(isinstance(r, str) and r.strip() for r in roles):
+            raise ValueError("roles: must be a non-empty sequence of non-empty strings")
+        request.roles.roles.extend(roles)
+    if task_description is not None:
+        if not task_description.strip():
+            raise ValueError("task_description: must not be empty")
+        request.task_description = task_description
+    if model is not None:
+        request.model.CopyFrom(model_settings(model, "model"))
+    for index, settings in sorted((agents or {}).items()):
+        _int(f"agents[{index}]: the proposer index", index, 0, INT32)
+        request.agents.append(
+            orchestrator_pb2.AgentOverride(index=index, model=model_settings(settings, f"agents[{index}]"))
+        )
+    return request

@@ -1,0 +1,10 @@
+"""Where the deployment files are."""
+
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+DOCKERFILE = ROOT / "Dockerfile"
+DOCKERIGNORE = ROOT / ".dockerignore"
+COMPOSE_FILE = ROOT / "docker-compose.yml"
+COLLECTOR_CONFIG = ROOT / "deploy" / "otel-collector.yaml"
+K8S = ROOT / "deploy" / "k8s"

@@ -1,0 +1,293 @@
+"""deploy/k8s (kustomize): every Deployment hardened (non-root, read-only root, no privilege escalation, no
+capabilities, /tmp on an emptyDir), with resources and probes (native gRPC for the services, HTTP for the
+model) on the ports the services listen on; headless Services for dns:/// round robin; the drain fits in the
+termination grace period; the settings valid for the services. Checked on our own rendering of the
+kustomizations and, where kubectl is installed, on `kubectl kustomize`'s."""
+
+from __future__ import annotations
+
+import re
+import urllib.parse
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from smoa_services.config import DEFAULT_PORTS
+from tests.deploy import kustomize, settings_env
+from tests.deploy.commands import SERVICE_MODULES, module_of, option
+from tests.deploy.paths import COLLECTOR_CONFIG, K8S
+
+Manifest = dict[str, Any]
+GRPC = ["orchestrator", "proposer", "judge", "moderator"]
+SMOA = [*GRPC, "model"]
+KUSTOMIZATIONS = {"default": K8S, "base": K8S / "base", "tracing": K8S / "tracing"}
+NAMESPACE = "smoa"
+UID = 10001
+
+
+def rendered(renderer: str, directory: Path) -> list[Manifest]:
+    if renderer == "kubectl":
+        docs = kustomize.kubectl_build(directory)
+        if docs is None:
+            pytest.skip("kubectl is not installed (the own rendering is checked instead)")
+        return docs
+    return kustomize.build(directory)
+
+
+@pytest.fixture(params=["own", "kubectl"])
+def render(request: pytest.FixtureRequest) -> Callable[[str], list[Manifest]]:
+    return lambda which: rendered(request.param, KUSTOMIZATIONS[which])
+
+
+def find(docs: list[Manifest], kind: str, name: str | None = None) -> list[Manifest]:
+    return [d for d in docs if d["kind"] == kind and (name is None or d["metadata"]["name"] == name)]
+
+
+def one(docs: list[Manifest], kind: str, name: str) -> Manifest:
+    (found,) = find(docs, kind, name)
+    return found
+
+
+def config_map(docs: list[Manifest], referenced: str) -> Manifest:
+    """The ConfigMap a Deployment references (kustomize rewrites references to generated, hashed names)."""
+    found = find(docs, "ConfigMap", referenced)
+    assert len(found) == 1, f"no ConfigMap {referenced}"
+    return found[0]
+
+
+def container(deployment: Manifest) -> Manifest:
+    (only,) = deployment["spec"]["template"]["spec"]["containers"]
+    return dict(only)
+
+
+def environment(docs: list[Manifest], deployment: Manifest) -> dict[str, str]:
+    """The container's variables as the kubelet sets them: envFrom ConfigMaps, then env (which wins)."""
+    spec = container(deployment)
+    values: dict[str, str] = {}
+    for source in spec.get("envFrom", []):
+        values.update(config_map(docs, source["configMapRef"]["name"]).get("data", {}))
+    for variable in spec.get("env", []):
+        if "value" in variable:
+            values[variable["name"]] = str(variable["value"])
+    return values
+
+
+def port_number(spec: Manifest, port: int | str) -> int:
+    """A port given by number or by the container port's name."""
+    if isinstance(port, int):
+        return port
+    (number,) = [p["containerPort"] for p in spec["ports"] if p.get("name") == port]
+    return int(number)
+
+
+def selects(selector: dict[str, str], labels: dict[str, str]) -> bool:
+    return all(labels.get(k) == v for k, v in selector.items())
+
+
+def test_kustomizations_list_only_existing_files() -> None:
+    for directory in KUSTOMIZATIONS.values():
+        spec = kustomize.kustomization(directory)
+        for resource in spec.get("resources", []):
+            assert (directory / resource).exists(), f"{directory}: {resource}"
+        for generator in spec.get("configMapGenerator", []):
+            for entry in generator.get("files", []):
+                assert (directory / entry.rpartition("=")[2]).exists()
+
+
+def test_every_component_has_a_deployment_and_a_service(render: Callable[[str], list[Manifest]]) -> None:
+    docs = render("default")
+    assert {d["metadata"]["name"] for d in find(docs, "Deployment")} == set(SMOA)
+    assert {d["metadata"]["name"] for d in find(docs, "Service")} == set(SMOA)
+    assert one(docs, "Namespace", NAMESPACE)
+    for doc in docs:
+        if doc["kind"] != "Namespace":
+            assert doc["metadata"]["namespace"] == NAMESPACE, doc["metadata"]["name"]
+
+
+@pytest.mark.parametrize("which", ["default", "tracing"])
+def test_every_deployment_is_hardened_and_sized(render: Callable[[str], list[Manifest]], which: str) -> None:
+    for deployment in find(render(which), "Deployment"):
+        name = deployment["metadata"]["name"]
+        pod = deployment["spec"]["template"]["spec"]
+        assert selects(
+            deployment["spec"]["selector"]["matchLabels"],
+            deployment["spec"]["template"]["metadata"]["labels"],
+        )
+        assert pod.get("automountServiceAccountToken") is False, name
+        assert pod["securityContext"]["seccompProfile"]["type"] == "RuntimeDefault", name
+        volumes = {v["name"]: v for v in pod["volumes"]}
+        for spec in pod["containers"]:
+            security = {**pod["securityContext"], **spec["securityContext"]}  # the container's wins
+            assert security["runAsNonRoot"] is True, name
+            assert isinstance(security["runAsUser"], int) and security["runAsUser"] != 0, name
+            assert security["readOnlyRootFilesystem"] is True, name
+            assert security["allowPrivilegeEscalation"] is False, name
+            assert security["capabilities"]["drop"] == ["ALL"], name
+            tmp = [m for m in spec["volumeMounts"] if m["mountPath"] == "/tmp"]
+            assert tmp and "emptyDir" in volumes[tmp[0]["name"]], f"{name}: /tmp is not an emptyDir"
+            for kind in ("requests", "limits"):
+                assert {"cpu", "memory"} <= set(spec["resources"][kind]), f"{name}: {kind}"
+            assert "readinessProbe" in spec and "livenessProbe" in spec, name
+            image = spec["image"]
+            assert ":" in image.rsplit("/", 1)[-1] and not image.endswith(":latest"), image
+
+
+def test_the_namespace_enforces_the_restricted_pod_security_standard(
+    render: Callable[[str], list[Manifest]],
+) -> None:
+    labels = one(render("default"), "Namespace", NAMESPACE)["metadata"]["labels"]
+    assert labels["pod-security.kubernetes.io/enforce"] == "restricted"
+
+
+@pytest.mark.parametrize("name", SMOA)
+def test_one_image_runs_the_components_module(render: Callable[[str], list[Manifest]], name: str) -> None:
+    docs = render("default")
+    spec = container(one(docs, "Deployment", name))
+    assert module_of(spec["command"]) == SERVICE_MODULES[name]
+    assert len({container(d)["image"] for d in find(docs, "Deployment")}) == 1
+    assert spec["securityContext"]["runAsUser"] == UID  # the Dockerfile's USER
+
+
+@pytest.mark.parametrize("name", GRPC)
+def test_grpc_probes_check_the_port_the_service_listens_on(
+    render: Callable[[str], list[Manifest]], name: str
+) -> None:
+    docs = render("default")
+    deployment = one(docs, "Deployment", name)
+    spec = container(deployment)
+    settings = settings_env.load(name, environment(docs, deployment))
+    assert settings.host == "0.0.0.0"
+    assert settings.port == DEFAULT_PORTS[name]
+    (listening,) = spec["ports"]
+    assert listening["containerPort"] == settings.port
+    for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
+        assert spec[probe]["grpc"]["port"] == settings.port, f"{name}: {probe}"
+        assert "service" not in spec[probe]["grpc"]  # "": the whole server, as the health servicer reports it
+
+
+def test_model_probes_ask_for_the_model_list_over_http(render: Callable[[str], list[Manifest]]) -> None:
+    spec = container(one(render("default"), "Deployment", "model"))
+    port = int(option(spec["command"], "--port") or 0)
+    assert option(spec["command"], "--host") == "0.0.0.0"
+    for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
+        check = spec[probe]["httpGet"]
+        assert check["path"] == "/v1/models" and port_number(spec, check["port"]) == port
+
+
+@pytest.mark.parametrize("name", GRPC)
+def test_termination_grace_period_covers_the_drain(
+    render: Callable[[str], list[Manifest]], name: str
+) -> None:
+    docs = render("default")
+    deployment = one(docs, "Deployment", name)
+    settings = settings_env.load(name, environment(docs, deployment))
+    assert "SMOA_GRACE_SECONDS" in environment(docs, deployment)
+    period = deployment["spec"]["template"]["spec"]["terminationGracePeriodSeconds"]
+    assert settings.grace_seconds + 5 <= period <= settings.grace_seconds + 60
+    assert 0 < settings.max_connection_age_seconds <= 300
+
+
+@pytest.mark.parametrize(("name", "at_least"), [("proposer", 2), ("judge", 2)])
+def test_proposers_and_judges_run_replicas(
+    render: Callable[[str], list[Manifest]], name: str, at_least: int
+) -> None:
+    assert one(render("default"), "Deployment", name)["spec"]["replicas"] >= at_least
+
+
+@pytest.mark.parametrize("name", GRPC)
+def test_headless_services_select_exactly_their_components_pods(
+    render: Callable[[str], list[Manifest]], name: str
+) -> None:
+    docs = render("default")
+    service = one(docs, "Service", name)
+    assert service["spec"]["clusterIP"] == "None", "a ClusterIP pins each HTTP/2 connection to one pod"
+    selector = service["spec"]["selector"]
+    chosen = [
+        d["metadata"]["name"]
+        for d in find(docs, "Deployment")
+        if selects(selector, d["spec"]["template"]["metadata"]["labels"])
+    ]
+    assert chosen == [name]
+    spec = container(one(docs, "Deployment", name))
+    (port,) = service["spec"]["ports"]
+    # A headless Service does no port mapping: clients dial the pod's own port.
+    assert port["port"] == port_number(spec, port["targetPort"]) == DEFAULT_PORTS[name]
+
+
+def test_model_service_spreads_http_connections(render: Callable[[str], list[Manifest]]) -> None:
+    docs = render("default")
+    service = one(docs, "Service", "model")
+    assert service["spec"].get("clusterIP") != "None"
+    assert selects(
+        service["spec"]["selector"],
+        one(docs, "Deployment", "model")["spec"]["template"]["metadata"]["labels"],
+    )
+
+
+@pytest.mark.parametrize("which", ["default", "tracing"])
+def test_peers_and_the_model_are_reached_through_their_services(
+    render: Callable[[str], list[Manifest]], which: str
+) -> None:
+    docs = render(which)
+    deployment = one(docs, "Deployment", "orchestrator")
+    settings = settings_env.load("orchestrator", environment(docs, deployment))
+    for peer in ("proposer", "judge", "moderator"):
+        target = getattr(settings, f"{peer}_target")
+        match = re.fullmatch(r"dns:///([a-z0-9-]+):(\d+)", target)
+        assert match, target
+        service = one(docs, "Service", match.group(1))
+        assert service["metadata"]["name"] == peer and service["spec"]["clusterIP"] == "None"
+        assert int(match.group(2)) == service["spec"]["ports"][0]["port"]
+    url = urllib.parse.urlsplit(settings.llm_base_url)
+    model = one(docs, "Service", str(url.hostname))
+    assert url.port == model["spec"]["ports"][0]["port"]
+
+
+@pytest.mark.parametrize("name", GRPC)
+def test_each_service_names_itself_in_traces(render: Callable[[str], list[Manifest]], name: str) -> None:
+    docs = render("default")
+    variables = environment(docs, one(docs, "Deployment", name))
+    assert variables["OTEL_SERVICE_NAME"] == f"smoa-{name}"
+    assert "OTEL_EXPORTER_OTLP_ENDPOINT" not in variables  # the base exports nothing; see tracing/
+
+
+def test_tracing_overlay_sends_every_service_to_its_collector(
+    render: Callable[[str], list[Manifest]],
+) -> None:
+    docs = render("tracing")
+    collector = one(docs, "Deployment", "otel-collector")
+    service = one(docs, "Service", "otel-collector")
+    for name in GRPC:
+        variables = environment(docs, one(docs, "Deployment", name))
+        endpoint = urllib.parse.urlsplit(variables["OTEL_EXPORTER_OTLP_ENDPOINT"])
+        assert endpoint.hostname == "otel-collector"
+        assert endpoint.port in {p["port"] for p in service["spec"]["ports"]}
+    assert selects(service["spec"]["selector"], collector["spec"]["template"]["metadata"]["labels"])
+    config_volume = next(v for v in collector["spec"]["template"]["spec"]["volumes"] if "configMap" in v)
+    config = config_map(docs, config_volume["configMap"]["name"])["data"]["config.yaml"]
+    exporter = yaml.safe_load(config)["exporters"]["otlp/jaeger"]["endpoint"]
+    assert one(docs, "Service", exporter.rpartition(":")[0])
+
+
+def test_collector_configs_of_compose_and_kubernetes_agree() -> None:
+    assert (K8S / "tracing" / "otel-collector.yaml").read_text() == COLLECTOR_CONFIG.read_text()
+
+
+def test_own_rendering_matches_kubectl() -> None:
+    """Our reading of the kustomizations agrees with kustomize's (names without the generator's hash)."""
+    for directory in KUSTOMIZATIONS.values():
+        theirs = kustomize.kubectl_build(directory)
+        if theirs is None:
+            pytest.skip("kubectl is not installed")
+
+        def names(docs: list[Manifest]) -> list[tuple[str, str]]:
+            def name(d: Manifest) -> str:
+                plain: str = d["metadata"]["name"]
+                return re.sub(r"-[a-z0-9]{10}$", "", plain) if d["kind"] == "ConfigMap" else plain
+
+            return sorted((d["kind"], name(d)) for d in docs)
+
+        assert names(kustomize.build(directory)) == names(theirs)

@@ -1,0 +1,57 @@
+"""The scripted LLM behind the eval's end-to-end tests: every system answers the first two GSM8K items
+and the first two MT-Bench questions, the single model gets GSM8K's second item wrong, and the evaluation
+judge rates the single model's essays 4 and the mixtures' 8."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from smoa.eval import datasets
+from smoa_services.judge import prompt as judge_prompt
+from smoa_services.moderator import prompt as moderator_prompt
+from smoa_services.orchestrator.aggregator import AGGREGATOR_PROMPT
+from tests.fakes.openai_endpoint import Reply, last_user, system_prompt
+from tests.services.running_service import shown_responses
+
+GSM8K = datasets.gsm8k()[:2]
+MTBENCH = datasets.mtbench()[:2]
+
+
+def caller(request: dict[str, Any]) -> str:
+    system = system_prompt(request)
+    if not system:
+        return "single"
+    if system.startswith(AGGREGATOR_PROMPT):
+        return "aggregator"
+    if system.startswith(judge_prompt.SYSTEM):
+        return "judge"
+    if system.startswith(moderator_prompt.SYSTEM):
+        return "moderator"
+    if last_user(request).startswith("[Instruction]"):
+        return "evaluation judge"
+    return "proposer"
+
+
+def _answer(request: dict[str, Any], single: bool) -> str:
+    seen = json.dumps(request["messages"])
+    for i, item in enumerate(GSM8K):
+        if json.dumps(item.question)[1:40] in seen:
+            wrong = single and i == 1
+            return (
+                f"So the total is computed. The answer is {int(item.answer) + 1 if wrong else item.answer}."
+            )
+    return "single: a short essay." if single else "A rich, careful essay that covers everything asked."
+
+
+def reply(request: dict[str, Any]) -> Reply:
+    who = caller(request)
+    if who == "judge":
+        scores = {label: 5 for label in shown_responses(request)}
+        return Reply(json.dumps({"scores": scores, "decision": "stop", "reason": "good enough"}))
+    if who == "moderator":
+        return Reply('{"decision": "stop", "reason": "good enough"}')
+    if who == "evaluation judge":
+        rating = 4 if "single:" in last_user(request) else 8
+        return Reply(f"The answer is adequate. Rating: [[{rating}]]")
+    return Reply(_answer(request, single=who == "single"))
