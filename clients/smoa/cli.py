@@ -1,7 +1,7 @@
 """The `smoa` command line.
 
     smoa ask "question" [--mode smoa|moa|single] [-n 4] [-k 2] [--layers 3] [--json]
-    smoa health [--peer NAME TARGET ...]
+    smoa health [--stack] [--peer NAME TARGET ...]
     smoa serve {start|stop|status}     # the local stack, embedded model included (needs smoa-services)
 
 The orchestrator address comes from --target or SMOA_TARGET (default 127.0.0.1:50051); a bearer token
@@ -85,8 +85,12 @@ def ask(args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
+# The peers of the stack `smoa serve` starts, on their default ports.
+LOCAL_PEERS = {"proposer": "127.0.0.1:50052", "judge": "127.0.0.1:50053", "moderator": "127.0.0.1:50054"}
+
+
 def health(args: argparse.Namespace, out: TextIO) -> int:
-    targets = {"orchestrator": args.target, **dict(args.peer or [])}
+    targets = {"orchestrator": args.target, **(LOCAL_PEERS if args.stack else {}), **dict(args.peer or [])}
     unhealthy = 0
     for name, target in targets.items():
         try:
@@ -162,6 +166,11 @@ def parser() -> argparse.ArgumentParser:
     h = sub.add_parser("health", help=about, description=about + "; exits 1 unless every one is SERVING.")
     h.add_argument(
         "--peer", nargs=2, action="append", metavar=("NAME", "TARGET"), help="also check NAME at TARGET"
+    )
+    h.add_argument(
+        "--stack",
+        action="store_true",
+        help="also check the proposer, judge and moderator of the local stack (127.0.0.1:50052-50054)",
     )
     h.add_argument(
         "--timeout",

@@ -66,6 +66,19 @@ def test_health_shows_every_services_status(target: str, capsys: pytest.CaptureF
     ]
 
 
+def test_health_of_the_local_stack_names_its_peers(
+    target: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Point the "local stack" peers at the suite's orchestrator and at a closed port.
+    monkeypatch.setattr(cli, "LOCAL_PEERS", {"proposer": target, "judge": "127.0.0.1:1"})
+    assert cli.main(["--target", target, "health", "--stack", "--timeout", "2"]) == 1
+    assert [line.split()[0::2] for line in capsys.readouterr().out.splitlines()] == [
+        ["orchestrator", "SERVING"],
+        ["proposer", "SERVING"],
+        ["judge", "UNAVAILABLE"],
+    ]
+
+
 def test_every_subcommand_and_option_is_documented(capsys: pytest.CaptureFixture[str]) -> None:
     parser = cli.parser()
     [commands] = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]

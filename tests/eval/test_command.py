@@ -86,3 +86,31 @@ def test_the_progress_bar_counts_this_runs_pairs_and_failures() -> None:
         bar.advance(ItemResult("smoa", "gsm8k", "a", "exact"))
         bar.advance(ItemResult("smoa", "gsm8k", "b", "exact", ok=False, error="UNAVAILABLE"))
     assert bar.failed == 1
+
+
+async def test_proposer_backends_become_per_agent_overrides(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from smoa.eval.orchestrator_call import Orchestrator
+    from smoa.eval.systems import Settings
+    from smoa.result import Result
+
+    args = parser().parse_args(
+        ["eval", "--dataset", "gsm8k", "--out", str(tmp_path), "-n", "3", "--proposer-backends", "big, small"]
+    )
+    settings = evaluation_from(args).settings
+    assert settings.proposer_backends == ("big", "small")
+    seen: dict[str, object] = {}
+
+    async def generate(question: str, **kwargs: object) -> Result:
+        seen.update(kwargs)
+        raise RuntimeError("captured")
+
+    orchestrator = Orchestrator("127.0.0.1:1", Settings(n=3, proposer_backends=("big", "small")))
+    monkeypatch.setattr(orchestrator._client, "generate", generate)
+    with pytest.raises(RuntimeError, match="captured"):
+        await orchestrator.answer("q", parse_systems("smoa")[0])
+    await orchestrator._client.close()
+    agents = seen["agents"]
+    assert isinstance(agents, dict)
+    assert {i: s.backend for i, s in agents.items()} == {0: "big", 1: "small", 2: "big"}

@@ -76,6 +76,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         default=DEFAULT_TIMEOUT_SECONDS,
         help="seconds per generation (default: %(default)s)",
     )
+    g.add_argument(
+        "--proposer-backends",
+        default="",
+        help="comma-separated backend names (SMOA_BACKENDS on the services) given to the proposers in turn, "
+        "e.g. four different models (default: every proposer on the service's default backend)",
+    )
     g.add_argument("--concurrency", type=int, default=1, help="generations in flight (default: %(default)s)")
     g.add_argument(
         "--retries", type=int, default=1, help="tries again after UNAVAILABLE (default: %(default)s)"
@@ -118,6 +124,7 @@ def evaluation_from(args: argparse.Namespace) -> Evaluation:
             temperature=args.temperature,
             seed=args.seed,
             timeout=args.timeout,
+            proposer_backends=tuple(b.strip() for b in args.proposer_backends.split(",") if b.strip()),
         ),
         judge_base_url=args.judge_base_url,
         judge_model=args.judge_model,

@@ -70,6 +70,10 @@ class Orchestrator:
         model = None
         if s.max_tokens is not None or s.temperature is not None:
             model = ModelSettings(max_tokens=s.max_tokens, temperature=s.temperature)
+        agents: dict[int, ModelSettings | str] | None = None
+        if s.proposer_backends:
+            backends = s.proposer_backends
+            agents = {i: ModelSettings(backend=backends[i % len(backends)]) for i in range(s.n or 4)}
         started = time.perf_counter()
         result = await self._client.generate(
             question,
@@ -79,6 +83,7 @@ class Orchestrator:
             max_layers=s.layers,
             fused=system.fused,
             model=model,
+            agents=agents,
             seed=s.seed,
         )
         return answer_from(result, time.perf_counter() - started)

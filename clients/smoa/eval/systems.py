@@ -57,3 +57,5 @@ class Settings:
     seed: int = 0
     # Seconds one generation may take.
     timeout: float = 600.0
+    # Backend names (SMOA_BACKENDS on the services) given to the proposers in turn: different models.
+    proposer_backends: tuple[str, ...] = ()
