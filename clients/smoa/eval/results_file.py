@@ -28,6 +28,8 @@ class ResultsFile:
     def claim(self, fingerprint: dict[str, Any]) -> None:
         """Records what this run measures, or checks it against what the earlier run measured."""
         self.directory.mkdir(parents=True, exist_ok=True)
+        # Compared as stored: through JSON, where a tuple comes back as a list.
+        fingerprint = json.loads(json.dumps(fingerprint))
         run = self.directory / RUN
         if run.exists() and self.path.exists():
             earlier = json.loads(run.read_text(encoding="utf-8"))
