@@ -1,5 +1,18 @@
-"""Client channels to peer services: round-robin over every address a ``dns:///`` name resolves to,
-transparent retries of UNAVAILABLE (a replica going away), keepalive, and trace propagation."""
+"""Client channels to peer services, and how they keep requests off replicas that misbehave. All of it is
+gRPC's own machinery, set on purpose:
+
+- round_robin over every address a `dns:///` name resolves to;
+- client-side health checking of `smoa.v1.Readiness`: a replica that is draining, or whose LLM backend's
+  circuit breaker is open, is skipped while it says NOT_SERVING;
+- keepalive pings with a ping timeout: a frozen replica (SIGSTOP, a hung host: the socket stays open but
+  nothing answers) loses its connection within two ping periods, and round_robin skips it until it can
+  complete a new handshake, which a frozen process never does;
+- outlier detection: a replica whose calls keep failing, timing out or being cut off as stragglers (every
+  status but OK counts) is ejected, for 30 s the first time and longer when it does it again;
+- the retry policy: a call that failed UNAVAILABLE (a replica gone, a connection lost mid-call) is sent
+  again, to whichever replica round_robin picks next, within the call's own deadline.
+
+What gRPC does not have in grpcio (hedging, budgets) is in attempts.py."""
 
 from __future__ import annotations
 
@@ -11,10 +24,29 @@ from opentelemetry.sdk.trace import TracerProvider
 
 from smoa_services import telemetry
 from smoa_services.config import Settings
+from smoa_services.readiness import READINESS
+
+OUTLIER_DETECTION = {
+    "interval": "1s",
+    "baseEjectionTime": "30s",
+    "maxEjectionTime": "300s",
+    # Never more than half the replicas: if all of them fail, the fault is not theirs.
+    "maxEjectionPercent": 50,
+    "failurePercentageEjection": {
+        # Straggler cut-offs count as failures, and a healthy replica has some; one that fails most of its
+        # calls is out. Ten calls a second before it is judged.
+        "threshold": 60,
+        "enforcementPercentage": 100,
+        "minimumHosts": 2,
+        "requestVolume": 10,
+    },
+    "childPolicy": [{"round_robin": {}}],
+}
 
 SERVICE_CONFIG = json.dumps(
     {
-        "loadBalancingConfig": [{"round_robin": {}}],
+        "loadBalancingConfig": [{"outlier_detection_experimental": OUTLIER_DETECTION}],
+        "healthCheckConfig": {"serviceName": READINESS},
         "methodConfig": [
             {
                 "name": [
@@ -24,8 +56,8 @@ SERVICE_CONFIG = json.dumps(
                 ],
                 "retryPolicy": {
                     "maxAttempts": 4,
-                    "initialBackoff": "0.1s",
-                    "maxBackoff": "1s",
+                    "initialBackoff": "0.05s",
+                    "maxBackoff": "0.5s",
                     "backoffMultiplier": 2,
                     "retryableStatusCodes": ["UNAVAILABLE"],
                 },
@@ -47,20 +79,29 @@ class CancelWithCaller(grpc.aio.UnaryUnaryClientInterceptor):
         return call
 
 
+def channel_options(settings: Settings) -> list[tuple[str, str | int]]:
+    keepalive_ms = int(settings.peer_keepalive_seconds * 1000)
+    return [
+        ("grpc.service_config", SERVICE_CONFIG),
+        ("grpc.enable_retries", 1),
+        ("grpc.max_receive_message_length", settings.max_message_bytes),
+        ("grpc.max_send_message_length", settings.max_message_bytes),
+        ("grpc.keepalive_time_ms", keepalive_ms),
+        ("grpc.keepalive_permit_without_calls", 1),
+        ("grpc.http2.max_pings_without_data", 0),
+        # Without a ping timeout, C-core waits for an unanswered keepalive ping for a minute.
+        ("grpc.keepalive_timeout_ms", keepalive_ms),
+        ("grpc.http2.ping_timeout_ms", keepalive_ms),
+        # A replica back on its address gets traffic within seconds, not after gRPC's default
+        # reconnect backoff (1 s growing to 120 s) has run out.
+        ("grpc.initial_reconnect_backoff_ms", 250),
+        ("grpc.max_reconnect_backoff_ms", 5_000),
+    ]
+
+
 def channel(target: str, settings: Settings, provider: TracerProvider) -> grpc.aio.Channel:
     return grpc.aio.insecure_channel(
         target,
-        options=[
-            ("grpc.service_config", SERVICE_CONFIG),
-            ("grpc.enable_retries", 1),
-            ("grpc.max_receive_message_length", settings.max_message_bytes),
-            ("grpc.max_send_message_length", settings.max_message_bytes),
-            ("grpc.keepalive_time_ms", 30_000),
-            ("grpc.keepalive_timeout_ms", 10_000),
-            # A replica back on its address gets traffic within seconds, not after gRPC's default
-            # reconnect backoff (1 s growing to 120 s) has run out.
-            ("grpc.initial_reconnect_backoff_ms", 250),
-            ("grpc.max_reconnect_backoff_ms", 5_000),
-        ],
+        options=channel_options(settings),
         interceptors=[*telemetry.client_interceptors(provider), CancelWithCaller()],
     )

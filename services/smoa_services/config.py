@@ -43,7 +43,20 @@ class Settings:
     # Serving
     host: str = field(default="127.0.0.1", metadata=_help("address to bind; 0.0.0.0 in containers"))
     port: int = field(default=0, metadata=_help("port to bind; 0 picks a free one (printed at start)"))
-    grace_seconds: float = field(default=10.0, metadata=_help("drain time for in-flight RPCs on SIGTERM"))
+    drain_delay_seconds: float = field(
+        default=5.0,
+        metadata=_help(
+            "on SIGTERM, report NOT_SERVING this long with the listener still open (like a preStop hook), "
+            "so probers and clients stop sending before the port closes"
+        ),
+    )
+    grace_seconds: float = field(
+        default=300.0,
+        metadata=_help(
+            "then the time in-flight RPCs get to finish; at least max_generation_seconds, so a generation "
+            "in flight completes (what is still running at its end fails UNAVAILABLE SHUTTING_DOWN)"
+        ),
+    )
     max_message_bytes: int = field(default=4 * 1024 * 1024, metadata=_help("largest request/response"))
     max_concurrent_rpcs: int = field(default=256, metadata=_help("beyond this, RESOURCE_EXHAUSTED"))
     max_prompt_chars: int = field(
@@ -63,8 +76,28 @@ class Settings:
         ),
     )
     llm_concurrency: int = field(default=4, metadata=_help("LLM calls in flight per backend"))
-    llm_timeout_seconds: float = field(default=120.0, metadata=_help("cap on one LLM call"))
-    llm_max_retries: int = field(default=3, metadata=_help("retries with backoff on 429, 5xx and timeouts"))
+    llm_timeout_seconds: float = field(
+        default=120.0, metadata=_help("cap on one LLM call, its retries and hedge included")
+    )
+    llm_max_retries: int = field(
+        default=3,
+        metadata=_help("retries on 429, 5xx, timeouts and malformed replies, while the budget allows"),
+    )
+    llm_hedge_after: str = field(
+        default="off",
+        metadata=_help(
+            "start a second attempt of an LLM call not answered after: off, p95 (observed) or seconds"
+        ),
+    )
+    breaker_consecutive_failures: int = field(
+        default=10, metadata=_help("failures in a row that open a backend's circuit breaker")
+    )
+    breaker_failure_ratio: float = field(
+        default=0.5, metadata=_help("share of failures (of 20+ calls in 10 s) that opens it")
+    )
+    breaker_cooldown_seconds: float = field(
+        default=5.0, metadata=_help("first cool-down of an open breaker (doubles while it keeps failing)")
+    )
     max_tokens: int = field(default=512, metadata=_help("default max_tokens of an LLM call"))
     temperature: float = field(default=0.7, metadata=_help("default sampling temperature"))
     # Peers (orchestrator only). dns:/// targets with round_robin reach every replica.
@@ -74,10 +107,27 @@ class Settings:
     call_budget_seconds: float = field(
         default=180.0, metadata=_help("cap on one outgoing RPC when the caller set no shorter deadline")
     )
+    peer_hedge_after: str = field(
+        default="off",
+        metadata=_help("start a second judge/moderator RPC (another replica) after: off, p95 or seconds"),
+    )
+    peer_keepalive_seconds: float = field(
+        default=2.0,
+        metadata=_help("ping peers this often; one that does not answer within as long leaves the rotation"),
+    )
+    max_generation_seconds: float = field(
+        default=300.0, metadata=_help("deadline of a generation whose caller set none (or a longer one)")
+    )
     # Pipeline defaults
     n: int = field(default=4, metadata=_help("proposers per layer"))
     k: int = field(default=2, metadata=_help("answers the judge keeps per layer"))
     max_layers: int = field(default=3, metadata=_help("layer cap"))
+    quorum: int = field(default=0, metadata=_help("proposers a layer needs to go on (0: max(k, ceil(n/2)))"))
+    straggler_wait_factor: float = field(
+        default=1.0,
+        metadata=_help("once the quorum answered, wait this share of the time it took for the rest"),
+    )
+    straggler_max_wait_seconds: float = field(default=10.0, metadata=_help("cap on that wait"))
     roles: str = field(default="", metadata=_help("default proposer roles as a JSON list of strings"))
     role_cache_size: int = field(default=256, metadata=_help("task descriptions whose roles are cached"))
     judge_passes: int = field(default=1, metadata=_help("shuffled judging passes combined by aggregation"))
@@ -140,6 +190,20 @@ class Settings:
             ("llm_concurrency", self.llm_concurrency >= 1),
             ("judge_passes", self.judge_passes >= 1),
             ("grace_seconds", self.grace_seconds >= 0),
+            ("drain_delay_seconds", self.drain_delay_seconds >= 0),
+            ("llm_timeout_seconds", self.llm_timeout_seconds > 0),
+            ("llm_max_retries", self.llm_max_retries >= 0),
+            ("llm_hedge_after", valid_hedge(self.llm_hedge_after)),
+            ("peer_hedge_after", valid_hedge(self.peer_hedge_after)),
+            ("breaker_consecutive_failures", self.breaker_consecutive_failures >= 1),
+            ("breaker_failure_ratio", 0.0 < self.breaker_failure_ratio <= 1.0),
+            ("breaker_cooldown_seconds", self.breaker_cooldown_seconds > 0),
+            ("call_budget_seconds", self.call_budget_seconds > 0),
+            ("peer_keepalive_seconds", self.peer_keepalive_seconds >= 1),
+            ("max_generation_seconds", self.max_generation_seconds > 0),
+            ("quorum", self.quorum >= 0),
+            ("straggler_wait_factor", self.straggler_wait_factor >= 0),
+            ("straggler_max_wait_seconds", self.straggler_max_wait_seconds >= 0),
             ("dedup_threshold", 0.0 <= self.dedup_threshold <= 1.0),
             ("consensus_threshold", 0.0 <= self.consensus_threshold <= 1.0),
         ]
@@ -151,6 +215,16 @@ class Settings:
             self.default_roles()
         except (ValueError, TypeError) as e:
             raise ValueError(f"backends/roles: not valid JSON of the documented shape: {e}") from e
+
+
+def valid_hedge(raw: str) -> bool:
+    """ "off", "p95", or a positive number of seconds."""
+    if raw in ("off", "p95"):
+        return True
+    try:
+        return float(raw) > 0
+    except ValueError:
+        return False
 
 
 # Parsed once per distinct value: requests validate their backend names against these on every call.

@@ -1,6 +1,6 @@
-"""The gRPC server every smoa service runs on: grpc.aio with health and reflection, keepalive, message and
-concurrency limits, OpenTelemetry interceptors, and a drain on SIGTERM (health NOT_SERVING first, so load
-balancers stop sending, then ``stop(grace)`` lets in-flight RPCs finish)."""
+"""The gRPC server every smoa service runs on: grpc.aio with health (liveness and readiness) and reflection,
+keepalive, message and concurrency limits, OpenTelemetry interceptors, failures mapped to rich statuses in
+one place (failure.py), and a drain on SIGTERM (drain.py)."""
 
 from __future__ import annotations
 
@@ -16,12 +16,16 @@ from opentelemetry.sdk.trace import TracerProvider
 
 from smoa_services import telemetry
 from smoa_services.config import Settings
+from smoa_services.drain import Drain
+from smoa_services.failure import FailureInterceptor
 from smoa_services.llm import ChatModel
+from smoa_services.readiness import Readiness
 
 log = logging.getLogger(__name__)
 
-# Registers servicers on the server; returns the full names of the services it added.
-Register = Callable[[grpc.aio.Server], Sequence[str]]
+# Registers servicers on `server.server` (their deadlines come from `server.drain`); returns the full names
+# of the services it added.
+Register = Callable[["Server"], Sequence[str]]
 
 
 def server_options(settings: Settings) -> list[tuple[str, int]]:
@@ -32,7 +36,8 @@ def server_options(settings: Settings) -> list[tuple[str, int]]:
         ("grpc.keepalive_time_ms", 30_000),
         ("grpc.keepalive_timeout_ms", 10_000),
         ("grpc.keepalive_permit_without_calls", 1),
-        ("grpc.http2.min_ping_interval_without_data_ms", 10_000),
+        # Peers ping every few seconds (channel.py) to find a frozen replica fast; allow it.
+        ("grpc.http2.min_ping_interval_without_data_ms", 1_000),
         # Old connections stop taking new RPCs so clients re-resolve dns:/// names and spread over
         # replicas that appeared since they connected. No max_connection_age_grace: the RPCs already on
         # an old connection run to their end (a generation on a slow model takes minutes), and gRPC's
@@ -46,12 +51,15 @@ class Server:
         self.name = name
         self.settings = settings
         self.health = health.aio.HealthServicer()
+        self.readiness = Readiness(self.health)
+        self.drain = Drain(name)
         self.server = grpc.aio.server(
-            interceptors=telemetry.server_interceptors(provider),
+            # Outermost first: the RPC's span is current when a failure becomes its status.
+            interceptors=[*telemetry.server_interceptors(provider), FailureInterceptor(), self.drain],
             options=server_options(settings),
             maximum_concurrent_rpcs=settings.max_concurrent_rpcs,
         )
-        self.services = list(register(self.server))
+        self.services = list(register(self))
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self.server)
         reflection.enable_server_reflection(
             [
@@ -73,12 +81,28 @@ class Server:
         await self.server.start()
         for service in ["", *self.services]:
             await self.health.set(service, health_pb2.HealthCheckResponse.SERVING)
+        await self.readiness.start()
         return self.port
 
-    async def stop(self, grace: float | None = None) -> None:
-        """Health goes NOT_SERVING at once; in-flight RPCs get ``grace`` seconds to finish."""
+    def watch(self, chat: ChatModel) -> None:
+        """Readiness follows the circuit breakers of this model's backends."""
+        chat.on_breaker_change(self.readiness.breaker_changed)
+
+    async def drain_and_stop(self) -> None:
+        """The SIGTERM sequence (drain.py): NOT_SERVING with the listener open, then stop(grace), cutting
+        what is left with a clear status."""
+        await self.drain.run(
+            self.server, self.health, self.settings.drain_delay_seconds, self.settings.grace_seconds
+        )
+        await self._close()
+
+    async def stop(self, grace: float) -> None:
+        """Stops at once (no drain delay): health NOT_SERVING, in-flight RPCs get ``grace`` seconds."""
         await self.health.enter_graceful_shutdown()
-        await self.server.stop(self.settings.grace_seconds if grace is None else grace)
+        await self.server.stop(grace)
+        await self._close()
+
+    async def _close(self) -> None:
         for close in self.on_stop:
             await close()
 
@@ -99,8 +123,15 @@ async def run(server: Server) -> None:
     signalled = asyncio.ensure_future(stopping.wait())
     await asyncio.wait({serving, signalled}, return_when=asyncio.FIRST_COMPLETED)
     if stopping.is_set():
-        log.info("smoa-%s draining for %.1fs", server.name, server.settings.grace_seconds)
-        await server.stop()
+        settings = server.settings
+        log.info(
+            "smoa-%s draining: NOT_SERVING for %.1fs, then %.1fs of grace for %d RPC(s) in flight",
+            server.name,
+            settings.drain_delay_seconds,
+            settings.grace_seconds,
+            server.drain.in_flight(),
+        )
+        await server.drain_and_stop()
     signalled.cancel()
     await serving
     print(f"smoa-{server.name} stopped", flush=True)
@@ -111,13 +142,15 @@ def llm_service(
     settings: Settings,
     provider: TracerProvider,
     chat: ChatModel | None,
-    add_servicer: Callable[[ChatModel, grpc.aio.Server], str],
+    add_servicer: Callable[[ChatModel, Server], str],
 ) -> Server:
     """A service whose work is LLM calls (proposer, judge, moderator). `add_servicer` registers the
     servicer and returns its full service name. A ChatModel made here (when none is given) records
-    prompts and answers on its spans only on opt-in, and is closed on stop."""
+    prompts and answers on its spans only on opt-in, and is closed on stop. Readiness follows its
+    backends' circuit breakers."""
     model = chat or ChatModel(settings, telemetry.tracer(provider), telemetry.capture_content())
-    server = Server(name, settings, provider, lambda grpc_server: [add_servicer(model, grpc_server)])
+    server = Server(name, settings, provider, lambda created: [add_servicer(model, created)])
+    server.watch(model)
     if chat is None:
         server.on_stop.append(model.close)
     return server

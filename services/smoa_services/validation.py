@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from smoa.v1 import common_pb2
-from smoa_services.status import Violation
+from smoa_services.failure import Violation
 
 
 def check_messages(messages: Sequence[common_pb2.ChatMessage], field: str = "messages") -> list[Violation]:

@@ -20,9 +20,11 @@ async def wait(request: bytes, context: grpc.aio.ServicerContext[bytes, bytes]) 
     return b"done"
 
 
-def register(server: grpc.aio.Server) -> Sequence[str]:
+def register(server: Server) -> Sequence[str]:
     handler: grpc.RpcMethodHandler[bytes, bytes] = grpc.unary_unary_rpc_method_handler(wait)
-    server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler("test.Slow", {"Wait": handler}),))
+    server.server.add_generic_rpc_handlers(
+        (grpc.method_handlers_generic_handler("test.Slow", {"Wait": handler}),)
+    )
     return ["test.Slow"]
 
 
@@ -66,7 +68,7 @@ async def test_stop_drains_in_flight_rpcs_and_reports_not_serving(server: Server
         slow: grpc.aio.UnaryUnaryMultiCallable[bytes, bytes] = channel.unary_unary(SLOW)
         in_flight = asyncio.ensure_future(slow(b"", timeout=5))
         await asyncio.sleep(0.1)
-        stopping = asyncio.ensure_future(server.stop())
+        stopping = asyncio.ensure_future(server.stop(5))
         await asyncio.sleep(0.05)
         reply = await server.health.Check(health_pb2.HealthCheckRequest(service=""), None)
         assert reply.status == health_pb2.HealthCheckResponse.NOT_SERVING

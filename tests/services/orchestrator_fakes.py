@@ -27,20 +27,33 @@ class ProposeCall:
 
 
 class FakeProposers:
-    def __init__(self, answer: Callable[[str, Sequence[Candidate]], str] | None = None, delay: float = 0.0):
+    """Answers per role; `delays` and `failures` by role override the common delay and success."""
+
+    def __init__(
+        self,
+        answer: Callable[[str, Sequence[Candidate]], str] | None = None,
+        delay: float = 0.0,
+        delays: Mapping[str, float] | None = None,
+        failures: Mapping[str, Exception] | None = None,
+    ):
         self.answer = answer or (lambda role, refs: f"{role} answers after {len(refs)} references")
         self.delay = delay
+        self.delays = dict(delays or {})
+        self.failures = dict(failures or {})
         self.calls: list[ProposeCall] = []
         self.cancelled = 0
 
     async def propose(self, role: str, references: Sequence[Candidate], model: ModelChoice) -> Proposal:
         self.calls.append(ProposeCall(role, list(references), model))
         try:
-            if self.delay:
-                await asyncio.sleep(self.delay)
+            delay = self.delays.get(role, self.delay)
+            if delay:
+                await asyncio.sleep(delay)
         except asyncio.CancelledError:
             self.cancelled += 1
             raise
+        if role in self.failures:
+            raise self.failures[role]
         return Proposal(self.answer(role, references), PROPOSER_USAGE, "fake-model")
 
 
@@ -53,14 +66,18 @@ class FakeJudge:
         keep: Callable[[JudgeCall], list[str]] | None = None,
         decisions: dict[int, Decision] | None = None,
         duplicates: Sequence[str] = (),
+        fail: Exception | None = None,
     ):
         self.keep = keep or (lambda call: [c.id for c in reversed(call.candidates)][: call.k])
+        self.fail = fail
         self.decisions = decisions or {}
         self.duplicates = list(duplicates)
         self.calls: list[JudgeCall] = []
 
     async def judge(self, call: JudgeCall) -> Judgement:
         self.calls.append(call)
+        if self.fail is not None:
+            raise self.fail
         kept = self.keep(call)
         return Judgement(
             kept_ids=kept,
@@ -79,21 +96,32 @@ class FakeModerator:
     # By layer; CONTINUE (with an LLM call) when not given.
     decisions: dict[int, Moderation] = field(default_factory=dict)
     calls: list[tuple[list[str], int, int]] = field(default_factory=list)
+    fail: Exception | None = None
 
     async def moderate(
         self, kept: Sequence[Candidate], layer: int, max_layers: int, model: ModelChoice
     ) -> Moderation:
         self.calls.append(([c.id for c in kept], layer, max_layers))
+        if self.fail is not None:
+            raise self.fail
         return self.decisions.get(layer, Moderation(Decision.CONTINUE, "go on", 0.3, MODERATOR_USAGE, True))
 
 
 class FakeChat:
     """The orchestrator's own LLM calls. `complete` answers with `replies` in turn (role writing);
-    `stream` writes `text` word by word (aggregator, SINGLE)."""
+    `stream` writes `text` word by word (aggregator, SINGLE), or raises `fail` after `fail_after` words."""
 
-    def __init__(self, text: str = "the final answer", replies: Sequence[str] = ()):
+    def __init__(
+        self,
+        text: str = "the final answer",
+        replies: Sequence[str] = (),
+        fail: Exception | None = None,
+        fail_after: int = 0,
+    ):
         self.text = text
         self.replies = list(replies)
+        self.fail = fail
+        self.fail_after = fail_after
         self.completed: list[list[Message]] = []
         self.streamed: list[list[Message]] = []
 
@@ -118,6 +146,8 @@ class FakeChat:
         self.streamed.append(list(messages))
         words = self.text.split(" ")
         for i, word in enumerate(words):
+            if self.fail is not None and i == self.fail_after:
+                raise self.fail
             yield word if i == 0 else " " + word
         yield self._completion(self.text)
 

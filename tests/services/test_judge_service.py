@@ -4,12 +4,10 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-import grpc
-import pytest
-
 import smoa_core_rs as core
 from smoa.v1 import common_pb2, judge_pb2, judge_pb2_grpc
 from smoa_services import judge
+from smoa_services.consensus import central_ranking
 from smoa_services.judge.prompt import shuffled_order
 from tests.fakes.openai_endpoint import FakeOpenAI, Reply, Script
 from tests.services.running_service import QUESTION, candidate, scores_reply, serving, shown_responses
@@ -210,7 +208,13 @@ async def test_the_seed_fixes_the_order_shown() -> None:
     assert first == [texts[i] for i in shuffled_order(4, 5, 0)]
 
 
-async def test_backend_down_is_unavailable() -> None:
-    with FakeOpenAI(lambda r: Reply(status=503)) as fake, pytest.raises(grpc.aio.AioRpcError) as error:
-        await run_judge(fake, judge_request([PARIS, LYON], k=1, passes=2))
-    assert error.value.code() == grpc.StatusCode.UNAVAILABLE
+async def test_backend_down_degrades_to_consensus_centrality() -> None:
+    texts = [PARIS, PARIS + " Indeed.", LYON]
+    with FakeOpenAI(lambda r: Reply(status=503)) as fake:
+        reply, attributes = await run_judge(fake, judge_request(texts, k=1, passes=2))
+    assert reply.fallback and all(b.failed and "HTTP 503" in b.error for b in reply.ballots)
+    order, _ = central_ranking(texts)
+    assert list(reply.kept_ids) == [f"L1-P{order[0] + 1}"]
+    assert attributes["smoa.judge.fallback"] is True
+    # Two passes, each tried once (the test's settings allow no retries): both failures were real calls.
+    assert len(fake.requests) == 2 and reply.usage.calls == 0

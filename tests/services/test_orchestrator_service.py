@@ -23,11 +23,11 @@ from smoa.v1 import (
     proposer_pb2_grpc,
 )
 from smoa_services.config import Settings
+from smoa_services.failure import violations_of
 from smoa_services.llm import ChatModel
 from smoa_services.orchestrator.aggregator import AGGREGATOR_PROMPT
 from smoa_services.orchestrator.roles import GENERIC_ROLES, ROLE_WRITER_PROMPT
 from smoa_services.server import Server
-from smoa_services.status import violations_of
 from tests.fakes.openai_endpoint import FakeOpenAI, Reply, system_prompt
 from tests.services.orchestrator_stack import CreateServer, collect, orchestrator_stack, question
 
@@ -78,8 +78,8 @@ def scripted(name: str, servicer: object) -> CreateServer:
     }
 
     def create(settings: Settings, provider: Any, chat: ChatModel | None) -> Server:
-        def register(server: grpc.aio.Server) -> list[str]:
-            adders[name](servicer, server)  # type: ignore[operator]
+        def register(server: Server) -> list[str]:
+            adders[name](servicer, server.server)  # type: ignore[operator]
             return [f"smoa.v1.{name.capitalize()}Service"]
 
         return Server(name, settings, provider, register)
@@ -218,18 +218,26 @@ async def test_a_short_deadline_fails_fast_with_deadline_exceeded(fake: FakeOpen
         assert proposer.cancelled == len(proposer.requests) > 0
 
 
-async def test_an_unreachable_peer_is_unavailable_naming_it(fake: FakeOpenAI) -> None:
+async def test_an_unreachable_proposer_service_fails_the_quorum_at_once_naming_it(fake: FakeOpenAI) -> None:
     peers = scripted_peers()
     del peers["proposer"]
     async with orchestrator_stack(fake.base_url, peers, proposer_target="dns:///127.0.0.1:1") as stack:
+        started = time.monotonic()
         with pytest.raises(grpc.aio.AioRpcError) as caught:
-            await stack.stub.Generate(orchestrator_pb2.GenerateRequest(messages=question()), timeout=10)
+            await stack.stub.Generate(orchestrator_pb2.GenerateRequest(messages=question(), n=3), timeout=30)
+        waited = time.monotonic() - started
     assert caught.value.code() == grpc.StatusCode.UNAVAILABLE
+    assert waited < 10, "it must not wait for the caller's deadline"
     status = rpc_status.from_call(caught.value)  # type: ignore[arg-type]
     assert status is not None
-    info = error_details_pb2.ErrorInfo()
+    info, retry = error_details_pb2.ErrorInfo(), error_details_pb2.RetryInfo()
     assert any(d.Unpack(info) for d in status.details if d.Is(error_details_pb2.ErrorInfo.DESCRIPTOR))
-    assert (info.reason, info.metadata["peer"]) == ("PEER_UNAVAILABLE", "proposer")
+    assert any(d.Unpack(retry) for d in status.details if d.Is(error_details_pb2.RetryInfo.DESCRIPTOR))
+    assert info.reason == "QUORUM_NOT_MET"
+    assert (info.metadata["layer"], info.metadata["answered"], info.metadata["quorum"]) == ("1", "0", "2")
+    # What happened to the proposers, with the peer's own status: two failed, and the third was not
+    # waited for, since the quorum was out of reach.
+    assert (caught.value.details() or "").count("failed UNAVAILABLE: proposer service:") >= 2
 
 
 async def test_a_failing_llm_is_unavailable_naming_the_backend() -> None:

@@ -4,20 +4,25 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import time
 from collections.abc import Sequence
 
+import grpc
 import pytest
 from opentelemetry.sdk.trace import TracerProvider
 
+from smoa_services.consensus import central_ranking
 from smoa_services.deadline import Deadline
+from smoa_services.failure import Failure, LLMRejected, LLMUnavailable, QuorumNotMet, StreamInterrupted
+from smoa_services.latency import LatencyWindow
 from smoa_services.llm import ModelChoice
 from smoa_services.orchestrator.aggregator import AGGREGATOR_PROMPT
 from smoa_services.orchestrator.cost import Usage
 from smoa_services.orchestrator.pipeline import Pipeline
 from smoa_services.orchestrator.plan import Mode, Plan
-from smoa_services.orchestrator.ports import Moderation, Peers, PeerUnavailable, Proposal
+from smoa_services.orchestrator.ports import Moderation, Peers
+from smoa_services.orchestrator.quorum import MissingKind
 from smoa_services.orchestrator.records import (
-    Candidate,
     Decision,
     Event,
     Finished,
@@ -28,6 +33,7 @@ from smoa_services.orchestrator.records import (
     Token,
 )
 from smoa_services.orchestrator.roles import RoleWriter
+from smoa_services.orchestrator.timeline import Timeline
 from tests.services.orchestrator_fakes import (
     JUDGE_USAGE,
     MODERATOR_USAGE,
@@ -65,7 +71,11 @@ def pipeline(chat: FakeChat | None = None) -> tuple[Pipeline, FakeChat]:
 
 async def events_of(p: Plan, peers: Peers, chat: FakeChat | None = None) -> tuple[list[Event], FakeChat]:
     runner, chat = pipeline(chat)
-    return [e async for e in runner.run(p, peers, Deadline(None))], chat
+    return [e async for e in runner.run(p, peers, untimed())], chat
+
+
+def untimed() -> Timeline:
+    return Timeline(Deadline(None), LatencyWindow())
 
 
 def result_of(events: Sequence[Event]) -> Result:
@@ -223,18 +233,141 @@ async def test_seeds_reach_the_judge_per_layer() -> None:
     assert [c.seed for c in judge.calls] == [101, 102]
 
 
-async def test_a_failing_proposer_cancels_its_siblings_and_surfaces_alone() -> None:
-    class Failing(FakeProposers):
-        async def propose(self, role: str, references: Sequence[Candidate], model: ModelChoice) -> Proposal:
-            if role == "role-b":
-                raise PeerUnavailable("proposer", "connection refused")
-            return await super().propose(role, references, model)
+def unavailable(peer: str) -> Failure:
+    return Failure(f"{peer} service: connection refused", grpc.StatusCode.UNAVAILABLE, "PEER_UNAVAILABLE")
 
-    proposers = Failing(delay=10)
+
+async def test_a_layer_goes_on_with_its_quorum_and_records_who_was_lost() -> None:
+    proposers = FakeProposers(failures={"role-b": unavailable("proposer")})
+    peers, _, judge, _ = fake_peers(proposers=proposers)
+    result = result_of((await events_of(plan(quorum=2, max_layers=1), peers))[0])
+    layer = result.layers[0]
+    assert [c.id for c in layer.candidates] == ["L1-P0", "L1-P2"]
+    assert [(m.index, m.kind, m.code) for m in layer.failures] == [(1, MissingKind.FAILED, "UNAVAILABLE")]
+    assert [c.id for c in judge.calls[0].candidates] == ["L1-P0", "L1-P2"]
+    assert result.degraded and [(d.stage, d.layer) for d in result.degradations] == [("proposer", 1)]
+    assert "P1 failed UNAVAILABLE" in result.degradations[0].reason
+
+
+async def test_below_the_quorum_the_layer_fails_at_once_and_cancels_the_rest() -> None:
+    proposers = FakeProposers(delay=10, delays={"role-b": 0.0}, failures={"role-b": unavailable("proposer")})
     peers, _, _, _ = fake_peers(proposers=proposers)
-    with pytest.raises(PeerUnavailable):
-        await events_of(plan(), peers)
+    started = time.monotonic()
+    with pytest.raises(QuorumNotMet, match="layer 1: 0 of the 3 proposers needed answered"):
+        await events_of(plan(quorum=3), peers)
+    assert time.monotonic() - started < 5
     assert proposers.cancelled == 2
+
+
+async def test_the_same_refusal_from_every_proposer_is_passed_on_as_it_is() -> None:
+    refused = LLMRejected("", "HTTP 400: the prompt is over the context window")
+    proposers = FakeProposers(failures={role: refused for role in ROLES})
+    peers, _, _, _ = fake_peers(proposers=proposers)
+    with pytest.raises(LLMRejected) as caught:
+        await events_of(plan(quorum=2), peers)
+    assert caught.value.code == grpc.StatusCode.FAILED_PRECONDITION
+
+
+async def test_stragglers_are_cut_off_after_a_wait_derived_from_the_quorum() -> None:
+    proposers = FakeProposers(delay=0.2, delays={"role-c": 30.0})
+    peers, _, _, _ = fake_peers(proposers=proposers)
+    runner, _ = pipeline()
+    runner.straggler_wait_factor, runner.straggler_max_wait_seconds = 1.0, 5.0
+    started = time.monotonic()
+    result = result_of([e async for e in runner.run(plan(quorum=2, max_layers=1), peers, untimed())])
+    took = time.monotonic() - started
+    # The quorum took ~0.2 s, so the straggler had ~0.2 s more: nowhere near its 30 s.
+    assert 0.35 < took < 2.0
+    [missing] = result.layers[0].failures
+    assert (missing.index, missing.kind) == (2, MissingKind.CUT_OFF) and 0.35 < missing.elapsed < 2.0
+    assert proposers.cancelled == 1
+
+
+async def test_a_failed_judge_is_replaced_by_consensus_centrality() -> None:
+    texts = {"role-a": "Paris is the capital of France, on the Seine.", "role-b": "Bananas are yellow fruit.",
+             "role-c": "Paris is the capital of France, on the river Seine."}  # fmt: skip
+    proposers = FakeProposers(answer=lambda role, refs: texts[role])
+    peers, _, judge, _ = fake_peers(proposers=proposers, judge=FakeJudge(fail=unavailable("judge")))
+    result = result_of((await events_of(plan(max_layers=1), peers))[0])
+    layer = result.layers[0]
+    assert layer.judge_fallback and len(judge.calls) == 1
+    order, _ = central_ranking(list(texts.values()))
+    assert layer.kept_ids == [f"L1-P{i}" for i in order[:2]] and "L1-P1" not in layer.kept_ids
+    assert [(d.stage, d.layer) for d in result.degradations] == [("judge", 1)]
+    assert "consensus centrality" in result.degradations[0].reason
+
+
+async def test_a_judge_that_keeps_none_of_the_candidates_is_not_believed() -> None:
+    peers, _, _, _ = fake_peers(judge=FakeJudge(keep=lambda call: ["L9-P9"]))
+    result = result_of((await events_of(plan(max_layers=1), peers))[0])
+    assert result.layers[0].judge_fallback and len(result.layers[0].kept_ids) == 2
+    assert "kept none of the candidates" in result.degradations[0].reason
+
+
+async def test_a_failed_moderator_is_replaced_by_its_rule() -> None:
+    peers, _, _, moderator = fake_peers(moderator=FakeModerator(fail=unavailable("moderator")))
+    result = result_of((await events_of(plan(max_layers=2), peers))[0])
+    first = result.layers[0]
+    assert first.decision is Decision.CONTINUE and first.moderator_fallback
+    assert len(result.layers) == 2 and len(moderator.calls) == 1
+    assert [(d.stage, d.layer) for d in result.degradations] == [("moderator", 1)]
+
+
+@pytest.mark.parametrize("stream", [True, False])
+async def test_an_aggregator_that_fails_before_any_token_gives_the_best_kept_answer(stream: bool) -> None:
+    chat = FakeChat(fail=LLMUnavailable("", "HTTP 500"), fail_after=0)
+    peers, _, _, _ = fake_peers()
+    runner, _ = pipeline(chat)
+    events = [e async for e in runner.run(plan(max_layers=1), peers, untimed(), stream=stream)]
+    result = result_of(events)
+    kept_first = next(c for c in result.layers[0].candidates if c.id == result.layers[0].kept_ids[0])
+    assert result.text == kept_first.text
+    assert "".join(e.text for e in events if isinstance(e, Token)) == kept_first.text
+    assert [(d.stage, d.layer) for d in result.degradations] == [("aggregator", 0)]
+
+
+async def test_a_stream_that_broke_after_tokens_ends_with_a_clear_status() -> None:
+    chat = FakeChat(text="one two three four", fail=LLMUnavailable("", "connection failed"), fail_after=2)
+    peers, _, _, _ = fake_peers()
+    runner, _ = pipeline(chat)
+    tokens: list[str] = []
+    with pytest.raises(StreamInterrupted) as caught:
+        async for event in runner.run(plan(max_layers=1), peers, untimed(), stream=True):
+            if isinstance(event, Token):
+                tokens.append(event.text)
+    assert tokens == ["one", " two"]
+    assert caught.value.code == grpc.StatusCode.UNAVAILABLE and caught.value.metadata["tokens_sent"] == "2"
+
+
+async def test_unary_answers_survive_a_broken_aggregator_stream() -> None:
+    chat = FakeChat(text="one two three four", fail=LLMUnavailable("", "connection failed"), fail_after=2)
+    peers, _, _, _ = fake_peers()
+    runner, _ = pipeline(chat)
+    result = result_of([e async for e in runner.run(plan(max_layers=1), peers, untimed(), stream=False)])
+    assert result.degraded and result.text.startswith("role-")
+
+
+async def test_single_has_nothing_to_fall_back_to() -> None:
+    chat = FakeChat(fail=LLMUnavailable("", "HTTP 500"), fail_after=0)
+    peers, _, _, _ = fake_peers()
+    runner, _ = pipeline(chat)
+    with pytest.raises(LLMUnavailable):
+        [e async for e in runner.run(plan(mode=Mode.SINGLE), peers, untimed(), stream=False)]
+
+
+async def test_a_layer_that_would_not_fit_before_the_deadline_is_not_started() -> None:
+    proposers = FakeProposers(delay=0.4)
+    peers, _, judge, moderator = fake_peers(proposers=proposers)
+    runner, _ = pipeline()
+    # 1.2 s in all: 0.24 s are kept for the aggregator, layer 1 takes 0.4 s, so layer 2 still fits and
+    # layer 3 does not.
+    timeline = Timeline(Deadline(1.2), LatencyWindow())
+    result = result_of([e async for e in runner.run(plan(max_layers=3), peers, timeline)])
+    assert result.stop_reason is StopReason.DEADLINE
+    assert len(result.layers) == 2 and len(judge.calls) == 2
+    # Layer 2's moderator call is saved: its decision could not be acted on.
+    assert len(moderator.calls) == 1
+    assert [(d.stage, d.layer) for d in result.degradations] == [("deadline", 3)]
 
 
 async def test_a_cancelled_consumer_cancels_the_fan_out() -> None:
@@ -243,7 +376,7 @@ async def test_a_cancelled_consumer_cancels_the_fan_out() -> None:
     runner, _ = pipeline()
 
     async def consume() -> None:
-        async for _ in runner.run(plan(), peers, Deadline(None)):
+        async for _ in runner.run(plan(), peers, untimed()):
             pass
 
     task = asyncio.create_task(consume())
@@ -261,7 +394,7 @@ async def test_roles_from_a_task_description_cost_one_call_and_are_cached() -> N
     p = plan(roles=(), task_description="explain the French revolution")
     for _ in range(2):
         peers, proposers, _, _ = fake_peers()
-        result = result_of([e async for e in runner.run(p, peers, Deadline(None))])
+        result = result_of([e async for e in runner.run(p, peers, untimed())])
         assert result.roles == ["a historian", "a chemist", "a poet"]
         assert [c.role for c in proposers.calls[:3]] == result.roles
     assert len(chat.completed) == 1  # the second request hit the cache

@@ -19,7 +19,7 @@ from smoa.v1 import (
     proposer_pb2_grpc,
 )
 from smoa_services import judge, moderator, proposer
-from smoa_services.status import violations_of
+from smoa_services.failure import violations_of
 from tests.fakes.openai_endpoint import FakeOpenAI
 from tests.services.running_service import QUESTION, CreateServer, candidate, serving
 

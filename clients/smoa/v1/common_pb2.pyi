@@ -53,6 +53,8 @@ class _StopReasonEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_StopReason
     STOP_REASON_MODERATOR: _StopReason.ValueType  # 4
     """The moderator LLM judged the answers good enough."""
     STOP_REASON_TOKEN_BUDGET: _StopReason.ValueType  # 5
+    STOP_REASON_DEADLINE: _StopReason.ValueType  # 6
+    """Too little time was left before the caller's deadline (or the server's drain) for another layer."""
 
 class StopReason(_StopReason, metaclass=_StopReasonEnumTypeWrapper):
     """Why a generation ended where it did."""
@@ -66,6 +68,8 @@ STOP_REASON_CONSENSUS: StopReason.ValueType  # 3
 STOP_REASON_MODERATOR: StopReason.ValueType  # 4
 """The moderator LLM judged the answers good enough."""
 STOP_REASON_TOKEN_BUDGET: StopReason.ValueType  # 5
+STOP_REASON_DEADLINE: StopReason.ValueType  # 6
+"""Too little time was left before the caller's deadline (or the server's drain) for another layer."""
 Global___StopReason: _TypeAlias = StopReason  # noqa: Y015
 
 class _AggregationMethod:

@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from smoa.v1 import common_pb2 as smoa_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17smoa/v1/moderator.proto\x12\x07smoa.v1\x1a\x14smoa/v1/common.proto\"\xa5\x01\n\x0fModerateRequest\x12&\n\x08messages\x18\x01 \x03(\x0b\x32\x14.smoa.v1.ChatMessage\x12 \n\x04kept\x18\x02 \x03(\x0b\x32\x12.smoa.v1.Candidate\x12\r\n\x05layer\x18\x03 \x01(\x05\x12\x12\n\nmax_layers\x18\x04 \x01(\x05\x12%\n\x05model\x18\x05 \x01(\x0b\x32\x16.smoa.v1.ModelSettings\"\x8b\x01\n\x10ModerateResponse\x12#\n\x08\x64\x65\x63ision\x18\x01 \x01(\x0e\x32\x11.smoa.v1.Decision\x12\x0e\n\x06reason\x18\x02 \x01(\t\x12\x11\n\tagreement\x18\x03 \x01(\x01\x12\x1d\n\x05usage\x18\x04 \x01(\x0b\x32\x0e.smoa.v1.Usage\x12\x10\n\x08llm_used\x18\x05 \x01(\x08\x32S\n\x10ModeratorService\x12?\n\x08Moderate\x12\x18.smoa.v1.ModerateRequest\x1a\x19.smoa.v1.ModerateResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17smoa/v1/moderator.proto\x12\x07smoa.v1\x1a\x14smoa/v1/common.proto\"\xa5\x01\n\x0fModerateRequest\x12&\n\x08messages\x18\x01 \x03(\x0b\x32\x14.smoa.v1.ChatMessage\x12 \n\x04kept\x18\x02 \x03(\x0b\x32\x12.smoa.v1.Candidate\x12\r\n\x05layer\x18\x03 \x01(\x05\x12\x12\n\nmax_layers\x18\x04 \x01(\x05\x12%\n\x05model\x18\x05 \x01(\x0b\x32\x16.smoa.v1.ModelSettings\"\x9d\x01\n\x10ModerateResponse\x12#\n\x08\x64\x65\x63ision\x18\x01 \x01(\x0e\x32\x11.smoa.v1.Decision\x12\x0e\n\x06reason\x18\x02 \x01(\t\x12\x11\n\tagreement\x18\x03 \x01(\x01\x12\x1d\n\x05usage\x18\x04 \x01(\x0b\x32\x0e.smoa.v1.Usage\x12\x10\n\x08llm_used\x18\x05 \x01(\x08\x12\x10\n\x08\x66\x61llback\x18\x06 \x01(\x08\x32S\n\x10ModeratorService\x12?\n\x08Moderate\x12\x18.smoa.v1.ModerateRequest\x1a\x19.smoa.v1.ModerateResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -35,7 +35,7 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_MODERATEREQUEST']._serialized_start=59
   _globals['_MODERATEREQUEST']._serialized_end=224
   _globals['_MODERATERESPONSE']._serialized_start=227
-  _globals['_MODERATERESPONSE']._serialized_end=366
-  _globals['_MODERATORSERVICE']._serialized_start=368
-  _globals['_MODERATORSERVICE']._serialized_end=451
+  _globals['_MODERATERESPONSE']._serialized_end=384
+  _globals['_MODERATORSERVICE']._serialized_start=386
+  _globals['_MODERATORSERVICE']._serialized_end=469
 # @@protoc_insertion_point(module_scope)

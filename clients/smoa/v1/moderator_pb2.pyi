@@ -63,12 +63,17 @@ class ModerateResponse(_message.Message):
     AGREEMENT_FIELD_NUMBER: _builtins.int
     USAGE_FIELD_NUMBER: _builtins.int
     LLM_USED_FIELD_NUMBER: _builtins.int
+    FALLBACK_FIELD_NUMBER: _builtins.int
     decision: _common_pb2.Decision.ValueType
     reason: _builtins.str
     agreement: _builtins.float
     """Agreement of the kept answers in [0, 1] (answer-key vote share or mean pairwise similarity)."""
     llm_used: _builtins.bool
     """False when the cheap agreement check decided without an LLM call."""
+    fallback: _builtins.bool
+    """True when the LLM failed or gave no valid decision and the rule decided instead (continue while
+    layers remain); `reason` says why.
+    """
     @_builtins.property
     def usage(self) -> _common_pb2.Usage: ...
     def __init__(
@@ -79,10 +84,11 @@ class ModerateResponse(_message.Message):
         agreement: _builtins.float = ...,
         usage: _common_pb2.Usage | None = ...,
         llm_used: _builtins.bool = ...,
+        fallback: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["usage", b"usage"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["agreement", b"agreement", "decision", b"decision", "llm_used", b"llm_used", "reason", b"reason", "usage", b"usage"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["agreement", b"agreement", "decision", b"decision", "fallback", b"fallback", "llm_used", b"llm_used", "reason", b"reason", "usage", b"usage"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -111,6 +111,7 @@ class GenerateRequest(_message.Message):
     SEED_FIELD_NUMBER: _builtins.int
     AGGREGATION_FIELD_NUMBER: _builtins.int
     SELECTION_FIELD_NUMBER: _builtins.int
+    QUORUM_FIELD_NUMBER: _builtins.int
     mode: Global___Mode.ValueType
     n: _builtins.int
     """Proposers per layer (0 = service default), answers kept per layer (0 = default), layer cap (0 = default)."""
@@ -126,6 +127,10 @@ class GenerateRequest(_message.Message):
     """Seeds judge shuffles and sampling; same seed, same pipeline decisions."""
     aggregation: _common_pb2.AggregationMethod.ValueType
     selection: _common_pb2.SelectionMethod.ValueType
+    quorum: _builtins.int
+    """Proposers that must answer for a layer to go on (0 = the service default, max(k, ceil(n/2))). The
+    rest get a bounded extra wait and are then cut off; below the quorum the request fails UNAVAILABLE.
+    """
     @_builtins.property
     def messages(self) -> _containers.RepeatedCompositeFieldContainer[_common_pb2.ChatMessage]: ...
     @_builtins.property
@@ -155,10 +160,11 @@ class GenerateRequest(_message.Message):
         seed: _builtins.int = ...,
         aggregation: _common_pb2.AggregationMethod.ValueType = ...,
         selection: _common_pb2.SelectionMethod.ValueType = ...,
+        quorum: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["model", b"model", "role_source", b"role_source", "roles", b"roles", "task_description", b"task_description"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["agents", b"agents", "aggregation", b"aggregation", "fused_judge_moderator", b"fused_judge_moderator", "k", b"k", "max_layers", b"max_layers", "messages", b"messages", "mode", b"mode", "model", b"model", "n", b"n", "role_source", b"role_source", "roles", b"roles", "seed", b"seed", "selection", b"selection", "task_description", b"task_description", "token_budget", b"token_budget"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["agents", b"agents", "aggregation", b"aggregation", "fused_judge_moderator", b"fused_judge_moderator", "k", b"k", "max_layers", b"max_layers", "messages", b"messages", "mode", b"mode", "model", b"model", "n", b"n", "quorum", b"quorum", "role_source", b"role_source", "roles", b"roles", "seed", b"seed", "selection", b"selection", "task_description", b"task_description", "token_budget", b"token_budget"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     _WhichOneofReturnType_role_source: _TypeAlias = _typing.Literal["task_description", "roles"]  # noqa: Y015
     _WhichOneofArgType_role_source: _TypeAlias = _typing.Literal["role_source", b"role_source"]  # noqa: Y015
@@ -232,11 +238,15 @@ class LayerTrace(_message.Message):
     AGREEMENT_FIELD_NUMBER: _builtins.int
     JUDGE_FALLBACK_FIELD_NUMBER: _builtins.int
     TIMINGS_FIELD_NUMBER: _builtins.int
+    FAILURES_FIELD_NUMBER: _builtins.int
+    MODERATOR_FALLBACK_FIELD_NUMBER: _builtins.int
     layer: _builtins.int
     decision: _common_pb2.Decision.ValueType
     reason: _builtins.str
     agreement: _builtins.float
     judge_fallback: _builtins.bool
+    moderator_fallback: _builtins.bool
+    """The moderator failed (or gave no valid decision) and the rule decided: continue while layers remain."""
     @_builtins.property
     def candidates(self) -> _containers.RepeatedCompositeFieldContainer[_common_pb2.Candidate]: ...
     @_builtins.property
@@ -249,6 +259,10 @@ class LayerTrace(_message.Message):
 
     @_builtins.property
     def timings(self) -> _containers.RepeatedCompositeFieldContainer[_common_pb2.Timing]: ...
+    @_builtins.property
+    def failures(self) -> _containers.RepeatedCompositeFieldContainer[Global___AgentFailure]:
+        """Proposers of this layer that failed, timed out or were cut off after the quorum answered."""
+
     def __init__(
         self,
         *,
@@ -262,14 +276,111 @@ class LayerTrace(_message.Message):
         agreement: _builtins.float = ...,
         judge_fallback: _builtins.bool = ...,
         timings: _abc.Iterable[_common_pb2.Timing] | None = ...,
+        failures: _abc.Iterable[Global___AgentFailure] | None = ...,
+        moderator_fallback: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["agreement", b"agreement", "candidates", b"candidates", "decision", b"decision", "duplicate_ids", b"duplicate_ids", "judge_fallback", b"judge_fallback", "kept_ids", b"kept_ids", "layer", b"layer", "reason", b"reason", "scores", b"scores", "timings", b"timings"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["agreement", b"agreement", "candidates", b"candidates", "decision", b"decision", "duplicate_ids", b"duplicate_ids", "failures", b"failures", "judge_fallback", b"judge_fallback", "kept_ids", b"kept_ids", "layer", b"layer", "moderator_fallback", b"moderator_fallback", "reason", b"reason", "scores", b"scores", "timings", b"timings"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___LayerTrace: _TypeAlias = LayerTrace  # noqa: Y015
+
+@_typing.final
+class AgentFailure(_message.Message):
+    """A proposer that did not contribute to its layer."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    class _Kind:
+        ValueType = _typing.NewType("ValueType", _builtins.int)
+        V: _TypeAlias = ValueType  # noqa: Y015
+
+    class _KindEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[AgentFailure._Kind.ValueType], _builtins.type):
+        DESCRIPTOR: _descriptor.EnumDescriptor
+        KIND_UNSPECIFIED: AgentFailure._Kind.ValueType  # 0
+        KIND_FAILED: AgentFailure._Kind.ValueType  # 1
+        """It answered with an error (its status code is in `code`)."""
+        KIND_TIMED_OUT: AgentFailure._Kind.ValueType  # 2
+        """Its call ran out of budget."""
+        KIND_CUT_OFF: AgentFailure._Kind.ValueType  # 3
+        """The quorum had answered and the extra wait for stragglers ran out."""
+
+    class Kind(_Kind, metaclass=_KindEnumTypeWrapper): ...
+    KIND_UNSPECIFIED: AgentFailure.Kind.ValueType  # 0
+    KIND_FAILED: AgentFailure.Kind.ValueType  # 1
+    """It answered with an error (its status code is in `code`)."""
+    KIND_TIMED_OUT: AgentFailure.Kind.ValueType  # 2
+    """Its call ran out of budget."""
+    KIND_CUT_OFF: AgentFailure.Kind.ValueType  # 3
+    """The quorum had answered and the extra wait for stragglers ran out."""
+
+    ID_FIELD_NUMBER: _builtins.int
+    INDEX_FIELD_NUMBER: _builtins.int
+    KIND_FIELD_NUMBER: _builtins.int
+    CODE_FIELD_NUMBER: _builtins.int
+    DETAIL_FIELD_NUMBER: _builtins.int
+    ELAPSED_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    """The candidate id it would have had ("L1-P2") and its 0-based proposer index."""
+    index: _builtins.int
+    kind: Global___AgentFailure.Kind.ValueType
+    code: _builtins.str
+    """The gRPC status code name of a failure ("UNAVAILABLE"), and what the proposer service said."""
+    detail: _builtins.str
+    @_builtins.property
+    def elapsed(self) -> _duration_pb2.Duration:
+        """From the start of the layer until it failed or was cut off."""
+
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+        index: _builtins.int = ...,
+        kind: Global___AgentFailure.Kind.ValueType = ...,
+        code: _builtins.str = ...,
+        detail: _builtins.str = ...,
+        elapsed: _duration_pb2.Duration | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["elapsed", b"elapsed"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["code", b"code", "detail", b"detail", "elapsed", b"elapsed", "id", b"id", "index", b"index", "kind", b"kind"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AgentFailure: _TypeAlias = AgentFailure  # noqa: Y015
+
+@_typing.final
+class Degradation(_message.Message):
+    """A part of the pipeline that did not work as designed, and what was done instead. The answer is still
+    given; `GenerateResponse.degraded` is set whenever there is at least one.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    STAGE_FIELD_NUMBER: _builtins.int
+    LAYER_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    stage: _builtins.str
+    """"roles", "proposer", "judge", "moderator", "aggregator" or "deadline"."""
+    layer: _builtins.int
+    """0 for stages outside the layers."""
+    reason: _builtins.str
+    def __init__(
+        self,
+        *,
+        stage: _builtins.str = ...,
+        layer: _builtins.int = ...,
+        reason: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["layer", b"layer", "reason", b"reason", "stage", b"stage"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Degradation: _TypeAlias = Degradation  # noqa: Y015
 
 @_typing.final
 class GenerateResponse(_message.Message):
@@ -283,11 +394,17 @@ class GenerateResponse(_message.Message):
     TIMINGS_FIELD_NUMBER: _builtins.int
     ROLES_FIELD_NUMBER: _builtins.int
     MODEL_FIELD_NUMBER: _builtins.int
+    DEGRADED_FIELD_NUMBER: _builtins.int
+    DEGRADATIONS_FIELD_NUMBER: _builtins.int
     text: _builtins.str
     mode: Global___Mode.ValueType
     stop_reason: _common_pb2.StopReason.ValueType
     model: _builtins.str
     """The model that wrote the final text."""
+    degraded: _builtins.bool
+    """True when any stage degraded (a proposer lost, a judge, moderator or aggregator fallback, a layer
+    skipped for the deadline); `degradations` says which and why.
+    """
     @_builtins.property
     def layers(self) -> _containers.RepeatedCompositeFieldContainer[Global___LayerTrace]: ...
     @_builtins.property
@@ -298,6 +415,8 @@ class GenerateResponse(_message.Message):
 
     @_builtins.property
     def roles(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    @_builtins.property
+    def degradations(self) -> _containers.RepeatedCompositeFieldContainer[Global___Degradation]: ...
     def __init__(
         self,
         *,
@@ -309,10 +428,12 @@ class GenerateResponse(_message.Message):
         timings: _abc.Iterable[_common_pb2.Timing] | None = ...,
         roles: _abc.Iterable[_builtins.str] | None = ...,
         model: _builtins.str = ...,
+        degraded: _builtins.bool = ...,
+        degradations: _abc.Iterable[Global___Degradation] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["cost", b"cost"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["cost", b"cost", "layers", b"layers", "mode", b"mode", "model", b"model", "roles", b"roles", "stop_reason", b"stop_reason", "text", b"text", "timings", b"timings"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["cost", b"cost", "degradations", b"degradations", "degraded", b"degraded", "layers", b"layers", "mode", b"mode", "model", b"model", "roles", b"roles", "stop_reason", b"stop_reason", "text", b"text", "timings", b"timings"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

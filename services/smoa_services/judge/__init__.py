@@ -3,7 +3,6 @@ it also decides whether to stop."""
 
 from __future__ import annotations
 
-import grpc
 from opentelemetry.sdk.trace import TracerProvider
 
 from smoa.v1 import judge_pb2, judge_pb2_grpc
@@ -16,8 +15,9 @@ SERVICE_NAME = judge_pb2.DESCRIPTOR.services_by_name["JudgeService"].full_name
 
 
 def create_server(settings: Settings, provider: TracerProvider, chat: ChatModel | None = None) -> Server:
-    def add(model: ChatModel, server: grpc.aio.Server) -> str:
-        judge_pb2_grpc.add_JudgeServiceServicer_to_server(JudgeServicer(settings, model), server)
+    def add(model: ChatModel, server: Server) -> str:
+        servicer = JudgeServicer(settings, model, server.drain)
+        judge_pb2_grpc.add_JudgeServiceServicer_to_server(servicer, server.server)
         return SERVICE_NAME
 
     return llm_service("judge", settings, provider, chat, add)

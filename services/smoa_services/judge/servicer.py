@@ -1,4 +1,5 @@
-"""JudgeService over gRPC: validate, run the Judge policy with a deadline-bound LLM, map the outcome."""
+"""JudgeService over gRPC: validate, run the Judge policy with a deadline-bound LLM, map the outcome. An LLM
+that fails or answers nonsense is the policy's to fall back from (judge.py)."""
 
 from __future__ import annotations
 
@@ -10,12 +11,11 @@ from opentelemetry import trace
 from smoa.v1 import common_pb2, judge_pb2, judge_pb2_grpc
 from smoa_services import convert
 from smoa_services.config import Settings
-from smoa_services.deadline import Deadline
+from smoa_services.drain import Drain
+from smoa_services.failure import InvalidArgument
 from smoa_services.judge.judge import Judge, JudgeOutcome, JudgeTask
 from smoa_services.judge.request import AGGREGATIONS, SELECTIONS, judge_violations
-from smoa_services.llm import ChatModel, LLMRejected, LLMUnavailable
-from smoa_services.llm_status import llm_failure_status
-from smoa_services.status import abort, invalid_argument
+from smoa_services.llm import ChatModel
 
 Context = grpc.aio.ServicerContext[Any, Any]
 
@@ -48,15 +48,16 @@ def judge_response(outcome: JudgeOutcome) -> judge_pb2.JudgeResponse:
 
 
 class JudgeServicer(judge_pb2_grpc.JudgeServiceServicer):
-    def __init__(self, settings: Settings, chat: ChatModel):
+    def __init__(self, settings: Settings, chat: ChatModel, drain: Drain):
         self.settings = settings
         self.chat = chat
+        self.drain = drain
         self.policy = Judge()
 
     async def Judge(self, request: judge_pb2.JudgeRequest, context: Context) -> judge_pb2.JudgeResponse:
         violations = judge_violations(request, self.settings)
         if violations:
-            await abort(context, invalid_argument(violations))
+            raise InvalidArgument(violations)
         task = JudgeTask(
             conversation=convert.chat_messages(request.messages),
             ids=[c.id for c in request.candidates],
@@ -77,14 +78,10 @@ class JudgeServicer(judge_pb2_grpc.JudgeServiceServicer):
         span.set_attribute("smoa.candidates", len(request.candidates))
         ask = self.chat.json_caller(
             convert.model_choice(request.model),
-            Deadline(context.time_remaining()),
+            self.drain.deadline(context),
             self.settings.llm_timeout_seconds,
         )
-
-        try:
-            outcome = await self.policy.judge(task, ask)
-        except (LLMUnavailable, LLMRejected) as e:
-            await abort(context, llm_failure_status(e))
+        outcome = await self.policy.judge(task, ask)
         span.set_attribute("smoa.kept_ids", outcome.kept_ids)
         span.set_attribute("smoa.dedup_removed", outcome.dedup_removed)
         span.set_attribute("smoa.judge.fallback", outcome.fallback)

@@ -1,13 +1,16 @@
-"""Chat completions against OpenAI-compatible backends, with bounded concurrency per backend, retries,
-usage accounting and a GenAI-convention span per call."""
+"""Chat completions against OpenAI-compatible backends. Every call has one budget (its timeout) that covers
+everything it does: waiting for a concurrency slot, each attempt, the backoff between them, and a hedge.
+A backend whose circuit breaker is open fails the call at once. Usage is accounted (estimated where a
+backend reports none, and for attempts abandoned after they were sent), and each call is one span in the
+GenAI conventions."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import math
-import time
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from typing import Any, Protocol
 from urllib.parse import urlsplit
@@ -16,8 +19,20 @@ import openai
 from opentelemetry import trace
 from opentelemetry.trace import Span, SpanKind, Status, StatusCode
 
+from smoa_services.attempts import AttemptPolicy, OutOfBudget, first_success
 from smoa_services.config import Backend, Settings
 from smoa_services.deadline import Deadline
+from smoa_services.failure import Failure, LLMRejected, LLMUnavailable
+from smoa_services.latency import hedge_delay
+from smoa_services.llm.backend_error import (
+    MalformedReply,
+    describe,
+    failure_of,
+    is_backend_fault,
+    retry_delay,
+)
+from smoa_services.llm.breaker import State
+from smoa_services.llm.endpoint import BreakerListener, Endpoint
 
 Message = Mapping[str, str]
 
@@ -46,11 +61,14 @@ class Completion:
     text: str
     input_tokens: int
     output_tokens: int
-    # True when the backend reported no usage and the counts were estimated from the text.
+    # True when any count was estimated: the backend reported no usage, or an attempt was abandoned after
+    # it was sent (a hedge that lost, one that hung) and its prompt is counted as billed.
     estimated: bool
     model: str
     finish_reason: str
     latency: float
+    # Requests sent to the backend for this answer (retries and hedges included).
+    calls: int = 1
 
 
 class Ask(Protocol):
@@ -61,20 +79,10 @@ class Ask(Protocol):
     ) -> Completion: ...
 
 
-class LLMUnavailable(Exception):
-    """The backend could not be reached or kept failing (timeouts, 429, 5xx) after the retries."""
-
-    def __init__(self, backend: str, detail: str):
-        super().__init__(f"LLM backend {backend or 'default'!r} unavailable: {detail}")
-        self.backend = backend
-
-
-class LLMRejected(Exception):
-    """The backend refused the request itself (4xx other than 429): retrying will not help."""
-
-    def __init__(self, backend: str, detail: str):
-        super().__init__(f"LLM backend {backend or 'default'!r} rejected the request: {detail}")
-        self.backend = backend
+class BreakerOpen(Exception):
+    def __init__(self, wait: float):
+        super().__init__(f"circuit breaker open for {wait:.1f}s more")
+        self.wait = wait
 
 
 def estimate_tokens(text: str) -> int:
@@ -82,28 +90,53 @@ def estimate_tokens(text: str) -> int:
     return math.ceil(len(text) / 4)
 
 
+@dataclass(frozen=True)
+class _Reply:
+    text: str
+    finish: str
+    model: str
+    usage: tuple[int, int] | None
+
+
+class _Sent:
+    """Which attempts of a call reached the backend, and which of those may have been billed (no HTTP
+    error came back: they were answered, or abandoned while the backend worked on them)."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.refused = 0
+
+    def unbilled(self, error: BaseException) -> None:
+        if isinstance(error, openai.APIStatusError):
+            self.refused += 1
+
+    def extra_billed(self) -> int:
+        return max(0, self.count - self.refused - 1)
+
+
 class ChatModel:
     def __init__(self, settings: Settings, tracer: trace.Tracer, capture_content: bool = False):
         self.settings = settings
         self.tracer = tracer
         self.capture_content = capture_content
-        self._clients: dict[str, tuple[Backend, openai.AsyncOpenAI, asyncio.Semaphore]] = {}
+        self._endpoints: dict[str, Endpoint] = {}
+        self._listeners: list[BreakerListener] = []
         # Per backend, the index in SCHEMA_FORMS of the response_format it accepted.
         self._schema_form: dict[str, int] = {}
 
-    def _client(self, name: str) -> tuple[Backend, openai.AsyncOpenAI, asyncio.Semaphore]:
-        if name not in self._clients:
-            backend = self.settings.backend(name)
-            client = openai.AsyncOpenAI(
-                base_url=backend.base_url,
-                api_key=backend.api_key(),
-                # The SDK retries connection errors, timeouts, 408/409/429 and 5xx with exponential
-                # backoff and jitter, honouring Retry-After.
-                max_retries=self.settings.llm_max_retries,
-                timeout=self.settings.llm_timeout_seconds,
+    def on_breaker_change(self, listener: BreakerListener) -> None:
+        self._listeners.append(listener)
+
+    def breakers(self) -> dict[str, State]:
+        """The breaker state of every backend called so far, by name ("" is the default backend)."""
+        return {name: endpoint.breaker.state for name, endpoint in self._endpoints.items()}
+
+    def _endpoint(self, name: str) -> Endpoint:
+        if name not in self._endpoints:
+            self._endpoints[name] = Endpoint(
+                name, self.settings.backend(name), self.settings, self._listeners
             )
-            self._clients[name] = (backend, client, asyncio.Semaphore(self.settings.llm_concurrency))
-        return self._clients[name]
+        return self._endpoints[name]
 
     def _request(self, backend: Backend, messages: Sequence[Message], choice: ModelChoice) -> dict[str, Any]:
         request: dict[str, Any] = {
@@ -115,6 +148,12 @@ class ChatModel:
         if choice.seed is not None:
             request["seed"] = choice.seed
         return request
+
+    def _policy(self, endpoint: Endpoint, max_attempts: int | None) -> AttemptPolicy:
+        attempts = self.settings.llm_max_retries + 1 if max_attempts is None else max_attempts
+        return AttemptPolicy(
+            max_attempts=attempts, hedge_after=hedge_delay(self.settings.llm_hedge_after, endpoint.latency)
+        )
 
     def _start_span(self, backend: Backend, request: Mapping[str, Any]) -> Span:
         url = urlsplit(backend.base_url)
@@ -139,6 +178,7 @@ class ChatModel:
         span.set_attribute("gen_ai.usage.input_tokens", completion.input_tokens)
         span.set_attribute("gen_ai.usage.output_tokens", completion.output_tokens)
         span.set_attribute("smoa.usage.estimated", completion.estimated)
+        span.set_attribute("smoa.llm.calls", completion.calls)
         if self.capture_content:
             span.set_attribute(
                 "gen_ai.output.messages", json.dumps([{"role": "assistant", "content": completion.text}])
@@ -146,18 +186,12 @@ class ChatModel:
         span.end()
 
     @staticmethod
-    def _fail(span: Span, name: str, error: Exception) -> Exception:
-        span.record_exception(error)
-        span.set_attribute("error.type", type(error).__name__)
-        span.set_status(Status(StatusCode.ERROR, str(error)))
+    def _fail(span: Span, failure: Failure, calls: int) -> Failure:
+        span.set_attribute("error.type", type(failure).__name__)
+        span.set_attribute("smoa.llm.calls", calls)
+        span.set_status(Status(StatusCode.ERROR, str(failure)))
         span.end()
-        if (
-            isinstance(error, openai.APIStatusError)
-            and 400 <= error.status_code < 500
-            and error.status_code != 429
-        ):
-            return LLMRejected(name, str(error))
-        return LLMUnavailable(name, str(error))
+        return failure
 
     async def complete(
         self,
@@ -168,21 +202,22 @@ class ChatModel:
         json_mode: bool = False,
         schema: Mapping[str, Any] | None = None,
     ) -> Completion:
-        """One chat completion. ``json_mode`` asks for a JSON object; a ``schema`` also asks the backend
-        to constrain the reply to it (grammar-constrained decoding where the server has it), in the first
-        of SCHEMA_FORMS the backend accepts, remembered per backend."""
+        """One chat completion within `timeout` seconds. ``json_mode`` asks for a JSON object; a ``schema``
+        also asks the backend to constrain the reply to it (grammar-constrained decoding where the server
+        has it), in the first of SCHEMA_FORMS the backend accepts, remembered per backend."""
+        until = asyncio.get_running_loop().time() + timeout
         if schema is None:
             return await self._complete(
-                messages, choice, timeout, {"type": "json_object"} if json_mode else None
+                messages, choice, until, {"type": "json_object"} if json_mode else None
             )
         known = self._schema_form.get(choice.backend)
         for index in range(known or 0, len(SCHEMA_FORMS)):
             try:
-                # A form not yet known to work is tried once, without the SDK's retries: servers refuse
-                # an unknown response_format with a 4xx, or (llama-cpp-python) a 500.
-                retries = None if index == known else 0
+                # A form not yet known to work is tried once, without retries: servers refuse an unknown
+                # response_format with a 4xx, or (llama-cpp-python) a 500.
+                attempts = None if index == known else 1
                 completion = await self._complete(
-                    messages, choice, timeout, SCHEMA_FORMS[index](schema), retries
+                    messages, choice, until, SCHEMA_FORMS[index](schema), attempts
                 )
             except (LLMRejected, LLMUnavailable) as e:
                 # Only a refusal of the format itself moves on to the next form; others are real errors.
@@ -199,46 +234,67 @@ class ChatModel:
         self,
         messages: Sequence[Message],
         choice: ModelChoice,
-        timeout: float,
+        until: float,
         response_format: object,
-        max_retries: int | None = None,
+        max_attempts: int | None = None,
     ) -> Completion:
-        backend, client, slots = self._client(choice.backend)
-        request = self._request(backend, messages, choice)
+        endpoint = self._endpoint(choice.backend)
+        request = self._request(endpoint.backend, messages, choice)
         if response_format is not None:
             request["response_format"] = response_format
-        async with slots:
-            span = self._start_span(backend, request)
-            started = time.perf_counter()
-            try:
-                # The SDK's documented low-level `post` keeps its retries, auth, timeouts and errors but not
-                # the typed `create()`'s pydantic models of request and response, which cost ~0.6 ms a call
-                # (benchmarks/bench_overhead.py); a request has a dozen calls.
-                options: openai.RequestOptions = {"timeout": timeout}
-                if max_retries is not None:
-                    options["max_retries"] = max_retries
-                body = await client.post("/chat/completions", body=request, cast_to=object, options=options)
-                text, finish, model, usage = _read_completion(body)
-            except (TimeoutError, openai.APIError, ValueError) as e:
-                raise self._fail(span, choice.backend, e) from e
-            except BaseException:
-                span.end()
-                raise
+        loop = asyncio.get_running_loop()
+        call_started = loop.time()
+        sent = _Sent()
+
+        async def attempt(_: int) -> _Reply:
+            _admit(endpoint, loop.time())
+            async with endpoint.slots.hold(endpoint.overdue_after()):
+                sent.count += 1
+                started = loop.time()
+                try:
+                    # The SDK's documented low-level `post` keeps its auth, timeouts and errors but not
+                    # the typed `create()`'s pydantic models of request and response, which cost ~0.6 ms
+                    # a call (benchmarks/bench_overhead.py); a request has a dozen calls.
+                    options: openai.RequestOptions = {"timeout": max(0.001, until - loop.time())}
+                    body = await endpoint.client.post(
+                        "/chat/completions", body=request, cast_to=object, options=options
+                    )
+                    reply = _read_completion(body)
+                except Exception as e:
+                    sent.unbilled(e)
+                    _record(endpoint, e, loop.time())
+                    raise
+            endpoint.latency.observe(loop.time() - started)
+            endpoint.breaker.succeeded(loop.time())
+            return reply
+
+        span = self._start_span(endpoint.backend, request)
+        try:
+            outcome = await first_success(attempt, self._policy(endpoint, max_attempts), until, retry_delay)
+        except asyncio.CancelledError:
+            span.end()
+            raise
+        except Exception as e:
+            raise self._fail(span, _failure(choice.backend, e), sent.count) from e
+        reply = outcome.value
+        extra = sent.extra_billed()
+        prompt = _estimate_prompt(request["messages"])
         completion = Completion(
-            text=text,
-            input_tokens=usage[0] if usage else _estimate_prompt(request["messages"]),
-            output_tokens=usage[1] if usage else estimate_tokens(text),
-            estimated=usage is None,
-            model=model or request["model"],
-            finish_reason=finish,
-            latency=time.perf_counter() - started,
+            text=reply.text,
+            input_tokens=(reply.usage[0] if reply.usage else prompt) + extra * prompt,
+            output_tokens=reply.usage[1] if reply.usage else estimate_tokens(reply.text),
+            estimated=reply.usage is None or extra > 0,
+            model=reply.model or request["model"],
+            finish_reason=reply.finish,
+            latency=loop.time() - call_started,
+            calls=sent.count,
         )
         self._finish_span(span, completion)
         return completion
 
     def json_caller(self, choice: ModelChoice, deadline: Deadline, budget: float) -> Ask:
         """JSON calls with this model choice (and the schema each call gives), each taking min(time the
-        caller has left, budget)."""
+        caller has left, budget), minus the margin the caller needs to answer when the call fails."""
 
         async def ask(messages: Sequence[Message], schema: Mapping[str, Any] | None = None) -> Completion:
             timeout = deadline.timeout(budget)
@@ -249,19 +305,56 @@ class ChatModel:
     async def stream(
         self, messages: Sequence[Message], choice: ModelChoice, *, timeout: float
     ) -> AsyncIterator[str | Completion]:
-        """Yields the answer's text pieces as they arrive, then one final Completion with the totals."""
-        backend, client, slots = self._client(choice.backend)
-        request = self._request(backend, messages, choice)
-        async with slots:
-            span = self._start_span(backend, request)
-            started = time.perf_counter()
-            pieces: list[str] = []
-            finish, model, usage = "", request["model"], None
+        """Yields the answer's text pieces as they arrive, then one final Completion with the totals.
+
+        Attempts are retried (and hedged) until one has sent its first chunk; after a piece was yielded, a
+        failure raises LLMUnavailable: pieces already given cannot be taken back."""
+        endpoint = self._endpoint(choice.backend)
+        request = self._request(endpoint.backend, messages, choice)
+        loop = asyncio.get_running_loop()
+        until = loop.time() + timeout
+        started = loop.time()
+        sent = _Sent()
+
+        async def attempt(_: int) -> _OpenStream:
+            _admit(endpoint, loop.time())
+            opened = AsyncExitStack()
             try:
-                chunks = await client.chat.completions.create(
-                    **request, stream=True, stream_options={"include_usage": True}, timeout=timeout
+                await opened.enter_async_context(endpoint.slots.hold(endpoint.overdue_after()))
+                sent.count += 1
+                chunks = await endpoint.client.chat.completions.create(
+                    **request,
+                    stream=True,
+                    stream_options={"include_usage": True},
+                    timeout=max(0.001, until - loop.time()),
                 )
-                async for chunk in chunks:
+                opened.push_async_callback(chunks.close)
+                iterator = chunks.__aiter__()
+                try:
+                    first = await anext(iterator)
+                except StopAsyncIteration:
+                    raise MalformedReply("the stream ended before its first chunk") from None
+            except BaseException as e:
+                await opened.aclose()
+                if isinstance(e, Exception):
+                    sent.unbilled(e)
+                    _record(endpoint, e, loop.time())
+                raise
+            return _OpenStream(opened, first, iterator)
+
+        span = self._start_span(endpoint.backend, request)
+        try:
+            outcome = await first_success(attempt, self._policy(endpoint, None), until, retry_delay)
+        except asyncio.CancelledError:
+            span.end()
+            raise
+        except Exception as e:
+            raise self._fail(span, _failure(choice.backend, e), sent.count) from e
+        pieces: list[str] = []
+        finish, model, usage = "", request["model"], None
+        async with outcome.value.opened:
+            try:
+                async for chunk in outcome.value.chunks(until):
                     model = chunk.model or model
                     usage = chunk.usage or usage
                     for c in chunk.choices:
@@ -269,45 +362,101 @@ class ChatModel:
                         if c.delta and c.delta.content:
                             pieces.append(c.delta.content)
                             yield c.delta.content
-            except (TimeoutError, openai.APIError) as e:
-                raise self._fail(span, choice.backend, e) from e
+            except Exception as e:
+                _record(endpoint, e, loop.time())
+                detail = f"the stream broke after {len(pieces)} pieces ({describe(e)})"
+                raise self._fail(span, LLMUnavailable(choice.backend, detail), sent.count) from e
             except BaseException:
                 span.end()
                 raise
+        endpoint.latency.observe(loop.time() - started)
+        endpoint.breaker.succeeded(loop.time())
         text = "".join(pieces)
+        extra = sent.extra_billed()
+        prompt = _estimate_prompt(request["messages"])
         completion = Completion(
             text=text,
-            input_tokens=usage.prompt_tokens if usage else _estimate_prompt(request["messages"]),
+            input_tokens=(usage.prompt_tokens if usage else prompt) + extra * prompt,
             output_tokens=usage.completion_tokens if usage else estimate_tokens(text),
-            estimated=usage is None,
+            estimated=usage is None or extra > 0,
             model=model,
             finish_reason=finish,
-            latency=time.perf_counter() - started,
+            latency=loop.time() - started,
+            calls=sent.count,
         )
         self._finish_span(span, completion)
         yield completion
 
     async def close(self) -> None:
-        for _, client, _ in self._clients.values():
-            await client.close()
+        for endpoint in self._endpoints.values():
+            await endpoint.client.close()
 
 
-def _read_completion(body: object) -> tuple[str, str, str, tuple[int, int] | None]:
-    """(text, finish reason, model, (prompt, completion tokens) or None) of a chat.completion body."""
-    if not isinstance(body, dict):
-        raise ValueError(f"not a chat completion: {str(body)[:200]}")
-    choices = body.get("choices") or [{}]
-    message = choices[0].get("message") or {}
+@dataclass
+class _OpenStream:
+    """A streamed attempt that answered: what it holds open (its slot, the HTTP stream), its first chunk,
+    and the rest."""
+
+    opened: AsyncExitStack
+    first: Any
+    rest: AsyncIterator[Any]
+
+    async def chunks(self, until: float) -> AsyncIterator[Any]:
+        yield self.first
+        while True:
+            try:
+                async with asyncio.timeout_at(until):
+                    chunk = await anext(self.rest)
+            except StopAsyncIteration:
+                return
+            yield chunk
+
+
+def _admit(endpoint: Endpoint, now: float) -> None:
+    wait = endpoint.breaker.wait(now)
+    if wait is not None:
+        raise BreakerOpen(wait)
+
+
+def _record(endpoint: Endpoint, error: BaseException, now: float) -> None:
+    """A failed attempt's verdict on the backend: its faults count against the breaker; a refusal shows it
+    is up; an open breaker or a cancelled attempt says nothing."""
+    if isinstance(error, BreakerOpen):
+        return
+    if is_backend_fault(error):
+        endpoint.breaker.failed(now)
+    else:
+        endpoint.breaker.succeeded(now)
+
+
+def _failure(backend: str, error: Exception) -> Failure:
+    if isinstance(error, BreakerOpen):
+        return LLMUnavailable(backend, str(error), retry_after=error.wait)
+    if isinstance(error, OutOfBudget):
+        detail = (
+            f"no answer within the call's budget after {error.attempts} attempt(s) ({describe(error.last)})"
+        )
+        return LLMUnavailable(backend, detail, out_of_time=True)
+    if isinstance(error, openai.APIStatusError) and retry_delay(error) is None:
+        # A refusal: the backend's own words say why (a wrong model, a prompt over the context window).
+        return LLMRejected(backend, f"HTTP {error.status_code}: {error.message[:300]}")
+    return failure_of(backend, error)
+
+
+def _read_completion(body: object) -> _Reply:
+    """The parts of a chat.completion body smoa uses; MalformedReply for anything else."""
+    choices = body.get("choices") if isinstance(body, dict) else None
+    first = choices[0] if isinstance(choices, list) and choices else None
+    message = first.get("message") if isinstance(first, dict) else None
+    text = message.get("content") if isinstance(message, dict) else None
+    if not isinstance(body, dict) or not isinstance(first, dict) or not isinstance(text, str | None):
+        raise MalformedReply(f"not a chat completion: {str(body)[:200]}")
     usage = body.get("usage")
     counts = None
     if isinstance(usage, dict) and isinstance(usage.get("prompt_tokens"), int):
-        counts = (usage["prompt_tokens"], int(usage.get("completion_tokens") or 0))
-    return (
-        message.get("content") or "",
-        choices[0].get("finish_reason") or "",
-        body.get("model") or "",
-        counts,
-    )
+        completion_tokens = usage.get("completion_tokens")
+        counts = (usage["prompt_tokens"], completion_tokens if isinstance(completion_tokens, int) else 0)
+    return _Reply(text or "", str(first.get("finish_reason") or ""), str(body.get("model") or ""), counts)
 
 
 def _estimate_prompt(messages: Sequence[Message]) -> int:

@@ -1,6 +1,7 @@
 """Getting a validated JSON object out of a chat model: ask, check, and on a bad reply ask once more,
 showing the model what it wrote and exactly what was wrong (models fix a named mistake far more often
-than they get a blind second sample right)."""
+than they get a blind second sample right). A call that fails (the backend down, the budget spent) ends
+the asking like a bad reply does: every caller has a fallback for "no valid answer"."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
+from smoa_services.failure import Failure
 from smoa_services.llm.chat_model import Ask, Completion
 
 T = TypeVar("T")
@@ -57,6 +59,8 @@ class JsonReply(Generic[T]):
     value: T | None
     completions: list[Completion]
     error: str = ""
+    # The LLM call itself failed (rather than answering with something invalid).
+    failed: bool = False
 
 
 async def ask_json(
@@ -72,7 +76,10 @@ async def ask_json(
     completions: list[Completion] = []
     error = ""
     for _ in range(attempts):
-        completion = await ask(conversation, schema)
+        try:
+            completion = await ask(conversation, schema)
+        except Failure as e:
+            return JsonReply(None, completions, str(e), failed=True)
         completions.append(completion)
         try:
             return JsonReply(parse(completion.text), completions)

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import grpc
 from opentelemetry.sdk.trace import TracerProvider
 
 from smoa.v1 import moderator_pb2, moderator_pb2_grpc
@@ -16,8 +15,9 @@ SERVICE_NAME = moderator_pb2.DESCRIPTOR.services_by_name["ModeratorService"].ful
 
 
 def create_server(settings: Settings, provider: TracerProvider, chat: ChatModel | None = None) -> Server:
-    def add(model: ChatModel, server: grpc.aio.Server) -> str:
-        moderator_pb2_grpc.add_ModeratorServiceServicer_to_server(ModeratorServicer(settings, model), server)
+    def add(model: ChatModel, server: Server) -> str:
+        servicer = ModeratorServicer(settings, model, server.drain)
+        moderator_pb2_grpc.add_ModeratorServiceServicer_to_server(servicer, server.server)
         return SERVICE_NAME
 
     return llm_service("moderator", settings, provider, chat, add)

@@ -1,6 +1,7 @@
 """The moderator's policy: the cheap agreement check first (no LLM call when the answers already
-agree), then the LLM's stop/continue decision, validated with one corrective retry. When the LLM cannot
-give a valid decision the pipeline still needs one: continue while layers remain, else stop."""
+agree), then the LLM's stop/continue decision, validated with one corrective retry. When the LLM fails or
+cannot give a valid decision the pipeline still needs one: the rule (continue while layers remain, else
+stop), flagged as a fallback."""
 
 from __future__ import annotations
 
@@ -31,6 +32,8 @@ class Moderation:
     agreement: float
     llm_used: bool
     completions: list[Completion] = field(default_factory=list)
+    # The rule decided because the LLM failed or gave no valid decision.
+    fallback: bool = False
 
 
 def fallback_decision(task: ModerationTask, error: str) -> tuple[Decision, str]:
@@ -51,4 +54,11 @@ class Moderator:
         else:
             decision = reply.value.decision
             reason = reply.value.reason or f"the moderator decided to {decision}"
-        return Moderation(decision, reason, found.agreement, llm_used=True, completions=reply.completions)
+        return Moderation(
+            decision,
+            reason,
+            found.agreement,
+            llm_used=True,
+            completions=reply.completions,
+            fallback=reply.value is None,
+        )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from smoa.v1 import moderator_pb2
 from smoa_services.config import Settings
-from smoa_services.status import Violation
+from smoa_services.failure import Violation
 from smoa_services.validation import check_candidates, check_messages, check_model, check_prompt_size
 
 

@@ -1,4 +1,5 @@
-"""ModeratorService over gRPC: validate, run the Moderator policy with a deadline-bound LLM."""
+"""ModeratorService over gRPC: validate, run the Moderator policy with a deadline-bound LLM (which falls back
+to the rule when the LLM fails)."""
 
 from __future__ import annotations
 
@@ -10,12 +11,11 @@ from opentelemetry import trace
 from smoa.v1 import common_pb2, moderator_pb2, moderator_pb2_grpc
 from smoa_services import convert
 from smoa_services.config import Settings
-from smoa_services.deadline import Deadline
-from smoa_services.llm import ChatModel, LLMRejected, LLMUnavailable
-from smoa_services.llm_status import llm_failure_status
+from smoa_services.drain import Drain
+from smoa_services.failure import InvalidArgument
+from smoa_services.llm import ChatModel
 from smoa_services.moderator.moderator import ModerationTask, Moderator
 from smoa_services.moderator.request import moderate_violations
-from smoa_services.status import abort, invalid_argument
 
 Context = grpc.aio.ServicerContext[Any, Any]
 
@@ -23,9 +23,10 @@ DECISIONS = {"stop": common_pb2.DECISION_STOP, "continue": common_pb2.DECISION_C
 
 
 class ModeratorServicer(moderator_pb2_grpc.ModeratorServiceServicer):
-    def __init__(self, settings: Settings, chat: ChatModel):
+    def __init__(self, settings: Settings, chat: ChatModel, drain: Drain):
         self.settings = settings
         self.chat = chat
+        self.drain = drain
         self.policy = Moderator()
 
     async def Moderate(
@@ -33,7 +34,7 @@ class ModeratorServicer(moderator_pb2_grpc.ModeratorServiceServicer):
     ) -> moderator_pb2.ModerateResponse:
         violations = moderate_violations(request, self.settings)
         if violations:
-            await abort(context, invalid_argument(violations))
+            raise InvalidArgument(violations)
         task = ModerationTask(
             conversation=convert.chat_messages(request.messages),
             kept=[c.text for c in request.kept],
@@ -43,23 +44,21 @@ class ModeratorServicer(moderator_pb2_grpc.ModeratorServiceServicer):
         )
         ask = self.chat.json_caller(
             convert.model_choice(request.model),
-            Deadline(context.time_remaining()),
+            self.drain.deadline(context),
             self.settings.llm_timeout_seconds,
         )
-
-        try:
-            moderation = await self.policy.moderate(task, ask)
-        except (LLMUnavailable, LLMRejected) as e:
-            await abort(context, llm_failure_status(e))
+        moderation = await self.policy.moderate(task, ask)
         span = trace.get_current_span()
         span.set_attribute("smoa.layer", request.layer)
         span.set_attribute("smoa.decision", moderation.decision)
         span.set_attribute("smoa.agreement", moderation.agreement)
         span.set_attribute("smoa.llm_used", moderation.llm_used)
+        span.set_attribute("smoa.moderator.fallback", moderation.fallback)
         return moderator_pb2.ModerateResponse(
             decision=DECISIONS[moderation.decision],
             reason=moderation.reason,
             agreement=moderation.agreement,
             usage=convert.usage(moderation.completions),
             llm_used=moderation.llm_used,
+            fallback=moderation.fallback,
         )

@@ -3,7 +3,6 @@ services and streams the final answer."""
 
 from __future__ import annotations
 
-import grpc
 from opentelemetry.sdk.trace import TracerProvider
 
 from smoa.v1 import (
@@ -17,7 +16,7 @@ from smoa_services import telemetry
 from smoa_services.channel import channel
 from smoa_services.config import Settings
 from smoa_services.llm import ChatModel
-from smoa_services.orchestrator.peers import PeerStubs
+from smoa_services.orchestrator.peers import PeerCalls, PeerStubs
 from smoa_services.orchestrator.pipeline import Pipeline
 from smoa_services.orchestrator.roles import RoleWriter
 from smoa_services.orchestrator.servicer import OrchestratorServicer
@@ -42,15 +41,18 @@ def create_server(settings: Settings, provider: TracerProvider, chat: ChatModel 
         RoleWriter(model, settings.role_cache_size),
         telemetry.tracer(provider),
         llm_budget_seconds=settings.llm_timeout_seconds,
+        straggler_wait_factor=settings.straggler_wait_factor,
+        straggler_max_wait_seconds=settings.straggler_max_wait_seconds,
         capture_content=telemetry.capture_content(),
     )
-    servicer = OrchestratorServicer(settings, stubs, pipeline)
 
-    def register(server: grpc.aio.Server) -> list[str]:
-        orchestrator_pb2_grpc.add_OrchestratorServiceServicer_to_server(servicer, server)
+    def register(server: Server) -> list[str]:
+        servicer = OrchestratorServicer(settings, PeerCalls(stubs, settings), pipeline, server.drain)
+        orchestrator_pb2_grpc.add_OrchestratorServiceServicer_to_server(servicer, server.server)
         return [SERVICE_NAME]
 
     server = Server("orchestrator", settings, provider, register)
+    server.watch(model)
     server.on_stop += [c.close for c in channels]
     if chat is None:
         server.on_stop.append(model.close)  # only what this function opened

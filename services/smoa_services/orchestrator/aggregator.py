@@ -1,4 +1,5 @@
-"""The aggregator: one streamed LLM call that synthesizes the final kept answers into the response.
+"""The aggregator's prompt: one streamed LLM call (pipeline.py) synthesizes the final kept answers into the
+response.
 
 It runs even when a single answer is left. A lone answer still benefits from a rewrite that sees the
 whole conversation (the proposer's role persona and reference framing are dropped), every mode ends with
@@ -6,11 +7,9 @@ the same streamed stage so clients see tokens arrive the same way, and the cost 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 
-from smoa_services.llm import Completion, ModelChoice
 from smoa_services.orchestrator.plan import Message
-from smoa_services.orchestrator.ports import Chat
 from smoa_services.orchestrator.records import Candidate
 
 AGGREGATOR_PROMPT = (
@@ -28,18 +27,3 @@ def aggregator_messages(conversation: Sequence[Message], answers: Sequence[Candi
     numbered = "\n\n".join(f"[{i + 1}]\n{a.text}" for i, a in enumerate(answers))
     system = f"{AGGREGATOR_PROMPT}\n\nCandidate responses:\n\n{numbered}"
     return [{"role": "system", "content": system}, *conversation]
-
-
-class Aggregator:
-    def __init__(self, chat: Chat):
-        self.chat = chat
-
-    def write(
-        self,
-        conversation: Sequence[Message],
-        answers: Sequence[Candidate],
-        model: ModelChoice,
-        timeout: float,
-    ) -> AsyncIterator[str | Completion]:
-        """Text pieces as the model writes them, then the Completion with usage."""
-        return self.chat.stream(aggregator_messages(conversation, answers), model, timeout=timeout)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from smoa.v1 import orchestrator_pb2
 from smoa_services.config import Settings
-from smoa_services.status import Violation
+from smoa_services.failure import Violation
 from smoa_services.validation import check_messages, check_model
 
 MAX_N = 32
@@ -30,6 +30,8 @@ def check_request(request: orchestrator_pb2.GenerateRequest, settings: Settings)
         found.append(
             Violation("max_layers", f"must be in [1, {MAX_LAYERS}] (0 = default), got {request.max_layers}")
         )
+    if request.quorum < 0 or (0 <= request.n <= MAX_N and request.quorum > n):
+        found.append(Violation("quorum", f"must be in [1, n={n}] (0 = default), got {request.quorum}"))
     if request.token_budget < 0:
         found.append(Violation("token_budget", f"must be >= 0 (0 = unlimited), got {request.token_budget}"))
     found += check_model(request.model, "model", backends)

@@ -1,9 +1,14 @@
 """The ports over gRPC: the proposer, judge and moderator services, bound to one request (its
-conversation and its deadline). Every call takes min(time the caller has left, call_budget_seconds), since
-grpc Python does not pass the incoming deadline on; errors become the ports' exceptions, naming the peer."""
+conversation and its timeline). Every call takes its budget within the time the request has left before
+the aggregator's reserve (grpc Python does not pass the incoming deadline on). A peer's error status comes
+back as a PeerFailure with its code and details kept. Judge and moderator calls, each a single point of a
+layer, may be hedged: a second RPC, which round_robin sends to another replica, after a set delay or the
+peer's observed p95; the first answer wins and the loser's estimated cost is counted."""
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -19,26 +24,19 @@ from smoa.v1 import (
     proposer_pb2,
     proposer_pb2_grpc,
 )
+from smoa_services.attempts import AttemptPolicy, OutOfBudget, first_success
 from smoa_services.config import Settings
-from smoa_services.deadline import Deadline
+from smoa_services.failure import Failure, PeerFailure
+from smoa_services.latency import LatencyWindow, hedge_delay
 from smoa_services.llm import ModelChoice
 from smoa_services.orchestrator import wire
-from smoa_services.orchestrator.ports import (
-    JudgeCall,
-    Judgement,
-    Moderation,
-    PeerDeadlineExceeded,
-    PeerFailed,
-    Peers,
-    PeerUnavailable,
-    Proposal,
-)
+from smoa_services.orchestrator.cost import Usage
+from smoa_services.orchestrator.ports import JudgeCall, Judgement, Moderation, Peers, Proposal
 from smoa_services.orchestrator.records import Candidate, Decision
+from smoa_services.orchestrator.timeline import Timeline
 
 Reply = TypeVar("Reply")
-
-# Worth a retry by the caller: the peer is down, overloaded, or its own LLM backend is.
-RETRYABLE = {grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.RESOURCE_EXHAUSTED}
+Start = Callable[[float], grpc.aio.UnaryUnaryCall[Any, Reply]]
 
 
 @dataclass(frozen=True)
@@ -48,23 +46,76 @@ class PeerStubs:
     moderator: moderator_pb2_grpc.ModeratorServiceAsyncStub
 
 
-class _Call:
-    def __init__(self, deadline: Deadline, budget_seconds: float):
-        self.deadline = deadline
-        self.budget_seconds = budget_seconds
+class PeerCalls:
+    """What outlives a request: the stubs, and the recent latencies of judge and moderator calls."""
 
-    async def __call__(
-        self, peer: str, start: Callable[[float], grpc.aio.UnaryUnaryCall[Any, Reply]]
-    ) -> Reply:
+    def __init__(self, stubs: PeerStubs, settings: Settings):
+        self.stubs = stubs
+        self.settings = settings
+        self.latency = {"judge": LatencyWindow(), "moderator": LatencyWindow()}
+
+    def for_request(self, messages: Sequence[common_pb2.ChatMessage], timeline: Timeline) -> Peers:
+        call = _Call(self, timeline)
+        return Peers(
+            GrpcProposers(self.stubs.proposer, messages, call),
+            GrpcJudge(self.stubs.judge, messages, call),
+            GrpcModerator(self.stubs.moderator, messages, call),
+        )
+
+
+class _Call:
+    def __init__(self, calls: PeerCalls, timeline: Timeline):
+        self.calls = calls
+        self.timeline = timeline
+
+    async def once(self, peer: str, start: Start[Reply], timeout: float | None = None) -> Reply:
+        budget = (
+            self.timeline.call_timeout(self.calls.settings.call_budget_seconds)
+            if timeout is None
+            else timeout
+        )
+        started = time.perf_counter()
         try:
-            return await start(self.deadline.timeout(self.budget_seconds))
+            reply = await start(budget)
         except grpc.aio.AioRpcError as e:
-            code = e.code()
-            if code in RETRYABLE:
-                raise PeerUnavailable(peer, e.details() or code.name) from e
-            if code == grpc.StatusCode.DEADLINE_EXCEEDED:
-                raise PeerDeadlineExceeded(peer) from e
-            raise PeerFailed(peer, code.name, e.details() or "") from e
+            raise PeerFailure(peer, e) from e
+        if peer in self.calls.latency:
+            self.calls.latency[peer].observe(time.perf_counter() - started)
+        return reply
+
+    async def hedged(self, peer: str, start: Start[Reply]) -> tuple[Reply, int]:
+        """The reply, and how many attempts were abandoned for it (0 without a hedge)."""
+        delay = hedge_delay(self.calls.settings.peer_hedge_after, self.calls.latency[peer])
+        if delay is None:
+            return await self.once(peer, start), 0
+        loop = asyncio.get_running_loop()
+        timeout = self.timeline.call_timeout(self.calls.settings.call_budget_seconds)
+        until = loop.time() + timeout
+
+        async def attempt(_: int) -> Reply:
+            return await self.once(peer, start, max(0.0, until - loop.time()))
+
+        try:
+            # gRPC's retryPolicy already retried UNAVAILABLE: a failure here is final, unless the other
+            # attempt still out answers.
+            outcome = await first_success(
+                attempt, AttemptPolicy(max_attempts=2, hedge_after=delay), until, lambda error: None
+            )
+        except OutOfBudget as e:
+            raise Failure(
+                f"{peer} service: no answer within {timeout:.2f}s",
+                grpc.StatusCode.DEADLINE_EXCEEDED,
+                "PEER_TIMEOUT",
+            ) from e
+        return outcome.value, outcome.abandoned
+
+
+def hedge_cost(usage: Usage, abandoned: int) -> Usage:
+    """What a call cost with the attempts abandoned for it, each counted as the winner's, estimated."""
+    if not abandoned:
+        return usage
+    extra = Usage(usage.input_tokens * abandoned, 0, usage.calls * abandoned, estimated=True)
+    return usage + extra
 
 
 def candidates(items: Sequence[Candidate]) -> list[common_pb2.Candidate]:
@@ -87,7 +138,7 @@ class GrpcProposers:
             references=candidates(references),
             model=wire.model_settings(model),
         )
-        reply = await self.call("proposer", lambda timeout: self.stub.Propose(request, timeout=timeout))
+        reply = await self.call.once("proposer", lambda timeout: self.stub.Propose(request, timeout=timeout))
         return Proposal(reply.text, wire.usage_back(reply.usage), reply.model)
 
 
@@ -114,12 +165,14 @@ class GrpcJudge:
             layer=call.layer,
             max_layers=call.max_layers,
         )
-        reply = await self.call("judge", lambda timeout: self.stub.Judge(request, timeout=timeout))
+        reply, abandoned = await self.call.hedged(
+            "judge", lambda timeout: self.stub.Judge(request, timeout=timeout)
+        )
         return Judgement(
             kept_ids=list(reply.kept_ids),
             scores=[(s.id, s.score) for s in reply.scores],
             duplicate_ids=[m for c in reply.clusters for m in c.member_ids if m != c.representative_id],
-            usage=wire.usage_back(reply.usage),
+            usage=hedge_cost(wire.usage_back(reply.usage), abandoned),
             fallback=reply.fallback,
             decision=wire.DECISIONS_BACK.get(reply.decision, Decision.UNSPECIFIED),
             reason=reply.reason,
@@ -146,22 +199,14 @@ class GrpcModerator:
             max_layers=max_layers,
             model=wire.model_settings(model),
         )
-        reply = await self.call("moderator", lambda timeout: self.stub.Moderate(request, timeout=timeout))
+        reply, abandoned = await self.call.hedged(
+            "moderator", lambda timeout: self.stub.Moderate(request, timeout=timeout)
+        )
         return Moderation(
             decision=wire.DECISIONS_BACK.get(reply.decision, Decision.UNSPECIFIED),
             reason=reply.reason,
             agreement=reply.agreement,
-            usage=wire.usage_back(reply.usage),
+            usage=hedge_cost(wire.usage_back(reply.usage), abandoned),
             llm_used=reply.llm_used,
+            fallback=reply.fallback,
         )
-
-
-def grpc_peers(
-    stubs: PeerStubs, messages: Sequence[common_pb2.ChatMessage], deadline: Deadline, settings: Settings
-) -> Peers:
-    call = _Call(deadline, settings.call_budget_seconds)
-    return Peers(
-        GrpcProposers(stubs.proposer, messages, call),
-        GrpcJudge(stubs.judge, messages, call),
-        GrpcModerator(stubs.moderator, messages, call),
-    )

@@ -7,39 +7,45 @@ moderator. Both end with the aggregator over the last answers. SINGLE: one strea
 conversation; it has no layers (nothing is proposed or judged, so a layer record would only mislead) and
 its cost is the stage "single".
 
+Off the happy path the answer degrades; it does not fail (each degradation is recorded and flagged):
+- a layer goes on once a quorum of its proposers answered (quorum.py); below the quorum it fails at once;
+- a judge that cannot be reached is replaced by consensus centrality, a moderator by its rule (continue
+  while layers remain), an aggregator by the best kept answer, a role writer by the generic roles;
+- every call before the aggregator leaves time for it (timeline.py), and a layer that would not fit before
+  the deadline is not started (STOP_REASON_DEADLINE).
+What cannot degrade fails with its own status: a layer below its quorum, SINGLE's one call, and a stream
+whose answer broke after tokens were sent.
+
 The token budget is checked between stages, and at least one layer always runs: there must be answers to
 aggregate. When it stops a layer before judging, the aggregator gets that layer's answers unjudged; they
 build on the previous layer's kept answers, so they are the best there is.
 
 `run` is an async generator of events (progress, tokens, then Finished). A consumer that is cancelled
-cancels the fan-out in flight with it (asyncio.TaskGroup).
+cancels the calls in flight with it.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
 import random
 import time
-from collections.abc import AsyncGenerator, Callable, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Sequence
 
 from opentelemetry import trace
 
-from smoa_services.deadline import Deadline
-from smoa_services.orchestrator.aggregator import Aggregator
+from smoa_services.consensus import central_ranking
+from smoa_services.failure import Failure, StreamInterrupted
+from smoa_services.latency import LatencyWindow
+from smoa_services.llm import Completion
+from smoa_services.orchestrator.aggregator import aggregator_messages
 from smoa_services.orchestrator.cost import CostLedger
-from smoa_services.orchestrator.plan import Mode, Plan
-from smoa_services.orchestrator.ports import (
-    Chat,
-    JudgeCall,
-    PeerFailed,
-    Peers,
-    Proposal,
-    usage_of,
-)
+from smoa_services.orchestrator.plan import Message, Mode, Plan
+from smoa_services.orchestrator.ports import Chat, JudgeCall, Moderation, Peers, usage_of
+from smoa_services.orchestrator.quorum import QuorumPolicy, gather_quorum
 from smoa_services.orchestrator.records import (
     Candidate,
     Decision,
+    Degradation,
     Event,
     Finished,
     LayerRecord,
@@ -50,6 +56,7 @@ from smoa_services.orchestrator.records import (
     Token,
 )
 from smoa_services.orchestrator.roles import RoleWriter
+from smoa_services.orchestrator.timeline import Timeline
 
 
 class Pipeline:
@@ -60,20 +67,30 @@ class Pipeline:
         tracer: trace.Tracer,
         *,
         llm_budget_seconds: float,
+        straggler_wait_factor: float = 1.0,
+        straggler_max_wait_seconds: float = 10.0,
         capture_content: bool = False,
     ):
         self.chat = chat
         self.role_writer = role_writer
-        self.aggregator = Aggregator(chat)
         self.tracer = tracer
         self.llm_budget_seconds = llm_budget_seconds
+        self.straggler_wait_factor = straggler_wait_factor
+        self.straggler_max_wait_seconds = straggler_max_wait_seconds
         self.capture_content = capture_content
+        # How long the final stage takes, across requests: the time every earlier call leaves for it.
+        self.final_stage = LatencyWindow()
 
-    async def run(self, plan: Plan, peers: Peers, deadline: Deadline) -> AsyncGenerator[Event, None]:
-        run = _Run(plan, peers, lambda: deadline.timeout(self.llm_budget_seconds))
+    async def run(
+        self, plan: Plan, peers: Peers, timeline: Timeline, *, stream: bool = True
+    ) -> AsyncGenerator[Event, None]:
+        """`stream`: tokens reach the caller as they come, so a final answer that breaks after some were
+        sent cannot be replaced by a fallback; without it, it can."""
+        run = _Run(plan, peers, timeline, stream)
         if plan.mode is Mode.SINGLE:
-            async for event in self._single(run):
+            async for event in self._final(run, "single", plan.conversation, fallback=None):
                 yield event
+            yield Finished(run.result(StopReason.FIXED_LAYERS, []))
             return
 
         roles = await self._roles(run)
@@ -84,6 +101,10 @@ class Pipeline:
         for layer in range(1, plan.max_layers + 1):
             if layer > 1 and run.over_budget():
                 stop = StopReason.TOKEN_BUDGET
+                break
+            if layer > 1 and not run.layer_fits():
+                run.degrade("deadline", layer, run.no_time_for("layer", layer))
+                stop = StopReason.DEADLINE
                 break
             record = LayerRecord(layer)
             run.layers.append(record)
@@ -115,41 +136,64 @@ class Pipeline:
                         if run.over_budget():
                             stop = StopReason.TOKEN_BUDGET
                             break
+                        if not run.layer_fits():
+                            # No time for another layer, whatever the moderator would say: save its call.
+                            run.degrade("deadline", layer + 1, run.no_time_for("layer", layer + 1))
+                            stop = StopReason.DEADLINE
+                            break
                         llm_used = await self._moderate(run, record, answers)
                         yield run.progress(Stage.MODERATED, record)
                         if record.decision is Decision.STOP:
                             stop = StopReason.MODERATOR if llm_used else StopReason.CONSENSUS
                             break
                 finally:
-                    run.timings.append((f"layer {layer}", time.perf_counter() - started))
+                    elapsed = time.perf_counter() - started
+                    run.timings.append((f"layer {layer}", elapsed))
+                    run.longest_layer = max(run.longest_layer, elapsed)
                     span.set_attribute("smoa.decision", record.decision.value)
         if stop is None:
             stop = StopReason.FIXED_LAYERS if plan.mode is Mode.MOA else StopReason.MAX_LAYERS
 
         yield run.progress(Stage.AGGREGATING, None)
-        started = time.perf_counter()
-        text, model = "", ""
-        async for piece in self.aggregator.write(plan.conversation, answers, plan.model, run.llm_timeout()):
-            if isinstance(piece, str):
-                yield Token(piece)
-            else:
-                run.ledger.add("aggregator", 0, usage_of(piece))
-                text, model = piece.text, piece.model
-        run.timings.append(("aggregator", time.perf_counter() - started))
-        yield Finished(run.result(text, stop, list(roles), model))
+        messages = aggregator_messages(plan.conversation, answers)
+        async for event in self._final(run, "aggregator", messages, fallback=answers[0]):
+            yield event
+        yield Finished(run.result(stop, list(roles)))
 
-    async def _single(self, run: _Run) -> AsyncGenerator[Event, None]:
+    async def _final(
+        self, run: _Run, stage: str, messages: Sequence[Message], fallback: Candidate | None
+    ) -> AsyncIterator[Event]:
+        """The streamed last call (aggregator or SINGLE). Should it fail before a token reached the caller,
+        `fallback` (the best kept answer) is the answer; after, the stream ends with StreamInterrupted."""
         started = time.perf_counter()
-        text, model = "", ""
-        stream = self.chat.stream(run.plan.conversation, run.plan.model, timeout=run.llm_timeout())
-        async for piece in stream:
-            if isinstance(piece, str):
-                yield Token(piece)
-            else:
-                run.ledger.add("single", 0, usage_of(piece))
-                text, model = piece.text, piece.model
-        run.timings.append(("single", time.perf_counter() - started))
-        yield Finished(run.result(text, StopReason.FIXED_LAYERS, [], model))
+        sent = 0
+        try:
+            stream = self.chat.stream(
+                messages, run.plan.model, timeout=run.timeline.final_timeout(self.llm_budget_seconds)
+            )
+            async for piece in stream:
+                if isinstance(piece, str):
+                    sent += 1
+                    yield Token(piece)
+                else:
+                    self._finished(run, stage, piece)
+        except Failure as failure:
+            if sent and run.stream:
+                raise StreamInterrupted(failure, sent) from failure
+            if fallback is None:
+                raise
+            run.degrade(
+                stage, 0, f"the aggregator failed ({failure}); the answer is {fallback.id}, kept first"
+            )
+            run.text, run.model = fallback.text, ""
+            yield Token(fallback.text)
+        duration = time.perf_counter() - started
+        run.timings.append((stage, duration))
+        self.final_stage.observe(duration)
+
+    def _finished(self, run: _Run, stage: str, completion: Completion) -> None:
+        run.ledger.add(stage, 0, usage_of(completion))
+        run.text, run.model = completion.text, completion.model
 
     async def _roles(self, run: _Run) -> tuple[str, ...]:
         plan = run.plan
@@ -157,7 +201,7 @@ class Pipeline:
         assignment = await self.role_writer.assign(
             plan.n,
             plan.model,
-            run.llm_timeout,
+            lambda: run.timeline.call_timeout(self.llm_budget_seconds),
             explicit=plan.roles,
             description=plan.task_description,
             defaults=plan.default_roles,
@@ -169,6 +213,7 @@ class Pipeline:
         span.set_attribute("smoa.roles.source", assignment.source)
         if assignment.source == "fallback":
             span.add_event("smoa.roles.fallback", {"error": assignment.error})
+            run.degrade("roles", 0, f"no roles were written ({assignment.error}); the generic roles answer")
         if self.capture_content:
             span.set_attribute("smoa.roles", list(assignment.roles))
         return assignment.roles
@@ -178,75 +223,108 @@ class Pipeline:
     ) -> list[Candidate]:
         plan = run.plan
         started = time.perf_counter()
-        try:
-            # A failure or a cancelled caller cancels every proposer still running.
-            async with asyncio.TaskGroup() as group:
-                tasks = [
-                    group.create_task(
-                        run.peers.proposers.propose(roles[i], references, plan.proposer_models[i])
-                    )
-                    for i in range(plan.n)
-                ]
-        except BaseExceptionGroup as failures:
-            raise _first(failures) from None
-        proposals: list[Proposal] = [t.result() for t in tasks]
+        propose = run.peers.proposers.propose
+        calls = [(lambda i=i: propose(roles[i], references, plan.proposer_models[i])) for i in range(plan.n)]
+        policy = QuorumPolicy(
+            plan.quorum or plan.n, self.straggler_wait_factor, self.straggler_max_wait_seconds
+        )
+        gathered = await gather_quorum(calls, policy, record.layer)
         record.timings.append(("proposer", time.perf_counter() - started))
-        for p in proposals:
-            run.ledger.add("proposer", record.layer, p.usage)
+        for proposal in gathered.answers.values():
+            run.ledger.add("proposer", record.layer, proposal.usage)
+        record.failures = gathered.missing
+        if gathered.missing:
+            lost = "; ".join(m.describe() for m in gathered.missing)
+            run.degrade(
+                "proposer", record.layer, f"{len(gathered.missing)} of {plan.n} proposers lost: {lost}"
+            )
         record.candidates = [
-            Candidate(f"L{record.layer}-P{i}", p.text, roles[i]) for i, p in enumerate(proposals)
+            Candidate(f"L{record.layer}-P{i}", p.text, roles[i]) for i, p in gathered.answers.items()
         ]
         return record.candidates
 
     async def _judge(self, run: _Run, record: LayerRecord) -> list[Candidate]:
         plan = run.plan
         seed = plan.judge_seed(record.layer)
+        k = min(plan.k, len(record.candidates))
         started = time.perf_counter()
-        judgement = await run.peers.judge.judge(
-            JudgeCall(
-                candidates=record.candidates,
-                k=plan.k,
-                layer=record.layer,
-                max_layers=plan.max_layers,
-                model=plan.model,
-                fused=plan.fused_judge_moderator,
-                # Unseeded requests still get a fresh shuffle per layer, so no position is favoured.
-                seed=random.getrandbits(63) if seed is None else seed,
-                aggregation=plan.aggregation,
-                selection=plan.selection,
-                passes=plan.judge_passes,
+        try:
+            judgement = await run.peers.judge.judge(
+                JudgeCall(
+                    candidates=record.candidates,
+                    k=k,
+                    layer=record.layer,
+                    max_layers=plan.max_layers,
+                    model=plan.model,
+                    fused=plan.fused_judge_moderator,
+                    # Unseeded requests still get a fresh shuffle per layer, so no position is favoured.
+                    seed=random.getrandbits(63) if seed is None else seed,
+                    aggregation=plan.aggregation,
+                    selection=plan.selection,
+                    passes=plan.judge_passes,
+                )
             )
-        )
+        except Failure as failure:
+            return self._judge_fallback(run, record, k, failure, started)
         record.timings.append(("judge", time.perf_counter() - started))
         run.ledger.add("judge", record.layer, judgement.usage)
         by_id = {c.id: c for c in record.candidates}
         kept = [by_id[i] for i in judgement.kept_ids if i in by_id]
         if not kept:
-            raise PeerFailed("judge", "INTERNAL", f"kept none of the candidates: {judgement.kept_ids}")
+            # A judge that keeps none of what it was shown is lying: rank without it.
+            detail = f"the judge kept none of the candidates: {judgement.kept_ids}"
+            return self._judge_fallback(run, record, k, detail, started)
         record.kept_ids = [c.id for c in kept]
         record.scores = list(judgement.scores)
         record.duplicate_ids = list(judgement.duplicate_ids)
         record.judge_fallback = judgement.fallback
+        if judgement.fallback:
+            run.degrade(
+                "judge", record.layer, "the judge's LLM gave no valid ranking: kept by consensus centrality"
+            )
         if plan.fused_judge_moderator:
             record.decision, record.reason = judgement.decision, judgement.reason
             record.agreement = judgement.agreement
         return kept
 
+    def _judge_fallback(
+        self, run: _Run, record: LayerRecord, k: int, failure: Failure | str, started: float
+    ) -> list[Candidate]:
+        order, scores = central_ranking([c.text for c in record.candidates])
+        kept = [record.candidates[i] for i in order[:k]]
+        record.timings.append(("judge", time.perf_counter() - started))
+        record.kept_ids = [c.id for c in kept]
+        record.scores = [(record.candidates[i].id, scores[i]) for i in order]
+        record.judge_fallback = True
+        run.degrade("judge", record.layer, f"{failure}; kept by consensus centrality")
+        if run.plan.fused_judge_moderator:
+            record.decision, record.reason = _rule(record.layer, run.plan.max_layers)
+        return kept
+
     async def _moderate(self, run: _Run, record: LayerRecord, kept: Sequence[Candidate]) -> bool:
         started = time.perf_counter()
-        moderation = await run.peers.moderator.moderate(
-            kept, record.layer, run.plan.max_layers, run.plan.model
-        )
+        try:
+            moderation = await run.peers.moderator.moderate(
+                kept, record.layer, run.plan.max_layers, run.plan.model
+            )
+        except Failure as failure:
+            decision, reason = _rule(record.layer, run.plan.max_layers)
+            moderation = Moderation(decision, f"{reason} (the moderator failed: {failure})", fallback=True)
         record.timings.append(("moderator", time.perf_counter() - started))
         run.ledger.add("moderator", record.layer, moderation.usage)
         record.decision, record.reason = moderation.decision, moderation.reason
         record.agreement = moderation.agreement
+        record.moderator_fallback = moderation.fallback
+        if moderation.fallback:
+            run.degrade("moderator", record.layer, moderation.reason)
         return moderation.llm_used
 
     def _describe(self, span: trace.Span, plan: Plan, record: LayerRecord) -> None:
         span.set_attribute("smoa.layer", record.layer)
         span.set_attribute("smoa.n", plan.n)
         span.set_attribute("smoa.k", plan.n if plan.mode is Mode.MOA else plan.k)
+        span.set_attribute("smoa.quorum", plan.quorum or plan.n)
+        span.set_attribute("smoa.proposers_lost", len(record.failures))
         span.set_attribute("smoa.kept_ids", record.kept_ids)
         span.set_attribute("smoa.dedup_removed", len(record.duplicate_ids))
         span.set_attribute("smoa.judge_fallback", record.judge_fallback)
@@ -254,33 +332,65 @@ class Pipeline:
             span.set_attribute("smoa.candidates", json.dumps({c.id: c.text for c in record.candidates}))
 
 
-class _Run:
-    """The state of one generation: what it spent, how long each stage took, the layers so far."""
+def _rule(layer: int, max_layers: int) -> tuple[Decision, str]:
+    """The moderator's rule when it cannot decide: another layer while layers remain."""
+    if layer < max_layers:
+        return Decision.CONTINUE, f"continuing by rule: layer {layer} of {max_layers}"
+    return Decision.STOP, f"stopping by rule: layer {layer} is the last"
 
-    def __init__(self, plan: Plan, peers: Peers, llm_timeout: Callable[[], float]):
+
+class _Run:
+    """The state of one generation: what it spent, how long each stage took, the layers so far, and what
+    degraded."""
+
+    def __init__(self, plan: Plan, peers: Peers, timeline: Timeline, stream: bool):
         self.plan = plan
         self.peers = peers
-        self.llm_timeout = llm_timeout
+        self.timeline = timeline
+        self.stream = stream
         self.ledger = CostLedger()
         self.timings: list[tuple[str, float]] = []
         self.layers: list[LayerRecord] = []
+        self.degradations: list[Degradation] = []
+        self.longest_layer = 0.0
+        self.text, self.model = "", ""
         self.started = time.perf_counter()
 
     def over_budget(self) -> bool:
         budget = self.plan.token_budget
         return budget > 0 and self.ledger.total().tokens >= budget
 
+    def layer_fits(self) -> bool:
+        return self.timeline.fits(self.longest_layer)
+
+    def no_time_for(self, what: str, layer: int) -> str:
+        left = self.timeline.left() or 0.0
+        return (
+            f"{what} {layer} not started: {left:.2f}s left, a layer took {self.longest_layer:.2f}s and "
+            f"{self.timeline.reserve():.2f}s are kept for the aggregator"
+        )
+
+    def degrade(self, stage: str, layer: int, reason: str) -> None:
+        self.degradations.append(Degradation(stage, layer, reason))
+        trace.get_current_span().add_event(
+            "smoa.degraded", {"smoa.stage": stage, "smoa.layer": layer, "smoa.reason": reason}
+        )
+
     def progress(self, stage: Stage, record: LayerRecord | None) -> Progress:
         layer = 0 if record is None else record.layer
-        trace = None if record is None else record.snapshot()
-        return Progress(stage, layer, trace, time.perf_counter() - self.started)
+        snapshot = None if record is None else record.snapshot()
+        return Progress(stage, layer, snapshot, time.perf_counter() - self.started)
 
-    def result(self, text: str, stop: StopReason, roles: list[str], model: str) -> Result:
+    def result(self, stop: StopReason, roles: list[str]) -> Result:
         timings = [*self.timings, ("total", time.perf_counter() - self.started)]
-        return Result(text, self.plan.mode, self.layers, stop, self.ledger, timings, roles, model)
-
-
-def _first(failures: BaseExceptionGroup[BaseException]) -> BaseException:
-    """The first real failure of a fan-out (the others are usually its cancelled siblings)."""
-    first = failures.exceptions[0]
-    return _first(first) if isinstance(first, BaseExceptionGroup) else first
+        return Result(
+            self.text,
+            self.plan.mode,
+            self.layers,
+            stop,
+            self.ledger,
+            timings,
+            roles,
+            self.model,
+            self.degradations,
+        )

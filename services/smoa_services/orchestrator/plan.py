@@ -44,6 +44,8 @@ class Plan:
     aggregation: int = 0
     selection: int = 0
     judge_passes: int = 1
+    # Proposers that must answer for a layer to go on (1..n, the default already applied; 0 = all n).
+    quorum: int = 0
 
     def judge_seed(self, layer: int) -> int | None:
         """A different shuffle per layer, the same for the same request seed."""

@@ -1,7 +1,8 @@
 """What the pipeline needs from the outside, as small Protocols: the three peer services (implemented
 over gRPC by peers.py, by in-memory fakes in tests) and a chat model for the orchestrator's own calls
 (role writing, the aggregator, SINGLE; ChatModel fits). Per-request context (the conversation on the wire,
-the deadline) lives in the implementations, so the pipeline passes only what changes per call."""
+the request's timeline) lives in the implementations, so the pipeline passes only what changes per call.
+A peer that fails raises a `Failure` (failure.py); the pipeline degrades around it or lets it through."""
 
 from __future__ import annotations
 
@@ -59,6 +60,8 @@ class Moderation:
     usage: Usage = field(default_factory=Usage)
     # False: the cheap agreement check decided, no LLM call was made.
     llm_used: bool = True
+    # The moderator's LLM failed or gave no valid decision and its rule decided.
+    fallback: bool = False
 
 
 class Proposers(Protocol):
@@ -98,28 +101,5 @@ class Chat(Protocol):
     ) -> AsyncIterator[str | Completion]: ...
 
 
-class PeerUnavailable(Exception):
-    """A peer service could not be reached (after the channel's retries) or is overloaded."""
-
-    def __init__(self, peer: str, detail: str):
-        super().__init__(f"{peer} service unavailable: {detail}")
-        self.peer = peer
-
-
-class PeerDeadlineExceeded(Exception):
-    def __init__(self, peer: str):
-        super().__init__(f"{peer} service did not answer before the deadline")
-        self.peer = peer
-
-
-class PeerFailed(Exception):
-    """A peer answered with an error that retrying will not fix (a bug on one side or the other)."""
-
-    def __init__(self, peer: str, code: str, detail: str):
-        super().__init__(f"{peer} service failed with {code}: {detail}")
-        self.peer = peer
-        self.code = code
-
-
 def usage_of(completion: Completion) -> Usage:
-    return Usage(completion.input_tokens, completion.output_tokens, 1, completion.estimated)
+    return Usage(completion.input_tokens, completion.output_tokens, completion.calls, completion.estimated)

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 from smoa_services.orchestrator.cost import CostLedger
 from smoa_services.orchestrator.plan import Mode
+from smoa_services.orchestrator.quorum import Missing
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,7 @@ class StopReason(enum.Enum):
     CONSENSUS = "consensus"
     MODERATOR = "moderator"
     TOKEN_BUDGET = "token_budget"
+    DEADLINE = "deadline"
 
 
 @dataclass
@@ -47,6 +49,9 @@ class LayerRecord:
     judge_fallback: bool = False
     # (stage, seconds): "proposer", "judge", "moderator".
     timings: list[tuple[str, float]] = field(default_factory=list)
+    # Proposers that failed, timed out or were cut off.
+    failures: list[Missing] = field(default_factory=list)
+    moderator_fallback: bool = False
 
     def snapshot(self) -> LayerRecord:
         """A copy for a progress event, so later stages do not change what was already reported."""
@@ -57,6 +62,7 @@ class LayerRecord:
             scores=list(self.scores),
             duplicate_ids=list(self.duplicate_ids),
             timings=list(self.timings),
+            failures=list(self.failures),
         )
 
 
@@ -66,6 +72,17 @@ class Stage(enum.Enum):
     JUDGED = "judged"
     MODERATED = "moderated"
     AGGREGATING = "aggregating"
+
+
+@dataclass(frozen=True)
+class Degradation:
+    """A stage that did not work as designed, and what was done instead."""
+
+    # "roles", "proposer", "judge", "moderator", "aggregator" or "deadline".
+    stage: str
+    # 0 outside the layers.
+    layer: int
+    reason: str
 
 
 @dataclass(frozen=True)
@@ -95,6 +112,11 @@ class Result:
     roles: list[str]
     # The model that wrote the final text.
     model: str
+    degradations: list[Degradation] = field(default_factory=list)
+
+    @property
+    def degraded(self) -> bool:
+        return bool(self.degradations)
 
 
 @dataclass(frozen=True)

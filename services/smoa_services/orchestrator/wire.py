@@ -11,8 +11,10 @@ from smoa_services.config import Settings
 from smoa_services.llm import ModelChoice
 from smoa_services.orchestrator.cost import CostLedger, Usage
 from smoa_services.orchestrator.plan import Mode, Plan, proposer_seed
+from smoa_services.orchestrator.quorum import Missing, MissingKind, default_quorum
 from smoa_services.orchestrator.records import (
     Decision,
+    Degradation,
     Event,
     Finished,
     LayerRecord,
@@ -40,6 +42,12 @@ STOP_REASONS = {
     StopReason.CONSENSUS: common_pb2.STOP_REASON_CONSENSUS,
     StopReason.MODERATOR: common_pb2.STOP_REASON_MODERATOR,
     StopReason.TOKEN_BUDGET: common_pb2.STOP_REASON_TOKEN_BUDGET,
+    StopReason.DEADLINE: common_pb2.STOP_REASON_DEADLINE,
+}
+MISSING_KINDS = {
+    MissingKind.FAILED: orchestrator_pb2.AgentFailure.KIND_FAILED,
+    MissingKind.TIMED_OUT: orchestrator_pb2.AgentFailure.KIND_TIMED_OUT,
+    MissingKind.CUT_OFF: orchestrator_pb2.AgentFailure.KIND_CUT_OFF,
 }
 DECISIONS = {
     Decision.UNSPECIFIED: common_pb2.DECISION_UNSPECIFIED,
@@ -74,11 +82,13 @@ def plan_of(request: orchestrator_pb2.GenerateRequest, settings: Settings) -> Pl
             choice = dataclasses.replace(choice, seed=proposer_seed(seed, i))
         proposer_models.append(choice)
     source = request.WhichOneof("role_source")
+    k = request.k or min(settings.k, n)
     return Plan(
         conversation=tuple(convert.chat_messages(request.messages)),
         mode=MODES[request.mode],
         n=n,
-        k=request.k or min(settings.k, n),
+        k=k,
+        quorum=min(n, request.quorum or settings.quorum or default_quorum(n, k)),
         max_layers=request.max_layers or settings.max_layers,
         proposer_models=tuple(proposer_models),
         model=convert.model_choice(request.model),
@@ -131,7 +141,24 @@ def layer_trace(record: LayerRecord) -> orchestrator_pb2.LayerTrace:
         agreement=record.agreement,
         judge_fallback=record.judge_fallback,
         timings=timings(record.timings),
+        failures=[agent_failure(record.layer, m) for m in record.failures],
+        moderator_fallback=record.moderator_fallback,
     )
+
+
+def agent_failure(layer: int, missing: Missing) -> orchestrator_pb2.AgentFailure:
+    return orchestrator_pb2.AgentFailure(
+        id=f"L{layer}-P{missing.index}",
+        index=missing.index,
+        kind=MISSING_KINDS[missing.kind],
+        code=missing.code,
+        detail=missing.detail,
+        elapsed=convert.duration(missing.elapsed),
+    )
+
+
+def degradation(d: Degradation) -> orchestrator_pb2.Degradation:
+    return orchestrator_pb2.Degradation(stage=d.stage, layer=d.layer, reason=d.reason)
 
 
 def cost(ledger: CostLedger) -> orchestrator_pb2.Cost:
@@ -154,6 +181,8 @@ def response(result: Result) -> orchestrator_pb2.GenerateResponse:
         timings=timings(result.timings),
         roles=result.roles,
         model=result.model,
+        degraded=result.degraded,
+        degradations=[degradation(d) for d in result.degradations],
     )
 
 

@@ -3,7 +3,6 @@ the previous layer's kept answers."""
 
 from __future__ import annotations
 
-import grpc
 from opentelemetry.sdk.trace import TracerProvider
 
 from smoa.v1 import proposer_pb2, proposer_pb2_grpc
@@ -16,8 +15,9 @@ SERVICE_NAME = proposer_pb2.DESCRIPTOR.services_by_name["ProposerService"].full_
 
 
 def create_server(settings: Settings, provider: TracerProvider, chat: ChatModel | None = None) -> Server:
-    def add(model: ChatModel, server: grpc.aio.Server) -> str:
-        proposer_pb2_grpc.add_ProposerServiceServicer_to_server(ProposerServicer(settings, model), server)
+    def add(model: ChatModel, server: Server) -> str:
+        servicer = ProposerServicer(settings, model, server.drain)
+        proposer_pb2_grpc.add_ProposerServiceServicer_to_server(servicer, server.server)
         return SERVICE_NAME
 
     return llm_service("proposer", settings, provider, chat, add)

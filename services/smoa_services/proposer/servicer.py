@@ -1,4 +1,5 @@
-"""ProposerService over gRPC: validate, build the prompt, one LLM call, map the completion."""
+"""ProposerService over gRPC: validate, build the prompt, one LLM call (failures become statuses in
+failure.py), map the completion."""
 
 from __future__ import annotations
 
@@ -10,12 +11,11 @@ from opentelemetry import trace
 from smoa.v1 import proposer_pb2, proposer_pb2_grpc
 from smoa_services import convert
 from smoa_services.config import Settings
-from smoa_services.deadline import Deadline
-from smoa_services.llm import ChatModel, LLMRejected, LLMUnavailable
-from smoa_services.llm_status import llm_failure_status
+from smoa_services.drain import Drain
+from smoa_services.failure import InvalidArgument
+from smoa_services.llm import ChatModel
 from smoa_services.proposer.prompt import proposer_messages
 from smoa_services.proposer.request import propose_violations
-from smoa_services.status import abort, invalid_argument
 
 Context = grpc.aio.ServicerContext[Any, Any]
 
@@ -34,27 +34,25 @@ def finish_reason(reason: str) -> proposer_pb2.FinishReason.ValueType:
 
 
 class ProposerServicer(proposer_pb2_grpc.ProposerServiceServicer):
-    def __init__(self, settings: Settings, chat: ChatModel):
+    def __init__(self, settings: Settings, chat: ChatModel, drain: Drain):
         self.settings = settings
         self.chat = chat
+        self.drain = drain
 
     async def Propose(
         self, request: proposer_pb2.ProposeRequest, context: Context
     ) -> proposer_pb2.ProposeResponse:
         violations = propose_violations(request, self.settings)
         if violations:
-            await abort(context, invalid_argument(violations))
+            raise InvalidArgument(violations)
         span = trace.get_current_span()
         span.set_attribute("smoa.references", len(request.references))
         messages = proposer_messages(
             convert.chat_messages(request.messages), request.role, [r.text for r in request.references]
         )
         choice = convert.model_choice(request.model)
-        timeout = Deadline(context.time_remaining()).timeout(self.settings.llm_timeout_seconds)
-        try:
-            completion = await self.chat.complete(messages, choice, timeout=timeout)
-        except (LLMUnavailable, LLMRejected) as e:
-            await abort(context, llm_failure_status(e))
+        timeout = self.drain.deadline(context).timeout(self.settings.llm_timeout_seconds)
+        completion = await self.chat.complete(messages, choice, timeout=timeout)
         return proposer_pb2.ProposeResponse(
             text=completion.text,
             usage=convert.usage([completion]),

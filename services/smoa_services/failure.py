@@ -1,0 +1,279 @@
+"""Every failure a caller can see, and the one place it becomes a gRPC status.
+
+A `Failure` carries its status code, an ErrorInfo reason with metadata, any further details (a BadRequest
+naming the bad fields), and, when retrying may help, a RetryInfo delay. Handlers raise Failures and the
+`FailureInterceptor` of every server turns them into rich statuses, so no servicer maps errors itself.
+A peer's status comes back in as a `PeerFailure` that keeps its code and details: a proposer's
+INVALID_ARGUMENT reaches the orchestrator's caller as INVALID_ARGUMENT, an LLM backend's refusal as
+FAILED_PRECONDITION, never as INTERNAL."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, NoReturn
+
+import grpc
+from google.protobuf import any_pb2, duration_pb2
+from google.protobuf.message import Message
+from google.rpc import error_details_pb2, status_pb2
+from grpc_status import rpc_status
+from opentelemetry import trace
+from opentelemetry.trace import Status, StatusCode
+
+from smoa_services.rpc_handler import Context, Continuation, Handler, Stream, Unary, wrapped
+
+DOMAIN = "smoa.dev"
+RETRYABLE = frozenset({grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.RESOURCE_EXHAUSTED})
+# A caller with less than this left when a timeout surfaces had its deadline reached (the margin every call
+# leaves its caller, deadline.py, and then some).
+DEADLINE_SLACK_SECONDS = 0.5
+
+
+@dataclass(frozen=True)
+class Violation:
+    """A bad field, named by its path in the request (`messages[2].content`, `k`)."""
+
+    field: str
+    description: str
+
+
+class Failure(Exception):
+    """A failure with the status a caller should see. `reason` is ErrorInfo's machine-readable reason ("" for
+    none); `retry_after` adds RetryInfo (None: retrying the same call will not help)."""
+
+    def __init__(
+        self,
+        message: str,
+        code: grpc.StatusCode,
+        reason: str = "",
+        *,
+        retry_after: float | None = None,
+        metadata: Mapping[str, str] | None = None,
+        details: Sequence[Message] = (),
+        out_of_time: bool = False,
+    ):
+        super().__init__(message)
+        self.code = code
+        self.reason = reason
+        self.retry_after = retry_after
+        self.metadata = dict(metadata or {})
+        self.details = list(details)
+        # It ran out of the time it was given: when that was all the caller's time, the caller sees
+        # DEADLINE_EXCEEDED (see status_for).
+        self.out_of_time = out_of_time
+
+    @property
+    def retryable(self) -> bool:
+        return self.code in RETRYABLE
+
+    def status_for(self, time_left: float | None) -> grpc.Status:
+        """The status for a caller with `time_left` seconds: a failure that ran out of time when the caller
+        had (almost) none left is the caller's deadline, not the dependency's fault."""
+        if self.out_of_time and time_left is not None and time_left <= DEADLINE_SLACK_SECONDS:
+            return Failure(
+                str(self), grpc.StatusCode.DEADLINE_EXCEEDED, self.reason, metadata=self.metadata
+            ).status()
+        return self.status()
+
+    def status(self) -> grpc.Status:
+        details: list[Message] = list(self.details)
+        if self.reason:
+            details.append(
+                error_details_pb2.ErrorInfo(reason=self.reason, domain=DOMAIN, metadata=self.metadata)
+            )
+        if self.retry_after is not None:
+            delay = duration_pb2.Duration()
+            delay.FromNanoseconds(int(max(self.retry_after, 0.0) * 1e9))
+            details.append(error_details_pb2.RetryInfo(retry_delay=delay))
+        return rpc_status.to_status(
+            status_pb2.Status(code=self.code.value[0], message=str(self), details=[_pack(d) for d in details])
+        )
+
+
+class InvalidArgument(Failure):
+    """Bad input: every violation at once, in a BadRequest."""
+
+    def __init__(self, violations: Sequence[Violation]):
+        request = error_details_pb2.BadRequest(
+            field_violations=[
+                error_details_pb2.BadRequest.FieldViolation(field=v.field, description=v.description)
+                for v in violations
+            ]
+        )
+        message = "invalid request: " + "; ".join(f"{v.field}: {v.description}" for v in violations)
+        super().__init__(message, grpc.StatusCode.INVALID_ARGUMENT, details=[request])
+        self.violations = list(violations)
+
+
+class LLMUnavailable(Failure):
+    """An LLM backend could not answer within the call's budget (errors, timeouts, 429s, malformed replies
+    after the retries the budget allowed), or its circuit breaker is open."""
+
+    def __init__(self, backend: str, detail: str, retry_after: float = 1.0, out_of_time: bool = False):
+        name = backend or "default"
+        super().__init__(
+            f"LLM backend {name!r} unavailable: {detail}",
+            grpc.StatusCode.UNAVAILABLE,
+            "LLM_UNAVAILABLE",
+            retry_after=retry_after,
+            metadata={"backend": name},
+            out_of_time=out_of_time,
+        )
+        self.backend = backend
+
+
+class LLMRejected(Failure):
+    """The backend refused the request itself (a 4xx other than 429: a wrong model name, a prompt over the
+    context window): retrying will not help."""
+
+    def __init__(self, backend: str, detail: str):
+        name = backend or "default"
+        super().__init__(
+            f"LLM backend {name!r} rejected the request: {detail}",
+            grpc.StatusCode.FAILED_PRECONDITION,
+            "LLM_REJECTED",
+            metadata={"backend": name},
+        )
+        self.backend = backend
+
+
+class QuorumNotMet(Failure):
+    """Too few proposers of a layer answered to go on. Raised as soon as the quorum is out of reach, not when
+    the deadline comes; `failures` says what happened to each one that did not answer."""
+
+    def __init__(self, layer: int, answered: int, quorum: int, failures: Sequence[str]):
+        super().__init__(
+            f"layer {layer}: {answered} of the {quorum} proposers needed answered: " + "; ".join(failures),
+            grpc.StatusCode.UNAVAILABLE,
+            "QUORUM_NOT_MET",
+            retry_after=1.0,
+            metadata={"layer": str(layer), "answered": str(answered), "quorum": str(quorum)},
+        )
+
+
+class ShuttingDown(Failure):
+    """The server's drain ran out of grace with this call still running: another replica can take it."""
+
+    def __init__(self, service: str):
+        super().__init__(
+            f"the {service} service is shutting down and its grace period ran out",
+            grpc.StatusCode.UNAVAILABLE,
+            "SHUTTING_DOWN",
+            retry_after=0.0,
+            metadata={"service": service},
+        )
+
+
+class StreamInterrupted(Failure):
+    """The final answer's stream broke after tokens were sent: they cannot be taken back, so the stream ends
+    with this status rather than silently short."""
+
+    def __init__(self, cause: Failure, tokens_sent: int):
+        super().__init__(
+            f"the answer's stream broke after {tokens_sent} pieces were sent: {cause}",
+            grpc.StatusCode.UNAVAILABLE,
+            "STREAM_INTERRUPTED",
+            retry_after=1.0,
+            metadata={"tokens_sent": str(tokens_sent), **cause.metadata},
+        )
+
+
+class PeerFailure(Failure):
+    """A peer service's error status, kept as it was (code, ErrorInfo reason and metadata, BadRequest, ...)
+    with the peer named in the metadata."""
+
+    def __init__(self, peer: str, error: grpc.aio.AioRpcError):
+        code = error.code()
+        detail = error.details() or code.name
+        reason, metadata, retry_after, details = f"PEER_{code.name}", {}, None, []
+        status = rpc_status.from_call(error)  # type: ignore[arg-type]
+        for packed in status.details if status is not None else []:
+            info, retry = error_details_pb2.ErrorInfo(), error_details_pb2.RetryInfo()
+            if packed.Unpack(info):
+                reason, metadata = info.reason, dict(info.metadata)
+            elif packed.Unpack(retry):
+                retry_after = retry.retry_delay.ToNanoseconds() / 1e9
+            else:
+                details.append(_unpacked(packed))
+        if retry_after is None and code in RETRYABLE:
+            retry_after = 1.0
+        super().__init__(
+            f"{peer} service: {detail}",
+            code,
+            reason,
+            retry_after=retry_after,
+            metadata={**metadata, "peer": peer},
+            details=[d for d in details if d is not None],
+            out_of_time=code == grpc.StatusCode.DEADLINE_EXCEEDED,
+        )
+        self.peer = peer
+        self.detail = detail
+
+
+def _pack(message: Message) -> any_pb2.Any:
+    packed = any_pb2.Any()
+    packed.Pack(message)
+    return packed
+
+
+def _unpacked(packed: any_pb2.Any) -> Message | None:
+    request = error_details_pb2.BadRequest()
+    return request if packed.Unpack(request) else None
+
+
+async def abort(context: Context, status: grpc.Status) -> NoReturn:
+    # The OpenTelemetry server interceptor marks spans failed for context.abort only, not for
+    # abort_with_status: mark the RPC's span here so rich errors show as errors in traces.
+    span = trace.get_current_span()
+    span.set_attribute("rpc.grpc.status_code", status.code.value[0])
+    span.set_status(Status(StatusCode.ERROR, f"{status.code.name}: {status.details}"))
+    await context.abort_with_status(status)
+    raise AssertionError("abort_with_status returned")  # grpc raises; this keeps the type checker honest
+
+
+class FailureInterceptor(grpc.aio.ServerInterceptor):
+    """Every handler's Failure becomes its rich status. Anything else is a bug: grpc reports it as UNKNOWN
+    and logs the traceback."""
+
+    async def intercept_service(
+        self, continuation: Continuation, details: grpc.HandlerCallDetails
+    ) -> Handler | None:
+        return wrapped(details, await continuation(details), _unary, _stream)
+
+
+def _unary(behaviour: Unary) -> Unary:
+    async def run(request: Any, context: Context) -> Any:
+        try:
+            return await behaviour(request, context)
+        except Failure as failure:
+            trace.get_current_span().record_exception(failure)
+            await abort(context, failure.status_for(context.time_remaining()))
+
+    return run
+
+
+def _stream(behaviour: Stream) -> Stream:
+    async def run(request: Any, context: Context) -> AsyncIterator[Any]:
+        try:
+            async for message in behaviour(request, context):
+                yield message
+        except Failure as failure:
+            trace.get_current_span().record_exception(failure)
+            await abort(context, failure.status_for(context.time_remaining()))
+
+    return run
+
+
+def violations_of(error: grpc.aio.AioRpcError) -> list[Violation]:
+    """The BadRequest field violations carried by an error, for clients and tests."""
+    status = rpc_status.from_call(error)  # type: ignore[arg-type]
+    if status is None:
+        return []
+    found: list[Violation] = []
+    for detail in status.details:
+        if detail.Is(error_details_pb2.BadRequest.DESCRIPTOR):
+            request = error_details_pb2.BadRequest()
+            detail.Unpack(request)
+            found += [Violation(v.field, v.description) for v in request.field_violations]
+    return found
