@@ -28,7 +28,20 @@ from smoa.errors import (
 from smoa.events import Progress, Stage, StreamEvent, Summary, Token
 from smoa.health import ServingStatus
 from smoa.request import Message, ModelSettings
-from smoa.result import Candidate, Cost, Decision, Layer, Mode, Result, StageCost, StopReason, Usage
+from smoa.result import (
+    AgentFailure,
+    Candidate,
+    Cost,
+    Decision,
+    Degradation,
+    FailureKind,
+    Layer,
+    Mode,
+    Result,
+    StageCost,
+    StopReason,
+    Usage,
+)
 
 __version__ = "0.1.0"
 
@@ -36,13 +49,16 @@ __all__ = [
     "DEFAULT_TARGET",
     "DEFAULT_TIMEOUT_SECONDS",
     "TLS",
+    "AgentFailure",
     "AsyncSmoaClient",
     "CancelledError",
     "Candidate",
     "Cost",
     "DeadlineExceededError",
     "Decision",
+    "Degradation",
     "FailedPreconditionError",
+    "FailureKind",
     "FieldViolation",
     "InvalidArgumentError",
     "Layer",

@@ -66,6 +66,7 @@ class AsyncSmoaClient:
         )
         self._stub = orchestrator_pb2_grpc.OrchestratorServiceStub(self._channel)
         self._check: grpc.aio.UnaryUnaryMultiCallable[bytes, bytes] = self._channel.unary_unary(health.CHECK)
+        self._list: grpc.aio.UnaryUnaryMultiCallable[bytes, bytes] = self._channel.unary_unary(health.LIST)
         self._metadata = self.connection.call_metadata()
 
     async def generate(
@@ -83,6 +84,7 @@ class AsyncSmoaClient:
         fused: bool = False,
         token_budget: int | None = None,
         seed: int | None = None,
+        quorum: int | None = None,
         timeout: float | None = None,
     ) -> Result:
         """See SmoaClient.generate."""
@@ -99,6 +101,7 @@ class AsyncSmoaClient:
             fused=fused,
             token_budget=token_budget,
             seed=seed,
+            quorum=quorum,
         )
         deadline = self.connection.deadline(timeout)
         try:
@@ -122,6 +125,7 @@ class AsyncSmoaClient:
         fused: bool = False,
         token_budget: int | None = None,
         seed: int | None = None,
+        quorum: int | None = None,
         timeout: float | None = None,
     ) -> AsyncGenerator[StreamEvent, None]:
         """See SmoaClient.stream: `async for event in client.stream(...)`. Arguments are checked now (so
@@ -140,6 +144,7 @@ class AsyncSmoaClient:
             fused=fused,
             token_budget=token_budget,
             seed=seed,
+            quorum=quorum,
         )
         return self._events(request, self.connection.deadline(timeout))
 
@@ -169,6 +174,15 @@ class AsyncSmoaClient:
                 return ServingStatus.SERVICE_UNKNOWN
             raise error_from(e) from e
         return health.decode_response(reply)
+
+    async def health_statuses(self, *, timeout: float | None = None) -> dict[str, ServingStatus]:
+        """See SmoaClient.health_statuses."""
+        deadline = self.connection.deadline(timeout)
+        try:
+            reply = await self._list(b"", timeout=deadline, metadata=self._metadata)
+        except grpc.RpcError as e:
+            raise error_from(e) from e
+        return health.decode_statuses(reply)
 
     async def close(self, grace: float | None = None) -> None:
         """Closes the channel; `grace` seconds lets calls in flight finish (None: cancel them)."""

@@ -24,7 +24,7 @@ from smoa.connection import DEFAULT_TARGET, DEFAULT_TIMEOUT_SECONDS, TLS
 from smoa.errors import SmoaError
 from smoa.eval.command import register as register_eval
 from smoa.events import Progress, Summary, Token
-from smoa.health import ServingStatus
+from smoa.health import READINESS, ServingStatus
 from smoa.load.command import register as register_load
 from smoa.request import ModelSettings
 from smoa.result import Mode
@@ -90,17 +90,37 @@ LOCAL_PEERS = {"proposer": "127.0.0.1:50052", "judge": "127.0.0.1:50053", "moder
 
 
 def health(args: argparse.Namespace, out: TextIO) -> int:
+    """One line per service: liveness (the process), then readiness ("ready", or which LLM backends have
+    an open circuit breaker). Exits 1 unless every service is live and ready."""
     targets = {"orchestrator": args.target, **(LOCAL_PEERS if args.stack else {}), **dict(args.peer or [])}
-    unhealthy = 0
+    unwell = 0
     for name, target in targets.items():
         try:
             with client_from(args, target) as client:
-                status = client.health(timeout=args.timeout).value
+                statuses = client.health_statuses(timeout=args.timeout)
         except SmoaError as e:
-            status = e.code
-        unhealthy += status != ServingStatus.SERVING.value
-        out.write(f"{name:13} {target:24} {status}\n")
-    return 1 if unhealthy else 0
+            unwell += 1
+            out.write(f"{name:13} {target:24} {e.code}\n")
+            continue
+        live = statuses.get("", ServingStatus.SERVICE_UNKNOWN).value
+        ready = readiness_of(statuses)
+        unwell += live != ServingStatus.SERVING.value or ready != "ready"
+        out.write(f"{name:13} {target:24} {live:12} {ready}\n")
+    return 1 if unwell else 0
+
+
+def readiness_of(statuses: dict[str, ServingStatus]) -> str:
+    """ "ready", "not-ready:<backend>,..." naming the backends whose breaker is open, or "-" for a server
+    that reports no readiness."""
+    if READINESS not in statuses:
+        return "-"
+    if statuses[READINESS] == ServingStatus.SERVING:
+        return "ready"
+    prefix = READINESS + "/"
+    down = [
+        n[len(prefix) :] for n, s in statuses.items() if n.startswith(prefix) and s != ServingStatus.SERVING
+    ]
+    return "not-ready:" + (",".join(down) or statuses[READINESS].value)
 
 
 def serve(args: argparse.Namespace, out: TextIO) -> int:
@@ -162,8 +182,13 @@ def parser() -> argparse.ArgumentParser:
     )
     a.set_defaults(run=ask)
 
-    about = "serving status of the orchestrator (and of other services with --peer)"
-    h = sub.add_parser("health", help=about, description=about + "; exits 1 unless every one is SERVING.")
+    about = "liveness and readiness of the orchestrator (and of other services with --peer)"
+    h = sub.add_parser(
+        "health",
+        help=about,
+        description=about + "; readiness names the LLM backends whose circuit breaker is open. Exits 1 "
+        "unless every one is live and ready.",
+    )
     h.add_argument(
         "--peer", nargs=2, action="append", metavar=("NAME", "TARGET"), help="also check NAME at TARGET"
     )

@@ -67,6 +67,7 @@ class SmoaClient:
         self._stub = orchestrator_pb2_grpc.OrchestratorServiceStub(self._channel)
         # Bytes in, bytes out: smoa.health encodes and decodes.
         self._check: grpc.UnaryUnaryMultiCallable[bytes, bytes] = self._channel.unary_unary(health.CHECK)
+        self._list: grpc.UnaryUnaryMultiCallable[bytes, bytes] = self._channel.unary_unary(health.LIST)
         self._metadata = self.connection.call_metadata()
 
     def generate(
@@ -84,6 +85,7 @@ class SmoaClient:
         fused: bool = False,
         token_budget: int | None = None,
         seed: int | None = None,
+        quorum: int | None = None,
         timeout: float | None = None,
     ) -> Result:
         """Runs one generation and returns its answer with the per-layer trace, cost and timings.
@@ -92,7 +94,8 @@ class SmoaClient:
         the user's turn last). None for n, k, max_layers (and model settings) takes the service's default.
         `roles` (explicit proposer roles) and `task_description` (roles written for it) exclude each other.
         `fused`: judge and moderator in one LLM call. `token_budget`: stop between stages past this many
-        tokens. `seed`: same seed, same pipeline decisions.
+        tokens. `seed`: same seed, same pipeline decisions. `quorum`: proposers a layer needs to go on
+        (the service's default is max(k, ceil(n/2))); what was lost is in `Result.degradations`.
         """
         request = generate_request(
             question_or_messages,
@@ -107,6 +110,7 @@ class SmoaClient:
             fused=fused,
             token_budget=token_budget,
             seed=seed,
+            quorum=quorum,
         )
         deadline = self.connection.deadline(timeout)
         try:
@@ -130,6 +134,7 @@ class SmoaClient:
         fused: bool = False,
         token_budget: int | None = None,
         seed: int | None = None,
+        quorum: int | None = None,
         timeout: float | None = None,
     ) -> Generator[StreamEvent, None, None]:
         """Like `generate`, as events: `Progress` per layer stage, `Token`s of the answer, then a `Summary`.
@@ -148,6 +153,7 @@ class SmoaClient:
             fused=fused,
             token_budget=token_budget,
             seed=seed,
+            quorum=quorum,
         )
         return self._events(request, self.connection.deadline(timeout))
 
@@ -177,6 +183,16 @@ class SmoaClient:
                 return ServingStatus.SERVICE_UNKNOWN
             raise error_from(e) from e
         return health.decode_response(reply)
+
+    def health_statuses(self, *, timeout: float | None = None) -> dict[str, ServingStatus]:
+        """Every health entry of the server by name: liveness (""), each service, readiness
+        ("smoa.v1.Readiness") and each LLM backend's ("smoa.v1.Readiness/<backend>")."""
+        deadline = self.connection.deadline(timeout)
+        try:
+            reply = self._list(b"", timeout=deadline, metadata=self._metadata)
+        except grpc.RpcError as e:
+            raise error_from(e) from e
+        return health.decode_statuses(reply)
 
     def close(self) -> None:
         self._channel.close()

@@ -2,12 +2,12 @@
 message sizes. Shared by SmoaClient and AsyncSmoaClient, which only differ in the channel they open.
 
 Retries: gRPC retries (per the service config below) only calls that are safe to repeat, and only on
-UNAVAILABLE: Health/Check. Generate is not retried, although it changes no state: a retried Generate runs
-the whole pipeline again and spends its tokens twice, and UNAVAILABLE from Generate usually means an LLM
-backend failed after the services' own retries, so the caller should decide (see UnavailableError's
-`retry_after`). GenerateStream is never retried (a stream that has sent events cannot be replayed).
-gRPC's transparent retries still apply to every call: they resend only a call that never reached the
-server, which is always safe.
+UNAVAILABLE: Health/Check and Health/List. Generate is not retried, although it changes no state: a
+retried Generate runs the whole pipeline again and spends its tokens twice, and UNAVAILABLE from Generate
+usually means an LLM backend failed after the services' own retries, so the caller should decide (see
+UnavailableError's `retry_after`). GenerateStream is never retried (a stream that has sent events cannot
+be replayed). gRPC's transparent retries still apply to every call: they resend only a call that never
+reached the server, which is always safe.
 
 Bearer token: over TLS it is sent as call credentials, which gRPC refuses to put on a plaintext
 connection, so a token cannot leak by a misconfigured target. Without TLS it is sent as plain
@@ -37,7 +37,10 @@ SERVICE_CONFIG = json.dumps(
         "loadBalancingConfig": [{"round_robin": {}}],
         "methodConfig": [
             {
-                "name": [{"service": HEALTH_SERVICE, "method": "Check"}],
+                "name": [
+                    {"service": HEALTH_SERVICE, "method": "Check"},
+                    {"service": HEALTH_SERVICE, "method": "List"},
+                ],
                 "retryPolicy": {
                     "maxAttempts": 3,
                     "initialBackoff": "0.1s",

@@ -6,7 +6,20 @@ from __future__ import annotations
 from google.protobuf import duration_pb2
 
 from smoa.events import Progress, Stage, StreamEvent, Summary, Token
-from smoa.result import Candidate, Cost, Decision, Layer, Mode, Result, StageCost, StopReason, Usage
+from smoa.result import (
+    AgentFailure,
+    Candidate,
+    Cost,
+    Decision,
+    Degradation,
+    FailureKind,
+    Layer,
+    Mode,
+    Result,
+    StageCost,
+    StopReason,
+    Usage,
+)
 from smoa.v1 import common_pb2, orchestrator_pb2
 
 MODES = {
@@ -21,6 +34,12 @@ STOP_REASONS = {
     common_pb2.STOP_REASON_CONSENSUS: StopReason.CONSENSUS,
     common_pb2.STOP_REASON_MODERATOR: StopReason.MODERATOR,
     common_pb2.STOP_REASON_TOKEN_BUDGET: StopReason.TOKEN_BUDGET,
+    common_pb2.STOP_REASON_DEADLINE: StopReason.DEADLINE,
+}
+FAILURE_KINDS = {
+    orchestrator_pb2.AgentFailure.KIND_FAILED: FailureKind.FAILED,
+    orchestrator_pb2.AgentFailure.KIND_TIMED_OUT: FailureKind.TIMED_OUT,
+    orchestrator_pb2.AgentFailure.KIND_CUT_OFF: FailureKind.CUT_OFF,
 }
 DECISIONS = {common_pb2.DECISION_STOP: Decision.STOP, common_pb2.DECISION_CONTINUE: Decision.CONTINUE}
 STAGES = {
@@ -59,6 +78,18 @@ def layer(trace: orchestrator_pb2.LayerTrace) -> Layer:
         agreement=trace.agreement,
         judge_fallback=trace.judge_fallback,
         timings=timings(list(trace.timings)),
+        failures=[
+            AgentFailure(
+                f.id,
+                f.index,
+                FAILURE_KINDS.get(f.kind, FailureKind.UNSPECIFIED),
+                f.code,
+                f.detail,
+                seconds(f.elapsed),
+            )
+            for f in trace.failures
+        ],
+        moderator_fallback=trace.moderator_fallback,
     )
 
 
@@ -75,6 +106,7 @@ def result(response: orchestrator_pb2.GenerateResponse) -> Result:
         timings=timings(list(response.timings)),
         roles=list(response.roles),
         model=response.model,
+        degradations=[Degradation(d.stage, d.layer, d.reason) for d in response.degradations],
     )
 
 

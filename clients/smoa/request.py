@@ -116,6 +116,7 @@ def generate_request(
     fused: bool = False,
     token_budget: int | None = None,
     seed: int | None = None,
+    quorum: int | None = None,
 ) -> orchestrator_pb2.GenerateRequest:
     try:
         chosen = Mode(mode)
@@ -133,6 +134,10 @@ def generate_request(
             raise ValueError(f"k: must be <= n ({n}), got {k}")
     if max_layers is not None:
         request.max_layers = _int("max_layers", max_layers, 1, INT32)
+    if quorum is not None:
+        request.quorum = _int("quorum", quorum, 1, INT32)
+        if n is not None and quorum > n:
+            raise ValueError(f"quorum: must be <= n ({n}), got {quorum}")
     if token_budget is not None:
         request.token_budget = _int("token_budget", token_budget, 1, INT64)
     if seed is not None:

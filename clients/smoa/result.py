@@ -23,6 +23,8 @@ class StopReason(str, Enum):
     CONSENSUS = "consensus"  # the cheap agreement check found consensus; no moderator call
     MODERATOR = "moderator"  # the moderator judged the answers good enough
     TOKEN_BUDGET = "token_budget"
+    # Too little time was left before the deadline for another layer.
+    DEADLINE = "deadline"
     # Not set, or a reason newer than this client: a newer server must not break an older client.
     UNSPECIFIED = "unspecified"
 
@@ -85,6 +87,38 @@ class Candidate:
     agent: str = ""
 
 
+class FailureKind(str, Enum):
+    """Why a proposer did not contribute to its layer."""
+
+    FAILED = "failed"  # it answered with an error status (`code`)
+    TIMED_OUT = "timed_out"  # its call ran out of budget
+    CUT_OFF = "cut_off"  # the quorum had answered and the extra wait for stragglers ran out
+    UNSPECIFIED = "unspecified"
+
+
+@dataclass(frozen=True)
+class AgentFailure:
+    """A proposer lost from a layer: the candidate id it would have had, its index, why, and when
+    (seconds from the start of the layer)."""
+
+    id: str
+    index: int
+    kind: FailureKind
+    code: str = ""
+    detail: str = ""
+    elapsed: float = 0.0
+
+
+@dataclass(frozen=True)
+class Degradation:
+    """A stage that did not work as designed ("roles", "proposer", "judge", "moderator", "aggregator",
+    "deadline"), and what was done instead. `layer` is 0 outside the layers."""
+
+    stage: str
+    layer: int
+    reason: str
+
+
 @dataclass(frozen=True)
 class Layer:
     """One layer: what was proposed, what the judge kept and why, and what the moderator decided.
@@ -105,6 +139,10 @@ class Layer:
     judge_fallback: bool = False
     # Seconds per stage of the layer ("proposer", "judge", "moderator").
     timings: dict[str, float] = field(default_factory=dict)
+    # Proposers that failed, timed out or were cut off (the layer went on with its quorum).
+    failures: list[AgentFailure] = field(default_factory=list)
+    # The moderator failed and its rule decided (continue while layers remain).
+    moderator_fallback: bool = False
 
     @property
     def kept(self) -> list[Candidate]:
@@ -127,3 +165,9 @@ class Result:
     roles: list[str]
     # The model that wrote the final text.
     model: str
+    # What degraded on the way, if anything: the answer was still given.
+    degradations: list[Degradation] = field(default_factory=list)
+
+    @property
+    def degraded(self) -> bool:
+        return bool(self.degradations)

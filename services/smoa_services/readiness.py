@@ -10,7 +10,9 @@ draining, stops getting calls while others take them."""
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
+import grpc
 from grpc_health.v1 import health, health_pb2
 
 from smoa_services.llm.breaker import State
@@ -22,6 +24,21 @@ NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
 
 def backend_entry(backend: str) -> str:
     return f"{READINESS}/{backend or 'default'}"
+
+
+class HealthService(health.aio.HealthServicer):  # type: ignore[misc]  # untyped library
+    """grpcio's asyncio health servicer, with the List method it leaves unimplemented, so `smoa health`
+    (and any client) can read every entry at once."""
+
+    async def List(
+        self, request: health_pb2.HealthListRequest, context: grpc.aio.ServicerContext[Any, Any]
+    ) -> health_pb2.HealthListResponse:
+        return health_pb2.HealthListResponse(
+            statuses={
+                name: health_pb2.HealthCheckResponse(status=status)
+                for name, status in self._server_status.items()
+            }
+        )
 
 
 class Readiness:

@@ -10,7 +10,7 @@ import signal
 from collections.abc import Awaitable, Callable, Sequence
 
 import grpc
-from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 from opentelemetry.sdk.trace import TracerProvider
 
@@ -19,7 +19,7 @@ from smoa_services.config import Settings
 from smoa_services.drain import Drain
 from smoa_services.failure import FailureInterceptor
 from smoa_services.llm import ChatModel
-from smoa_services.readiness import Readiness
+from smoa_services.readiness import HealthService, Readiness
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +50,7 @@ class Server:
     def __init__(self, name: str, settings: Settings, provider: TracerProvider, register: Register):
         self.name = name
         self.settings = settings
-        self.health = health.aio.HealthServicer()
+        self.health = HealthService()
         self.readiness = Readiness(self.health)
         self.drain = Drain(name)
         self.server = grpc.aio.server(

@@ -63,4 +63,5 @@ def test_the_sdk_works_in_a_clean_virtual_environment(tmp_path: Path, target: st
         "orchestrator",
         target,
         "SERVING",
+        "ready",
     ]

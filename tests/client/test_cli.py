@@ -8,6 +8,7 @@ import json
 import pytest
 
 from smoa import cli
+from smoa.health import ServingStatus
 from tests.client.script import ANSWER, ROLES
 
 
@@ -58,12 +59,23 @@ def test_ask_reports_bad_arguments_and_the_services_refusal(
 
 def test_health_shows_every_services_status(target: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.main(["--target", target, "health"]) == 0
-    assert capsys.readouterr().out.split() == ["orchestrator", target, "SERVING"]
+    assert capsys.readouterr().out.split() == ["orchestrator", target, "SERVING", "ready"]
     assert cli.main(["--target", target, "health", "--peer", "nowhere", "127.0.0.1:1", "--timeout", "2"]) == 1
     assert [line.split() for line in capsys.readouterr().out.splitlines()] == [
-        ["orchestrator", target, "SERVING"],
+        ["orchestrator", target, "SERVING", "ready"],
         ["nowhere", "127.0.0.1:1", "UNAVAILABLE"],
     ]
+
+
+def test_readiness_names_the_backends_whose_breaker_is_open() -> None:
+    statuses = {
+        "": ServingStatus.SERVING,
+        "smoa.v1.Readiness": ServingStatus.NOT_SERVING,
+        "smoa.v1.Readiness/default": ServingStatus.SERVING,
+        "smoa.v1.Readiness/big": ServingStatus.NOT_SERVING,
+    }
+    assert cli.readiness_of(statuses) == "not-ready:big"
+    assert cli.readiness_of({"": ServingStatus.SERVING}) == "-"
 
 
 def test_health_of_the_local_stack_names_its_peers(

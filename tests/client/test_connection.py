@@ -160,7 +160,7 @@ async def test_mutual_tls_needs_the_client_certificate(certificate: Certificate)
         TLS(certificate.cert, certificate_chain=certificate.cert)
 
 
-async def test_only_the_health_check_is_retried_on_unavailable() -> None:
+async def test_only_the_health_service_is_retried_on_unavailable() -> None:
     async with server(failures_before_serving=2) as (port, recorder):
         client = AsyncSmoaClient(f"dns:///127.0.0.1:{port}", timeout=5)
         assert await client.health() == ServingStatus.SERVING
@@ -175,5 +175,8 @@ async def test_only_the_health_check_is_retried_on_unavailable() -> None:
     config = json.loads(SERVICE_CONFIG)
     assert config["loadBalancingConfig"] == [{"round_robin": {}}]
     [retried] = [m for m in config["methodConfig"] if "retryPolicy" in m]
-    assert retried["name"] == [{"service": "grpc.health.v1.Health", "method": "Check"}]
+    assert retried["name"] == [
+        {"service": "grpc.health.v1.Health", "method": "Check"},
+        {"service": "grpc.health.v1.Health", "method": "List"},
+    ]
     assert retried["retryPolicy"]["retryableStatusCodes"] == ["UNAVAILABLE"]

@@ -30,6 +30,11 @@ class Reply:
     completion_tokens: int | None = None  # None: one per whitespace-separated word
     # The error message of a non-200 reply.
     error: str = ""
+    headers: dict[str, str] | None = None
+    # Sent as the whole body of a 200 reply instead of a chat completion (garbage, truncated JSON).
+    raw_body: str | None = None
+    # A stream that breaks (the connection is dropped) after this many pieces.
+    break_after: int | None = None
 
 
 Script = Callable[[dict[str, Any]], Reply]
@@ -84,7 +89,9 @@ class FakeOpenAI:
         if reply.status != 200:
             message = reply.error or f"scripted status {reply.status}"
             error = {"error": {"message": message, "type": "scripted"}}
-            return web.json_response(error, status=reply.status)
+            return web.json_response(error, status=reply.status, headers=reply.headers)
+        if reply.raw_body is not None:
+            return web.Response(text=reply.raw_body, content_type="application/json")
         model = request.get("model", "fake")
         usage = {
             "prompt_tokens": reply.prompt_tokens,
@@ -119,6 +126,10 @@ class FakeOpenAI:
 
         words = reply.text.split(" ")
         for i, word in enumerate(words):
+            if reply.break_after is not None and i == reply.break_after:
+                assert http.transport is not None
+                http.transport.close()
+                return stream
             piece = word if i == 0 else " " + word
             await send({"choices": [{"index": 0, "delta": {"content": piece}, "finish_reason": None}]})
         await send({"choices": [{"index": 0, "delta": {}, "finish_reason": reply.finish_reason}]})

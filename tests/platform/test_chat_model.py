@@ -12,6 +12,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from smoa_services import telemetry
 from smoa_services.config import Settings
 from smoa_services.llm import ChatModel, Completion, LLMRejected, LLMUnavailable, ModelChoice
+from smoa_services.llm.breaker import State
 from tests.fakes.openai_endpoint import FakeOpenAI, Reply
 
 HI = [{"role": "user", "content": "hi"}]
@@ -152,3 +153,127 @@ async def test_other_refusals_are_not_mistaken_for_the_format(spans: InMemorySpa
             await chat.complete(HI, ModelChoice(), timeout=5, json_mode=True, schema={"type": "object"})
         await chat.close()
     assert len(fake.requests) == 1
+
+
+async def test_malformed_bodies_are_retried(spans: InMemorySpanExporter) -> None:
+    bodies: Iterator[Reply] = iter(
+        [Reply(raw_body='{"choices": [{"message": {"content": "trunc'), Reply(raw_body="<html>oops</html>")]
+    )
+    with FakeOpenAI(lambda r: next(bodies, Reply(text="fine"))) as fake:
+        chat = model(fake, spans, llm_max_retries=3)
+        done = await chat.complete(HI, ModelChoice(), timeout=10)
+        await chat.close()
+    assert done.text == "fine" and done.calls == 3 and len(fake.requests) == 3
+
+
+async def test_retry_after_is_honoured_within_the_budget(spans: InMemorySpanExporter) -> None:
+    statuses: Iterator[int] = itertools.chain([429], itertools.repeat(200))
+    with FakeOpenAI(
+        lambda r: Reply(text="ok", status=next(statuses), headers={"Retry-After": "0.6"})
+    ) as fake:
+        chat = model(fake, spans, llm_max_retries=2)
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        await chat.complete(HI, ModelChoice(), timeout=10)
+        assert loop.time() - started >= 0.6
+        await chat.close()
+
+
+async def test_a_retry_after_beyond_the_budget_fails_at_once(spans: InMemorySpanExporter) -> None:
+    with FakeOpenAI(lambda r: Reply(status=429, headers={"Retry-After": "30"})) as fake:
+        chat = model(fake, spans, llm_max_retries=3)
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        with pytest.raises(LLMUnavailable) as caught:
+            await chat.complete(HI, ModelChoice(), timeout=5)
+        assert loop.time() - started < 1.0
+        await chat.close()
+    assert len(fake.requests) == 1 and (caught.value.retry_after or 0) >= 30
+
+
+async def test_a_hedge_answers_for_a_hung_call_and_its_cost_is_counted(spans: InMemorySpanExporter) -> None:
+    replies: Iterator[Reply] = iter([Reply(delay=30)])
+    with FakeOpenAI(lambda r: next(replies, Reply(text="hedged", prompt_tokens=7))) as fake:
+        chat = model(fake, spans, llm_hedge_after="0.2")
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        done = await chat.complete(HI, ModelChoice(), timeout=10)
+        took = loop.time() - started
+        await chat.close()
+        # The hung attempt was cancelled: the endpoint sees its client hang up.
+        async with asyncio.timeout(2):
+            while fake.in_flight:
+                await asyncio.sleep(0.01)
+    assert done.text == "hedged" and 0.2 <= took < 2.0
+    # Two requests sent; the abandoned one is counted as billed for its (estimated) prompt.
+    assert done.calls == 2 and done.estimated and done.input_tokens > 7
+
+
+async def test_a_hung_call_gives_up_its_slot_once_overdue(spans: InMemorySpanExporter) -> None:
+    with FakeOpenAI(
+        lambda r: Reply(text="ok", delay=30 if "hang" in r["messages"][0]["content"] else 0)
+    ) as fake:
+        chat = model(fake, spans, llm_concurrency=1)
+        for _ in range(25):  # enough calls to know what is normal for this backend
+            await chat.complete(HI, ModelChoice(), timeout=5)
+        hung = asyncio.ensure_future(
+            chat.complete([{"role": "user", "content": "hang"}], ModelChoice(), timeout=20)
+        )
+        while not fake.in_flight:
+            await asyncio.sleep(0.01)
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        done = await chat.complete(HI, ModelChoice(), timeout=10)
+        waited = loop.time() - started
+        assert not hung.done() and done.text == "ok"
+        # Overdue after max(1 s, 4 x p95): far sooner than the hung call's 20 s budget.
+        assert 0.9 <= waited < 3.0
+        hung.cancel()
+        await chat.close()
+
+
+async def test_a_dead_backend_opens_the_breaker_and_calls_fail_fast(spans: InMemorySpanExporter) -> None:
+    with FakeOpenAI(lambda r: Reply(status=503)) as fake:
+        chat = model(
+            fake, spans, llm_max_retries=0, breaker_consecutive_failures=3, breaker_cooldown_seconds=0.5
+        )
+        changes: list[tuple[str, State]] = []
+        chat.on_breaker_change(lambda backend, state: changes.append((backend, state)))
+        for _ in range(3):
+            with pytest.raises(LLMUnavailable):
+                await chat.complete(HI, ModelChoice(), timeout=5)
+        assert changes == [("", State.OPEN)] and chat.breakers() == {"": State.OPEN}
+        with pytest.raises(LLMUnavailable, match="circuit breaker open") as caught:
+            await chat.complete(HI, ModelChoice(), timeout=5)
+        assert len(fake.requests) == 3, "an open breaker sends nothing"
+        assert 0 < (caught.value.retry_after or 0) <= 0.5
+        # Half open after the cooldown, without a call to notice it (readiness follows at once).
+        await asyncio.sleep(0.6)
+        assert changes[-1] == ("", State.HALF_OPEN)
+        fake.script = lambda r: Reply(text="back")
+        assert (await chat.complete(HI, ModelChoice(), timeout=5)).text == "back"
+        assert changes[-1] == ("", State.CLOSED)
+        await chat.close()
+
+
+async def test_a_stream_is_retried_until_its_first_chunk(spans: InMemorySpanExporter) -> None:
+    replies: Iterator[Reply] = iter([Reply(status=500), Reply(text="a b", break_after=0)])
+    with FakeOpenAI(lambda r: next(replies, Reply(text="one two three"))) as fake:
+        chat = model(fake, spans, llm_max_retries=3)
+        items = [item async for item in chat.stream(HI, ModelChoice(), timeout=10)]
+        await chat.close()
+    assert items[:-1] == ["one", " two", " three"]
+    final = items[-1]
+    assert isinstance(final, Completion) and final.calls == 3
+
+
+async def test_a_stream_that_breaks_after_pieces_raises(spans: InMemorySpanExporter) -> None:
+    with FakeOpenAI(lambda r: Reply(text="one two three four", break_after=2)) as fake:
+        chat = model(fake, spans, llm_max_retries=3)
+        pieces: list[str] = []
+        with pytest.raises(LLMUnavailable, match="broke after 2 pieces"):
+            async for item in chat.stream(HI, ModelChoice(), timeout=10):
+                assert isinstance(item, str)
+                pieces.append(item)
+        await chat.close()
+    assert pieces == ["one", " two"] and len(fake.requests) == 1

@@ -5,6 +5,7 @@ from typing import Any
 import grpc
 import pytest
 from google.rpc import error_details_pb2
+from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_status import rpc_status
 
 from smoa.v1 import common_pb2, proposer_pb2, proposer_pb2_grpc
@@ -102,3 +103,28 @@ async def test_backend_refusal_is_failed_precondition() -> None:
     assert status is not None
     info = error_details_pb2.ErrorInfo()
     assert status.details[0].Unpack(info) and info.reason == "LLM_REJECTED"
+
+
+async def test_readiness_follows_the_backends_breaker_and_liveness_does_not() -> None:
+    with FakeOpenAI(lambda r: Reply(status=503)) as fake:
+        async with serving(
+            proposer.create_server, fake.base_url, breaker_consecutive_failures=2, breaker_cooldown_seconds=30
+        ) as service:
+            stub = proposer_pb2_grpc.ProposerServiceStub(service.channel)
+            health = health_pb2_grpc.HealthStub(service.channel)
+
+            async def status(name: str) -> int:
+                reply = await health.Check(health_pb2.HealthCheckRequest(service=name), timeout=2)
+                return int(reply.status)
+
+            assert await status("smoa.v1.Readiness") == health_pb2.HealthCheckResponse.SERVING
+            for _ in range(2):
+                with pytest.raises(grpc.aio.AioRpcError):
+                    await stub.Propose(proposer_pb2.ProposeRequest(messages=QUESTION), timeout=5)
+            with pytest.raises(grpc.aio.AioRpcError) as fast:
+                await stub.Propose(proposer_pb2.ProposeRequest(messages=QUESTION), timeout=5)
+            assert "circuit breaker open" in (fast.value.details() or "") and len(fake.requests) == 2
+            assert await status("smoa.v1.Readiness") == health_pb2.HealthCheckResponse.NOT_SERVING
+            assert await status("smoa.v1.Readiness/default") == health_pb2.HealthCheckResponse.NOT_SERVING
+            assert await status("") == health_pb2.HealthCheckResponse.SERVING
+            assert await status("smoa.v1.ProposerService") == health_pb2.HealthCheckResponse.SERVING

@@ -26,16 +26,19 @@ class Outcome:
     first_token: float | None = None
     input_tokens: int = 0
     output_tokens: int = 0
+    # The stages that degraded in a successful answer (a proposer lost, a fallback): empty when none did.
+    degraded: tuple[str, ...] = ()
 
 
 Send = Callable[[LoadRequest], Awaitable[Outcome]]
 
 
 def _succeeded(result: Result | None, first_token: float | None = None) -> Outcome:
-    total = result.cost.total if result is not None else None
-    return Outcome(
-        OK, "", first_token, total.input_tokens if total else 0, total.output_tokens if total else 0
-    )
+    if result is None:
+        return Outcome(OK, "", first_token)
+    total = result.cost.total
+    stages = tuple(sorted({d.stage for d in result.degradations}))
+    return Outcome(OK, "", first_token, total.input_tokens, total.output_tokens, stages)
 
 
 class Orchestrator:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 from smoa.load.histogram import LatencyHistogram
+from smoa.load.sample import OK
 from smoa.load.summary import Summary
 
 PERCENTILES = (10, 25, 50, 75, 90, 95, 99, 99.9)
@@ -58,6 +60,13 @@ def format_summary(summary: Summary, title: str = "") -> str:
         ]
     lines += ["", "Status code distribution:"]
     lines += [f"  [{status}]\t{count} responses" for status, count in s.statuses.most_common()]
+    answered = s.statuses[OK]
+    if answered:
+        stages = ", ".join(f"{stage} {n}" for stage, n in (s.degraded_stages or Counter()).most_common())
+        lines.append(
+            f"  degraded: {s.degraded} of {answered} answers ({s.degraded / answered * 100:.1f}%)"
+            + (f" [{stages}]" if stages else "")
+        )
     if s.errors:
         lines += ["", "Error distribution:"]
         shown = s.errors.most_common(ERRORS_SHOWN)
@@ -117,4 +126,9 @@ def summary_json(summary: Summary) -> dict[str, Any]:
             "per_second": s.goodput.per_second,
         },
         "late": {"count": s.late, "worst_ms": s.max_lateness * 1000},
+        "degraded": {
+            "count": s.degraded,
+            "share": s.degraded / s.statuses[OK] if s.statuses[OK] else 0.0,
+            "by_stage": dict(s.degraded_stages or {}),
+        },
     }

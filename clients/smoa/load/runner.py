@@ -79,6 +79,7 @@ class Run:
                 input_tokens=outcome.input_tokens,
                 output_tokens=outcome.output_tokens,
                 warmup=warmup,
+                degraded=outcome.degraded,
             )
         )
 

@@ -26,6 +26,8 @@ class Sample:
     output_tokens: int = 0
     # Inside the warmup: run but left out of every statistic.
     warmup: bool = False
+    # An answer given with degradations: the stages that degraded.
+    degraded: tuple[str, ...] = ()
 
     @property
     def latency(self) -> float:

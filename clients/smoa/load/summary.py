@@ -33,6 +33,9 @@ class Summary:
     max_lateness: float
     goodput: Goodput
     slo: Slo
+    # Successful answers that were degraded, and per stage how many answers it degraded.
+    degraded: int = 0
+    degraded_stages: Counter[str] | None = None
 
     @property
     def sent(self) -> int:
@@ -82,4 +85,6 @@ def summarize(samples: Sequence[Sample], slo: Slo = NO_SLO) -> Summary:
         max_lateness=max((s.lateness for s in measured), default=0.0),
         goodput=goodput(measured, slo, seconds),
         slo=slo,
+        degraded=sum(1 for s in measured if s.ok and s.degraded),
+        degraded_stages=Counter(stage for s in measured if s.ok for stage in s.degraded),
     )
