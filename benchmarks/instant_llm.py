@@ -15,10 +15,12 @@ import asyncio
 import json
 import re
 import zlib
+from collections.abc import AsyncIterator
 from typing import Any
 
 LABEL = re.compile(r'<response label="(\d+)">')
 USAGE = {"prompt_tokens": 20, "completion_tokens": 8, "total_tokens": 28}
+MODELS = b'{"object":"list","data":[{"id":"instant","object":"model"}]}'
 
 
 def answer(request: dict[str, Any]) -> str:
@@ -73,7 +75,23 @@ def stream(request: dict[str, Any]) -> bytes:
     return b"".join(f"data: {json.dumps(e)}\n\n".encode() for e in events) + b"data: [DONE]\n\n"
 
 
-async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+def response(status: str, kind: bytes, body: bytes, headers: bytes = b"") -> bytes:
+    """One HTTP/1.1 response; `headers` are extra header lines, each ending in CRLF."""
+    length = b"Content-Length: " + str(len(body)).encode() + b"\r\n"
+    return (
+        f"HTTP/1.1 {status}\r\n".encode()
+        + b"Content-Type: "
+        + kind
+        + b"\r\n"
+        + length
+        + headers
+        + b"\r\n"
+        + body
+    )
+
+
+async def requests(reader: asyncio.StreamReader) -> AsyncIterator[tuple[bytes, bytes, bytes]]:
+    """(method, path, body) of each request on a keep-alive connection, until the client closes it."""
     try:
         while True:
             head = await reader.readuntil(b"\r\n\r\n")
@@ -82,26 +100,24 @@ async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> 
                 name, _, value = line.partition(b":")
                 if name.strip().lower() == b"content-length":
                     length = int(value)
-            request = json.loads(await reader.readexactly(length)) if length else {}
-            if head.startswith(b"GET"):
-                body, kind = (
-                    b'{"object":"list","data":[{"id":"instant","object":"model"}]}',
-                    b"application/json",
-                )
+            method, path, *_ = [*head.split(b" "), b"", b""]
+            yield method, path, await reader.readexactly(length) if length else b""
+    except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, ConnectionError):
+        return
+
+
+async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    try:
+        async for method, _, body in requests(reader):
+            request = json.loads(body) if body else {}
+            if method == b"GET":
+                writer.write(response("200 OK", b"application/json", MODELS))
             elif request.get("stream"):
-                body, kind = stream(request), b"text/event-stream"
+                writer.write(response("200 OK", b"text/event-stream", stream(request)))
             else:
-                body, kind = completion(request), b"application/json"
-            writer.write(
-                b"HTTP/1.1 200 OK\r\nContent-Type: "
-                + kind
-                + b"\r\nContent-Length: "
-                + str(len(body)).encode()
-                + b"\r\n\r\n"
-                + body
-            )
+                writer.write(response("200 OK", b"application/json", completion(request)))
             await writer.drain()
-    except (asyncio.IncompleteReadError, ConnectionError):
+    except ConnectionError:
         pass
     finally:
         writer.close()

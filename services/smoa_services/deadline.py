@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable
 
 # The margin left for answering after an outgoing call: a tenth of the time left, at most this.
-MAX_ANSWER_MARGIN_SECONDS = 0.25
+MAX_ANSWER_MARGIN_SECONDS = 0.5
 
 
 def no_ceiling() -> float | None:

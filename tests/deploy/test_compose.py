@@ -214,7 +214,10 @@ def test_stop_grace_period_covers_the_drain(name: str) -> None:
     assert "SMOA_GRACE_SECONDS" in env(name)
     stop = settings_env.seconds(SERVICES[name]["stop_grace_period"])
     # The drain, then closing peers and flushing spans; SIGKILL must not cut the drain short.
-    assert settings.grace_seconds + 5 <= stop <= settings.grace_seconds + 60
+    drain = settings.drain_delay_seconds + settings.grace_seconds
+    assert drain + 5 <= stop <= drain + 60
+    # The grace covers a whole generation.
+    assert settings.grace_seconds >= settings.max_generation_seconds
 
 
 @pytest.mark.parametrize("name", GRPC)

@@ -186,7 +186,10 @@ def test_termination_grace_period_covers_the_drain(
     settings = settings_env.load(name, environment(docs, deployment))
     assert "SMOA_GRACE_SECONDS" in environment(docs, deployment)
     period = deployment["spec"]["template"]["spec"]["terminationGracePeriodSeconds"]
-    assert settings.grace_seconds + 5 <= period <= settings.grace_seconds + 60
+    drain = settings.drain_delay_seconds + settings.grace_seconds
+    assert drain + 5 <= period <= drain + 60
+    # The grace covers a whole generation.
+    assert settings.grace_seconds >= settings.max_generation_seconds
     assert 0 < settings.max_connection_age_seconds <= 300
 
 

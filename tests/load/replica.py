@@ -1,6 +1,6 @@
-"""A service replica as a real process on its own loopback address (127.0.0.0/8 is all on `lo` on Linux,
-so 127.0.0.2, .3, ... bind without configuration): started, SIGKILLed and restarted on the same address
-and port, its LLM calls sent to its own FakeOpenAI so the test can count what each replica served."""
+"""A service as a real process on its own loopback address (127.0.0.0/8 is all on `lo` on Linux, so
+127.0.0.2, .3, ... bind without configuration): started, signalled (killed, frozen, thawed, terminated)
+and restarted on the same address and port, with its output in a log of its own."""
 
 from __future__ import annotations
 
@@ -10,9 +10,8 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
 from pathlib import Path
-
-from tests.fakes.openai_endpoint import FakeOpenAI
 
 
 def free_port(hosts: list[str]) -> int:
@@ -31,16 +30,19 @@ def free_port(hosts: list[str]) -> int:
     raise RuntimeError("no port free on every address")
 
 
-def service_environment(base_url: str) -> dict[str, str]:
-    # Only what the test sets: no SMOA_* or OTEL_* from the caller's shell.
+def service_environment(base_url: str, **settings: str) -> dict[str, str]:
+    """Only what the test sets: no SMOA_* or OTEL_* from the caller's shell. `settings` are SMOA_* names
+    without the prefix (grace_seconds="0")."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SMOA_", "OTEL_"))}
     env.update(SMOA_LLM_BASE_URL=base_url, SMOA_LLM_MAX_RETRIES="0", SMOA_GRACE_SECONDS="0")
+    env.update(SMOA_DRAIN_DELAY_SECONDS="0")
+    env.update({f"SMOA_{name.upper()}": value for name, value in settings.items()})
     return env
 
 
 class Replica:
-    def __init__(self, service: str, host: str, port: int, llm: FakeOpenAI, logs: Path):
-        self.service, self.host, self.port, self.llm = service, host, port, llm
+    def __init__(self, service: str, host: str, port: int, logs: Path, env: Mapping[str, str]):
+        self.service, self.host, self.port, self.env = service, host, port, dict(env)
         self.log = logs / f"{service}-{host}.log"
         self.process: subprocess.Popen[bytes] | None = None
 
@@ -55,10 +57,7 @@ class Replica:
         offset = self.log.stat().st_size if self.log.exists() else 0
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(
-                [*command, "--port", str(self.port)],
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                env=service_environment(self.llm.base_url),
+                [*command, "--port", str(self.port)], stdout=log, stderr=subprocess.STDOUT, env=self.env
             )
         deadline = time.monotonic() + timeout
         listening = f"listening on {self.address}"
@@ -67,11 +66,18 @@ class Replica:
                 raise RuntimeError(f"{self.service} on {self.address} did not start:\n{self.log.read_text()}")
             time.sleep(0.05)
 
+    def signal(self, sig: signal.Signals) -> None:
+        assert self.process is not None
+        self.process.send_signal(sig)
+
     def kill(self) -> None:
         """SIGKILL: no drain, connections reset, as when a machine or container dies."""
+        self.signal(signal.SIGKILL)
+        self.wait(10)
+
+    def wait(self, timeout: float) -> int:
         assert self.process is not None
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait(10)
+        return self.process.wait(timeout)
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:

@@ -22,7 +22,7 @@ from smoa_services import moderator, orchestrator, telemetry
 from smoa_services.config import Settings
 from tests.fakes.openai_endpoint import FakeOpenAI, Reply
 from tests.load.instant_llm import instant_reply
-from tests.load.replica import Replica, free_port
+from tests.load.replica import Replica, free_port, service_environment
 
 PROPOSER_HOSTS = ["127.0.0.2", "127.0.0.3", "127.0.0.4"]
 JUDGE_HOSTS = ["127.0.0.5", "127.0.0.6"]
@@ -50,6 +50,10 @@ def load_command(port: int, report: Path) -> list[str]:
     ]  # fmt: skip
 
 
+# Each replica's own LLM endpoint, by its host: what it served is counted there.
+LLMS: dict[str, FakeOpenAI] = {}
+
+
 @pytest.fixture
 def replicas(tmp_path: Path) -> Iterator[tuple[list[Replica], list[Replica], FakeOpenAI]]:
     with ExitStack() as stack:
@@ -57,7 +61,8 @@ def replicas(tmp_path: Path) -> Iterator[tuple[list[Replica], list[Replica], Fak
 
         def replica(service: str, host: str, script: object) -> Replica:
             fake = stack.enter_context(FakeOpenAI(script))  # type: ignore[arg-type]
-            started = Replica(service, host, port, fake, tmp_path)
+            LLMS[host] = fake
+            started = Replica(service, host, port, tmp_path, service_environment(fake.base_url))
             stack.callback(started.stop)
             return started
 
@@ -94,17 +99,17 @@ async def test_killing_a_proposer_replica_fails_no_request(
         started = time.monotonic()
         await asyncio.sleep(KILL_AT)
         # Killed while it is answering, so the retry of in-flight RPCs is what is tested.
-        while not victim.llm.in_flight and time.monotonic() - started < KILL_AT + 2:
+        while not LLMS[victim.host].in_flight and time.monotonic() - started < KILL_AT + 2:
             await asyncio.sleep(0.002)
-        in_flight_at_kill = victim.llm.in_flight
+        in_flight_at_kill = LLMS[victim.host].in_flight
         await asyncio.to_thread(victim.kill)
-        served_before_kill = len(victim.llm.requests)
+        served_before_kill = len(LLMS[victim.host].requests)
         await asyncio.sleep(RESTART_AT - (time.monotonic() - started))
         await asyncio.to_thread(victim.start)
-        served_at_restart = len(victim.llm.requests)
+        served_at_restart = len(LLMS[victim.host].requests)
         restarted = time.monotonic()
         finishing = asyncio.ensure_future(load.communicate())
-        while len(victim.llm.requests) == served_at_restart and not finishing.done():
+        while len(LLMS[victim.host].requests) == served_at_restart and not finishing.done():
             await asyncio.sleep(0.01)
         back_after = time.monotonic() - restarted
         out, err = await asyncio.wait_for(finishing, DURATION + 20)
@@ -117,12 +122,12 @@ async def test_killing_a_proposer_replica_fails_no_request(
     # Every request succeeded: those in flight on the killed replica were retried on the others.
     assert data["statuses"] == {"OK": data["count"]}, summary
     assert data["count"] >= RATE * DURATION * 0.9
-    served = {r.host: len(r.llm.requests) for r in proposers}
+    served = {r.host: len(LLMS[r.host].requests) for r in proposers}
     # Round robin: each replica served its share (the victim was away for part of the run).
     total = sum(served.values())
     assert all(count >= total * 0.1 for count in served.values()), served
     assert served_before_kill > 0 and in_flight_at_kill > 0
     # How soon depends on the channel's reconnect backoff (gRPC's default: 1 s, x1.6, up to 120 s).
-    assert len(victim.llm.requests) > served_at_restart, f"no traffic {back_after:.1f}s after restart"
+    assert len(LLMS[victim.host].requests) > served_at_restart, f"no traffic {back_after:.1f}s after restart"
     for judge in judges:
-        assert len(judge.llm.requests) > 0
+        assert len(LLMS[judge.host].requests) > 0

@@ -209,27 +209,32 @@ async def test_a_hedge_answers_for_a_hung_call_and_its_cost_is_counted(spans: In
     assert done.calls == 2 and done.estimated and done.input_tokens > 7
 
 
-async def test_a_hung_call_gives_up_its_slot_once_overdue(spans: InMemorySpanExporter) -> None:
+async def test_a_hung_attempt_is_abandoned_and_retried_and_frees_its_slot(
+    spans: InMemorySpanExporter,
+) -> None:
+    hangs: Iterator[bool] = iter([True])
     with FakeOpenAI(
-        lambda r: Reply(text="ok", delay=30 if "hang" in r["messages"][0]["content"] else 0)
+        lambda r: Reply(text="ok", delay=30 if "hang" in str(r) and next(hangs, False) else 0)
     ) as fake:
-        chat = model(fake, spans, llm_concurrency=1)
-        for _ in range(25):  # enough calls to know what is normal for this backend
+        chat = model(fake, spans, llm_concurrency=1, llm_max_retries=2)
+        for _ in range(25):  # enough calls to know what is usual for this backend
             await chat.complete(HI, ModelChoice(), timeout=5)
+        loop = asyncio.get_running_loop()
+        started = loop.time()
         hung = asyncio.ensure_future(
             chat.complete([{"role": "user", "content": "hang"}], ModelChoice(), timeout=20)
         )
         while not fake.in_flight:
             await asyncio.sleep(0.01)
-        loop = asyncio.get_running_loop()
-        started = loop.time()
+        # Another request's call waits for the only slot, but not for the hung attempt's 20 s budget.
         done = await chat.complete(HI, ModelChoice(), timeout=10)
-        waited = loop.time() - started
-        assert not hung.done() and done.text == "ok"
-        # Overdue after max(1 s, 4 x p95): far sooner than the hung call's 20 s budget.
-        assert 0.9 <= waited < 3.0
-        hung.cancel()
+        other_waited = loop.time() - started
+        retried = await hung
+        took = loop.time() - started
         await chat.close()
+    # The limit is max(1 s, 4 x p99): the usual latency here is milliseconds.
+    assert done.text == "ok" and 0.9 <= other_waited < 3.0
+    assert retried.text == "ok" and retried.calls == 2 and 0.9 <= took < 3.0
 
 
 async def test_a_dead_backend_opens_the_breaker_and_calls_fail_fast(spans: InMemorySpanExporter) -> None:

@@ -1,6 +1,8 @@
 """Chat completions against OpenAI-compatible backends. Every call has one budget (its timeout) that covers
 everything it does: waiting for a concurrency slot, each attempt, the backoff between them, and a hedge.
-A backend whose circuit breaker is open fails the call at once. Usage is accounted (estimated where a
+An attempt that takes far longer than is usual for its backend (a hang) is abandoned and retried, so one
+hung request costs a few seconds, not the budget. A backend whose circuit breaker is open fails the call
+at once. Usage is accounted (estimated where a
 backend reports none, and for attempts abandoned after they were sent), and each call is one span in the
 GenAI conventions."""
 
@@ -245,20 +247,23 @@ class ChatModel:
         loop = asyncio.get_running_loop()
         call_started = loop.time()
         sent = _Sent()
+        policy = self._policy(endpoint, max_attempts)
 
-        async def attempt(_: int) -> _Reply:
+        async def attempt(index: int) -> _Reply:
             _admit(endpoint, loop.time())
-            async with endpoint.slots.hold(endpoint.overdue_after()):
+            async with endpoint.slots:
                 sent.count += 1
                 started = loop.time()
+                ends = endpoint.attempt_end(index, index + 1 >= policy.max_attempts, started, until)
                 try:
-                    # The SDK's documented low-level `post` keeps its auth, timeouts and errors but not
-                    # the typed `create()`'s pydantic models of request and response, which cost ~0.6 ms
-                    # a call (benchmarks/bench_overhead.py); a request has a dozen calls.
-                    options: openai.RequestOptions = {"timeout": max(0.001, until - loop.time())}
-                    body = await endpoint.client.post(
-                        "/chat/completions", body=request, cast_to=object, options=options
-                    )
+                    async with asyncio.timeout_at(ends):
+                        # The SDK's documented low-level `post` keeps its auth, timeouts and errors but not
+                        # the typed `create()`'s pydantic models of request and response, which cost ~0.6 ms
+                        # a call (benchmarks/bench_overhead.py); a request has a dozen calls.
+                        options: openai.RequestOptions = {"timeout": max(0.001, ends - started)}
+                        body = await endpoint.client.post(
+                            "/chat/completions", body=request, cast_to=object, options=options
+                        )
                     reply = _read_completion(body)
                 except Exception as e:
                     sent.unbilled(e)
@@ -270,7 +275,7 @@ class ChatModel:
 
         span = self._start_span(endpoint.backend, request)
         try:
-            outcome = await first_success(attempt, self._policy(endpoint, max_attempts), until, retry_delay)
+            outcome = await first_success(attempt, policy, until, retry_delay)
         except asyncio.CancelledError:
             span.end()
             raise
@@ -315,36 +320,40 @@ class ChatModel:
         until = loop.time() + timeout
         started = loop.time()
         sent = _Sent()
+        policy = self._policy(endpoint, None)
 
-        async def attempt(_: int) -> _OpenStream:
+        async def attempt(index: int) -> _OpenStream:
             _admit(endpoint, loop.time())
             opened = AsyncExitStack()
             try:
-                await opened.enter_async_context(endpoint.slots.hold(endpoint.overdue_after()))
+                await opened.enter_async_context(endpoint.slots)
                 sent.count += 1
-                chunks = await endpoint.client.chat.completions.create(
-                    **request,
-                    stream=True,
-                    stream_options={"include_usage": True},
-                    timeout=max(0.001, until - loop.time()),
-                )
-                opened.push_async_callback(chunks.close)
-                iterator = chunks.__aiter__()
-                try:
-                    first = await anext(iterator)
-                except StopAsyncIteration:
-                    raise MalformedReply("the stream ended before its first chunk") from None
+                began = loop.time()
+                ends = endpoint.attempt_end(index, index + 1 >= policy.max_attempts, began, until)
+                async with asyncio.timeout_at(ends):
+                    chunks = await endpoint.client.chat.completions.create(
+                        **request,
+                        stream=True,
+                        stream_options={"include_usage": True},
+                        timeout=max(0.001, until - loop.time()),
+                    )
+                    opened.push_async_callback(chunks.close)
+                    iterator = chunks.__aiter__()
+                    try:
+                        first = await anext(iterator)
+                    except StopAsyncIteration:
+                        raise MalformedReply("the stream ended before its first chunk") from None
             except BaseException as e:
                 await opened.aclose()
                 if isinstance(e, Exception):
                     sent.unbilled(e)
                     _record(endpoint, e, loop.time())
                 raise
-            return _OpenStream(opened, first, iterator)
+            return _OpenStream(opened, first, iterator, began)
 
         span = self._start_span(endpoint.backend, request)
         try:
-            outcome = await first_success(attempt, self._policy(endpoint, None), until, retry_delay)
+            outcome = await first_success(attempt, policy, until, retry_delay)
         except asyncio.CancelledError:
             span.end()
             raise
@@ -369,7 +378,8 @@ class ChatModel:
             except BaseException:
                 span.end()
                 raise
-        endpoint.latency.observe(loop.time() - started)
+        # The winning attempt's time, not the call's: retries and backoff are not what is usual for it.
+        endpoint.latency.observe(loop.time() - outcome.value.began)
         endpoint.breaker.succeeded(loop.time())
         text = "".join(pieces)
         extra = sent.extra_billed()
@@ -400,6 +410,8 @@ class _OpenStream:
     opened: AsyncExitStack
     first: Any
     rest: AsyncIterator[Any]
+    # When the attempt began (loop time).
+    began: float
 
     async def chunks(self, until: float) -> AsyncIterator[Any]:
         yield self.first

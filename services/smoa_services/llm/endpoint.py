@@ -1,5 +1,5 @@
 """One LLM backend as the ChatModel uses it: its OpenAI client, its concurrency slots, its circuit breaker
-and the latencies of its recent calls."""
+and the latencies of its recent calls, which say when an attempt is taking too long."""
 
 from __future__ import annotations
 
@@ -13,13 +13,15 @@ from opentelemetry import trace
 from smoa_services.config import Backend, Settings
 from smoa_services.latency import LatencyWindow
 from smoa_services.llm.breaker import Breaker, BreakerPolicy, State
-from smoa_services.llm.slots import Slots
 
 log = logging.getLogger(__name__)
 
-# A call is overdue (and gives up its slot) after this many times the backend's p95, and never before this.
-OVERDUE_P95_MULTIPLE = 4.0
-MIN_OVERDUE_SECONDS = 1.0
+# An attempt is abandoned (and retried, while the call's budget allows) after this many times the backend's
+# observed p99, never sooner than MIN_ATTEMPT_SECONDS; each retry gets twice as long as the one before,
+# so a call that is slow for a good reason (a long answer) still fits in time. Until enough calls were
+# seen, an attempt that is not the last may take half of what the call has left.
+ATTEMPT_P99_MULTIPLE = 4.0
+MIN_ATTEMPT_SECONDS = 1.0
 
 # (backend name, new state): readiness and logs follow the breakers through this.
 BreakerListener = Callable[[str, State], None]
@@ -37,7 +39,8 @@ class Endpoint:
             max_retries=0,
             timeout=settings.llm_timeout_seconds,
         )
-        self.slots = Slots(settings.llm_concurrency)
+        # Held for one attempt at a time, so a hung call keeps a slot no longer than its attempt's limit.
+        self.slots = asyncio.Semaphore(settings.llm_concurrency)
         self.latency = LatencyWindow()
         self.breaker = Breaker(
             BreakerPolicy(
@@ -49,9 +52,12 @@ class Endpoint:
         )
         self._listeners = listeners
 
-    def overdue_after(self) -> float | None:
-        p95 = self.latency.quantile(0.95)
-        return None if p95 is None else max(MIN_OVERDUE_SECONDS, OVERDUE_P95_MULTIPLE * p95)
+    def attempt_end(self, attempt: int, last: bool, started: float, until: float) -> float:
+        """When attempt `attempt` (0 first), started at `started`, is given up; never after `until`."""
+        p99 = self.latency.quantile(0.99)
+        if p99 is not None:
+            return min(until, started + max(MIN_ATTEMPT_SECONDS, ATTEMPT_P99_MULTIPLE * p99) * 2.0**attempt)
+        return until if last else started + (until - started) / 2
 
     def _changed(self, state: State) -> None:
         name = self.name or "default"

@@ -9,8 +9,10 @@ from smoa_services.latency import LatencyWindow
 
 # Kept for the aggregator, as a share of the generation's time, until its own p95 is known.
 AGGREGATOR_SHARE = 0.2
-# Once known: its p95 with this much headroom.
+# Once known: its p95 with this much headroom, and never less than this share (a fast aggregator can
+# still fail and need a retry, or the machine be busy).
 AGGREGATOR_HEADROOM = 1.5
+MIN_AGGREGATOR_SHARE = 0.1
 
 
 class Timeline:
@@ -24,10 +26,12 @@ class Timeline:
         left = self.deadline.remaining()
         if left is None:
             return 0.0
+        total = self.total or left
         observed = self.aggregator.quantile(0.95)
-        wanted = (
-            AGGREGATOR_SHARE * (self.total or left) if observed is None else AGGREGATOR_HEADROOM * observed
-        )
+        if observed is None:
+            wanted = AGGREGATOR_SHARE * total
+        else:
+            wanted = max(AGGREGATOR_HEADROOM * observed, MIN_AGGREGATOR_SHARE * total)
         return min(wanted, left / 2)
 
     def call_timeout(self, budget: float) -> float:

@@ -1,0 +1,1 @@
+"""Soak tests: the whole deployment as processes under faults, held to zero failed requests."""
