@@ -58,15 +58,22 @@ class AsyncSmoaClient:
             options=tuple(options),
         )
         credentials = self.connection.credentials()
-        channel_options = self.connection.channel_options()
-        self._channel = (
-            grpc.aio.insecure_channel(target, channel_options)
-            if credentials is None
-            else grpc.aio.secure_channel(target, credentials, channel_options)
-        )
+
+        def channel(options: list[tuple[str, str | int]]) -> grpc.aio.Channel:
+            if credentials is None:
+                return grpc.aio.insecure_channel(target, options)
+            return grpc.aio.secure_channel(target, credentials, options)
+
+        self._channel = channel(self.connection.channel_options())
+        # Health checks on a channel of their own, which does not skip servers that say NOT_SERVING.
+        self._health_channel = channel(self.connection.channel_options(health_checked=False))
         self._stub = orchestrator_pb2_grpc.OrchestratorServiceStub(self._channel)
-        self._check: grpc.aio.UnaryUnaryMultiCallable[bytes, bytes] = self._channel.unary_unary(health.CHECK)
-        self._list: grpc.aio.UnaryUnaryMultiCallable[bytes, bytes] = self._channel.unary_unary(health.LIST)
+        self._check: grpc.aio.UnaryUnaryMultiCallable[bytes, bytes] = self._health_channel.unary_unary(
+            health.CHECK
+        )
+        self._list: grpc.aio.UnaryUnaryMultiCallable[bytes, bytes] = self._health_channel.unary_unary(
+            health.LIST
+        )
         self._metadata = self.connection.call_metadata()
 
     async def generate(
@@ -187,6 +194,7 @@ class AsyncSmoaClient:
     async def close(self, grace: float | None = None) -> None:
         """Closes the channel; `grace` seconds lets calls in flight finish (None: cancel them)."""
         await self._channel.close(grace)
+        await self._health_channel.close(grace)
 
     async def __aenter__(self) -> AsyncSmoaClient:
         return self

@@ -58,16 +58,21 @@ class SmoaClient:
             options=tuple(options),
         )
         credentials = self.connection.credentials()
-        channel_options = self.connection.channel_options()
-        self._channel = (
-            grpc.insecure_channel(target, channel_options)
-            if credentials is None
-            else grpc.secure_channel(target, credentials, channel_options)
-        )
+
+        def channel(options: list[tuple[str, str | int]]) -> grpc.Channel:
+            if credentials is None:
+                return grpc.insecure_channel(target, options)
+            return grpc.secure_channel(target, credentials, options)
+
+        self._channel = channel(self.connection.channel_options())
+        # Health checks on a channel of their own, which does not skip servers that say NOT_SERVING.
+        self._health_channel = channel(self.connection.channel_options(health_checked=False))
         self._stub = orchestrator_pb2_grpc.OrchestratorServiceStub(self._channel)
         # Bytes in, bytes out: smoa.health encodes and decodes.
-        self._check: grpc.UnaryUnaryMultiCallable[bytes, bytes] = self._channel.unary_unary(health.CHECK)
-        self._list: grpc.UnaryUnaryMultiCallable[bytes, bytes] = self._channel.unary_unary(health.LIST)
+        self._check: grpc.UnaryUnaryMultiCallable[bytes, bytes] = self._health_channel.unary_unary(
+            health.CHECK
+        )
+        self._list: grpc.UnaryUnaryMultiCallable[bytes, bytes] = self._health_channel.unary_unary(health.LIST)
         self._metadata = self.connection.call_metadata()
 
     def generate(
@@ -196,6 +201,7 @@ class SmoaClient:
 
     def close(self) -> None:
         self._channel.close()
+        self._health_channel.close()
 
     def __enter__(self) -> SmoaClient:
         return self

@@ -30,11 +30,16 @@ DEFAULT_TIMEOUT_SECONDS = 300.0
 # The services' own limit (SMOA_MAX_MESSAGE_BYTES), so nothing the server may send is refused here.
 DEFAULT_MAX_MESSAGE_BYTES = 4 * 1024 * 1024
 HEALTH_SERVICE = "grpc.health.v1.Health"
+ORCHESTRATOR_SERVICE = "smoa.v1.OrchestratorService"
 
 SERVICE_CONFIG = json.dumps(
     {
         # Every address a dns:/// name resolves to (replicas, a headless Kubernetes service), in turn.
         "loadBalancingConfig": [{"round_robin": {}}],
+        # Client-side health checking: a replica that is draining (or not up yet) says NOT_SERVING, and new
+        # calls go to the others before its port closes. A server without the health service counts as
+        # healthy.
+        "healthCheckConfig": {"serviceName": ORCHESTRATOR_SERVICE},
         "methodConfig": [
             {
                 "name": [
@@ -126,7 +131,10 @@ class Connection:
             raise ValueError(f"timeout: must be a number of seconds > 0, got {chosen!r}")
         return float(chosen)
 
-    def channel_options(self) -> list[tuple[str, str | int]]:
+    def channel_options(self, *, health_checked: bool = True) -> list[tuple[str, str | int]]:
+        """`health_checked=False` for the channel health checks themselves go on: through a health-checked
+        channel, a server that reports NOT_SERVING could not be asked, and the answer would be
+        UNAVAILABLE instead of NOT_SERVING."""
         options: list[tuple[str, str | int]] = [
             ("grpc.service_config", SERVICE_CONFIG),
             ("grpc.enable_retries", 1),
@@ -137,6 +145,8 @@ class Connection:
         ]
         if self.tls is not None and self.tls.server_name:
             options.append(("grpc.ssl_target_name_override", self.tls.server_name))
+        if not health_checked:
+            options.append(("grpc.inhibit_health_checking", 1))
         return [*options, *self.options]
 
     def credentials(self) -> grpc.ChannelCredentials | None:

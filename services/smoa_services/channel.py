@@ -27,18 +27,18 @@ from smoa_services.config import Settings
 from smoa_services.readiness import READINESS
 
 OUTLIER_DETECTION = {
-    "interval": "1s",
+    "interval": "2s",
     "baseEjectionTime": "30s",
     "maxEjectionTime": "300s",
     # Never more than half the replicas: if all of them fail, the fault is not theirs.
     "maxEjectionPercent": 50,
     "failurePercentageEjection": {
         # Straggler cut-offs count as failures, and a healthy replica has some; one that fails most of its
-        # calls is out. Ten calls a second before it is judged.
+        # calls is out, once it had 5 calls in the 2 s interval.
         "threshold": 60,
         "enforcementPercentage": 100,
         "minimumHosts": 2,
-        "requestVolume": 10,
+        "requestVolume": 5,
     },
     "childPolicy": [{"round_robin": {}}],
 }

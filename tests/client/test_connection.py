@@ -16,6 +16,7 @@ from typing import Any
 
 import grpc
 import pytest
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 
 from smoa import TLS, AsyncSmoaClient, ServingStatus, SmoaClient, UnavailableError
 from smoa.connection import SERVICE_CONFIG
@@ -119,8 +120,13 @@ async def test_the_bearer_token_reaches_the_server_over_plaintext() -> None:
         assert await client.health() == ServingStatus.SERVING
         with pytest.raises(UnavailableError):
             await client.generate("What is 6 times 7?")
-    assert len(recorder.calls) == 2
-    for _, metadata in recorder.calls:
+    # The client's own calls; gRPC's health checking of the channel (Health/Watch) is gRPC's.
+    calls = [(method, metadata) for method, metadata in recorder.calls if not method.endswith("/Watch")]
+    assert [method for method, _ in calls] == [
+        "/grpc.health.v1.Health/Check",
+        "/smoa.v1.OrchestratorService/Generate",
+    ]
+    for _, metadata in calls:
         assert (metadata["authorization"], metadata["x-tenant"]) == ("Bearer s3cret", "t1")
 
 
@@ -180,3 +186,38 @@ async def test_only_the_health_service_is_retried_on_unavailable() -> None:
         {"service": "grpc.health.v1.Health", "method": "List"},
     ]
     assert retried["retryPolicy"]["retryableStatusCodes"] == ["UNAVAILABLE"]
+
+
+class NamedOrchestrator(DownOrchestrator):
+    """Answers Generate with its name."""
+
+    def __init__(self, name: str):
+        self.name = name
+
+    async def Generate(self, request: orchestrator_pb2.GenerateRequest, context: Any) -> Any:
+        return orchestrator_pb2.GenerateResponse(text=self.name)
+
+
+async def test_calls_go_around_a_replica_that_says_not_serving_and_its_health_can_still_be_asked() -> None:
+    started: list[tuple[grpc.aio.Server, health.aio.HealthServicer, int]] = []
+    for name in ("draining", "serving"):
+        s = grpc.aio.server()
+        servicer = health.aio.HealthServicer()
+        health_pb2_grpc.add_HealthServicer_to_server(servicer, s)
+        orchestrator_pb2_grpc.add_OrchestratorServiceServicer_to_server(NamedOrchestrator(name), s)
+        port = s.add_insecure_port("127.0.0.1:0")
+        await s.start()
+        await servicer.set("smoa.v1.OrchestratorService", health_pb2.HealthCheckResponse.SERVING)
+        started.append((s, servicer, port))
+    (_, draining, first), (_, _, second) = started
+    # Like a replica in its drain delay: still listening, reporting NOT_SERVING.
+    await draining.set("smoa.v1.OrchestratorService", health_pb2.HealthCheckResponse.NOT_SERVING)
+    try:
+        async with AsyncSmoaClient(f"ipv4:127.0.0.1:{first},127.0.0.1:{second}", timeout=5) as client:
+            answers = {(await client.generate("What is 6 times 7?")).text for _ in range(10)}
+        async with AsyncSmoaClient(f"127.0.0.1:{first}", timeout=5) as client:
+            assert await client.health("smoa.v1.OrchestratorService") == ServingStatus.NOT_SERVING
+    finally:
+        for s, _, _ in started:
+            await s.stop(0)
+    assert answers == {"serving"}

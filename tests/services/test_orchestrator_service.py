@@ -23,7 +23,7 @@ from smoa.v1 import (
     proposer_pb2_grpc,
 )
 from smoa_services.config import Settings
-from smoa_services.failure import violations_of
+from smoa_services.failure import InvalidArgument, Violation, violations_of
 from smoa_services.llm import ChatModel
 from smoa_services.orchestrator.aggregator import AGGREGATOR_PROMPT
 from smoa_services.orchestrator.roles import GENERIC_ROLES, ROLE_WRITER_PROMPT
@@ -301,3 +301,62 @@ async def test_bad_requests_are_invalid_argument_naming_the_field(fake: FakeOpen
                 assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT, (rpc, field)
                 assert field in [v.field for v in violations_of(caught.value)], (rpc, field)
     assert not fake.requests
+
+
+class RefusingProposer(proposer_pb2_grpc.ProposerServiceServicer):
+    """Refuses every request as its own validation would: a peer's INVALID_ARGUMENT."""
+
+    async def Propose(
+        self, request: proposer_pb2.ProposeRequest, context: Context
+    ) -> proposer_pb2.ProposeResponse:
+        raise InvalidArgument([Violation("messages", "the prompt would be 900000 characters, over 200000")])
+
+
+async def test_a_peers_refusal_keeps_its_code_and_details(fake: FakeOpenAI) -> None:
+    peers = scripted_peers()
+    peers["proposer"] = scripted("proposer", RefusingProposer())
+    async with orchestrator_stack(fake.base_url, peers) as stack:
+        with pytest.raises(grpc.aio.AioRpcError) as caught:
+            await stack.stub.Generate(orchestrator_pb2.GenerateRequest(messages=question(), n=3), timeout=10)
+    # Not INTERNAL: the caller learns which field, as the proposer said it.
+    assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert violations_of(caught.value) == [
+        Violation("messages", "the prompt would be 900000 characters, over 200000")
+    ]
+
+
+class SlowFirstJudge(ScriptedJudge):
+    """Its first call hangs (a replica gone slow); later ones answer at once."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+        self.cancelled = 0
+
+    async def Judge(self, request: judge_pb2.JudgeRequest, context: Context) -> judge_pb2.JudgeResponse:
+        self.calls += 1
+        if self.calls == 1:
+            try:
+                await asyncio.sleep(30)
+            except asyncio.CancelledError:
+                self.cancelled += 1
+                raise
+        return await super().Judge(request, context)
+
+
+async def test_a_hedged_judge_call_answers_for_a_slow_one_and_its_cost_counts(fake: FakeOpenAI) -> None:
+    judge = SlowFirstJudge()
+    peers = scripted_peers()
+    peers["judge"] = scripted("judge", judge)
+    async with orchestrator_stack(fake.base_url, peers, peer_hedge_after="0.3") as stack:
+        started = time.monotonic()
+        reply = await stack.stub.Generate(
+            orchestrator_pb2.GenerateRequest(messages=question(), n=3, k=2, max_layers=1), timeout=20
+        )
+        took = time.monotonic() - started
+        while not judge.cancelled and time.monotonic() - started < 5:
+            await asyncio.sleep(0.01)
+    assert 0.3 <= took < 3 and judge.calls == 2 and judge.cancelled == 1
+    assert not reply.degraded and list(reply.layers[0].kept_ids) == ["L1-P1", "L1-P2"]
+    # ScriptedJudge's usage is 20/2 tokens in 1 call: the abandoned hedge adds another call's prompt.
+    [judged] = [s for s in reply.cost.stages if s.stage == "judge"]
+    assert (judged.usage.calls, judged.usage.input_tokens, judged.usage.estimated) == (2, 40, True)

@@ -79,6 +79,8 @@ class Deployment:
     settings: Mapping[str, str] = field(default_factory=lambda: dict(SETTINGS))
     # Put the last proposer replica behind a StreamCounter.
     count_last_proposer: bool = False
+    # The last proposer replica's own LLM endpoint, if it is to differ from the others' (a slow one).
+    last_proposer_llm: FaultyLLM | None = None
     proposers: list[Replica] = field(default_factory=list)
     judges: list[Replica] = field(default_factory=list)
     moderator: Replica | None = None
@@ -90,6 +92,8 @@ class Deployment:
         port = free_port(hosts)
         env = service_environment(self.llm.base_url, **self.settings)
         self.proposers = [Replica("proposer", h, port, self.logs, env) for h in PROPOSER_HOSTS]
+        if self.last_proposer_llm is not None:
+            self.proposers[-1].env.update(SMOA_LLM_BASE_URL=self.last_proposer_llm.base_url)
         self.judges = [Replica("judge", h, port, self.logs, env) for h in JUDGE_HOSTS]
         self.moderator = Replica("moderator", MODERATOR_HOST, port, self.logs, env)
         proposer_addresses = [r.address for r in self.proposers]

@@ -178,3 +178,29 @@ def outcome(answer: Answer) -> str:
         )
     assert answer.error is not None
     return answer.error.reason or answer.error.code
+
+
+async def test_a_slow_proposer_replica_is_ejected_and_fails_no_request(
+    tmp_path: Path, healthy_llm: FaultyLLM
+) -> None:
+    # One replica's LLM takes 3 s a reply, the others' are instant: its calls are cut off as stragglers,
+    # and outlier detection counts every cut-off call as a failure of that replica.
+    slow = FaultyLLM(tmp_path / "slow-llm.log", slow_seconds=3.0, slow=1.0)
+    stack = await deployment(tmp_path, healthy_llm, count_last_proposer=True, last_proposer_llm=slow)
+    try:
+        started = time.monotonic()
+        answers = await open_loop(stack.target, rate=5, seconds=12, arguments=REQUEST)
+        counter = stack.counter
+        assert counter is not None
+        early, late = (
+            len(counter.opened) - counter.opened_since(started + 5),
+            counter.opened_since(started + 5),
+        )
+    finally:
+        await stack.stop()
+        slow.stop()
+    assert not failed(answers), failed(answers)
+    assert early > 0, "the slow replica got no calls at all: the test proves nothing"
+    assert late == 0, f"{late} calls reached the slow replica after it should have been ejected"
+    # Cut off at the straggler wait, the slow replica never held a layer back for its 3 s.
+    assert max(a.latency for a in answers) < 2.0
