@@ -1,7 +1,7 @@
 """The soak benchmark: the deployment of tests/soak (3 proposer and 2 judge replicas, the moderator, 2
 orchestrators, each a process) at a fixed open-loop rate, first fault-free, then for ten minutes in bad
 weather: the LLM endpoint fails 10% of calls with HTTP 500, hangs on 5%, answers garbage to 2%, and one
-proposer replica is frozen (SIGSTOP) from the first minute to the end.
+proposer replica is frozen (SIGSTOP) from the first minute (or quarter, if shorter) to the end.
 
     .venv/bin/python benchmarks/bench_soak.py [--minutes 10] [--baseline-minutes 2] [--rate 5] \\
         [--latency 0.2] [--hedge p95] [--json PATH]
@@ -115,8 +115,9 @@ async def run_phase(
     rss: dict[str, list[tuple[float, float]]] = {}
     sampler = asyncio.ensure_future(sample_rss(stack, RSS_EVERY_SECONDS, rss))
     frozen = stack.proposers[-1]
-    actions = {FREEZE_AT_SECONDS: lambda: frozen.signal(signal.SIGSTOP)} if freeze else {}
-    frozen_note = f", a proposer frozen from {FREEZE_AT_SECONDS:.0f}s" if freeze else ""
+    freeze_at = min(FREEZE_AT_SECONDS, seconds / 4)
+    actions = {freeze_at: lambda: frozen.signal(signal.SIGSTOP)} if freeze else {}
+    frozen_note = f", a proposer frozen from {freeze_at:.0f}s" if freeze else ""
     print(f"{name}: {args.rate} req/s for {seconds:.0f}s, faults {faults or 'none'}{frozen_note}", flush=True)
     started = time.monotonic()
     try:

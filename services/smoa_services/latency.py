@@ -7,7 +7,7 @@ import math
 from collections import deque
 
 # A quantile read from fewer observations than this is noise; callers fall back to their default.
-MIN_OBSERVATIONS = 20
+MIN_OBSERVATIONS = 10
 
 
 class LatencyWindow:

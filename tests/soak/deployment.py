@@ -28,8 +28,10 @@ MODERATOR_HOST = "127.0.0.7"
 ORCHESTRATOR_HOSTS = ["127.0.0.8", "127.0.0.9"]
 COUNTED_HOST = "127.0.0.10"
 
-# What the soak's services run with, unless a scenario says otherwise.
+# What the soak's services run with, unless a scenario says otherwise. 16 LLM calls in flight per backend
+# and process, as a hosted provider allows (the default, 4, suits the embedded model).
 SETTINGS = {
+    "llm_concurrency": "16",
     "llm_max_retries": "3",
     "peer_keepalive_seconds": "1",
     "drain_delay_seconds": "1",
