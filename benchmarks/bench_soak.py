@@ -92,16 +92,20 @@ def degradation_summary(answers: list[Answer]) -> dict[str, Any]:
     }
 
 
-def rss_summary(samples: dict[str, list[tuple[float, float]]], after: float) -> dict[str, dict[str, float]]:
-    found = {}
+def rss_summary(samples: dict[str, list[tuple[float, float]]], after: float) -> dict[str, Any]:
+    """Per process: resident MB after the warm-up, half way from there, at the end, and once a minute."""
+    found: dict[str, Any] = {}
     for name, series in sorted(samples.items()):
-        settled = [mb for t, mb in series if t >= after] or [series[-1][1]]
+        settled = [(t, mb) for t, mb in series if t >= after] or series[-1:]
+        start, middle, end = settled[0][1], settled[len(settled) // 2][1], settled[-1][1]
         found[name] = {
-            "after_warmup_mb": settled[0],
-            "end_mb": series[-1][1],
-            "max_mb": max(mb for _, mb in series),
+            "after_warmup_mb": start,
+            "middle_mb": middle,
+            "end_mb": end,
+            "growth_mb": end - start,
+            "second_half_growth_mb": end - middle,
+            "per_minute_mb": [round(mb, 1) for t, mb in series if int(t) % 60 < RSS_EVERY_SECONDS],
         }
-        found[name]["growth_mb"] = found[name]["end_mb"] - found[name]["after_warmup_mb"]
     return found
 
 

@@ -27,7 +27,7 @@ DOMAIN = "smoa.dev"
 RETRYABLE = frozenset({grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.RESOURCE_EXHAUSTED})
 # A caller with less than this left when a timeout surfaces had its deadline reached (the margin every call
 # leaves its caller, deadline.py, and then some).
-DEADLINE_SLACK_SECONDS = 0.5
+DEADLINE_SLACK_SECONDS = 1.0
 
 
 @dataclass(frozen=True)

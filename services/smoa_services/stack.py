@@ -43,17 +43,32 @@ class Part:
             return False
 
 
+# No load balancer watches a local stack's health, so its drain need not wait for one.
+LOCAL = ["--drain-delay-seconds", "0"]
+# The embedded server answers one request at a time: a proposer's lateness is its place in that queue, not
+# slowness, so the stragglers of a layer are waited for (see README, "Failures and degradation").
+EMBEDDED_QUEUE = ["--straggler-wait-factor", "4", "--straggler-max-wait-seconds", "120"]
+
+
 def parts() -> list[Part]:
     model = EmbeddedModelServer(port=int(os.environ.get("SMOA_EMBEDDED_PORT", "8080")))
     services = [
-        Part(name, [sys.executable, "-m", f"smoa_services.{name}", "--port", str(port)], port)
+        Part(name, [sys.executable, "-m", f"smoa_services.{name}", "--port", str(port), *LOCAL], port)
         for name, port in DEFAULT_PORTS.items()
         if name != "orchestrator"
     ]
     orchestrator = DEFAULT_PORTS["orchestrator"]
     front = Part(
         "orchestrator",
-        [sys.executable, "-m", "smoa_services.orchestrator", "--port", str(orchestrator)],
+        [
+            sys.executable,
+            "-m",
+            "smoa_services.orchestrator",
+            "--port",
+            str(orchestrator),
+            *LOCAL,
+            *EMBEDDED_QUEUE,
+        ],
         orchestrator,
     )
     return [Part("model", model.command(), model.port), *services, front]

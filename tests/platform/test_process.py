@@ -11,7 +11,17 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 def test_service_process_serves_then_drains_on_sigterm() -> None:
     process = subprocess.Popen(
-        [sys.executable, "-m", "smoa_services.moderator", "--port", "0", "--grace-seconds", "2"],
+        [
+            sys.executable,
+            "-m",
+            "smoa_services.moderator",
+            "--port",
+            "0",
+            "--grace-seconds",
+            "2",
+            "--drain-delay-seconds",
+            "0.2",
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,

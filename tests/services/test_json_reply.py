@@ -4,7 +4,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from smoa_services.llm import Completion
-from smoa_services.llm.chat_model import Message
+from smoa_services.llm.completion import Message
 from smoa_services.llm.json_reply import ReplyError, ask_json, json_object
 
 

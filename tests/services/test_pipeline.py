@@ -281,6 +281,11 @@ async def test_stragglers_are_cut_off_after_a_wait_derived_from_the_quorum() -> 
     [missing] = result.layers[0].failures
     assert (missing.index, missing.kind) == (2, MissingKind.CUT_OFF) and 0.35 < missing.elapsed < 2.0
     assert proposers.cancelled == 1
+    # The cut-off proposer was working on its prompt: one more call, its prompt's tokens estimated.
+    proposer = result.cost.by_stage()["proposer"]
+    assert proposer.calls == 3 and proposer.estimated
+    assert proposer.input_tokens > 2 * PROPOSER_USAGE.input_tokens
+    assert proposer.output_tokens == 2 * PROPOSER_USAGE.output_tokens
 
 
 async def test_a_failed_judge_is_replaced_by_consensus_centrality() -> None:

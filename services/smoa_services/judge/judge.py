@@ -8,8 +8,9 @@ Order of work and why:
    a reply that fails validation is retried once with the exact error, then the pass counts as failed.
 3. Passes are combined by a rank aggregation (Borda by default), which is robust to one pass using the
    0-10 scale differently from another; Kendall's W over the passes says how much they agreed.
-4. When every pass failed, the consensus centrality of the texts ranks them (the answer most similar to
-   the others is most likely right, the idea behind self-consistency), never the first or a random one.
+4. When every pass failed (invalid replies, or the LLM itself failing or out of time), the consensus
+   centrality of the texts ranks them (the answer most similar to the others is most likely right, the
+   idea behind self-consistency), never the first or a random one; the outcome says it fell back.
 5. k are kept by top-k, or by MMR when the caller wants the kept answers to differ from each other.
 """
 
@@ -17,9 +18,9 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import Awaitable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal, TypeVar
+from typing import Literal
 
 import smoa_core_rs as core
 from smoa_services.judge.prompt import judge_messages, labels, shuffled_order
@@ -27,8 +28,6 @@ from smoa_services.judge.verdict import Decision, Verdict, parse_verdict, verdic
 from smoa_services.llm import Completion
 from smoa_services.llm.chat_model import Ask
 from smoa_services.llm.json_reply import ask_json
-
-T = TypeVar("T")
 
 Aggregation = Literal["mean", "zmean", "borda", "rrf", "copeland", "bradley_terry"]
 Selection = Literal["top_k", "mmr"]
@@ -87,20 +86,6 @@ class JudgeOutcome:
         return sum(len(c.member_ids) - 1 for c in self.clusters)
 
 
-async def all_or_nothing(coroutines: Sequence[Awaitable[T]]) -> list[T]:
-    """Runs concurrently; the first failure cancels the rest (asyncio.gather would leave them running,
-    spending LLM calls nobody will read) and propagates as itself. TaskGroup would cancel too, but wrap
-    the failure in an ExceptionGroup, and the servicer maps LLMUnavailable/LLMRejected by type."""
-    tasks = [asyncio.ensure_future(c) for c in coroutines]
-    try:
-        return list(await asyncio.gather(*tasks))
-    except BaseException:
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        raise
-
-
 def fused_decision(task: JudgeTask, ballots: Sequence[PassBallot]) -> tuple[Decision, str]:
     """The stop/continue decision of a fused task: the passes' majority (a tie continues, since another
     layer is how disagreement gets resolved); without any valid decision, continue while layers remain."""
@@ -132,9 +117,14 @@ class Judge:
             # Nothing to compare: every candidate says the same thing. Saves the LLM call.
             return JudgeOutcome(ids, {ids[0]: 1.0}, ids, clusters=clusters)
         decide = task.fused and task.layer < task.max_layers
-        ballots = await all_or_nothing(
-            [self._pass(task.conversation, ids, texts, task.seed, p, decide, ask) for p in range(task.passes)]
-        )
+        # A pass that cannot get a valid reply (the LLM failing included) is a failed ballot, not an error:
+        # only a bug fails a pass, and then the group cancels the others.
+        async with asyncio.TaskGroup() as group:
+            passes = [
+                group.create_task(self._pass(task.conversation, ids, texts, task.seed, p, decide, ask))
+                for p in range(task.passes)
+            ]
+        ballots = [p.result() for p in passes]
         completions = [c for _, used in ballots for c in used]
         votes = [b for b, _ in ballots]
         counted = [b for b in votes if not b.failed]

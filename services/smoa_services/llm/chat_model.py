@@ -10,18 +10,17 @@ from __future__ import annotations
 
 import asyncio
 import json
-import math
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 from urllib.parse import urlsplit
 
 import openai
 from opentelemetry import trace
 from opentelemetry.trace import Span, SpanKind, Status, StatusCode
 
-from smoa_services.attempts import AttemptPolicy, OutOfBudget, first_success
+from smoa_services.attempts import AttemptPolicy, Outcome, OutOfBudget, first_success
 from smoa_services.config import Backend, Settings
 from smoa_services.deadline import Deadline
 from smoa_services.failure import Failure, LLMRejected, LLMUnavailable
@@ -34,9 +33,10 @@ from smoa_services.llm.backend_error import (
     retry_delay,
 )
 from smoa_services.llm.breaker import State
+from smoa_services.llm.completion import Completion, Message, Reply, SentAttempts, read_completion
 from smoa_services.llm.endpoint import BreakerListener, Endpoint
 
-Message = Mapping[str, str]
+T = TypeVar("T")
 
 # How a JSON schema is passed in response_format, most standard first: OpenAI's structured outputs (also
 # vLLM, Ollama), llama-cpp-python's json_object with a schema (grammar-constrained), and plain JSON mode.
@@ -58,21 +58,6 @@ class ModelChoice:
     seed: int | None = None
 
 
-@dataclass(frozen=True)
-class Completion:
-    text: str
-    input_tokens: int
-    output_tokens: int
-    # True when any count was estimated: the backend reported no usage, or an attempt was abandoned after
-    # it was sent (a hedge that lost, one that hung) and its prompt is counted as billed.
-    estimated: bool
-    model: str
-    finish_reason: str
-    latency: float
-    # Requests sent to the backend for this answer (retries and hedges included).
-    calls: int = 1
-
-
 class Ask(Protocol):
     """One JSON call with the caller's model choice and deadline already bound."""
 
@@ -85,35 +70,6 @@ class BreakerOpen(Exception):
     def __init__(self, wait: float):
         super().__init__(f"circuit breaker open for {wait:.1f}s more")
         self.wait = wait
-
-
-def estimate_tokens(text: str) -> int:
-    # About four characters a token for English with BPE vocabularies; only used when usage is missing.
-    return math.ceil(len(text) / 4)
-
-
-@dataclass(frozen=True)
-class _Reply:
-    text: str
-    finish: str
-    model: str
-    usage: tuple[int, int] | None
-
-
-class _Sent:
-    """Which attempts of a call reached the backend, and which of those may have been billed (no HTTP
-    error came back: they were answered, or abandoned while the backend worked on them)."""
-
-    def __init__(self) -> None:
-        self.count = 0
-        self.refused = 0
-
-    def unbilled(self, error: BaseException) -> None:
-        if isinstance(error, openai.APIStatusError):
-            self.refused += 1
-
-    def extra_billed(self) -> int:
-        return max(0, self.count - self.refused - 1)
 
 
 class ChatModel:
@@ -187,6 +143,24 @@ class ChatModel:
             )
         span.end()
 
+    async def _first_success(
+        self,
+        span: Span,
+        backend: str,
+        attempt: Callable[[int], Awaitable[T]],
+        policy: AttemptPolicy,
+        until: float,
+        sent: SentAttempts,
+    ) -> Outcome[T]:
+        """The call's attempts (attempts.py); their failure becomes the caller's Failure, on the span too."""
+        try:
+            return await first_success(attempt, policy, until, retry_delay)
+        except asyncio.CancelledError:
+            span.end()
+            raise
+        except Exception as e:
+            raise self._fail(span, _failure(backend, e), sent.count) from e
+
     @staticmethod
     def _fail(span: Span, failure: Failure, calls: int) -> Failure:
         span.set_attribute("error.type", type(failure).__name__)
@@ -246,10 +220,10 @@ class ChatModel:
             request["response_format"] = response_format
         loop = asyncio.get_running_loop()
         call_started = loop.time()
-        sent = _Sent()
+        sent = SentAttempts()
         policy = self._policy(endpoint, max_attempts)
 
-        async def attempt(index: int) -> _Reply:
+        async def attempt(index: int) -> Reply:
             _admit(endpoint, loop.time())
             async with endpoint.slots:
                 sent.count += 1
@@ -264,7 +238,7 @@ class ChatModel:
                         body = await endpoint.client.post(
                             "/chat/completions", body=request, cast_to=object, options=options
                         )
-                    reply = _read_completion(body)
+                    reply = read_completion(body)
                 except Exception as e:
                     sent.unbilled(e)
                     _record(endpoint, e, loop.time())
@@ -274,26 +248,8 @@ class ChatModel:
             return reply
 
         span = self._start_span(endpoint.backend, request)
-        try:
-            outcome = await first_success(attempt, policy, until, retry_delay)
-        except asyncio.CancelledError:
-            span.end()
-            raise
-        except Exception as e:
-            raise self._fail(span, _failure(choice.backend, e), sent.count) from e
-        reply = outcome.value
-        extra = sent.extra_billed()
-        prompt = _estimate_prompt(request["messages"])
-        completion = Completion(
-            text=reply.text,
-            input_tokens=(reply.usage[0] if reply.usage else prompt) + extra * prompt,
-            output_tokens=reply.usage[1] if reply.usage else estimate_tokens(reply.text),
-            estimated=reply.usage is None or extra > 0,
-            model=reply.model or request["model"],
-            finish_reason=reply.finish,
-            latency=loop.time() - call_started,
-            calls=sent.count,
-        )
+        reply = (await self._first_success(span, choice.backend, attempt, policy, until, sent)).value
+        completion = sent.completion(request, reply, loop.time() - call_started)
         self._finish_span(span, completion)
         return completion
 
@@ -318,8 +274,8 @@ class ChatModel:
         request = self._request(endpoint.backend, messages, choice)
         loop = asyncio.get_running_loop()
         until = loop.time() + timeout
-        started = loop.time()
-        sent = _Sent()
+        call_started = loop.time()
+        sent = SentAttempts()
         policy = self._policy(endpoint, None)
 
         async def attempt(index: int) -> _OpenStream:
@@ -352,13 +308,7 @@ class ChatModel:
             return _OpenStream(opened, first, iterator, began)
 
         span = self._start_span(endpoint.backend, request)
-        try:
-            outcome = await first_success(attempt, policy, until, retry_delay)
-        except asyncio.CancelledError:
-            span.end()
-            raise
-        except Exception as e:
-            raise self._fail(span, _failure(choice.backend, e), sent.count) from e
+        outcome = await self._first_success(span, choice.backend, attempt, policy, until, sent)
         pieces: list[str] = []
         finish, model, usage = "", request["model"], None
         async with outcome.value.opened:
@@ -381,19 +331,9 @@ class ChatModel:
         # The winning attempt's time, not the call's: retries and backoff are not what is usual for it.
         endpoint.latency.observe(loop.time() - outcome.value.began)
         endpoint.breaker.succeeded(loop.time())
-        text = "".join(pieces)
-        extra = sent.extra_billed()
-        prompt = _estimate_prompt(request["messages"])
-        completion = Completion(
-            text=text,
-            input_tokens=(usage.prompt_tokens if usage else prompt) + extra * prompt,
-            output_tokens=usage.completion_tokens if usage else estimate_tokens(text),
-            estimated=usage is None or extra > 0,
-            model=model,
-            finish_reason=finish,
-            latency=loop.time() - started,
-            calls=sent.count,
-        )
+        counts = None if usage is None else (usage.prompt_tokens, usage.completion_tokens)
+        reply = Reply("".join(pieces), finish, model, counts)
+        completion = sent.completion(request, reply, loop.time() - call_started)
         self._finish_span(span, completion)
         yield completion
 
@@ -453,24 +393,3 @@ def _failure(backend: str, error: Exception) -> Failure:
         # A refusal: the backend's own words say why (a wrong model, a prompt over the context window).
         return LLMRejected(backend, f"HTTP {error.status_code}: {error.message[:300]}")
     return failure_of(backend, error)
-
-
-def _read_completion(body: object) -> _Reply:
-    """The parts of a chat.completion body smoa uses; MalformedReply for anything else."""
-    choices = body.get("choices") if isinstance(body, dict) else None
-    first = choices[0] if isinstance(choices, list) and choices else None
-    message = first.get("message") if isinstance(first, dict) else None
-    text = message.get("content") if isinstance(message, dict) else None
-    if not isinstance(body, dict) or not isinstance(first, dict) or not isinstance(text, str | None):
-        raise MalformedReply(f"not a chat completion: {str(body)[:200]}")
-    usage = body.get("usage")
-    counts = None
-    if isinstance(usage, dict) and isinstance(usage.get("prompt_tokens"), int):
-        completion_tokens = usage.get("completion_tokens")
-        counts = (usage["prompt_tokens"], completion_tokens if isinstance(completion_tokens, int) else 0)
-    return _Reply(text or "", str(first.get("finish_reason") or ""), str(body.get("model") or ""), counts)
-
-
-def _estimate_prompt(messages: Sequence[Message]) -> int:
-    # Chat templates add a few tokens of framing per message.
-    return sum(estimate_tokens(m.get("content", "")) + 4 for m in messages)

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from smoa_services.failure import Failure
-from smoa_services.llm.chat_model import Ask, Completion
+from smoa_services.llm.chat_model import Ask
+from smoa_services.llm.completion import Completion
 
 T = TypeVar("T")
 

@@ -36,12 +36,12 @@ from opentelemetry import trace
 from smoa_services.consensus import central_ranking
 from smoa_services.failure import Failure, StreamInterrupted
 from smoa_services.latency import LatencyWindow
-from smoa_services.llm import Completion
+from smoa_services.llm.completion import estimate_prompt, estimate_tokens
 from smoa_services.orchestrator.aggregator import aggregator_messages
-from smoa_services.orchestrator.cost import CostLedger
+from smoa_services.orchestrator.cost import CostLedger, Usage
 from smoa_services.orchestrator.plan import Message, Mode, Plan
 from smoa_services.orchestrator.ports import Chat, JudgeCall, Moderation, Peers, usage_of
-from smoa_services.orchestrator.quorum import QuorumPolicy, gather_quorum
+from smoa_services.orchestrator.quorum import MissingKind, QuorumPolicy, gather_quorum
 from smoa_services.orchestrator.records import (
     Candidate,
     Decision,
@@ -176,7 +176,8 @@ class Pipeline:
                     sent += 1
                     yield Token(piece)
                 else:
-                    self._finished(run, stage, piece)
+                    run.ledger.add(stage, 0, usage_of(piece))
+                    run.text, run.model = piece.text, piece.model
         except Failure as failure:
             if sent and run.stream:
                 raise StreamInterrupted(failure, sent) from failure
@@ -187,13 +188,12 @@ class Pipeline:
             )
             run.text, run.model = fallback.text, ""
             yield Token(fallback.text)
+            run.timings.append((stage, time.perf_counter() - started))
+            return
         duration = time.perf_counter() - started
         run.timings.append((stage, duration))
+        # Only stages that answered: how long a failure took to give up says nothing about the stage.
         self.final_stage.observe(duration)
-
-    def _finished(self, run: _Run, stage: str, completion: Completion) -> None:
-        run.ledger.add(stage, 0, usage_of(completion))
-        run.text, run.model = completion.text, completion.model
 
     async def _roles(self, run: _Run) -> tuple[str, ...]:
         plan = run.plan
@@ -232,6 +232,12 @@ class Pipeline:
         record.timings.append(("proposer", time.perf_counter() - started))
         for proposal in gathered.answers.values():
             run.ledger.add("proposer", record.layer, proposal.usage)
+        # A proposer cut off or out of time was working on its prompt, which may be billed: counted as one
+        # call with that prompt's estimated tokens. (One that failed reported no work.)
+        abandoned = sum(m.kind is not MissingKind.FAILED for m in gathered.missing)
+        if abandoned:
+            prompt = estimate_prompt(run.plan.conversation) + sum(estimate_tokens(c.text) for c in references)
+            run.ledger.add("proposer", record.layer, Usage(prompt * abandoned, 0, abandoned, estimated=True))
         record.failures = gathered.missing
         if gathered.missing:
             lost = "; ".join(m.describe() for m in gathered.missing)
