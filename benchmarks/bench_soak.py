@@ -182,11 +182,13 @@ def report(result: dict[str, Any]) -> str:
         f"(fault-free {base['degradation']['llm_calls_per_answer']:.1f})",
         f"faults the LLM endpoint injected: {bad['llm_endpoint']}",
         "",
-        f"resident memory, faulty run (MB): after warm-up -> end (growth){'':4}",
+        "resident memory of each process in the faulty run (MB): after the first minute -> half way -> end",
+        "(growth in all; in the second half)",
     ]
     for name, mb in bad["rss"].items():
         lines.append(
-            f"  {name:28}{mb['after_warmup_mb']:8.1f} -> {mb['end_mb']:8.1f} ({mb['growth_mb']:+.1f})"
+            f"  {name:28}{mb['after_warmup_mb']:8.1f} -> {mb['middle_mb']:8.1f} -> {mb['end_mb']:8.1f} "
+            f"({mb['growth_mb']:+.1f}; {mb['second_half_growth_mb']:+.1f})"
         )
     if bad["errors"]:
         lines += ["", "errors:", *[f"  [{n}] {e}" for e, n in bad["errors"].items()]]
@@ -211,6 +213,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def main() -> int:
+    if sys.argv[1:2] == ["--report"]:  # the text of a committed JSON result, again
+        print(report(json.loads(Path(sys.argv[2]).read_text())), end="")
+        return 0
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )

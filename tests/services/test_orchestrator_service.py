@@ -360,3 +360,34 @@ async def test_a_hedged_judge_call_answers_for_a_slow_one_and_its_cost_counts(fa
     # ScriptedJudge's usage is 20/2 tokens in 1 call: the abandoned hedge adds another call's prompt.
     [judged] = [s for s in reply.cost.stages if s.stage == "judge"]
     assert (judged.usage.calls, judged.usage.input_tokens, judged.usage.estimated) == (2, 40, True)
+
+
+def aggregator_breaks_after(pieces: int) -> Any:
+    def script(request: dict[str, Any]) -> Reply:
+        assert system_prompt(request).startswith(AGGREGATOR_PROMPT)
+        return Reply("The answer is 42 , all agree", break_after=pieces)
+
+    return script
+
+
+async def test_a_stream_that_broke_after_tokens_ends_with_a_clear_status() -> None:
+    with FakeOpenAI(aggregator_breaks_after(2)) as fake:
+        async with orchestrator_stack(fake.base_url, scripted_peers()) as stack:
+            request = orchestrator_pb2.GenerateRequest(messages=question(), n=2, max_layers=1)
+            received: list[orchestrator_pb2.GenerateStreamResponse] = []
+            with pytest.raises(grpc.aio.AioRpcError) as caught:
+                async for message in stack.stub.GenerateStream(request, timeout=10):
+                    received.append(message)
+            # Unary: nothing was sent yet, so the best kept answer stands in, flagged.
+            unary = await stack.stub.Generate(request, timeout=10)
+    assert [m.token for m in received if m.WhichOneof("event") == "token"] == ["The", " answer"]
+    assert caught.value.code() == grpc.StatusCode.UNAVAILABLE
+    status = rpc_status.from_call(caught.value)  # type: ignore[arg-type]
+    assert status is not None
+    info = error_details_pb2.ErrorInfo()
+    assert any(d.Unpack(info) for d in status.details if d.Is(error_details_pb2.ErrorInfo.DESCRIPTOR))
+    assert (info.reason, info.metadata["tokens_sent"]) == ("STREAM_INTERRUPTED", "2")
+    assert unary.degraded and [d.stage for d in unary.degradations] == ["aggregator"]
+    assert unary.text == next(
+        c.text for c in unary.layers[0].candidates if c.id == unary.layers[0].kept_ids[0]
+    )

@@ -11,12 +11,10 @@ import json
 import re
 import subprocess
 import sys
-import time
 import urllib.request
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from tests.fakes.stream_counter import StreamCounter
 from tests.load.replica import Replica, free_port, service_environment
@@ -131,12 +129,3 @@ class Deployment:
 
     def log_of(self, replica: Replica) -> str:
         return replica.log.read_text(errors="replace")
-
-
-def wait_until(condition: Any, timeout: float, step: float = 0.05) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(step)
-    return False

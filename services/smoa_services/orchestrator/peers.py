@@ -102,11 +102,8 @@ class _Call:
                 attempt, AttemptPolicy(max_attempts=2, hedge_after=delay), until, lambda error: None
             )
         except OutOfBudget as e:
-            raise Failure(
-                f"{peer} service: no answer within {timeout:.2f}s",
-                grpc.StatusCode.DEADLINE_EXCEEDED,
-                "PEER_TIMEOUT",
-            ) from e
+            message = f"{peer} service: no answer within {timeout:.2f}s"
+            raise Failure(message, grpc.StatusCode.DEADLINE_EXCEEDED, "PEER_TIMEOUT", out_of_time=True) from e
         return outcome.value, outcome.abandoned
 
 
