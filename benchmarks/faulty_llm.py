@@ -21,13 +21,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import json
 import random
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from instant_llm import MODELS, completion, requests, response, stream
+from instant_llm import MODELS, completion, requests, response, serve, stream
 
 KINDS = ("error", "rate_limit", "hang", "malformed", "slow", "truncate")
 MALFORMED_BODIES = (
@@ -132,14 +133,6 @@ async def handle(faults: Faults, reader: asyncio.StreamReader, writer: asyncio.S
         writer.close()
 
 
-async def serve(host: str, port: int, faults: Faults) -> None:
-    server = await asyncio.start_server(lambda r, w: handle(faults, r, w), host, port, backlog=1024)
-    bound = server.sockets[0].getsockname()[1]
-    print(f"faulty-llm listening on {host}:{bound}", flush=True)
-    async with server:
-        await server.serve_forever()
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -157,7 +150,7 @@ def main() -> None:
     faults = Faults(
         rates, args.retry_after, args.slow_seconds, args.latency_seconds, random.Random(args.seed)
     )
-    asyncio.run(serve(args.host, args.port, faults))
+    asyncio.run(serve(args.host, args.port, functools.partial(handle, faults), "faulty-llm"))
 
 
 if __name__ == "__main__":

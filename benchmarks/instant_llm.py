@@ -15,7 +15,7 @@ import asyncio
 import json
 import re
 import zlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 LABEL = re.compile(r'<response label="(\d+)">')
@@ -123,10 +123,14 @@ async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> 
         writer.close()
 
 
-async def serve(host: str, port: int) -> None:
-    server = await asyncio.start_server(handle, host, port, backlog=1024)
+Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
+
+
+async def serve(host: str, port: int, handler: Handler = handle, name: str = "instant-llm") -> None:
+    """Serves until cancelled, after printing "NAME listening on HOST:PORT" (how callers learn port 0)."""
+    server = await asyncio.start_server(handler, host, port, backlog=1024)
     bound = server.sockets[0].getsockname()[1]
-    print(f"instant-llm listening on {host}:{bound}", flush=True)
+    print(f"{name} listening on {host}:{bound}", flush=True)
     async with server:
         await server.serve_forever()
 

@@ -218,7 +218,7 @@ class Settings:
 
 
 def valid_hedge(raw: str) -> bool:
-    """ "off", "p95", or a positive number of seconds."""
+    """True for "off", "p95", or a positive number of seconds."""
     if raw in ("off", "p95"):
         return True
     try:

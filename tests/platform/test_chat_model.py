@@ -122,13 +122,17 @@ async def test_concurrency_per_backend_is_bounded(spans: InMemorySpanExporter) -
     assert fake.peak_in_flight == 2
 
 
-async def test_a_schema_falls_back_to_the_forms_a_backend_accepts(spans: InMemorySpanExporter) -> None:
+@pytest.mark.parametrize("refusal", [422, 500])
+async def test_a_schema_falls_back_to_the_forms_a_backend_accepts(
+    spans: InMemorySpanExporter, refusal: int
+) -> None:
     # Like llama-cpp-python: no OpenAI json_schema, but json_object with a schema (grammar-constrained).
+    # It refuses the unknown form with a 500 (some servers with a 4xx).
     def llama_cpp_like(request: dict[str, object]) -> Reply:
         form = request.get("response_format") or {}
         assert isinstance(form, dict)
         if form.get("type") == "json_schema":
-            return Reply(status=422, error="response_format: input should be 'text' or 'json_object'")
+            return Reply(status=refusal, error="response_format: input should be 'text' or 'json_object'")
         return Reply(text='{"ok": true}')
 
     schema = {"type": "object", "properties": {"ok": {"type": "boolean"}}}

@@ -40,3 +40,15 @@ def test_named_backends_and_keys_come_from_the_environment(monkeypatch: pytest.M
 def test_bad_settings_are_named(env: dict[str, str], named: str) -> None:
     with pytest.raises(ValueError, match=named):
         Settings.load("orchestrator", [], environ=env)
+
+
+@pytest.mark.parametrize(
+    ("raw", "ok"), [("off", True), ("p95", True), ("0.25", True), ("0", False), ("p99", False)]
+)
+def test_hedge_settings_are_off_p95_or_seconds(raw: str, ok: bool) -> None:
+    environ = {"SMOA_LLM_HEDGE_AFTER": raw}
+    if ok:
+        assert Settings.load("proposer", [], environ=environ).llm_hedge_after == raw
+    else:
+        with pytest.raises(ValueError, match="llm_hedge_after"):
+            Settings.load("proposer", [], environ=environ)

@@ -280,6 +280,8 @@ BAD_REQUESTS = [
         "roles.roles[1]",
     ),
     (orchestrator_pb2.GenerateRequest(messages=[USER], token_budget=-1), "token_budget"),
+    (orchestrator_pb2.GenerateRequest(messages=[USER], n=3, quorum=4), "quorum"),
+    (orchestrator_pb2.GenerateRequest(messages=[USER], quorum=-1), "quorum"),
     (
         orchestrator_pb2.GenerateRequest(
             messages=[common_pb2.ChatMessage(role=common_pb2.CHAT_ROLE_USER, content="x" * 2000)]

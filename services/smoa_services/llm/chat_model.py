@@ -197,9 +197,7 @@ class ChatModel:
                 )
             except (LLMRejected, LLMUnavailable) as e:
                 # Only a refusal of the format itself moves on to the next form; others are real errors.
-                if index == len(SCHEMA_FORMS) - 1 or not any(
-                    w in str(e) for w in ("response_format", "schema")
-                ):
+                if index == len(SCHEMA_FORMS) - 1 or not _refuses_the_format(e):
                     raise
                 continue
             self._schema_form[choice.backend] = index
@@ -362,6 +360,14 @@ class _OpenStream:
             except StopAsyncIteration:
                 return
             yield chunk
+
+
+def _refuses_the_format(failure: Failure) -> bool:
+    """Whether the backend's own words (the body of its error, which the failure's message leaves out for
+    5xx) name the response format."""
+    cause = failure.__cause__
+    words = cause.message if isinstance(cause, openai.APIStatusError) else str(failure)
+    return any(w in words for w in ("response_format", "schema"))
 
 
 def _admit(endpoint: Endpoint, now: float) -> None:
