@@ -12,17 +12,20 @@ gRPC's own machinery, set on purpose:
 - the retry policy: a call that failed UNAVAILABLE (a replica gone, a connection lost mid-call) is sent
   again, to whichever replica round_robin picks next, within the call's own deadline.
 
-What gRPC does not have in grpcio (hedging, budgets) is in attempts.py."""
+What gRPC does not have in grpcio (hedging, budgets) is in attempts.py. With SMOA_PEER_CA_FILE the
+channels are TLS (tls.py), and the bearer token in the variable SMOA_PEER_TOKEN_ENV names goes with every
+call: as call credentials over TLS; as plain metadata otherwise, for a loopback or a sidecar only."""
 
 from __future__ import annotations
 
 import json
+import os
 from typing import Any
 
 import grpc
 from opentelemetry.sdk.trace import TracerProvider
 
-from smoa_services import telemetry
+from smoa_services import telemetry, tls
 from smoa_services.config import Settings
 from smoa_services.readiness import READINESS
 
@@ -79,9 +82,24 @@ class CancelWithCaller(grpc.aio.UnaryUnaryClientInterceptor):
         return call
 
 
+class BearerToken(grpc.aio.UnaryUnaryClientInterceptor):
+    """`authorization: Bearer <token>` on every call of a plaintext channel."""
+
+    def __init__(self, token: str):
+        self.header = ("authorization", f"Bearer {token}")
+
+    async def intercept_unary_unary(self, continuation: Any, details: Any, request: Any) -> Any:
+        metadata = [*(details.metadata or ()), self.header]
+        return await continuation(details._replace(metadata=metadata), request)
+
+
 def channel_options(settings: Settings) -> list[tuple[str, str | int]]:
     keepalive_ms = int(settings.peer_keepalive_seconds * 1000)
+    server_name = (
+        [("grpc.ssl_target_name_override", settings.peer_server_name)] if settings.peer_server_name else []
+    )
     return [
+        *server_name,
         ("grpc.service_config", SERVICE_CONFIG),
         ("grpc.enable_retries", 1),
         ("grpc.max_receive_message_length", settings.max_message_bytes),
@@ -100,8 +118,17 @@ def channel_options(settings: Settings) -> list[tuple[str, str | int]]:
 
 
 def channel(target: str, settings: Settings, provider: TracerProvider) -> grpc.aio.Channel:
-    return grpc.aio.insecure_channel(
-        target,
-        options=channel_options(settings),
-        interceptors=[*telemetry.client_interceptors(provider), CancelWithCaller()],
+    interceptors: list[Any] = [*telemetry.client_interceptors(provider), CancelWithCaller()]
+    token = os.environ.get(settings.peer_token_env, "") if settings.peer_token_env else ""
+    credentials = tls.peer_credentials(settings)
+    if credentials is None:
+        if token:
+            interceptors.insert(0, BearerToken(token))
+        return grpc.aio.insecure_channel(target, options=channel_options(settings), interceptors=interceptors)
+    if token:
+        credentials = grpc.composite_channel_credentials(
+            credentials, grpc.access_token_call_credentials(token)
+        )
+    return grpc.aio.secure_channel(
+        target, credentials, options=channel_options(settings), interceptors=interceptors
     )

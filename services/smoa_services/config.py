@@ -62,6 +62,34 @@ class Settings:
     max_prompt_chars: int = field(
         default=200_000, metadata=_help("largest conversation accepted (INVALID_ARGUMENT beyond)")
     )
+    # Security: plaintext and open by default (local); see tls.py and auth.py.
+    tls_cert_file: str = field(default="", metadata=_help("PEM certificate chain to serve TLS with"))
+    tls_key_file: str = field(default="", metadata=_help("PEM private key of tls_cert_file"))
+    tls_client_ca_file: str = field(
+        default="", metadata=_help("PEM CA that clients' certificates must be signed by (mutual TLS)")
+    )
+    peer_ca_file: str = field(default="", metadata=_help("PEM CA to trust for TLS to peer services"))
+    peer_cert_file: str = field(default="", metadata=_help("PEM client certificate toward peers (mTLS)"))
+    peer_key_file: str = field(default="", metadata=_help("PEM private key of peer_cert_file"))
+    peer_server_name: str = field(
+        default="", metadata=_help("name to check in peers' certificates instead of the target's host")
+    )
+    peer_token_env: str = field(
+        default="SMOA_PEER_TOKEN", metadata=_help("env var holding the bearer token sent to peer services")
+    )
+    auth_tokens_file: str = field(
+        default="", metadata=_help("file of accepted bearer tokens, one 'name token' per line")
+    )
+    auth_tokens_env: str = field(
+        default="", metadata=_help("env var holding accepted bearer tokens, 'name token' per line or comma")
+    )
+    auth_allow: str = field(
+        default="",
+        metadata=_help('what each caller may call, JSON: {"name": ["service" | "service/Method" | "*"]}'),
+    )
+    reflection: bool = field(
+        default=True, metadata=_help("serve gRPC reflection (the schema, unauthenticated)")
+    )
     max_connection_age_seconds: float = field(
         default=120.0, metadata=_help("close connections this old so clients re-resolve DNS (replicas)")
     )
@@ -151,6 +179,11 @@ class Settings:
     def default_roles(self) -> list[str]:
         return list(_parse_roles(self.roles))
 
+    def allowed_calls(self) -> dict[str, tuple[str, ...]]:
+        """Per caller, the services ("smoa.v1.ProposerService"), methods (".../Propose") or "*" it may call;
+        empty: every known caller may call everything."""
+        return dict(_parse_allow(self.auth_allow))
+
     @classmethod
     def load(
         cls, service: str, argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None
@@ -172,7 +205,7 @@ class Settings:
             current = getattr(defaults, f.name)
             parser.add_argument(
                 f"--{f.name.replace('_', '-')}",
-                type=type(current),
+                type=_truthy if isinstance(current, bool) else type(current),
                 default=current,
                 help=f"{f.metadata.get('help', '')} (default: {current!r})",
             )
@@ -215,6 +248,12 @@ class Settings:
             self.default_roles()
         except (ValueError, TypeError) as e:
             raise ValueError(f"backends/roles: not valid JSON of the documented shape: {e}") from e
+        try:
+            self.allowed_calls()
+        except (ValueError, TypeError) as e:
+            raise ValueError(
+                f'auth_allow: expected JSON {{"caller": ["service" | "service/Method" | "*", ...]}}: {e}'
+            ) from e
 
 
 def valid_hedge(raw: str) -> bool:
@@ -237,14 +276,30 @@ def _parse_backends(raw: str) -> tuple[tuple[str, Backend], ...]:
 
 
 @functools.lru_cache(maxsize=8)
+def _parse_allow(raw: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    if not raw:
+        return ()
+    parsed = json.loads(raw)
+    if not isinstance(parsed, dict) or not all(
+        isinstance(v, list) and all(isinstance(p, str) for p in v) for v in parsed.values()
+    ):
+        raise ValueError("not an object of lists of strings")
+    return tuple((str(name), tuple(patterns)) for name, patterns in parsed.items())
+
+
+@functools.lru_cache(maxsize=8)
 def _parse_roles(raw: str) -> tuple[str, ...]:
     return tuple(json.loads(raw)) if raw else ()
+
+
+def _truthy(raw: str) -> bool:
+    return raw.strip().lower() in {"1", "true", "yes", "on"}
 
 
 def _parse(name: str, raw: str, kind: type) -> Any:
     try:
         if kind is bool:
-            return raw.strip().lower() in {"1", "true", "yes", "on"}
+            return _truthy(raw)
         return kind(raw)
     except ValueError as e:
         raise ValueError(f"SMOA_{name.upper()}: expected {kind.__name__}, got {raw!r}") from e

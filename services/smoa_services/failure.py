@@ -106,6 +106,26 @@ class InvalidArgument(Failure):
         self.violations = list(violations)
 
 
+class Unauthenticated(Failure):
+    """No caller could be made out: a missing, malformed or unknown bearer token. Says which, never the
+    token itself."""
+
+    def __init__(self, detail: str):
+        super().__init__(detail, grpc.StatusCode.UNAUTHENTICATED, "UNAUTHENTICATED")
+
+
+class PermissionDenied(Failure):
+    """A known caller asked for a method it may not call."""
+
+    def __init__(self, caller: str, method: str):
+        super().__init__(
+            f"caller {caller!r} may not call {method}",
+            grpc.StatusCode.PERMISSION_DENIED,
+            "PERMISSION_DENIED",
+            metadata={"caller": caller, "method": method},
+        )
+
+
 class LLMUnavailable(Failure):
     """An LLM backend could not answer within the call's budget (errors, timeouts, 429s, malformed replies
     after the retries the budget allowed), or its circuit breaker is open."""

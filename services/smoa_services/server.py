@@ -14,7 +14,8 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 from opentelemetry.sdk.trace import TracerProvider
 
-from smoa_services import telemetry
+from smoa_services import telemetry, tls
+from smoa_services.auth import Authenticator, Callers
 from smoa_services.config import Settings
 from smoa_services.drain import Drain
 from smoa_services.failure import FailureInterceptor
@@ -54,28 +55,41 @@ class Server:
         self.readiness = Readiness(self.health)
         self.drain = Drain(name)
         self.server = grpc.aio.server(
-            # Outermost first: the RPC's span is current when a failure becomes its status.
-            interceptors=[*telemetry.server_interceptors(provider), FailureInterceptor(), self.drain],
+            # Outermost first: the RPC's span is current when a failure becomes its status, and a caller is
+            # checked before its call counts as work in flight.
+            interceptors=[
+                *telemetry.server_interceptors(provider),
+                FailureInterceptor(),
+                Authenticator(Callers(settings)),
+                self.drain,
+            ],
             options=server_options(settings),
             maximum_concurrent_rpcs=settings.max_concurrent_rpcs,
         )
         self.services = list(register(self))
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self.server)
-        reflection.enable_server_reflection(
-            [
-                *self.services,
-                health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
-                reflection.SERVICE_NAME,
-            ],
-            self.server,
-        )
+        if settings.reflection:
+            reflection.enable_server_reflection(
+                [
+                    *self.services,
+                    health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
+                    reflection.SERVICE_NAME,
+                ],
+                self.server,
+            )
+        self.credentials = tls.server_credentials(settings)
         self.port = 0
         # Closed after the drain: whatever the service opened (LLM clients, peer channels).
         self.on_stop: list[Callable[[], Awaitable[None]]] = []
 
     async def start(self) -> int:
         """Binds and starts; returns the bound port (useful with port 0)."""
-        self.port = self.server.add_insecure_port(f"{self.settings.host}:{self.settings.port}")
+        address = f"{self.settings.host}:{self.settings.port}"
+        self.port = (
+            self.server.add_insecure_port(address)
+            if self.credentials is None
+            else self.server.add_secure_port(address, self.credentials)
+        )
         if self.port == 0:
             raise RuntimeError(f"could not bind {self.settings.host}:{self.settings.port}")
         await self.server.start()

@@ -1,0 +1,156 @@
+"""Who may call what, checked before any work is done.
+
+A caller is known by a bearer token (`authorization: Bearer <token>`) from the tokens this service
+accepts, or, over mutual TLS, by its client certificate's common name. Tokens come from a file
+(`SMOA_AUTH_TOKENS_FILE`, read again when it changes) and/or an environment variable
+(`SMOA_AUTH_TOKENS_ENV` names it, so a Kubernetes Secret can be either): one `name token` per line (or
+comma). Tokens are compared in constant time, against every configured token.
+
+`SMOA_AUTH_ALLOW` says what each caller may call, as JSON: {"orchestrator": ["*"], "alice":
+["smoa.v1.OrchestratorService"]} (a service, or "service/Method"). Without it every known caller may call
+everything; with it, a caller not listed gets PERMISSION_DENIED. An internal service (proposer, judge,
+moderator) allows only the orchestrator, and so refuses end users. With none of these set, every caller is
+accepted: the local default.
+
+gRPC's own services are not checked: health must answer probes, and reflection (only the schema) can be
+turned off instead (`SMOA_REFLECTION`)."""
+
+from __future__ import annotations
+
+import contextlib
+import hmac
+import os
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import grpc
+
+from smoa_services.config import Settings
+from smoa_services.failure import PermissionDenied, Unauthenticated
+from smoa_services.rpc_handler import Context, Continuation, Handler, Stream, Unary, wrapped
+
+# How often the tokens file is looked at for changes.
+RELOAD_SECONDS = 1.0
+
+
+def parse_tokens(text: str) -> list[tuple[str, bytes]]:
+    """`name token` pairs, one per line or comma; blank lines and `#` comments are skipped."""
+    found = []
+    for entry in text.replace(",", "\n").splitlines():
+        entry = entry.split("#", 1)[0].strip()
+        if not entry:
+            continue
+        name, _, token = entry.partition(" ")
+        if not token.strip():
+            raise ValueError(
+                f"auth tokens: expected 'name token', got an entry named {name!r} without a token"
+            )
+        found.append((name, token.strip().encode()))
+    return found
+
+
+def allowed(patterns: Sequence[str], method: str) -> bool:
+    """`method` is gRPC's "/package.Service/Method"."""
+    service, _, _ = method.lstrip("/").partition("/")
+    return any(p == "*" or p == service or p == method.lstrip("/") for p in patterns)
+
+
+class Callers:
+    def __init__(self, settings: Settings, environ: Mapping[str, str] | None = None):
+        env = os.environ if environ is None else environ
+        self.file = settings.auth_tokens_file
+        self.from_env = (
+            parse_tokens(env.get(settings.auth_tokens_env, "")) if settings.auth_tokens_env else []
+        )
+        self.allow = settings.allowed_calls()
+        self.mtls = bool(settings.tls_client_ca_file)
+        self._from_file: list[tuple[str, bytes]] = []
+        self._stamp: int | None = None
+        self._checked = 0.0
+        self._reload()
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.file or self.from_env or self.allow or self.mtls)
+
+    def _reload(self) -> None:
+        if not self.file:
+            return
+        self._checked = time.monotonic()
+        stamp = os.stat(self.file).st_mtime_ns
+        if stamp != self._stamp:
+            self._from_file, self._stamp = parse_tokens(Path(self.file).read_text()), stamp
+
+    def tokens(self) -> list[tuple[str, bytes]]:
+        if self.file and time.monotonic() - self._checked > RELOAD_SECONDS:
+            # A file being rewritten: the tokens read last stay until it is whole again.
+            with contextlib.suppress(OSError, ValueError):
+                self._reload()
+        return [*self._from_file, *self.from_env]
+
+    def identify(self, metadata: Iterable[tuple[str, Any]], auth_context: Mapping[str, Any]) -> str:
+        """The caller's name; Unauthenticated when it cannot be known. Never echoes a token."""
+        headers = [str(v) for k, v in metadata if k == "authorization"]
+        if headers:
+            scheme, _, token = headers[0].partition(" ")
+            if len(headers) > 1 or scheme.lower() != "bearer" or not token.strip():
+                raise Unauthenticated("expected one header 'authorization: Bearer <token>'")
+            given = token.strip().encode()
+            name = None
+            for candidate, expected in self.tokens():
+                # Every token is compared, whatever matched before: the time does not say which, or whether.
+                if hmac.compare_digest(given, expected) and name is None:
+                    name = candidate
+            if name is None:
+                raise Unauthenticated("the bearer token is not one this service accepts")
+            return name
+        names = auth_context.get("x509_common_name") or []
+        if self.mtls and names:
+            return bytes(names[0]).decode(errors="replace")
+        if self.file or self.from_env:
+            raise Unauthenticated("this service needs 'authorization: Bearer <token>'")
+        return ""
+
+    def authorize(self, caller: str, method: str) -> None:
+        if self.allow and not allowed(self.allow.get(caller, []), method):
+            raise PermissionDenied(caller, method)
+
+
+class Authenticator(grpc.aio.ServerInterceptor):
+    """Checks every smoa RPC's caller before its handler runs (a failure is the FailureInterceptor's to
+    turn into UNAUTHENTICATED or PERMISSION_DENIED)."""
+
+    def __init__(self, callers: Callers):
+        self.callers = callers
+
+    async def intercept_service(
+        self, continuation: Continuation, details: grpc.HandlerCallDetails
+    ) -> Handler | None:
+        handler = await continuation(details)
+        if not self.callers.enabled:
+            return handler
+        method = details.method
+
+        def check(context: Context) -> None:
+            metadata: Iterable[tuple[str, Any]] = context.invocation_metadata() or ()
+            caller = self.callers.identify(metadata, context.auth_context())
+            self.callers.authorize(caller, method)
+
+        def unary(behaviour: Unary) -> Unary:
+            async def run(request: Any, context: Context) -> Any:
+                check(context)
+                return await behaviour(request, context)
+
+            return run
+
+        def stream(behaviour: Stream) -> Stream:
+            async def run(request: Any, context: Context) -> Any:
+                check(context)
+                async for message in behaviour(request, context):
+                    yield message
+
+            return run
+
+        return wrapped(details, handler, unary, stream)
