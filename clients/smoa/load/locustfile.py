@@ -8,12 +8,15 @@ number of workers on any number of machines.
 
 The request's shape: --smoa-mode smoa|moa|single, --smoa-n, --smoa-k, --smoa-layers, --smoa-stream (adds
 a "TTFT" entry per request with the time to the first token), --smoa-question, --smoa-timeout; the master
-passes them to its workers. Users are closed loops (the next request when the last one is answered); for
-an open-loop arrival schedule and latency from the schedule use `smoa load`.
+passes them to its workers. Security as `smoa` takes it: --smoa-tls (the system's roots), --smoa-ca-file,
+--smoa-cert and --smoa-key (mutual TLS), and the bearer token from SMOA_TOKEN. Users are closed loops
+(the next request when the last one is answered); for an open-loop arrival schedule and latency from the
+schedule use `smoa load`.
 """
 
 from __future__ import annotations
 
+import os
 import time
 from typing import Any
 
@@ -21,6 +24,7 @@ import grpc.experimental.gevent as grpc_gevent
 from locust import User, constant, events, task
 
 from smoa.client import SmoaClient
+from smoa.connection import TLS
 from smoa.errors import SmoaError
 from smoa.events import Token
 from smoa.load.shape import DEFAULT_QUESTION, MODES, LoadRequest, RequestShape
@@ -39,6 +43,16 @@ def _arguments(parser: Any) -> None:
     parser.add_argument("--smoa-stream", action="store_true", help="GenerateStream, reporting TTFT too")
     parser.add_argument("--smoa-question", default=DEFAULT_QUESTION, help="the question asked")
     parser.add_argument("--smoa-timeout", type=float, default=600.0, help="deadline per request, seconds")
+    parser.add_argument("--smoa-tls", action="store_true", help="TLS, trusting the system's roots")
+    parser.add_argument("--smoa-ca-file", default="", help="TLS, trusting these root certificates (PEM)")
+    parser.add_argument("--smoa-cert", default="", help="client certificate for mutual TLS (PEM)")
+    parser.add_argument("--smoa-key", default="", help="client private key for mutual TLS (PEM)")
+
+
+def tls_of(options: Any) -> TLS | bool:
+    if options.smoa_ca_file or options.smoa_cert or options.smoa_key:
+        return TLS(options.smoa_ca_file or None, options.smoa_cert or None, options.smoa_key or None)
+    return bool(options.smoa_tls)
 
 
 def target_of(host: str) -> str:
@@ -59,7 +73,12 @@ class SmoaUser(User):
             layers=options.smoa_layers,
             stream=options.smoa_stream,
         )
-        self.client = SmoaClient(target_of(self.host or ""), timeout=options.smoa_timeout)
+        self.client = SmoaClient(
+            target_of(self.host or ""),
+            timeout=options.smoa_timeout,
+            tls=tls_of(options),
+            token=os.environ.get("SMOA_TOKEN") or None,
+        )
         self.sent = 0
 
     def on_stop(self) -> None:
