@@ -27,6 +27,7 @@ from typing import Any
 
 import grpc
 
+from smoa_services.admission import CALLER
 from smoa_services.config import Settings
 from smoa_services.failure import PermissionDenied, Unauthenticated
 from smoa_services.rpc_handler import Context, Continuation, Handler, Stream, Unary, wrapped
@@ -137,6 +138,8 @@ class Authenticator(grpc.aio.ServerInterceptor):
             metadata: Iterable[tuple[str, Any]] = context.invocation_metadata() or ()
             caller = self.callers.identify(metadata, context.auth_context())
             self.callers.authorize(caller, method)
+            if caller:
+                CALLER.set(caller)  # for admission's share per caller
 
         def unary(behaviour: Unary) -> Unary:
             async def run(request: Any, context: Context) -> Any:

@@ -18,6 +18,8 @@ EMBEDDED_BASE_URL = "http://127.0.0.1:8080/v1"
 EMBEDDED_MODEL = "smollm2-135m"
 
 DEFAULT_PORTS = {"orchestrator": 50051, "proposer": 50052, "judge": 50053, "moderator": 50054}
+# The front door shares itself between its callers; a peer's one caller is the orchestrator (no share).
+PER_CALLER_DEFAULTS = {"orchestrator": 32}
 
 
 @dataclass(frozen=True)
@@ -31,7 +33,7 @@ class Backend:
 
     def api_key(self) -> str:
         # Local servers ignore the key, but the OpenAI SDK refuses an empty one.
-        return os.environ.get(self.api_key_env) or "no-key"
+        return (os.environ.get(self.api_key_env) if self.api_key_env else None) or "no-key"
 
 
 def _help(text: str) -> dict[str, str]:
@@ -58,9 +60,22 @@ class Settings:
         ),
     )
     max_message_bytes: int = field(default=4 * 1024 * 1024, metadata=_help("largest request/response"))
-    max_concurrent_rpcs: int = field(default=256, metadata=_help("beyond this, RESOURCE_EXHAUSTED"))
+    max_concurrent_rpcs: int = field(
+        default=256, metadata=_help("calls in flight beyond which RESOURCE_EXHAUSTED (health never counts)")
+    )
+    max_concurrent_rpcs_per_caller: int = field(
+        default=0, metadata=_help("one caller's share of them (0: no share; the orchestrator's default: 32)")
+    )
     max_prompt_chars: int = field(
-        default=200_000, metadata=_help("largest conversation accepted (INVALID_ARGUMENT beyond)")
+        default=200_000, metadata=_help("largest prompt a request may make (INVALID_ARGUMENT beyond)")
+    )
+    max_messages: int = field(default=256, metadata=_help("messages a conversation may hold"))
+    max_message_chars: int = field(default=100_000, metadata=_help("characters a message may hold"))
+    max_role_chars: int = field(default=4_000, metadata=_help("characters of a role or task description"))
+    max_candidates: int = field(default=256, metadata=_help("candidates a judge or moderator call may hold"))
+    max_tokens_limit: int = field(default=8_192, metadata=_help("largest max_tokens a request may ask for"))
+    default_token_budget: int = field(
+        default=500_000, metadata=_help("tokens a generation may spend when its request sets no budget")
     )
     # Security: plaintext and open by default (local); see tls.py and auth.py.
     tls_cert_file: str = field(default="", metadata=_help("PEM certificate chain to serve TLS with"))
@@ -191,7 +206,10 @@ class Settings:
         """Defaults, then ``SMOA_<FIELD>`` variables, then ``--field`` flags. The port defaults to the
         service's well-known one (orchestrator 50051, proposer 50052, judge 50053, moderator 50054)."""
         env = os.environ if environ is None else environ
-        values: dict[str, Any] = {"port": DEFAULT_PORTS.get(service, 0)}
+        values: dict[str, Any] = {
+            "port": DEFAULT_PORTS.get(service, 0),
+            "max_concurrent_rpcs_per_caller": PER_CALLER_DEFAULTS.get(service, 0),
+        }
         for f in dataclasses.fields(cls):
             raw = env.get(f"SMOA_{f.name.upper()}")
             if raw is not None:
@@ -235,6 +253,14 @@ class Settings:
             ("peer_keepalive_seconds", self.peer_keepalive_seconds >= 1),
             ("max_generation_seconds", self.max_generation_seconds > 0),
             ("quorum", self.quorum >= 0),
+            ("max_concurrent_rpcs", self.max_concurrent_rpcs >= 1),
+            ("max_concurrent_rpcs_per_caller", self.max_concurrent_rpcs_per_caller >= 0),
+            ("max_messages", self.max_messages >= 1),
+            ("max_message_chars", self.max_message_chars >= 1),
+            ("max_role_chars", self.max_role_chars >= 1),
+            ("max_candidates", self.max_candidates >= 1),
+            ("max_tokens_limit", self.max_tokens_limit >= 1),
+            ("default_token_budget", self.default_token_budget >= 0),
             ("straggler_wait_factor", self.straggler_wait_factor >= 0),
             ("straggler_max_wait_seconds", self.straggler_max_wait_seconds >= 0),
             ("dedup_threshold", 0.0 <= self.dedup_threshold <= 1.0),
@@ -272,7 +298,8 @@ def _parse_backends(raw: str) -> tuple[tuple[str, Backend], ...]:
     if not raw:
         return ()
     parsed: dict[str, dict[str, str]] = json.loads(raw)
-    return tuple((name, Backend(**spec)) for name, spec in parsed.items())
+    # A named backend without its own key setting gets no key: never another provider's.
+    return tuple((name, Backend(**{"api_key_env": "", **spec})) for name, spec in parsed.items())
 
 
 @functools.lru_cache(maxsize=8)

@@ -15,6 +15,7 @@ from grpc_reflection.v1alpha import reflection
 from opentelemetry.sdk.trace import TracerProvider
 
 from smoa_services import telemetry, tls
+from smoa_services.admission import Admission
 from smoa_services.auth import Authenticator, Callers
 from smoa_services.config import Settings
 from smoa_services.drain import Drain
@@ -61,10 +62,16 @@ class Server:
                 *telemetry.server_interceptors(provider),
                 FailureInterceptor(),
                 Authenticator(Callers(settings)),
+                Admission(
+                    settings.max_concurrent_rpcs,
+                    settings.max_concurrent_rpcs_per_caller or settings.max_concurrent_rpcs,
+                ),
                 self.drain,
             ],
             options=server_options(settings),
-            maximum_concurrent_rpcs=settings.max_concurrent_rpcs,
+            # Only a backstop: Admission keeps smoa's calls to their limit, and health checks must not
+            # compete with them for it.
+            maximum_concurrent_rpcs=4 * settings.max_concurrent_rpcs + 64,
         )
         self.services = list(register(self))
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self.server)

@@ -1,18 +1,24 @@
 """Request checks shared by every service. Each returns the violations it found (empty: fine), named by
-field path, so one INVALID_ARGUMENT can list everything wrong with a request at once."""
+field path, so one INVALID_ARGUMENT can list everything wrong with a request at once. The limits are
+settings (config.py): nothing a caller sends reaches an LLM unbounded."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
 from smoa.v1 import common_pb2
+from smoa_services.config import Settings
 from smoa_services.failure import Violation
 
 
-def check_messages(messages: Sequence[common_pb2.ChatMessage], field: str = "messages") -> list[Violation]:
+def check_messages(
+    messages: Sequence[common_pb2.ChatMessage], settings: Settings, field: str = "messages"
+) -> list[Violation]:
     if not messages:
         return [Violation(field, "must hold at least one message")]
     found: list[Violation] = []
+    if len(messages) > settings.max_messages:
+        found.append(Violation(field, f"{len(messages)} messages, over the limit of {settings.max_messages}"))
     for i, m in enumerate(messages):
         if m.role not in (
             common_pb2.CHAT_ROLE_SYSTEM,
@@ -22,6 +28,7 @@ def check_messages(messages: Sequence[common_pb2.ChatMessage], field: str = "mes
             found.append(Violation(f"{field}[{i}].role", f"must be SYSTEM, USER or ASSISTANT, got {m.role}"))
         if not m.content.strip():
             found.append(Violation(f"{field}[{i}].content", "must not be empty"))
+        found += check_text(m.content, settings.max_message_chars, f"{field}[{i}].content")
     if messages[-1].role != common_pb2.CHAT_ROLE_USER:
         found.append(
             Violation(f"{field}[{len(messages) - 1}].role", "the last message must be from the user")
@@ -29,22 +36,40 @@ def check_messages(messages: Sequence[common_pb2.ChatMessage], field: str = "mes
     return found
 
 
+def check_text(text: str, limit: int, field: str) -> list[Violation]:
+    if len(text) > limit:
+        return [Violation(field, f"{len(text)} characters, over the limit of {limit}")]
+    return []
+
+
 def check_model(
-    settings: common_pb2.ModelSettings, field: str = "model", backends: Sequence[str] = ()
+    settings: common_pb2.ModelSettings, limits: Settings, field: str = "model"
 ) -> list[Violation]:
     found: list[Violation] = []
-    if settings.HasField("max_tokens") and settings.max_tokens <= 0:
-        found.append(Violation(f"{field}.max_tokens", f"must be positive, got {settings.max_tokens}"))
+    if settings.HasField("max_tokens") and not 0 < settings.max_tokens <= limits.max_tokens_limit:
+        found.append(
+            Violation(
+                f"{field}.max_tokens",
+                f"must be in [1, {limits.max_tokens_limit}], got {settings.max_tokens}",
+            )
+        )
     if settings.HasField("temperature") and not 0.0 <= settings.temperature <= 2.0:
         found.append(Violation(f"{field}.temperature", f"must be in [0, 2], got {settings.temperature}"))
+    backends = list(limits.named_backends())
     if settings.backend and settings.backend not in backends:
         known = ", ".join(sorted(backends)) or "none configured"
         found.append(Violation(f"{field}.backend", f"unknown backend {settings.backend!r} (known: {known})"))
     return found
 
 
-def check_candidates(candidates: Sequence[common_pb2.Candidate], field: str) -> list[Violation]:
+def check_candidates(
+    candidates: Sequence[common_pb2.Candidate], settings: Settings, field: str
+) -> list[Violation]:
     found: list[Violation] = []
+    if len(candidates) > settings.max_candidates:
+        return [
+            Violation(field, f"{len(candidates)} candidates, over the limit of {settings.max_candidates}")
+        ]
     seen: set[str] = set()
     for i, c in enumerate(candidates):
         if not c.id:

@@ -52,3 +52,11 @@ def test_hedge_settings_are_off_p95_or_seconds(raw: str, ok: bool) -> None:
     else:
         with pytest.raises(ValueError, match="llm_hedge_after"):
             Settings.load("proposer", [], environ=environ)
+
+
+def test_a_named_backend_without_its_own_key_setting_gets_no_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SMOA_LLM_API_KEY", "sk-default-provider")
+    spec = '{"other": {"base_url": "https://elsewhere.example/v1", "model": "m"}}'
+    s = Settings.load("proposer", [], environ={"SMOA_BACKENDS": spec})
+    assert s.backend().api_key() == "sk-default-provider"
+    assert s.backend("other").api_key() == "no-key"

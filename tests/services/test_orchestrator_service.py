@@ -281,6 +281,23 @@ BAD_REQUESTS = [
     ),
     (orchestrator_pb2.GenerateRequest(messages=[USER], token_budget=-1), "token_budget"),
     (orchestrator_pb2.GenerateRequest(messages=[USER], n=3, quorum=4), "quorum"),
+    # Enums and limits are checked before any LLM call.
+    (orchestrator_pb2.GenerateRequest(messages=[USER], aggregation=99), "aggregation"),  # type: ignore[arg-type]
+    (orchestrator_pb2.GenerateRequest(messages=[USER], selection=7), "selection"),  # type: ignore[arg-type]
+    (
+        orchestrator_pb2.GenerateRequest(
+            messages=[USER], model=common_pb2.ModelSettings(max_tokens=2**31 - 1)
+        ),
+        "model.max_tokens",
+    ),
+    (
+        orchestrator_pb2.GenerateRequest(
+            messages=[USER], roles=orchestrator_pb2.Roles(roles=["r" * 300_000])
+        ),
+        "roles.roles[0]",
+    ),
+    (orchestrator_pb2.GenerateRequest(messages=[USER], task_description="t" * 300_000), "task_description"),
+    (orchestrator_pb2.GenerateRequest(messages=[USER] * 300), "messages"),
     (orchestrator_pb2.GenerateRequest(messages=[USER], quorum=-1), "quorum"),
     (
         orchestrator_pb2.GenerateRequest(

@@ -84,6 +84,24 @@ BAD_REQUESTS: list[tuple[str, Message, set[str]]] = [
     ("moderator", moderate_request(layer=0), {"layer"}),
     ("moderator", moderate_request(layer=4, max_layers=3), {"max_layers"}),
     ("moderator", moderate_request(model=BAD_MODEL), {"model.max_tokens"}),
+    # The limits (config.py): nothing unbounded reaches an LLM.
+    # Both: the role is over its limit, and so is the prompt it would make.
+    ("proposer", proposer_pb2.ProposeRequest(messages=QUESTION, role="r" * 300_000), {"role", "messages"}),
+    (
+        "proposer",
+        proposer_pb2.ProposeRequest(messages=QUESTION, model=common_pb2.ModelSettings(max_tokens=2**31 - 1)),
+        {"model.max_tokens"},
+    ),
+    ("proposer", proposer_pb2.ProposeRequest(messages=QUESTION * 300), {"messages"}),
+    (
+        "proposer",
+        proposer_pb2.ProposeRequest(
+            messages=[common_pb2.ChatMessage(role=common_pb2.CHAT_ROLE_USER, content="x" * 150_000)]
+        ),
+        {"messages[0].content"},
+    ),
+    ("judge", judge_request(candidates=[candidate(f"c{i}", "x") for i in range(257)]), {"candidates"}),
+    ("moderator", moderate_request(kept=[candidate(f"c{i}", "x") for i in range(257)]), {"kept"}),
 ]
 
 

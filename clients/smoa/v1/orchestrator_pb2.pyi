@@ -122,7 +122,9 @@ class GenerateRequest(_message.Message):
     fused_judge_moderator: _builtins.bool
     """Judge and moderator in one call."""
     token_budget: _builtins.int
-    """Total tokens (in + out) this request may spend; 0 = unlimited. Checked between stages."""
+    """Total tokens (in + out) this request may spend; 0 = the service's default (SMOA_DEFAULT_TOKEN_BUDGET).
+    Checked between stages.
+    """
     seed: _builtins.int
     """Seeds judge shuffles and sampling; same seed, same pipeline decisions."""
     aggregation: _common_pb2.AggregationMethod.ValueType

@@ -31,9 +31,9 @@ SELECTIONS: dict[int, Selection] = {
 
 def judge_violations(request: judge_pb2.JudgeRequest, settings: Settings) -> list[Violation]:
     found = [
-        *check_messages(request.messages),
-        *check_candidates(request.candidates, "candidates"),
-        *check_model(request.model, backends=list(settings.named_backends())),
+        *check_messages(request.messages, settings),
+        *check_candidates(request.candidates, settings, "candidates"),
+        *check_model(request.model, settings),
     ]
     if not request.candidates:
         found.append(Violation("candidates", "must hold at least one candidate"))

@@ -10,9 +10,9 @@ from smoa_services.validation import check_candidates, check_messages, check_mod
 
 def moderate_violations(request: moderator_pb2.ModerateRequest, settings: Settings) -> list[Violation]:
     found = [
-        *check_messages(request.messages),
-        *check_candidates(request.kept, "kept"),
-        *check_model(request.model, backends=list(settings.named_backends())),
+        *check_messages(request.messages, settings),
+        *check_candidates(request.kept, settings, "kept"),
+        *check_model(request.model, settings),
     ]
     if not request.kept:
         found.append(Violation("kept", "must hold at least one answer"))

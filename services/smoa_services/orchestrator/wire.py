@@ -96,7 +96,7 @@ def plan_of(request: orchestrator_pb2.GenerateRequest, settings: Settings) -> Pl
         task_description=request.task_description if source == "task_description" else "",
         default_roles=tuple(settings.default_roles()),
         fused_judge_moderator=request.fused_judge_moderator,
-        token_budget=request.token_budget,
+        token_budget=request.token_budget or settings.default_token_budget,
         seed=seed,
         aggregation=request.aggregation,
         selection=request.selection,

@@ -5,7 +5,13 @@ from __future__ import annotations
 from smoa.v1 import proposer_pb2
 from smoa_services.config import Settings
 from smoa_services.failure import Violation
-from smoa_services.validation import check_candidates, check_messages, check_model, check_prompt_size
+from smoa_services.validation import (
+    check_candidates,
+    check_messages,
+    check_model,
+    check_prompt_size,
+    check_text,
+)
 
 
 def propose_violations(request: proposer_pb2.ProposeRequest, settings: Settings) -> list[Violation]:
@@ -15,8 +21,9 @@ def propose_violations(request: proposer_pb2.ProposeRequest, settings: Settings)
         + sum(len(r.text) for r in request.references)
     )
     return [
-        *check_messages(request.messages),
-        *check_candidates(request.references, "references"),
-        *check_model(request.model, backends=list(settings.named_backends())),
+        *check_messages(request.messages, settings),
+        *check_candidates(request.references, settings, "references"),
+        *check_model(request.model, settings),
+        *check_text(request.role, settings.max_role_chars, "role"),
         *check_prompt_size(chars, settings.max_prompt_chars),
     ]

@@ -1,0 +1,86 @@
+"""How many calls are taken at once, in all and per caller, so one caller cannot take the service from
+the others. Over either limit a call is refused at once with RESOURCE_EXHAUSTED and RetryInfo, before
+any work.
+
+gRPC's `maximum_concurrent_rpcs` counts health checks too: a full server would refuse its own probes and
+get a healthy pod restarted. Here only smoa's calls count (gRPC's own services pass unwrapped), and
+gRPC's limit is left far above this one.
+
+A caller is who `auth.py` found: its token's name or its certificate's. Callers it does not know (no
+authentication configured) share the service's limit only: an address is no identity (a proxy, a NAT
+or a load generator puts many behind one)."""
+
+from __future__ import annotations
+
+import contextvars
+from collections import Counter
+from typing import Any
+
+import grpc
+
+from smoa_services.failure import Failure
+from smoa_services.rpc_handler import Context, Continuation, Handler, Stream, Unary, wrapped
+
+# Set by the Authenticator for the call it checked.
+CALLER: contextvars.ContextVar[str] = contextvars.ContextVar("smoa_caller", default="")
+
+
+class Overloaded(Failure):
+    def __init__(self, what: str, limit: int):
+        super().__init__(
+            f"{what} {limit} calls in flight: try again shortly",
+            grpc.StatusCode.RESOURCE_EXHAUSTED,
+            "OVERLOADED",
+            retry_after=1.0,
+            metadata={"limit": str(limit)},
+        )
+
+
+class Admission(grpc.aio.ServerInterceptor):
+    def __init__(self, limit: int, per_caller: int):
+        self.limit = limit
+        self.per_caller = per_caller
+        self.in_flight = 0
+        self.by_caller: Counter[str] = Counter()
+
+    async def intercept_service(
+        self, continuation: Continuation, details: grpc.HandlerCallDetails
+    ) -> Handler | None:
+        return wrapped(details, await continuation(details), self._unary, self._stream)
+
+    def _admit(self) -> str:
+        caller = CALLER.get()
+        if self.in_flight >= self.limit:
+            raise Overloaded("the service has its limit of", self.limit)
+        if caller and self.by_caller[caller] >= self.per_caller:
+            raise Overloaded("this caller has its share of", self.per_caller)
+        self.in_flight += 1
+        self.by_caller[caller] += 1
+        return caller
+
+    def _leave(self, caller: str) -> None:
+        self.in_flight -= 1
+        self.by_caller[caller] -= 1
+        if not self.by_caller[caller]:
+            del self.by_caller[caller]
+
+    def _unary(self, behaviour: Unary) -> Unary:
+        async def run(request: Any, context: Context) -> Any:
+            caller = self._admit()
+            try:
+                return await behaviour(request, context)
+            finally:
+                self._leave(caller)
+
+        return run
+
+    def _stream(self, behaviour: Stream) -> Stream:
+        async def run(request: Any, context: Context) -> Any:
+            caller = self._admit()
+            try:
+                async for message in behaviour(request, context):
+                    yield message
+            finally:
+                self._leave(caller)
+
+        return run
