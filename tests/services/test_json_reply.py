@@ -3,6 +3,9 @@
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import pytest
+
+from smoa_services.judge.verdict import parse_verdict
 from smoa_services.llm import Completion
 from smoa_services.llm.completion import Message
 from smoa_services.llm.json_reply import ReplyError, ask_json, json_object
@@ -54,3 +57,28 @@ async def test_two_failures_give_no_value_and_the_last_error() -> None:
     assert reply.error == '"n" must be an integer'
     # The retry corrects the latest reply, not an ever-growing history.
     assert len(ask.seen[1]) == 3
+
+
+@pytest.mark.parametrize(
+    ("reply", "says"),
+    [
+        ('{"n": ' + "[" * 20_000 + "]" * 20_000 + "}", "nested too deeply"),
+        ('{"n": ' + "9" * 5000 + "}", "cannot be read"),
+        ("{" + '"n": 1, ' * 20_000 + '"m": 2}', "characters long"),
+        ("[1, 2]", "holds no JSON object"),
+    ],
+)
+def test_hostile_replies_are_reply_errors_not_crashes(reply: str, says: str) -> None:
+    with pytest.raises(ReplyError, match=says):
+        json_object(reply)
+
+
+def test_strings_come_back_as_valid_utf8() -> None:
+    value = json_object('{"reason": "fine \\ud83d then"}')  # a lone surrogate, escaped in JSON
+    assert value["reason"] == "fine ? then"
+    value["reason"].encode("utf-8")  # what protobuf does with it
+
+
+def test_a_score_too_large_for_a_float_is_a_bad_score() -> None:
+    with pytest.raises(ReplyError, match="must be a number from 0 to 10"):
+        parse_verdict('{"scores": {"1": 1' + "0" * 400 + ', "2": 5}}', ["1", "2"], decide=False)

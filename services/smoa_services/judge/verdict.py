@@ -34,7 +34,10 @@ def _label(key: str) -> str:
 def _score(value: object) -> float | None:
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
-    number = float(value)
+    try:
+        number = float(value)
+    except OverflowError:  # an integer like 10**400
+        return None
     return number if math.isfinite(number) and MIN_SCORE <= number <= MAX_SCORE else None
 
 
@@ -93,7 +96,7 @@ def parse_verdict(text: str, shown: Sequence[str], decide: bool) -> Verdict:
         else:
             score = _score(value)
             if score is None:
-                got = json.dumps(value)
+                got = json.dumps(value)[:60]
                 problems.append(f'the score of "{label}" must be a number from 0 to 10, got {got}')
             else:
                 scores[label] = score

@@ -33,7 +33,14 @@ from smoa_services.llm.backend_error import (
     retry_delay,
 )
 from smoa_services.llm.breaker import State
-from smoa_services.llm.completion import Completion, Message, Reply, SentAttempts, read_completion
+from smoa_services.llm.completion import (
+    Completion,
+    Message,
+    Reply,
+    SentAttempts,
+    clean_text,
+    read_completion,
+)
 from smoa_services.llm.endpoint import BreakerListener, Endpoint
 
 T = TypeVar("T")
@@ -317,8 +324,9 @@ class ChatModel:
                     for c in chunk.choices:
                         finish = c.finish_reason or finish
                         if c.delta and c.delta.content:
-                            pieces.append(c.delta.content)
-                            yield c.delta.content
+                            piece = clean_text(c.delta.content)
+                            pieces.append(piece)
+                            yield piece
             except Exception as e:
                 _record(endpoint, e, loop.time())
                 detail = f"the stream broke after {len(pieces)} pieces ({describe(e)})"
@@ -330,7 +338,7 @@ class ChatModel:
         endpoint.latency.observe(loop.time() - outcome.value.began)
         endpoint.breaker.succeeded(loop.time())
         counts = None if usage is None else (usage.prompt_tokens, usage.completion_tokens)
-        reply = Reply("".join(pieces), finish, model, counts)
+        reply = Reply("".join(pieces), clean_text(finish), clean_text(model), counts)
         completion = sent.completion(request, reply, loop.time() - call_started)
         self._finish_span(span, completion)
         yield completion

@@ -30,6 +30,12 @@ class Completion:
     calls: int = 1
 
 
+def clean_text(text: str) -> str:
+    """Valid UTF-8 whatever a backend sent: a lone surrogate (which no protobuf string may hold) becomes
+    "?", so an LLM's odd output can degrade an answer but never fail a request."""
+    return text.encode("utf-8", "replace").decode("utf-8")
+
+
 def estimate_tokens(text: str) -> int:
     # About four characters a token for English with BPE vocabularies; only used when usage is missing.
     return math.ceil(len(text) / 4)
@@ -85,7 +91,8 @@ def read_completion(body: object) -> Reply:
     if isinstance(usage, dict) and isinstance(usage.get("prompt_tokens"), int):
         completion_tokens = usage.get("completion_tokens")
         counts = (usage["prompt_tokens"], completion_tokens if isinstance(completion_tokens, int) else 0)
-    return Reply(text or "", str(first.get("finish_reason") or ""), str(body.get("model") or ""), counts)
+    finish, model = str(first.get("finish_reason") or ""), str(body.get("model") or "")
+    return Reply(clean_text(text or ""), clean_text(finish), clean_text(model), counts)
 
 
 def estimate_prompt(messages: Sequence[Message]) -> int:

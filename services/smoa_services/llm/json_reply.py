@@ -13,7 +13,7 @@ from typing import Any, Generic, TypeVar
 
 from smoa_services.failure import Failure
 from smoa_services.llm.chat_model import Ask
-from smoa_services.llm.completion import Completion
+from smoa_services.llm.completion import Completion, clean_text
 
 T = TypeVar("T")
 
@@ -24,9 +24,17 @@ class ReplyError(ValueError):
     """The reply is not what was asked for; the message is written to be shown to the model."""
 
 
+# A judge's, moderator's or role writer's reply is a few hundred characters; far more is not one.
+MAX_REPLY_CHARS = 100_000
+
+
 def json_object(text: str) -> dict[str, Any]:
     """The JSON object in a reply. json_mode is only a request some backends ignore, so a Markdown fence
-    or a sentence around the object is tolerated; anything else is a ReplyError."""
+    or a sentence around the object is tolerated; anything else is a ReplyError. An LLM's reply is
+    untrusted input: its size is bounded, nesting too deep or numbers too long are a ReplyError like any
+    other, and strings come back as valid UTF-8 (a lone surrogate escaped in JSON becomes "?")."""
+    if len(text) > MAX_REPLY_CHARS:
+        raise ReplyError(f"the reply is {len(text)} characters long, over {MAX_REPLY_CHARS}")
     fenced = _FENCE.search(text)
     body = (fenced.group(1) if fenced else text).strip()
     start, end = body.find("{"), body.rfind("}")
@@ -34,11 +42,19 @@ def json_object(text: str) -> dict[str, Any]:
         raise ReplyError("the reply holds no JSON object")
     try:
         value = json.loads(body[start : end + 1])
+        if not isinstance(value, dict):
+            raise ReplyError("the reply must be one JSON object")
+        # Re-read through valid UTF-8, so every string in it can go into a protobuf message.
+        cleaned: dict[str, Any] = json.loads(clean_text(json.dumps(value, ensure_ascii=False)))
     except json.JSONDecodeError as e:
         raise ReplyError(f"the reply is not valid JSON: {e.msg} at character {e.pos}") from e
-    if not isinstance(value, dict):
-        raise ReplyError("the reply must be one JSON object")
-    return value
+    except RecursionError as e:
+        raise ReplyError("the reply's JSON is nested too deeply") from e
+    except ValueError as e:  # e.g. an integer of thousands of digits
+        if isinstance(e, ReplyError):
+            raise
+        raise ReplyError(f"the reply's JSON holds a value that cannot be read: {str(e)[:100]}") from e
+    return cleaned
 
 
 def correction(previous: str, error: str) -> list[dict[str, str]]:

@@ -1,0 +1,51 @@
+"""An LLM is untrusted input. Replies nested 20,000 levels deep, numbers of thousands of digits, scores
+too large for a float and lone surrogates (which no protobuf string may hold) from every agent of a real
+stack: the request still answers, degraded where a reply was unusable, never UNKNOWN or INTERNAL."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from smoa.v1 import orchestrator_pb2
+from smoa_services.judge import prompt as judge_prompt
+from smoa_services.moderator import prompt as moderator_prompt
+from smoa_services.orchestrator.aggregator import AGGREGATOR_PROMPT
+from tests.fakes.openai_endpoint import FakeOpenAI, Reply, system_prompt
+from tests.services.orchestrator_stack import collect, orchestrator_stack, question
+
+SURROGATE = "\ud83d"
+
+
+def hostile(judge_reply: str) -> Any:
+    def script(request: dict[str, Any]) -> Reply:
+        system = system_prompt(request)
+        if system.startswith(judge_prompt.SYSTEM):
+            return Reply(judge_reply)
+        if system.startswith(moderator_prompt.SYSTEM):
+            return Reply('{"decision": "continue", "reason": "because ' + SURROGATE + '"}')
+        if system.startswith(AGGREGATOR_PROMPT):
+            return Reply(f"The final {SURROGATE} answer")
+        return Reply(f"A proposal {SURROGATE} from {hash(system) % 1000}")
+
+    return script
+
+
+async def test_hostile_replies_degrade_and_never_fail_the_request() -> None:
+    for judge_reply in (
+        '{"scores": ' + "[" * 20_000 + "]" * 20_000 + "}",
+        '{"scores": {"1": ' + "9" * 5000 + "}}",
+        '{"scores": {"1": 1' + "0" * 400 + ', "2": 1' + "0" * 400 + "}}",
+    ):
+        with FakeOpenAI(hostile(judge_reply)) as fake:
+            async with orchestrator_stack(fake.base_url) as stack:
+                request = orchestrator_pb2.GenerateRequest(messages=question(), n=2, k=1, max_layers=2)
+                reply = await stack.stub.Generate(request, timeout=20)
+                events = await collect(stack, request, timeout=20)
+        assert reply.text == "The final ? answer"
+        assert all(
+            SURROGATE not in c.text and "?" in c.text for layer in reply.layers for c in layer.candidates
+        )
+        assert reply.degraded and {d.stage for d in reply.degradations} == {"judge"}
+        assert all(layer.judge_fallback for layer in reply.layers)
+        assert "?" in reply.layers[0].reason
+        assert events[-1].summary.text == reply.text
