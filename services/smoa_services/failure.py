@@ -21,7 +21,16 @@ from grpc_status import rpc_status
 from opentelemetry import trace
 from opentelemetry.trace import Status, StatusCode
 
-from smoa_services.rpc_handler import Context, Continuation, Handler, Stream, Unary, wrapped
+from smoa_services.rpc_handler import (
+    Context,
+    Continuation,
+    Handler,
+    Stream,
+    Unary,
+    Undecodable,
+    tolerant,
+    wrapped,
+)
 
 DOMAIN = "smoa.dev"
 RETRYABLE = frozenset({grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.RESOURCE_EXHAUSTED})
@@ -253,18 +262,26 @@ async def abort(context: Context, status: grpc.Status) -> NoReturn:
 
 
 class FailureInterceptor(grpc.aio.ServerInterceptor):
-    """Every handler's Failure becomes its rich status. Anything else is a bug: grpc reports it as UNKNOWN
-    and logs the traceback."""
+    """Every handler's Failure becomes its rich status, and a request that does not decode (invalid UTF-8
+    in a string field) INVALID_ARGUMENT. Anything else is a bug: grpc reports it as UNKNOWN and logs the
+    traceback."""
 
     async def intercept_service(
         self, continuation: Continuation, details: grpc.HandlerCallDetails
     ) -> Handler | None:
-        return wrapped(details, await continuation(details), _unary, _stream)
+        return wrapped(details, await continuation(details), _unary, _stream, decode=tolerant)
+
+
+def _refuse_undecodable(request: Any) -> None:
+    if isinstance(request, Undecodable):
+        detail = str(request.error).split(": ", 1)[-1][:200] or type(request.error).__name__
+        raise InvalidArgument([Violation("request", f"the message does not decode: {detail}")])
 
 
 def _unary(behaviour: Unary) -> Unary:
     async def run(request: Any, context: Context) -> Any:
         try:
+            _refuse_undecodable(request)
             return await behaviour(request, context)
         except Failure as failure:
             trace.get_current_span().record_exception(failure)
@@ -276,6 +293,7 @@ def _unary(behaviour: Unary) -> Unary:
 def _stream(behaviour: Stream) -> Stream:
     async def run(request: Any, context: Context) -> AsyncIterator[Any]:
         try:
+            _refuse_undecodable(request)
             async for message in behaviour(request, context):
                 yield message
         except Failure as failure:

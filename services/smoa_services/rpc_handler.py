@@ -18,24 +18,47 @@ Handler: TypeAlias = "grpc.RpcMethodHandler[Any, Any]"
 Continuation: TypeAlias = "Callable[[grpc.HandlerCallDetails], Awaitable[Handler | None]]"
 
 
+class Undecodable:
+    """A request whose bytes did not decode (a string field that is not valid UTF-8, a truncated message):
+    handed to the handler in its place, so it is refused with a status rather than failing in gRPC."""
+
+    def __init__(self, error: Exception):
+        self.error = error
+
+
+def tolerant(deserializer: Callable[[bytes], Any] | None) -> Callable[[bytes], Any] | None:
+    if deserializer is None:
+        return None
+
+    def decode(data: bytes) -> Any:
+        try:
+            return deserializer(data)
+        except Exception as e:  # protobuf's DecodeError, whatever the message type
+            return Undecodable(e)
+
+    return decode
+
+
 def wrapped(
     details: grpc.HandlerCallDetails,
     handler: Handler | None,
     around_unary: Callable[[Unary], Unary],
     around_stream: Callable[[Stream], Stream],
+    decode: Callable[[Callable[[bytes], Any] | None], Callable[[bytes], Any] | None] = lambda d: d,
 ) -> Handler | None:
+    """`handler` with its behaviour wrapped, and its request deserializer passed through `decode`."""
     if handler is None or details.method.startswith("/grpc."):
         return handler
     if handler.unary_unary is not None:
         return grpc.unary_unary_rpc_method_handler(
             around_unary(handler.unary_unary),  # type: ignore[arg-type]
-            request_deserializer=handler.request_deserializer,
+            request_deserializer=decode(handler.request_deserializer),
             response_serializer=handler.response_serializer,
         )
     if handler.unary_stream is not None and inspect.isasyncgenfunction(handler.unary_stream):
         return grpc.unary_stream_rpc_method_handler(
             around_stream(handler.unary_stream),  # type: ignore[arg-type]
-            request_deserializer=handler.request_deserializer,
+            request_deserializer=decode(handler.request_deserializer),
             response_serializer=handler.response_serializer,
         )
     return handler

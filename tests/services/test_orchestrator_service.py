@@ -410,3 +410,23 @@ async def test_a_stream_that_broke_after_tokens_ends_with_a_clear_status() -> No
     assert unary.text == next(
         c.text for c in unary.layers[0].candidates if c.id == unary.layers[0].kept_ids[0]
     )
+
+
+async def test_invalid_utf8_in_a_string_field_is_invalid_argument(fake: FakeOpenAI) -> None:
+    # GenerateRequest{messages: [{role: USER, content: b"\xff"}]}, written by hand: protobuf refuses to.
+    raw = b"\x0a\x05\x08\x02\x12\x01\xff"
+    async with orchestrator_stack(fake.base_url, scripted_peers()) as stack:
+        for method in ("Generate", "GenerateStream"):
+            path = f"/smoa.v1.OrchestratorService/{method}"
+            unary: grpc.aio.UnaryUnaryMultiCallable[bytes, bytes] = stack.channel.unary_unary(path)
+            stream: grpc.aio.UnaryStreamMultiCallable[bytes, bytes] = stack.channel.unary_stream(path)
+            with pytest.raises(grpc.aio.AioRpcError) as caught:
+                if method == "Generate":
+                    await unary(raw, timeout=5)
+                else:
+                    async for _ in stream(raw, timeout=5):
+                        pass
+            assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT, method
+            [violation] = violations_of(caught.value)
+            assert violation.field == "request" and "UTF-8" in violation.description
+    assert not fake.requests
