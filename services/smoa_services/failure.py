@@ -9,6 +9,8 @@ FAILED_PRECONDITION, never as INTERNAL."""
 
 from __future__ import annotations
 
+import logging
+import traceback
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, NoReturn
@@ -31,6 +33,8 @@ from smoa_services.rpc_handler import (
     tolerant,
     wrapped,
 )
+
+log = logging.getLogger(__name__)
 
 DOMAIN = "smoa.dev"
 RETRYABLE = frozenset({grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.RESOURCE_EXHAUSTED})
@@ -263,13 +267,27 @@ async def abort(context: Context, status: grpc.Status) -> NoReturn:
 
 class FailureInterceptor(grpc.aio.ServerInterceptor):
     """Every handler's Failure becomes its rich status, and a request that does not decode (invalid UTF-8
-    in a string field) INVALID_ARGUMENT. Anything else is a bug: grpc reports it as UNKNOWN and logs the
-    traceback."""
+    in a string field) INVALID_ARGUMENT. Anything else is a bug: INTERNAL, logged with where it happened.
+
+    Traces and logs get an exception's type, message and frames, never the messages of the exceptions it
+    was raised from: a Failure's message is written for callers, but its cause (an HTTP error with the
+    backend's body, a bug's message) may quote a prompt."""
 
     async def intercept_service(
         self, continuation: Continuation, details: grpc.HandlerCallDetails
     ) -> Handler | None:
-        return wrapped(details, await continuation(details), _unary, _stream, decode=tolerant)
+        method = details.method
+        return wrapped(
+            details,
+            await continuation(details),
+            lambda behaviour: _unary(behaviour, method),
+            lambda behaviour: _stream(behaviour, method),
+            decode=tolerant,
+        )
+
+
+def _frames(error: BaseException) -> str:
+    return "".join(traceback.format_tb(error.__traceback__))
 
 
 def _refuse_undecodable(request: Any) -> None:
@@ -278,27 +296,47 @@ def _refuse_undecodable(request: Any) -> None:
         raise InvalidArgument([Violation("request", f"the message does not decode: {detail}")])
 
 
-def _unary(behaviour: Unary) -> Unary:
+def _status_of(error: Exception, method: str, context: Context) -> grpc.Status:
+    span = trace.get_current_span()
+    if isinstance(error, Failure):
+        span.record_exception(error, attributes={"exception.stacktrace": _frames(error)})
+        return error.status_for(context.time_remaining())
+    # A bug's message may quote whatever it was handling: its type and frames say where to look.
+    log.error("%s failed with an unexpected %s:\n%s", method, type(error).__name__, _frames(error))
+    span.record_exception(error, attributes={"exception.message": "", "exception.stacktrace": _frames(error)})
+    return Failure(f"internal error ({type(error).__name__})", grpc.StatusCode.INTERNAL).status()
+
+
+# Each aborts after its except block, so the abort's exception carries no context chain back to the error
+# and its causes (the server's tracing records that exception, chain included).
+
+
+def _unary(behaviour: Unary, method: str) -> Unary:
     async def run(request: Any, context: Context) -> Any:
         try:
             _refuse_undecodable(request)
             return await behaviour(request, context)
-        except Failure as failure:
-            trace.get_current_span().record_exception(failure)
-            await abort(context, failure.status_for(context.time_remaining()))
+        except grpc.aio.AbortError:
+            raise
+        except Exception as error:
+            status = _status_of(error, method, context)
+        await abort(context, status)
 
     return run
 
 
-def _stream(behaviour: Stream) -> Stream:
+def _stream(behaviour: Stream, method: str) -> Stream:
     async def run(request: Any, context: Context) -> AsyncIterator[Any]:
         try:
             _refuse_undecodable(request)
             async for message in behaviour(request, context):
                 yield message
-        except Failure as failure:
-            trace.get_current_span().record_exception(failure)
-            await abort(context, failure.status_for(context.time_remaining()))
+            return
+        except grpc.aio.AbortError:
+            raise
+        except Exception as error:
+            status = _status_of(error, method, context)
+        await abort(context, status)
 
     return run
 

@@ -28,8 +28,9 @@ class Reply:
     finish_reason: str = "stop"
     prompt_tokens: int = 11
     completion_tokens: int | None = None  # None: one per whitespace-separated word
-    # The error message of a non-200 reply.
+    # The error message of a non-200 reply, and its machine-readable code (OpenAI's "code" field).
     error: str = ""
+    error_code: str | None = None
     headers: dict[str, str] | None = None
     # Sent as the whole body of a 200 reply instead of a chat completion (garbage, truncated JSON).
     raw_body: str | None = None
@@ -88,7 +89,7 @@ class FakeOpenAI:
             await asyncio.sleep(reply.delay)
         if reply.status != 200:
             message = reply.error or f"scripted status {reply.status}"
-            error = {"error": {"message": message, "type": "scripted"}}
+            error = {"error": {"message": message, "type": "scripted", "code": reply.error_code}}
             return web.json_response(error, status=reply.status, headers=reply.headers)
         if reply.raw_body is not None:
             return web.Response(text=reply.raw_body, content_type="application/json")

@@ -159,6 +159,23 @@ async def test_other_refusals_are_not_mistaken_for_the_format(spans: InMemorySpa
     assert len(fake.requests) == 1
 
 
+@pytest.mark.parametrize("capture_content", [False, True])
+async def test_a_refusal_quotes_the_backends_words_only_on_content_capture(
+    spans: InMemorySpanExporter, capture_content: bool
+) -> None:
+    echo = Reply(status=400, error="your prompt 'MARKER-7' is too long", error_code="context_length_exceeded")
+    with FakeOpenAI(lambda r: echo) as fake:
+        chat = model(fake, spans)
+        chat.capture_content = capture_content
+        with pytest.raises(LLMRejected) as refused:
+            await chat.complete(HI, ModelChoice(), timeout=5)
+        await chat.close()
+    (span,) = spans.get_finished_spans()
+    assert str(refused.value).endswith("HTTP 400 (context_length_exceeded, scripted)") != capture_content
+    assert ("MARKER-7" in str(refused.value)) == capture_content
+    assert ("MARKER-7" in (span.status.description or "")) == capture_content
+
+
 async def test_malformed_bodies_are_retried(spans: InMemorySpanExporter) -> None:
     bodies: Iterator[Reply] = iter(
         [Reply(raw_body='{"choices": [{"message": {"content": "trunc'), Reply(raw_body="<html>oops</html>")]

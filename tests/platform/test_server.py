@@ -1,6 +1,7 @@
 """The server every service runs on: health, reflection, limits, and draining in-flight work on stop."""
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator, Sequence
 
 import grpc
@@ -20,11 +21,16 @@ async def wait(request: bytes, context: grpc.aio.ServicerContext[bytes, bytes]) 
     return b"done"
 
 
+async def fail(request: bytes, context: grpc.aio.ServicerContext[bytes, bytes]) -> bytes:
+    raise ValueError(f"could not handle {request.decode()!r}")
+
+
 def register(server: Server) -> Sequence[str]:
-    handler: grpc.RpcMethodHandler[bytes, bytes] = grpc.unary_unary_rpc_method_handler(wait)
-    server.server.add_generic_rpc_handlers(
-        (grpc.method_handlers_generic_handler("test.Slow", {"Wait": handler}),)
-    )
+    handlers: dict[str, grpc.RpcMethodHandler[bytes, bytes]] = {
+        "Wait": grpc.unary_unary_rpc_method_handler(wait),
+        "Fail": grpc.unary_unary_rpc_method_handler(fail),
+    }
+    server.server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler("test.Slow", handlers),))
     return ["test.Slow"]
 
 
@@ -74,3 +80,21 @@ async def test_stop_drains_in_flight_rpcs_and_reports_not_serving(server: Server
         assert reply.status == health_pb2.HealthCheckResponse.NOT_SERVING
         assert await in_flight == b"done"
         await stopping
+
+
+async def test_a_bug_is_internal_and_logged_with_where_not_with_what_it_was_handling(
+    server: Server, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An exception's message may quote the request it was handling (a prompt): the caller and the log
+    get its type, the log its frames, neither its words."""
+    async with grpc.aio.insecure_channel(f"127.0.0.1:{server.port}") as channel:
+        failing: grpc.aio.UnaryUnaryMultiCallable[bytes, bytes] = channel.unary_unary("/test.Slow/Fail")
+        slow: grpc.aio.UnaryUnaryMultiCallable[bytes, bytes] = channel.unary_unary(SLOW)
+        with pytest.raises(grpc.aio.AioRpcError) as failed:
+            await failing(b"PROMPT-MARKER", timeout=5)
+        assert await slow(b"", timeout=5) == b"done"
+    assert failed.value.code() == grpc.StatusCode.INTERNAL
+    assert failed.value.details() == "internal error (ValueError)"
+    (logged,) = [r for r in caplog.records if r.levelno == logging.ERROR]
+    assert "/test.Slow/Fail" in logged.getMessage() and "in fail" in logged.getMessage()
+    assert "PROMPT-MARKER" not in caplog.text

@@ -80,5 +80,5 @@ def test_strings_come_back_as_valid_utf8() -> None:
 
 
 def test_a_score_too_large_for_a_float_is_a_bad_score() -> None:
-    with pytest.raises(ReplyError, match="must be a number from 0 to 10"):
+    with pytest.raises(ReplyError, match="is not a number from 0 to 10"):
         parse_verdict('{"scores": {"1": 1' + "0" * 400 + ', "2": 5}}', ["1", "2"], decide=False)

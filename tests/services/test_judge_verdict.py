@@ -37,13 +37,21 @@ def test_fenced_json_and_bracketed_labels_are_tolerated() -> None:
 def test_invalid_replies_say_what_is_wrong(text: str, error: str) -> None:
     with pytest.raises(ReplyError) as raised:
         parse_verdict(text, SHOWN, decide=False)
-    assert error in str(raised.value)
+    assert error in raised.value.detail
+
+
+def test_the_message_for_traces_does_not_quote_the_reply() -> None:
+    with pytest.raises(ReplyError) as raised:
+        parse_verdict('{"scores": {"1": "SECRET-1", "2": 3, "3": 4, "SECRET-2": 5}}', SHOWN, decide=False)
+    assert "SECRET" in raised.value.detail
+    assert "SECRET" not in str(raised.value)
+    assert "a label that was not shown" in str(raised.value) and "the score of 1" in str(raised.value)
 
 
 def test_every_problem_is_named_at_once() -> None:
     with pytest.raises(ReplyError) as raised:
         parse_verdict('{"scores": {"1": 20, "9": 1}}', SHOWN, decide=False)
-    message = str(raised.value)
+    message = raised.value.detail
     assert 'unknown label "9"' in message
     assert 'the score of "1"' in message
     assert 'no score for "2", "3"' in message

@@ -86,25 +86,37 @@ def parse_verdict(text: str, shown: Sequence[str], decide: bool) -> Verdict:
         raise ReplyError('the object must have a "scores" object mapping each label to a number')
     expected = set(shown)
     scores: dict[str, float] = {}
-    problems: list[str] = []
+    # Each problem twice: in words that quote the reply (for the model's retry) and in words that do
+    # not (for traces and logs, where an LLM's words are content).
+    problems: list[tuple[str, str]] = []
     for key, value in raw.items():
         label = _label(str(key))
         if label not in expected:
-            problems.append(f'unknown label "{key}"')
+            problems.append((f'unknown label "{key}"', "a label that was not shown"))
         elif label in scores:
-            problems.append(f'label "{label}" is scored twice')
+            problems.append((f'label "{label}" is scored twice', f"label {label} is scored twice"))
         else:
             score = _score(value)
             if score is None:
                 got = json.dumps(value)[:60]
-                problems.append(f'the score of "{label}" must be a number from 0 to 10, got {got}')
+                problems.append(
+                    (
+                        f'the score of "{label}" must be a number from 0 to 10, got {got}',
+                        f"the score of {label} is not a number from 0 to 10",
+                    )
+                )
             else:
                 scores[label] = score
     missing = [label for label in shown if label not in scores and not _named(raw, label)]
     if missing:
-        problems.append("no score for " + ", ".join(f'"{label}"' for label in missing))
+        listed = ", ".join(f'"{label}"' for label in missing)
+        problems.append((f"no score for {listed}", f"no score for {listed}"))
     if problems:
-        raise ReplyError("; ".join(problems) + f" (score exactly these labels: {', '.join(shown)})")
+        labels = f" (score exactly these labels: {', '.join(shown)})"
+        raise ReplyError(
+            "; ".join(plain for _, plain in problems),
+            detail="; ".join(quoted for quoted, _ in problems) + labels,
+        )
     decision, reason = parse_decision(reply) if decide else (None, "")
     return Verdict(scores, decision, reason)
 

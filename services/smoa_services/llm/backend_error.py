@@ -6,6 +6,7 @@ breaker; refusals show the backend is up."""
 from __future__ import annotations
 
 import json
+import re
 
 import httpx2
 import openai
@@ -43,6 +44,21 @@ def failure_of(backend: str, error: BaseException) -> LLMUnavailable | LLMReject
     if delay is None and isinstance(error, openai.APIStatusError):
         return LLMRejected(backend, f"HTTP {error.status_code}")
     return LLMUnavailable(backend, describe(error), retry_after=max(delay or 0.0, 1.0))
+
+
+# An OpenAI-style error's "code" and "type" are identifiers (context_length_exceeded, model_not_found):
+# they say why without quoting anything. Anything else in them is not passed on.
+_IDENTIFIER = re.compile(r"[A-Za-z0-9_.\-]{1,64}")
+
+
+def refusal(error: openai.APIStatusError, capture_content: bool) -> str:
+    """Why a backend refused a request, for the caller's status and the span. Its error body may quote the
+    prompt (a context-window error often does), so its words are passed on only on content-capture
+    opt-in; otherwise the status and the error's code and type say why."""
+    if capture_content:
+        return f"HTTP {error.status_code}: {error.message[:300]}"
+    named = [str(v) for v in (error.code, error.type) if v and _IDENTIFIER.fullmatch(str(v))]
+    return f"HTTP {error.status_code}" + (f" ({', '.join(dict.fromkeys(named))})" if named else "")
 
 
 def describe(error: BaseException | None) -> str:

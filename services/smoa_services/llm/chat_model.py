@@ -30,6 +30,7 @@ from smoa_services.llm.backend_error import (
     describe,
     failure_of,
     is_backend_fault,
+    refusal,
     retry_delay,
 )
 from smoa_services.llm.breaker import State
@@ -166,7 +167,7 @@ class ChatModel:
             span.end()
             raise
         except Exception as e:
-            raise self._fail(span, _failure(backend, e), sent.count) from e
+            raise self._fail(span, _failure(backend, e, self.capture_content), sent.count) from e
 
     @staticmethod
     def _fail(span: Span, failure: Failure, calls: int) -> Failure:
@@ -395,7 +396,7 @@ def _record(endpoint: Endpoint, error: BaseException, now: float) -> None:
         endpoint.breaker.succeeded(now)
 
 
-def _failure(backend: str, error: Exception) -> Failure:
+def _failure(backend: str, error: Exception, capture_content: bool) -> Failure:
     if isinstance(error, BreakerOpen):
         return LLMUnavailable(backend, str(error), retry_after=error.wait)
     if isinstance(error, OutOfBudget):
@@ -404,6 +405,5 @@ def _failure(backend: str, error: Exception) -> Failure:
         )
         return LLMUnavailable(backend, detail, out_of_time=True)
     if isinstance(error, openai.APIStatusError) and retry_delay(error) is None:
-        # A refusal: the backend's own words say why (a wrong model, a prompt over the context window).
-        return LLMRejected(backend, f"HTTP {error.status_code}: {error.message[:300]}")
+        return LLMRejected(backend, refusal(error, capture_content))
     return failure_of(backend, error)

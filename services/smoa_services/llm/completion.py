@@ -85,7 +85,7 @@ def read_completion(body: object) -> Reply:
     message = first.get("message") if isinstance(first, dict) else None
     text = message.get("content") if isinstance(message, dict) else None
     if not isinstance(body, dict) or not isinstance(first, dict) or not isinstance(text, str | None):
-        raise MalformedReply(f"not a chat completion: {str(body)[:200]}")
+        raise MalformedReply(f"not a chat completion (a JSON {type(body).__name__})")
     usage = body.get("usage")
     counts = None
     if isinstance(usage, dict) and isinstance(usage.get("prompt_tokens"), int):

@@ -21,7 +21,13 @@ _FENCE = re.compile(r"```(?:json)?\s*(.*?)```", re.DOTALL | re.IGNORECASE)
 
 
 class ReplyError(ValueError):
-    """The reply is not what was asked for; the message is written to be shown to the model."""
+    """The reply is not what was asked for. The message says so without quoting the reply, so it can go
+    into traces, logs and statuses; ``detail`` may quote it, and is shown only to the model, whose own
+    words they are, when it is asked again."""
+
+    def __init__(self, message: str, detail: str | None = None):
+        super().__init__(message)
+        self.detail = detail or message
 
 
 # A judge's, moderator's or role writer's reply is a few hundred characters; far more is not one.
@@ -102,5 +108,5 @@ async def ask_json(
             return JsonReply(parse(completion.text), completions)
         except ReplyError as e:
             error = str(e)
-            conversation = [dict(m) for m in messages] + correction(completion.text, error)
+            conversation = [dict(m) for m in messages] + correction(completion.text, e.detail)
     return JsonReply(None, completions, error)

@@ -29,13 +29,15 @@ def parse_decision(text: str) -> ModeratorDecision:
     reply = json_object(text)
     raw = reply.get("decision")
     decision = raw.strip().lower() if isinstance(raw, str) else None
-    problems = []
+    problems, quoted = [], []
     if decision not in ("stop", "continue"):
-        problems.append(f'"decision" must be "stop" or "continue", got {raw!r}')
+        problems.append('"decision" must be "stop" or "continue"')
+        quoted.append(f'"decision" must be "stop" or "continue", got {str(raw)[:60]!r}')
     reason = reply.get("reason", "")
     if not isinstance(reason, str):
         problems.append('"reason" must be a string')
+        quoted.append(problems[-1])
     if problems:
-        raise ReplyError("; ".join(problems))
+        raise ReplyError("; ".join(problems), detail="; ".join(quoted))
     assert isinstance(reason, str)
     return ModeratorDecision("stop" if decision == "stop" else "continue", reason.strip())
