@@ -12,17 +12,14 @@ or a load generator puts many behind one)."""
 
 from __future__ import annotations
 
-import contextvars
 from collections import Counter
 from typing import Any
 
 import grpc
 
+from smoa_services.caller import CALLER
 from smoa_services.failure import Failure
 from smoa_services.rpc_handler import Context, Continuation, Handler, Stream, Unary, wrapped
-
-# Set by the Authenticator for the call it checked.
-CALLER: contextvars.ContextVar[str] = contextvars.ContextVar("smoa_caller", default="")
 
 
 class Overloaded(Failure):

@@ -27,7 +27,7 @@ from typing import Any
 
 import grpc
 
-from smoa_services.admission import CALLER
+from smoa_services.caller import CALLER, END_CALLER, end_caller_in
 from smoa_services.config import Settings
 from smoa_services.failure import PermissionDenied, Unauthenticated
 from smoa_services.rpc_handler import Context, Continuation, Handler, Stream, Unary, wrapped
@@ -121,25 +121,29 @@ class Callers:
 
 class Authenticator(grpc.aio.ServerInterceptor):
     """Checks every smoa RPC's caller before its handler runs (a failure is the FailureInterceptor's to
-    turn into UNAUTHENTICATED or PERMISSION_DENIED)."""
+    turn into UNAUTHENTICATED or PERMISSION_DENIED), and says whom its work is for (caller.py). Only a
+    peer takes that from the `smoa-end-caller` header: at the front door, a caller could name another."""
 
-    def __init__(self, callers: Callers):
+    def __init__(self, callers: Callers, takes_end_caller: bool):
         self.callers = callers
+        self.takes_end_caller = takes_end_caller
 
     async def intercept_service(
         self, continuation: Continuation, details: grpc.HandlerCallDetails
     ) -> Handler | None:
         handler = await continuation(details)
-        if not self.callers.enabled:
+        if not self.callers.enabled and not self.takes_end_caller:
             return handler
         method = details.method
 
         def check(context: Context) -> None:
-            metadata: Iterable[tuple[str, Any]] = context.invocation_metadata() or ()
-            caller = self.callers.identify(metadata, context.auth_context())
-            self.callers.authorize(caller, method)
-            if caller:
-                CALLER.set(caller)  # for admission's share per caller
+            metadata: Sequence[tuple[str, Any]] = tuple(context.invocation_metadata() or ())
+            caller = ""
+            if self.callers.enabled:
+                caller = self.callers.identify(metadata, context.auth_context())
+                self.callers.authorize(caller, method)
+                CALLER.set(caller)
+            END_CALLER.set((self.takes_end_caller and end_caller_in(metadata)) or caller)
 
         def unary(behaviour: Unary) -> Unary:
             async def run(request: Any, context: Context) -> Any:

@@ -26,6 +26,7 @@ import grpc
 from opentelemetry.sdk.trace import TracerProvider
 
 from smoa_services import telemetry, tls
+from smoa_services.caller import END_CALLER, HEADER
 from smoa_services.config import Settings
 from smoa_services.readiness import READINESS
 
@@ -93,6 +94,16 @@ class BearerToken(grpc.aio.UnaryUnaryClientInterceptor):
         return await continuation(details._replace(metadata=metadata), request)
 
 
+class EndCaller(grpc.aio.UnaryUnaryClientInterceptor):
+    """Whom a peer call's work is for (caller.py), so the peer shares its LLM slots by end caller."""
+
+    async def intercept_unary_unary(self, continuation: Any, details: Any, request: Any) -> Any:
+        end_caller = END_CALLER.get()
+        if end_caller:
+            details = details._replace(metadata=[*(details.metadata or ()), (HEADER, end_caller)])
+        return await continuation(details, request)
+
+
 def channel_options(settings: Settings) -> list[tuple[str, str | int]]:
     keepalive_ms = int(settings.peer_keepalive_seconds * 1000)
     server_name = (
@@ -118,7 +129,7 @@ def channel_options(settings: Settings) -> list[tuple[str, str | int]]:
 
 
 def channel(target: str, settings: Settings, provider: TracerProvider) -> grpc.aio.Channel:
-    interceptors: list[Any] = [*telemetry.client_interceptors(provider), CancelWithCaller()]
+    interceptors: list[Any] = [*telemetry.client_interceptors(provider), EndCaller(), CancelWithCaller()]
     token = os.environ.get(settings.peer_token_env, "") if settings.peer_token_env else ""
     credentials = tls.peer_credentials(settings)
     if credentials is None:

@@ -119,6 +119,10 @@ class Settings:
         ),
     )
     llm_concurrency: int = field(default=4, metadata=_help("LLM calls in flight per backend"))
+    llm_slots_per_caller: int = field(
+        default=0,
+        metadata=_help("most of those one authenticated caller's work holds (0: half, rounded up)"),
+    )
     llm_timeout_seconds: float = field(
         default=120.0, metadata=_help("cap on one LLM call, its retries and hedge included")
     )
@@ -239,6 +243,7 @@ class Settings:
             ("k", self.k >= 1),
             ("max_layers", self.max_layers >= 1),
             ("llm_concurrency", self.llm_concurrency >= 1),
+            ("llm_slots_per_caller", self.llm_slots_per_caller >= 0),
             ("judge_passes", self.judge_passes >= 1),
             ("grace_seconds", self.grace_seconds >= 0),
             ("drain_delay_seconds", self.drain_delay_seconds >= 0),

@@ -61,7 +61,7 @@ class Server:
             interceptors=[
                 *telemetry.server_interceptors(provider),
                 FailureInterceptor(),
-                Authenticator(Callers(settings)),
+                Authenticator(Callers(settings), takes_end_caller=name != "orchestrator"),
                 Admission(
                     settings.max_concurrent_rpcs,
                     settings.max_concurrent_rpcs_per_caller or settings.max_concurrent_rpcs,

@@ -49,8 +49,10 @@ async def orchestrator_stack(
     base_url: str,
     peers: Mapping[str, CreateServer] = REAL_PEERS,
     llm_timeout_seconds: float = 5.0,
+    peer_settings: Mapping[str, Any] | None = None,
     **settings: Any,
 ) -> AsyncIterator[Stack]:
+    """``settings`` are the orchestrator's; ``peer_settings`` the three peers'."""
     # No SDK retries and short timeouts keep failure tests fast.
     common: dict[str, Any] = {
         "port": 0,
@@ -64,7 +66,7 @@ async def orchestrator_stack(
     try:
         targets: dict[str, Any] = {}
         for name, create in peers.items():
-            server = create(Settings(**common), provider, None)
+            server = create(Settings(**common, **(peer_settings or {})), provider, None)
             started.append(server)
             targets[f"{name}_target"] = f"dns:///127.0.0.1:{await server.start()}"
         front = orchestrator.create_server(Settings(**common, **targets, **settings), provider, None)

@@ -21,6 +21,7 @@ from opentelemetry import trace
 from opentelemetry.trace import Span, SpanKind, Status, StatusCode
 
 from smoa_services.attempts import AttemptPolicy, Outcome, OutOfBudget, first_success
+from smoa_services.caller import END_CALLER
 from smoa_services.config import Backend, Settings
 from smoa_services.deadline import Deadline
 from smoa_services.failure import Failure, LLMRejected, LLMUnavailable
@@ -231,7 +232,7 @@ class ChatModel:
 
         async def attempt(index: int) -> Reply:
             _admit(endpoint, loop.time())
-            async with endpoint.slots:
+            async with endpoint.slots.slot(END_CALLER.get()):
                 sent.count += 1
                 started = loop.time()
                 ends = endpoint.attempt_end(index, index + 1 >= policy.max_attempts, started, until)
@@ -288,7 +289,7 @@ class ChatModel:
             _admit(endpoint, loop.time())
             opened = AsyncExitStack()
             try:
-                await opened.enter_async_context(endpoint.slots)
+                await opened.enter_async_context(endpoint.slots.slot(END_CALLER.get()))
                 sent.count += 1
                 began = loop.time()
                 ends = endpoint.attempt_end(index, index + 1 >= policy.max_attempts, began, until)

@@ -1,5 +1,6 @@
-"""One LLM backend as the ChatModel uses it: its OpenAI client, its concurrency slots, its circuit breaker
-and the latencies of its recent calls, which say when an attempt is taking too long."""
+"""One LLM backend as the ChatModel uses it: its OpenAI client, its concurrency slots (shared fairly by
+callers), its circuit breaker and the latencies of its recent calls, which say when an attempt is taking
+too long."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from opentelemetry import trace
 from smoa_services.config import Backend, Settings
 from smoa_services.latency import LatencyWindow
 from smoa_services.llm.breaker import Breaker, BreakerPolicy, State
+from smoa_services.llm.fair_slots import FairSlots
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +42,8 @@ class Endpoint:
             timeout=settings.llm_timeout_seconds,
         )
         # Held for one attempt at a time, so a hung call keeps a slot no longer than its attempt's limit.
-        self.slots = asyncio.Semaphore(settings.llm_concurrency)
+        share = settings.llm_slots_per_caller or -(-settings.llm_concurrency // 2)
+        self.slots = FairSlots(settings.llm_concurrency, share)
         self.latency = LatencyWindow()
         self.breaker = Breaker(
             BreakerPolicy(

@@ -56,6 +56,12 @@ def in_turn(roles: Sequence[str], n: int) -> tuple[str, ...]:
     return tuple(roles[i % len(roles)] for i in range(n))
 
 
+# A written role is sent to every proposer, which refuses a role over its max_role_chars (4,000 by
+# default) as INVALID_ARGUMENT: a role that long would fail the request over the LLM's reply. The prompt
+# asks for one or two sentences; this leaves room for verbose ones.
+MAX_WRITTEN_ROLE_CHARS = 1_000
+
+
 def parse_roles(text: str, n: int) -> tuple[str, ...]:
     """The n roles in an LLM reply; ReplyError says what is wrong, in words for the model's retry."""
     data = json_object(text).get("roles")
@@ -65,6 +71,8 @@ def parse_roles(text: str, n: int) -> tuple[str, ...]:
         raise ReplyError(f"expected exactly {n} roles, got {len(data)}")
     if not all(isinstance(r, str) and r.strip() for r in data):
         raise ReplyError("every role must be a non-empty string")
+    if any(len(r.strip()) > MAX_WRITTEN_ROLE_CHARS for r in data):
+        raise ReplyError(f"every role must be at most {MAX_WRITTEN_ROLE_CHARS} characters (one or two sentences)")
     roles = tuple(r.strip() for r in data)
     if len({r.casefold() for r in roles}) != n:
         raise ReplyError("the roles must be distinct from each other")
