@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import os
+from pathlib import Path
 from typing import Any
 
 import grpc
@@ -128,9 +129,15 @@ def channel_options(settings: Settings) -> list[tuple[str, str | int]]:
     ]
 
 
+def peer_token(settings: Settings) -> str:
+    if settings.peer_token_file:
+        return Path(settings.peer_token_file).read_text().strip()
+    return os.environ.get(settings.peer_token_env, "") if settings.peer_token_env else ""
+
+
 def channel(target: str, settings: Settings, provider: TracerProvider) -> grpc.aio.Channel:
     interceptors: list[Any] = [*telemetry.client_interceptors(provider), EndCaller(), CancelWithCaller()]
-    token = os.environ.get(settings.peer_token_env, "") if settings.peer_token_env else ""
+    token = peer_token(settings)
     credentials = tls.peer_credentials(settings)
     if credentials is None:
         if token:

@@ -92,6 +92,9 @@ class Settings:
     peer_token_env: str = field(
         default="SMOA_PEER_TOKEN", metadata=_help("env var holding the bearer token sent to peer services")
     )
+    peer_token_file: str = field(
+        default="", metadata=_help("file holding that token (a mounted secret); wins over peer_token_env")
+    )
     auth_tokens_file: str = field(
         default="", metadata=_help("file of accepted bearer tokens, one 'name token' per line")
     )

@@ -14,6 +14,7 @@ import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from smoa_services import telemetry
+from smoa_services.channel import peer_token
 from smoa_services.config import Settings
 from smoa_services.server import Server
 from tests.fakes.certificates import Authority, Issued
@@ -209,3 +210,13 @@ async def test_reflection_can_be_turned_off() -> None:
 async def test_half_a_tls_configuration_is_refused_by_name() -> None:
     with pytest.raises(ValueError, match="tls_cert_file and tls_key_file"):
         Server("test", Settings(tls_cert_file="a.crt"), telemetry.tracer_provider("t", environ={}), register)
+
+
+def test_the_peer_token_comes_from_a_mounted_file_before_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SMOA_PEER_TOKEN", "from-env")
+    assert peer_token(Settings()) == "from-env"
+    secret = tmp_path / "peer-token"
+    secret.write_text("from-file\n")
+    assert peer_token(Settings(peer_token_file=str(secret))) == "from-file"
