@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from smoa.v1 import orchestrator_pb2
+from smoa_services.config import Settings
 from smoa_services.judge import prompt as judge_prompt
 from smoa_services.moderator import prompt as moderator_prompt
 from smoa_services.orchestrator.aggregator import AGGREGATOR_PROMPT
@@ -49,3 +50,29 @@ async def test_hostile_replies_degrade_and_never_fail_the_request() -> None:
         assert all(layer.judge_fallback for layer in reply.layers)
         assert "?" in reply.layers[0].reason
         assert events[-1].summary.text == reply.text
+
+
+async def test_answers_too_long_for_the_next_prompt_are_clipped_not_refused() -> None:
+    """Proposers that answer 200,000 characters of unclosed \\boxed{: three of them would make the next
+    layer's and the judge's prompts longer than any peer accepts. They are clipped to fit instead, so the
+    request still answers rather than failing INVALID_ARGUMENT for what a model wrote."""
+    endless = "\\boxed{" * 28_572
+
+    def script(request: dict[str, Any]) -> Reply:
+        system = system_prompt(request)
+        if system.startswith(moderator_prompt.SYSTEM):
+            return Reply('{"decision": "continue", "reason": "go on"}')
+        if system.startswith(AGGREGATOR_PROMPT):
+            return Reply("The final answer")
+        if system.startswith(judge_prompt.SYSTEM):
+            return Reply("{}")
+        return Reply(endless)
+
+    with FakeOpenAI(script) as fake:
+        async with orchestrator_stack(fake.base_url) as stack:
+            request = orchestrator_pb2.GenerateRequest(messages=question(), n=3, k=2, max_layers=2)
+            reply = await stack.stub.Generate(request, timeout=30)
+        sizes = [sum(len(m["content"]) for m in r["messages"]) for r in fake.requests]
+    assert len(reply.layers) == 2 and reply.text
+    assert all(len(c.text) == len(endless) for layer in reply.layers for c in layer.candidates)
+    assert max(sizes) <= Settings().max_prompt_chars

@@ -43,6 +43,7 @@ def create_server(settings: Settings, provider: TracerProvider, chat: ChatModel 
         llm_budget_seconds=settings.llm_timeout_seconds,
         straggler_wait_factor=settings.straggler_wait_factor,
         straggler_max_wait_seconds=settings.straggler_max_wait_seconds,
+        max_prompt_chars=settings.max_prompt_chars,
         capture_content=telemetry.capture_content(),
     )
 

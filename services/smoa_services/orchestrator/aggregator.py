@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from smoa_services.orchestrator.plan import Message
+from smoa_services.orchestrator.prompt_room import clipped, room_for_answers
 from smoa_services.orchestrator.records import Candidate
 
 AGGREGATOR_PROMPT = (
@@ -21,9 +22,14 @@ AGGREGATOR_PROMPT = (
 )
 
 
-def aggregator_messages(conversation: Sequence[Message], answers: Sequence[Candidate]) -> list[Message]:
+def aggregator_messages(
+    conversation: Sequence[Message], answers: Sequence[Candidate], max_prompt_chars: int
+) -> list[Message]:
     """The synthesis instruction and the numbered answers as the first system message, then the
-    conversation unchanged (its own system message, if any, included), as Wang et al. do."""
-    numbered = "\n\n".join(f"[{i + 1}]\n{a.text}" for i, a in enumerate(answers))
+    conversation unchanged (its own system message, if any, included), as Wang et al. do. Answers too
+    long to fit together are clipped (prompt_room.py)."""
+    room = room_for_answers(sum(len(m["content"]) for m in conversation), max_prompt_chars)
+    texts = clipped([a.text for a in answers], room)
+    numbered = "\n\n".join(f"[{i + 1}]\n{text}" for i, text in enumerate(texts))
     system = f"{AGGREGATOR_PROMPT}\n\nCandidate responses:\n\n{numbered}"
     return [{"role": "system", "content": system}, *conversation]

@@ -32,6 +32,7 @@ from smoa_services.llm import ModelChoice
 from smoa_services.orchestrator import wire
 from smoa_services.orchestrator.cost import Usage
 from smoa_services.orchestrator.ports import JudgeCall, Judgement, Moderation, Peers, Proposal
+from smoa_services.orchestrator.prompt_room import fitted, room_for_answers
 from smoa_services.orchestrator.records import Candidate, Decision
 from smoa_services.orchestrator.timeline import Timeline
 
@@ -56,10 +57,12 @@ class PeerCalls:
 
     def for_request(self, messages: Sequence[common_pb2.ChatMessage], timeline: Timeline) -> Peers:
         call = _Call(self, timeline)
+        conversation = sum(len(m.content) for m in messages)
+        room = room_for_answers(conversation, self.settings.max_prompt_chars, self.settings.max_role_chars)
         return Peers(
-            GrpcProposers(self.stubs.proposer, messages, call),
-            GrpcJudge(self.stubs.judge, messages, call),
-            GrpcModerator(self.stubs.moderator, messages, call),
+            GrpcProposers(self.stubs.proposer, messages, call, room),
+            GrpcJudge(self.stubs.judge, messages, call, room),
+            GrpcModerator(self.stubs.moderator, messages, call, room),
         )
 
 
@@ -115,24 +118,21 @@ def hedge_cost(usage: Usage, abandoned: int) -> Usage:
     return usage + extra
 
 
-def candidates(items: Sequence[Candidate]) -> list[common_pb2.Candidate]:
-    return [common_pb2.Candidate(id=c.id, text=c.text, agent=c.agent) for c in items]
-
-
 class GrpcProposers:
     def __init__(
         self,
         stub: proposer_pb2_grpc.ProposerServiceAsyncStub,
         messages: Sequence[common_pb2.ChatMessage],
         call: _Call,
+        room: int,
     ):
-        self.stub, self.messages, self.call = stub, messages, call
+        self.stub, self.messages, self.call, self.room = stub, messages, call, room
 
     async def propose(self, role: str, references: Sequence[Candidate], model: ModelChoice) -> Proposal:
         request = proposer_pb2.ProposeRequest(
             messages=self.messages,
             role=role,
-            references=candidates(references),
+            references=fitted(references, self.room),
             model=wire.model_settings(model),
         )
         reply = await self.call.once("proposer", lambda timeout: self.stub.Propose(request, timeout=timeout))
@@ -145,13 +145,14 @@ class GrpcJudge:
         stub: judge_pb2_grpc.JudgeServiceAsyncStub,
         messages: Sequence[common_pb2.ChatMessage],
         call: _Call,
+        room: int,
     ):
-        self.stub, self.messages, self.call = stub, messages, call
+        self.stub, self.messages, self.call, self.room = stub, messages, call, room
 
     async def judge(self, call: JudgeCall) -> Judgement:
         request = judge_pb2.JudgeRequest(
             messages=self.messages,
-            candidates=candidates(call.candidates),
+            candidates=fitted(call.candidates, self.room),
             k=call.k,
             aggregation=call.aggregation,  # type: ignore[arg-type]  # the judge's enum value, passed through
             selection=call.selection,  # type: ignore[arg-type]
@@ -183,15 +184,16 @@ class GrpcModerator:
         stub: moderator_pb2_grpc.ModeratorServiceAsyncStub,
         messages: Sequence[common_pb2.ChatMessage],
         call: _Call,
+        room: int,
     ):
-        self.stub, self.messages, self.call = stub, messages, call
+        self.stub, self.messages, self.call, self.room = stub, messages, call, room
 
     async def moderate(
         self, kept: Sequence[Candidate], layer: int, max_layers: int, model: ModelChoice
     ) -> Moderation:
         request = moderator_pb2.ModerateRequest(
             messages=self.messages,
-            kept=candidates(kept),
+            kept=fitted(kept, self.room),
             layer=layer,
             max_layers=max_layers,
             model=wire.model_settings(model),

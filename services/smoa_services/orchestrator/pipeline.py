@@ -69,6 +69,7 @@ class Pipeline:
         llm_budget_seconds: float,
         straggler_wait_factor: float = 1.0,
         straggler_max_wait_seconds: float = 10.0,
+        max_prompt_chars: int = 200_000,
         capture_content: bool = False,
     ):
         self.chat = chat
@@ -77,6 +78,7 @@ class Pipeline:
         self.llm_budget_seconds = llm_budget_seconds
         self.straggler_wait_factor = straggler_wait_factor
         self.straggler_max_wait_seconds = straggler_max_wait_seconds
+        self.max_prompt_chars = max_prompt_chars
         self.capture_content = capture_content
         # How long the final stage takes, across requests: the time every earlier call leaves for it.
         self.final_stage = LatencyWindow()
@@ -155,7 +157,7 @@ class Pipeline:
             stop = StopReason.FIXED_LAYERS if plan.mode is Mode.MOA else StopReason.MAX_LAYERS
 
         yield run.progress(Stage.AGGREGATING, None)
-        messages = aggregator_messages(plan.conversation, answers)
+        messages = aggregator_messages(plan.conversation, answers, self.max_prompt_chars)
         async for event in self._final(run, "aggregator", messages, fallback=answers[0]):
             yield event
         yield Finished(run.result(stop, list(roles)))
