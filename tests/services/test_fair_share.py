@@ -11,9 +11,16 @@ import time
 from pathlib import Path
 from typing import Any
 
+from opentelemetry.sdk.trace import TracerProvider
+
 from smoa.v1 import orchestrator_pb2
+from smoa_services import proposer, telemetry
+from smoa_services.caller import END_CALLER
+from smoa_services.config import Settings
+from smoa_services.llm import ChatModel
+from smoa_services.server import Server
 from tests.fakes.openai_endpoint import FakeOpenAI, Reply, last_user
-from tests.services.orchestrator_stack import orchestrator_stack, question
+from tests.services.orchestrator_stack import REAL_PEERS, orchestrator_stack, question
 
 SLOW_SECONDS = 3.0
 
@@ -71,3 +78,31 @@ async def test_one_callers_slow_requests_do_not_delay_another_callers_request(tm
 async def test_control_without_slots_kept_from_one_caller_the_other_waits(tmp_path: Path) -> None:
     elapsed, _ = await bob_after_alice(tmp_path, slots_per_caller=4)
     assert elapsed > SLOW_SECONDS / 2
+
+
+class RecordingChat(ChatModel):
+    """The proposer's real ChatModel, noting whom each call's work is for."""
+
+    def __init__(self, settings: Settings, provider: TracerProvider, seen: list[str]):
+        super().__init__(settings, telemetry.tracer(provider))
+        self.seen = seen
+
+    async def complete(self, *args: Any, **kwargs: Any) -> Any:
+        self.seen.append(END_CALLER.get())
+        return await super().complete(*args, **kwargs)
+
+
+async def test_the_orchestrator_names_the_end_caller_and_a_caller_cannot_name_another(tmp_path: Path) -> None:
+    tokens = tmp_path / "tokens"
+    tokens.write_text("alice alice-token\n")
+    seen: list[str] = []
+
+    def recording_proposer(settings: Settings, provider: TracerProvider, _: ChatModel | None) -> Server:
+        return proposer.create_server(settings, provider, RecordingChat(settings, provider, seen))
+
+    peers = {**REAL_PEERS, "proposer": recording_proposer}
+    posing = (("authorization", "Bearer alice-token"), ("smoa-end-caller", "bob"))
+    with FakeOpenAI(backend) as fake:
+        async with orchestrator_stack(fake.base_url, peers, auth_tokens_file=str(tokens)) as stack:
+            await stack.stub.Generate(generate("Quick: 2 + 2?"), metadata=posing, timeout=30)
+    assert seen and set(seen) == {"alice"}
