@@ -39,8 +39,10 @@ RELOAD_SECONDS = 1.0
 def parse_tokens(text: str) -> list[tuple[str, bytes]]:
     """`name token` pairs, one per line or comma; blank lines and `#` comments are skipped."""
     found = []
-    for entry in text.replace(",", "\n").splitlines():
-        entry = entry.split("#", 1)[0].strip()
+    # Comments go first: split at commas, "# read by the judge, moderator" would be a caller "moderator".
+    uncommented = "\n".join(line.split("#", 1)[0] for line in text.splitlines())
+    for entry in uncommented.replace(",", "\n").splitlines():
+        entry = entry.strip()
         if not entry:
             continue
         name, _, token = entry.partition(" ")

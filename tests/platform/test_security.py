@@ -14,6 +14,7 @@ import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from smoa_services import telemetry
+from smoa_services.auth import parse_tokens
 from smoa_services.channel import peer_token
 from smoa_services.config import Settings
 from smoa_services.server import Server
@@ -222,3 +223,8 @@ def test_the_peer_token_comes_from_a_mounted_file_before_the_environment(
     secret = tmp_path / "peer-token"
     secret.write_text("from-file\n")
     assert peer_token(Settings(peer_token_file=str(secret))) == "from-file"
+
+
+def test_a_comment_with_commas_names_no_caller() -> None:
+    text = "# accepted by the proposer, judge and moderator\norchestrator s3cret, alice a-token # the UI\n"
+    assert parse_tokens(text) == [("orchestrator", b"s3cret"), ("alice", b"a-token")]
