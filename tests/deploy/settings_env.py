@@ -12,10 +12,21 @@ FIELDS = {f"SMOA_{f.name.upper()}" for f in dataclasses.fields(Settings)}
 
 def load(service: str, environment: Mapping[str, str]) -> Settings:
     """Settings.load as the service runs it (no flags): unknown SMOA_* variables are refused here, since
-    the service would silently ignore a misspelt one."""
-    unknown = sorted(k for k in environment if k.startswith("SMOA_") and k not in FIELDS)
+    the service would silently ignore a misspelt one; those a setting names (SMOA_LLM_API_KEY, the
+    default of llm_api_key_env) are values, not settings."""
+    settings = Settings.load(service, argv=[], environ=dict(environment))
+    unknown = sorted(
+        k for k in environment if k.startswith("SMOA_") and k not in FIELDS and k not in named_by(settings)
+    )
     assert not unknown, f"{service}: not a setting: {unknown}"
-    return Settings.load(service, argv=[], environ=dict(environment))
+    return settings
+
+
+def named_by(settings: Settings) -> set[str]:
+    """The variables the settings name, whose values the service reads (keys, tokens)."""
+    named = {settings.llm_api_key_env, settings.peer_token_env, settings.auth_tokens_env}
+    named |= {backend.api_key_env for backend in settings.named_backends().values()}
+    return named - {""}
 
 
 def seconds(duration: str | int | float) -> float:

@@ -10,7 +10,6 @@ import re
 import urllib.parse
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
 import yaml
@@ -18,9 +17,9 @@ import yaml
 from smoa_services.config import DEFAULT_PORTS
 from tests.deploy import kustomize, settings_env
 from tests.deploy.commands import SERVICE_MODULES, module_of, option
+from tests.deploy.manifests import Manifest, config_map, container, environment, find, one
 from tests.deploy.paths import COLLECTOR_CONFIG, K8S
 
-Manifest = dict[str, Any]
 GRPC = ["orchestrator", "proposer", "judge", "moderator"]
 SMOA = [*GRPC, "model"]
 KUSTOMIZATIONS = {"default": K8S, "base": K8S / "base", "tracing": K8S / "tracing"}
@@ -40,39 +39,6 @@ def rendered(renderer: str, directory: Path) -> list[Manifest]:
 @pytest.fixture(params=["own", "kubectl"])
 def render(request: pytest.FixtureRequest) -> Callable[[str], list[Manifest]]:
     return lambda which: rendered(request.param, KUSTOMIZATIONS[which])
-
-
-def find(docs: list[Manifest], kind: str, name: str | None = None) -> list[Manifest]:
-    return [d for d in docs if d["kind"] == kind and (name is None or d["metadata"]["name"] == name)]
-
-
-def one(docs: list[Manifest], kind: str, name: str) -> Manifest:
-    (found,) = find(docs, kind, name)
-    return found
-
-
-def config_map(docs: list[Manifest], referenced: str) -> Manifest:
-    """The ConfigMap a Deployment references (kustomize rewrites references to generated, hashed names)."""
-    found = find(docs, "ConfigMap", referenced)
-    assert len(found) == 1, f"no ConfigMap {referenced}"
-    return found[0]
-
-
-def container(deployment: Manifest) -> Manifest:
-    (only,) = deployment["spec"]["template"]["spec"]["containers"]
-    return dict(only)
-
-
-def environment(docs: list[Manifest], deployment: Manifest) -> dict[str, str]:
-    """The container's variables as the kubelet sets them: envFrom ConfigMaps, then env (which wins)."""
-    spec = container(deployment)
-    values: dict[str, str] = {}
-    for source in spec.get("envFrom", []):
-        values.update(config_map(docs, source["configMapRef"]["name"]).get("data", {}))
-    for variable in spec.get("env", []):
-        if "value" in variable:
-            values[variable["name"]] = str(variable["value"])
-    return values
 
 
 def port_number(spec: Manifest, port: int | str) -> int:

@@ -1,0 +1,194 @@
+"""docker-compose.secure.yml, merged over docker-compose.yml as `docker compose -f ... -f ...` does: every
+smoa service serves TLS with its own certificate; the orchestrator takes end users' tokens and reaches its
+peers with its client certificate and the peer token; the peers require a certificate and allow only the
+orchestrator; reflection is off; the secrets are files in the gitignored deploy/secrets/, and the file holds
+no secret value. Then the services run with those settings and deploy/make_secrets.py's files, and the
+health checks and a user's call pass where strangers are refused."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import urllib.parse
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from cryptography import x509
+
+from smoa import cli
+from smoa_services.config import Settings
+from tests.deploy import secured_stack, settings_env, trial_secrets
+from tests.deploy.compose_merge import merged
+from tests.deploy.compose_venv import docker_compose
+from tests.deploy.container_paths import Mounts, command_on_host, environment_on_host
+from tests.deploy.paths import COMPOSE_FILE, ROOT, SECURE_COMPOSE_FILE
+from tests.fakes.certificates import Issued
+
+OVERRIDE: dict[str, Any] = yaml.safe_load(SECURE_COMPOSE_FILE.read_text())
+COMPOSE = merged(yaml.safe_load(COMPOSE_FILE.read_text()), OVERRIDE)
+SERVICES: dict[str, Any] = COMPOSE["services"]
+SECRETS: dict[str, Any] = COMPOSE["secrets"]
+GRPC = ["orchestrator", "proposer", "judge", "moderator"]
+PEERS = ["proposer", "judge", "moderator"]
+SECRETS_DIR = ROOT / "deploy" / "secrets"
+MOUNTED_AT = "/run/secrets/"  # compose mounts a secret at /run/secrets/<target>
+
+
+def env(name: str) -> dict[str, str]:
+    return {k: str(v) for k, v in SERVICES[name]["environment"].items()}
+
+
+def settings(name: str) -> Settings:
+    return settings_env.load(name, env(name))
+
+
+def mounted(name: str) -> dict[str, Path]:
+    """Where each of the service's secrets is in its container, and which file (in deploy/secrets/) it is."""
+    found = {}
+    for secret in SERVICES[name].get("secrets", []):
+        assert isinstance(secret, dict), f"{name}: mount secrets with source and target"
+        found[MOUNTED_AT + secret["target"]] = (ROOT / SECRETS[secret["source"]]["file"]).resolve()
+    return found
+
+
+def source(name: str, container_path: str) -> str:
+    """The deploy/secrets/ file a service's setting points at."""
+    files = mounted(name)
+    assert container_path in files, f"{name}: {container_path} is no secret mounted in it"
+    return files[container_path].relative_to(SECRETS_DIR).as_posix()
+
+
+@pytest.mark.compose
+def test_docker_compose_accepts_the_pair_and_merges_it_as_these_tests_do() -> None:
+    checked = subprocess.run(
+        [
+            str(docker_compose()),
+            "-f",
+            str(COMPOSE_FILE),
+            "-f",
+            str(SECURE_COMPOSE_FILE),
+            "config",
+            "--no-interpolate",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert checked.returncode == 0, checked.stderr
+    theirs = yaml.safe_load(checked.stdout)["services"]
+    for name in GRPC:
+        assert {k: str(v) for k, v in theirs[name]["environment"].items()} == env(name)
+        assert theirs[name]["secrets"] == sorted(SERVICES[name]["secrets"], key=lambda s: s["source"])
+        assert theirs[name]["healthcheck"]["test"] == SERVICES[name]["healthcheck"]["test"]
+
+
+def test_the_override_touches_only_the_smoa_services() -> None:
+    assert set(OVERRIDE["services"]) == set(GRPC)
+
+
+@pytest.mark.parametrize("name", GRPC)
+def test_every_service_serves_tls_with_its_own_certificate(name: str) -> None:
+    configured = settings(name)
+    assert source(name, configured.tls_cert_file) == f"{name}.crt"
+    assert source(name, configured.tls_key_file) == f"{name}.key"
+    assert configured.reflection is False
+
+
+def test_the_orchestrator_takes_users_tokens_and_reaches_peers_as_the_orchestrator() -> None:
+    configured = settings("orchestrator")
+    assert source("orchestrator", configured.auth_tokens_file) == "front-door.tokens"
+    # End users hold tokens, not certificates; every token holder may call the front door, so a user is
+    # added by a line in the tokens file, without a restart.
+    assert not configured.tls_client_ca_file and not configured.allowed_calls()
+    assert source("orchestrator", configured.peer_ca_file) == "ca.crt"
+    assert source("orchestrator", configured.peer_cert_file) == "orchestrator-client.crt"
+    assert source("orchestrator", configured.peer_key_file) == "orchestrator-client.key"
+    assert source("orchestrator", configured.peer_token_file) == "peer-token"
+
+
+@pytest.mark.parametrize("name", PEERS)
+def test_peers_require_a_certificate_and_allow_only_the_orchestrator(name: str) -> None:
+    configured = settings(name)
+    assert source(name, configured.tls_client_ca_file) == "ca.crt"
+    assert source(name, configured.auth_tokens_file) == "peers.tokens"
+    assert configured.allowed_calls() == {"orchestrator": ("*",)}
+
+
+def test_secrets_are_files_in_the_gitignored_folder_and_all_are_used() -> None:
+    used = {s["source"] for name in GRPC for s in SERVICES[name]["secrets"]}
+    assert used == set(SECRETS)
+    for name, secret in SECRETS.items():
+        assert set(secret) == {"file"}, f"{name}: only file secrets"
+        path = (ROOT / secret["file"]).resolve()
+        assert path.parent == SECRETS_DIR, f"{name}: {secret['file']}"
+        ignored = subprocess.run(
+            ["git", "check-ignore", "--quiet", str(path.relative_to(ROOT))], cwd=ROOT, check=False
+        )
+        assert ignored.returncode == 0, f"{path} is not gitignored"
+
+
+def test_the_file_holds_no_secret_value() -> None:
+    text = SECURE_COMPOSE_FILE.read_text()
+    assert "BEGIN" not in text and "PRIVATE" not in text
+    for name in GRPC:
+        for variable, value in OVERRIDE["services"][name].get("environment", {}).items():
+            secret_named = any(w in variable for w in ("TOKEN", "KEY", "PASSWORD", "SECRET"))
+            if secret_named and not variable.endswith(("_FILE", "_ENV")):
+                # From the operator's shell or .env, never from here.
+                assert value == f"${{{variable}:-}}", f"{name}: {variable}"
+            elif variable.endswith("_FILE"):
+                assert value.startswith(MOUNTED_AT), f"{name}: {variable}"
+
+
+@pytest.mark.parametrize("name", GRPC)
+def test_health_checks_speak_tls_on_the_services_port(name: str) -> None:
+    kind, program, *argv = SERVICES[name]["healthcheck"]["test"]
+    assert (kind, program) == ("CMD", "smoa")
+    args = cli.parser().parse_args(argv)
+    configured = settings(name)
+    assert args.command == "health" and args.target == f"127.0.0.1:{configured.port}"
+    assert source(name, args.ca_file) == "ca.crt"
+    if configured.tls_client_ca_file:  # the server requires a certificate: the service's own
+        assert (args.cert, args.key) == (configured.tls_cert_file, configured.tls_key_file)
+
+
+def test_the_certificates_carry_the_names_they_are_dialled_by(tmp_path: Path) -> None:
+    """The host the health check dials, and for a peer the host of the orchestrator's target: the
+    in-process stack dials 127.0.0.1 only, so the service names are checked here."""
+    files = trial_secrets.make(tmp_path)
+    for name in GRPC:
+        certificate = x509.load_pem_x509_certificate((files / f"{name}.crt").read_bytes())
+        names = certificate.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+        dialled = {str(n.value) for n in names}
+        health = cli.parser().parse_args(SERVICES[name]["healthcheck"]["test"][2:])
+        assert health.target.rpartition(":")[0] in dialled, name
+        if name in PEERS:
+            target = getattr(settings("orchestrator"), f"{name}_target")
+            assert urllib.parse.urlsplit(target).path.lstrip("/").rpartition(":")[0] in dialled, name
+
+
+async def test_the_secured_services_answer_a_user_and_refuse_everyone_else(tmp_path: Path) -> None:
+    files = trial_secrets.make(tmp_path / "secrets")
+
+    def mounts(name: str) -> Mounts:
+        return {inside: files / path.name for inside, path in mounted(name).items()}
+
+    configured = {
+        name: settings_env.load(name, environment_on_host(env(name), mounts(name))) for name in GRPC
+    }
+    async with secured_stack.running(configured) as ports:
+        for name in GRPC:
+            _, _, *argv = command_on_host(SERVICES[name]["healthcheck"]["test"], mounts(name))
+            argv[argv.index("--target") + 1] = f"127.0.0.1:{ports[name]}"
+            # In a thread: the CLI blocks, and the servers answer on this loop.
+            assert await asyncio.to_thread(cli.main, argv) == 0, f"{name}: health check failed"
+        await secured_stack.assert_secured(
+            ports,
+            files / "ca.crt",
+            trial_secrets.token_of(files / "front-door.tokens", "user"),
+            Issued(files / "proposer.crt", files / "proposer.key"),
+        )
