@@ -10,7 +10,8 @@ QUESTION ?= A farmer has 12 cows and buys 30 more. How many cows does he have no
 
 .PHONY: run stop test bench build build-release venv cargo-test stubtest lint pytest protos clean
 
-run: build
+# The main job runs the release build of the core; tests run the debug build (quicker to compile).
+run: build-release
 	$(PY) -m smoa_services.stack start
 	$(VENV)/bin/smoa ask "$(QUESTION)"
 	@echo "The stack keeps running: $(VENV)/bin/smoa ask \"...\" to ask more, make stop to stop it."
