@@ -74,6 +74,8 @@ class Settings:
     max_role_chars: int = field(default=4_000, metadata=_help("characters of a role or task description"))
     max_candidates: int = field(default=256, metadata=_help("candidates a judge or moderator call may hold"))
     max_tokens_limit: int = field(default=8_192, metadata=_help("largest max_tokens a request may ask for"))
+    max_proposers: int = field(default=32, metadata=_help("largest n a request may ask for"))
+    max_layers_limit: int = field(default=10, metadata=_help("largest max_layers a request may ask for"))
     default_token_budget: int = field(
         default=500_000, metadata=_help("tokens a generation may spend when its request sets no budget")
     )
@@ -242,9 +244,9 @@ class Settings:
         """Refuses settings that cannot work, naming the setting."""
         checks = [
             ("port", 0 <= self.port <= 65535),
-            ("n", self.n >= 1),
+            ("n", 1 <= self.n <= self.max_proposers),
             ("k", self.k >= 1),
-            ("max_layers", self.max_layers >= 1),
+            ("max_layers", 1 <= self.max_layers <= self.max_layers_limit),
             ("llm_concurrency", self.llm_concurrency >= 1),
             ("llm_slots_per_caller", self.llm_slots_per_caller >= 0),
             ("judge_passes", self.judge_passes >= 1),

@@ -104,10 +104,21 @@ class Failure(Exception):
         )
 
 
+# A refusal travels in the response's trailers, which gRPC clients refuse beyond 8 KiB at random and beyond
+# 16 KiB always: the caller would then see RESOURCE_EXHAUSTED (which looks retryable) and none of the
+# violations. So a refusal lists this many at most.
+MAX_REPORTED = 10
+
+
 class InvalidArgument(Failure):
-    """Bad input: every violation at once, in a BadRequest."""
+    """Bad input: every violation at once (up to MAX_REPORTED, the last saying how many more), in a
+    BadRequest."""
 
     def __init__(self, violations: Sequence[Violation]):
+        if len(violations) > MAX_REPORTED:
+            last, rest = violations[MAX_REPORTED - 1], len(violations) - MAX_REPORTED
+            summary = Violation(last.field, f"{last.description} (and {rest} more problems not listed)")
+            violations = [*violations[: MAX_REPORTED - 1], summary]
         request = error_details_pb2.BadRequest(
             field_violations=[
                 error_details_pb2.BadRequest.FieldViolation(field=v.field, description=v.description)

@@ -10,15 +10,26 @@ from smoa.v1 import common_pb2
 from smoa_services.config import Settings
 from smoa_services.failure import Violation
 
+# What a caller sent is quoted in a refusal this short at most (failure.py says why refusals stay small).
+ECHO_CHARS = 40
+
+
+def echo(value: str) -> str:
+    """A caller's string, quoted short and in ASCII: grpc-message percent-encodes each byte of UTF-8
+    beyond ASCII into three."""
+    quoted = ascii(value)
+    return quoted if len(quoted) <= ECHO_CHARS else quoted[: ECHO_CHARS - 4] + "..." + quoted[-1]
+
 
 def check_messages(
     messages: Sequence[common_pb2.ChatMessage], settings: Settings, field: str = "messages"
 ) -> list[Violation]:
     if not messages:
         return [Violation(field, "must hold at least one message")]
-    found: list[Violation] = []
     if len(messages) > settings.max_messages:
-        found.append(Violation(field, f"{len(messages)} messages, over the limit of {settings.max_messages}"))
+        # Alone: a flood of bad messages would otherwise be a violation each (millions in 4 MB).
+        return [Violation(field, f"{len(messages)} messages, over the limit of {settings.max_messages}")]
+    found: list[Violation] = []
     for i, m in enumerate(messages):
         if m.role not in (
             common_pb2.CHAT_ROLE_SYSTEM,
@@ -58,7 +69,9 @@ def check_model(
     backends = list(limits.named_backends())
     if settings.backend and settings.backend not in backends:
         known = ", ".join(sorted(backends)) or "none configured"
-        found.append(Violation(f"{field}.backend", f"unknown backend {settings.backend!r} (known: {known})"))
+        found.append(
+            Violation(f"{field}.backend", f"unknown backend {echo(settings.backend)} (known: {known})")
+        )
     return found
 
 
@@ -75,7 +88,7 @@ def check_candidates(
         if not c.id:
             found.append(Violation(f"{field}[{i}].id", "must not be empty"))
         elif c.id in seen:
-            found.append(Violation(f"{field}[{i}].id", f"duplicate id {c.id!r}"))
+            found.append(Violation(f"{field}[{i}].id", f"duplicate id {echo(c.id)}"))
         seen.add(c.id)
     return found
 

@@ -79,3 +79,17 @@ def test_oversized_conversation_is_refused_on_messages() -> None:
 
 def test_a_good_request_passes() -> None:
     assert check_request(request(n=32, k=32, max_layers=10, token_budget=0), SETTINGS) == []
+
+
+def test_a_conversation_that_leaves_no_room_for_answers_is_refused_at_the_front_door() -> None:
+    """Under max_prompt_chars, yet too long to hold a role and the answers as well: every peer would refuse
+    the second layer's prompts after the first was paid for."""
+    settings = Settings(max_prompt_chars=200_000, max_message_chars=200_000, max_role_chars=4_000)
+
+    def conversation(chars: int) -> orchestrator_pb2.GenerateRequest:
+        message = common_pb2.ChatMessage(role=common_pb2.CHAT_ROLE_USER, content="w" * chars)
+        return orchestrator_pb2.GenerateRequest(messages=[message], n=4)
+
+    assert not check_request(conversation(150_000), settings)
+    (refused,) = check_request(conversation(195_000), settings)
+    assert refused.field == "messages" and "leave room for a role and the answers" in refused.description

@@ -6,7 +6,12 @@ from smoa.v1 import common_pb2, judge_pb2
 from smoa_services.config import Settings
 from smoa_services.failure import Violation
 from smoa_services.judge.judge import Aggregation, Selection
-from smoa_services.validation import check_candidates, check_messages, check_model, check_prompt_size
+from smoa_services.validation import (
+    check_candidates,
+    check_messages,
+    check_model,
+    check_prompt_size,
+)
 
 # Several passes cost one LLM call each (two on a retry); beyond this the ranking no longer improves
 # enough to be worth it.

@@ -5,7 +5,12 @@ from __future__ import annotations
 from smoa.v1 import moderator_pb2
 from smoa_services.config import Settings
 from smoa_services.failure import Violation
-from smoa_services.validation import check_candidates, check_messages, check_model, check_prompt_size
+from smoa_services.validation import (
+    check_candidates,
+    check_messages,
+    check_model,
+    check_prompt_size,
+)
 
 
 def moderate_violations(request: moderator_pb2.ModerateRequest, settings: Settings) -> list[Violation]:

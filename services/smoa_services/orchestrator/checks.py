@@ -6,18 +6,26 @@ from __future__ import annotations
 from smoa.v1 import common_pb2, orchestrator_pb2
 from smoa_services.config import Settings
 from smoa_services.failure import Violation
+from smoa_services.orchestrator.prompt_room import max_conversation_chars
 from smoa_services.validation import check_messages, check_model, check_text
-
-MAX_N = 32
-MAX_LAYERS = 10
 
 
 def check_request(request: orchestrator_pb2.GenerateRequest, settings: Settings) -> list[Violation]:
     found = check_messages(request.messages, settings)
+    max_n, max_layers = settings.max_proposers, settings.max_layers_limit
     size = sum(len(m.content) for m in request.messages)
-    if size > settings.max_prompt_chars:
+    most = max_conversation_chars(
+        min(max(request.n, 0) or settings.n, max_n), settings.max_prompt_chars, settings.max_role_chars
+    )
+    if size > most:
+        # Refused now, not by a peer after a layer was paid for: every prompt built from the conversation
+        # also holds a role and the answers.
         found.append(
-            Violation("messages", f"the conversation has {size} characters, over {settings.max_prompt_chars}")
+            Violation(
+                "messages",
+                f"the conversation has {size} characters, over the {most} that leave room for a role and "
+                f"the answers in the prompts built from it (max_prompt_chars {settings.max_prompt_chars})",
+            )
         )
     if request.mode not in orchestrator_pb2.Mode.values():
         found.append(Violation("mode", f"unknown mode {request.mode}"))
@@ -25,16 +33,16 @@ def check_request(request: orchestrator_pb2.GenerateRequest, settings: Settings)
         found.append(Violation("aggregation", f"unknown AggregationMethod {request.aggregation}"))
     if request.selection not in common_pb2.SelectionMethod.values():
         found.append(Violation("selection", f"unknown SelectionMethod {request.selection}"))
-    if not 0 <= request.n <= MAX_N:
-        found.append(Violation("n", f"must be in [1, {MAX_N}] (0 = default), got {request.n}"))
+    if not 0 <= request.n <= max_n:
+        found.append(Violation("n", f"must be in [1, {max_n}] (0 = default), got {request.n}"))
     n = request.n or settings.n
-    if request.k < 0 or (0 <= request.n <= MAX_N and request.k > n):
+    if request.k < 0 or (0 <= request.n <= max_n and request.k > n):
         found.append(Violation("k", f"must be in [1, n={n}] (0 = default), got {request.k}"))
-    if not 0 <= request.max_layers <= MAX_LAYERS:
+    if not 0 <= request.max_layers <= max_layers:
         found.append(
-            Violation("max_layers", f"must be in [1, {MAX_LAYERS}] (0 = default), got {request.max_layers}")
+            Violation("max_layers", f"must be in [1, {max_layers}] (0 = default), got {request.max_layers}")
         )
-    if request.quorum < 0 or (0 <= request.n <= MAX_N and request.quorum > n):
+    if request.quorum < 0 or (0 <= request.n <= max_n and request.quorum > n):
         found.append(Violation("quorum", f"must be in [1, n={n}] (0 = default), got {request.quorum}"))
     if request.token_budget < 0:
         found.append(
@@ -42,23 +50,29 @@ def check_request(request: orchestrator_pb2.GenerateRequest, settings: Settings)
         )
     found += check_model(request.model, settings, "model")
     seen: set[int] = set()
-    for i, agent in enumerate(request.agents):
-        if not 0 <= agent.index < n:
-            found.append(Violation(f"agents[{i}].index", f"must be in [0, {n}), got {agent.index}"))
-        elif agent.index in seen:
-            found.append(Violation(f"agents[{i}].index", f"proposer {agent.index} is overridden twice"))
-        seen.add(agent.index)
-        found += check_model(agent.model, settings, f"agents[{i}].model")
+    # Past max_n they cannot all be distinct proposers: refused as a whole, not a violation per item
+    # (a 4 MB request holds hundreds of thousands).
+    if len(request.agents) > max_n:
+        found.append(Violation("agents", f"{len(request.agents)} overrides, over {max_n}"))
+    else:
+        for i, agent in enumerate(request.agents):
+            if not 0 <= agent.index < n:
+                found.append(Violation(f"agents[{i}].index", f"must be in [0, {n}), got {agent.index}"))
+            elif agent.index in seen:
+                found.append(Violation(f"agents[{i}].index", f"proposer {agent.index} is overridden twice"))
+            seen.add(agent.index)
+            found += check_model(agent.model, settings, f"agents[{i}].model")
     source = request.WhichOneof("role_source")
     if source == "roles":
         if not request.roles.roles:
             found.append(Violation("roles.roles", "must hold at least one role when set"))
-        if len(request.roles.roles) > MAX_N:
-            found.append(Violation("roles.roles", f"{len(request.roles.roles)} roles, over {MAX_N}"))
-        for j, role in enumerate(request.roles.roles):
-            if not role.strip():
-                found.append(Violation(f"roles.roles[{j}]", "must not be empty"))
-            found += check_text(role, settings.max_role_chars, f"roles.roles[{j}]")
+        if len(request.roles.roles) > max_n:
+            found.append(Violation("roles.roles", f"{len(request.roles.roles)} roles, over {max_n}"))
+        else:
+            for j, role in enumerate(request.roles.roles):
+                if not role.strip():
+                    found.append(Violation(f"roles.roles[{j}]", "must not be empty"))
+                found += check_text(role, settings.max_role_chars, f"roles.roles[{j}]")
     elif source == "task_description":
         if not request.task_description.strip():
             found.append(Violation("task_description", "must not be empty when set"))

@@ -27,6 +27,11 @@ def room_for_answers(conversation_chars: int, max_prompt_chars: int, role_chars:
     return max_prompt_chars - conversation_chars - role_chars - INSTRUCTIONS_CHARS
 
 
+def max_conversation_chars(n: int, max_prompt_chars: int, role_chars: int) -> int:
+    """The longest conversation that leaves each of ``n`` answers its least share in every prompt."""
+    return max_prompt_chars - role_chars - INSTRUCTIONS_CHARS - n * (PER_ANSWER_CHARS + MIN_SHARE_CHARS)
+
+
 def clipped(texts: Sequence[str], room: int) -> list[str]:
     """``texts`` as they are if together they fit in ``room``, else each clipped to an equal share."""
     room -= PER_ANSWER_CHARS * len(texts)

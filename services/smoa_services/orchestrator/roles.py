@@ -72,7 +72,9 @@ def parse_roles(text: str, n: int) -> tuple[str, ...]:
     if not all(isinstance(r, str) and r.strip() for r in data):
         raise ReplyError("every role must be a non-empty string")
     if any(len(r.strip()) > MAX_WRITTEN_ROLE_CHARS for r in data):
-        raise ReplyError(f"every role must be at most {MAX_WRITTEN_ROLE_CHARS} characters (one or two sentences)")
+        raise ReplyError(
+            f"every role must be at most {MAX_WRITTEN_ROLE_CHARS} characters (one or two sentences)"
+        )
     roles = tuple(r.strip() for r in data)
     if len({r.casefold() for r in roles}) != n:
         raise ReplyError("the roles must be distinct from each other")
