@@ -43,13 +43,14 @@ from typing import Any, Literal
 REPO = Path(__file__).resolve().parent.parent
 # `make build-release` runs `maturin develop --skip-install`, which builds the extension in place next to
 # the Python sources without installing it. Use that build unless smoa_core_rs is importable already
-# (installed, or on PYTHONPATH); the header prints which file was loaded and whether it is a debug build.
+# (installed, or on PYTHONPATH); the header prints which file was loaded and which build it is.
 _IN_TREE = REPO / "smoa_core_rs" / "python"
 if importlib.util.find_spec("smoa_core_rs") is None:
     sys.path.insert(0, str(_IN_TREE))
 
 import numpy as np  # noqa: E402
 from rapidfuzz import fuzz, process  # noqa: E402
+from release_core import require_release_core  # noqa: E402
 
 # datasketch and scipy ship no type information: bind what is used as Any, whatever mypy's overrides say.
 _datasketch: Any = importlib.import_module("datasketch")
@@ -86,6 +87,15 @@ SIZES: tuple[tuple[str, int, int], ...] = (
 TARGET_MS = {16: 0.5, 64: 3.0, 1000: 20.0}
 TARGET_SPEEDUP_N16 = {"rapidfuzz": 20.0, "datasketch": 10.0}
 TARGET_AGG_US = 20.0
+# Hostile replies (ms, release build): an LLM's output can be anything, so these must stay linear.
+TARGET_HOSTILE_MS = {
+    "answer_key of 200k chars of unclosed \\boxed{": 5.0,
+    "Ballot(ranking=range(100_000)), refused": 1.0,
+    "Ballot(ranking=range(1024)), the largest": 0.5,
+    "aggregate(borda) of 5 ballots over 1024 candidates": 50.0,
+}
+# Time at 4x the input over time at 1x: about 4 when linear, 16 when quadratic.
+TARGET_LINEAR_RATIO = 6.0
 
 OURS = "smoa_core_rs"
 
@@ -870,36 +880,6 @@ def _rustc() -> str:
         return "unavailable"
 
 
-def _elf_section_names(path: Path) -> set[str] | None:
-    """Section names of a 64-bit little-endian ELF file, or None if it is not one."""
-    import struct
-
-    try:
-        data = path.read_bytes()
-    except OSError:
-        return None
-    if data[:4] != b"\x7fELF" or data[4] != 2 or data[5] != 1:
-        return None
-    (shoff,) = struct.unpack_from("<Q", data, 0x28)
-    shentsize, shnum, shstrndx = struct.unpack_from("<HHH", data, 0x3A)
-    if shoff == 0 or shstrndx >= shnum:
-        return None
-
-    def header(i: int) -> tuple[int, int, int]:
-        base = shoff + i * shentsize
-        (name,) = struct.unpack_from("<I", data, base)
-        offset, size = struct.unpack_from("<QQ", data, base + 0x18)
-        return name, offset, size
-
-    _, str_off, str_size = header(shstrndx)
-    table = data[str_off : str_off + str_size]
-    names = set()
-    for i in range(shnum):
-        name = header(i)[0]
-        names.add(table[name : table.index(b"\0", name)].decode("ascii", "replace"))
-    return names
-
-
 def _sha256(path: str | None) -> str | None:
     """First 16 hex digits of the file's SHA-256, to tell which build produced the figures."""
     if path is None:
@@ -910,16 +890,6 @@ def _sha256(path: str | None) -> str | None:
         return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:16]
     except OSError:
         return None
-
-
-def build_profile(module_file: str | None) -> str:
-    """'release' or 'DEBUG' guessed from the extension's DWARF sections (cargo strips them in release)."""
-    if module_file is None:
-        return "unknown"
-    names = _elf_section_names(Path(module_file))
-    if names is None:
-        return "unknown (not an ELF file)"
-    return "DEBUG (has .debug_info)" if ".debug_info" in names else "release (no .debug_info)"
 
 
 def machine_info(have_ours: bool, import_error: str | None) -> dict[str, Any]:
@@ -936,7 +906,7 @@ def machine_info(have_ours: bool, import_error: str | None) -> dict[str, Any]:
         "rustc": _rustc(),
         "smoa_core_rs": smoa.__version__ if have_ours else f"NOT AVAILABLE ({import_error})",
         "smoa_core_rs_module": module_file,
-        "smoa_core_rs_build": build_profile(module_file),
+        "smoa_core_rs_build": smoa.BUILD if have_ours else None,
         "smoa_core_rs_sha256": _sha256(module_file),
         "MINHASH_AUTO_MIN_N": smoa.MINHASH_AUTO_MIN_N if have_ours else None,
         "rapidfuzz": _version("rapidfuzz"),
@@ -980,6 +950,59 @@ def bench_auto_switch(plan: TimingPlan, seed: int, out: list[str]) -> dict[str, 
     return {"rows": rows}
 
 
+def bench_hostile(plan: TimingPlan, out: list[str]) -> dict[str, Any]:
+    """What an LLM's reply can make the core do: answer keys of a reply that opens \\boxed{ and never closes
+    it (once quadratic: 4.8 s at 200k characters), and ballots parsed from a reply naming 100k candidates
+    (once quadratic: 1.7 s; now refused past MAX_CANDIDATES before any is read)."""
+    out.append("")
+    out.append("## Hostile replies: linear time on anything an LLM can emit (ms, median)")
+    header = f"   {'call':<52} {'median ms':>10} {'p90 ms':>8}  target"
+    out.append(header)
+    out.append("   " + "-" * (len(header) - 3))
+    unclosed = ("\\boxed{" * 30_000)[:200_000]
+    long_ranking = list(range(100_000))
+    largest = list(range(smoa.MAX_CANDIDATES))
+    rng = random.Random(SEED + 2)
+    full_ballots = [smoa.Ballot(scores={i: rng.random() for i in largest}) for _ in range(5)]
+
+    def refused() -> None:
+        try:
+            smoa.Ballot(ranking=long_ranking)
+        except ValueError:
+            return
+        raise AssertionError("a ballot past MAX_CANDIDATES was accepted")
+
+    calls: dict[str, Callable[[], object]] = {
+        "answer_key of 200k chars of unclosed \\boxed{": partial(smoa.answer_key, unclosed),
+        "Ballot(ranking=range(100_000)), refused": refused,
+        "Ballot(ranking=range(1024)), the largest": partial(smoa.Ballot, ranking=largest),
+        "aggregate(borda) of 5 ballots over 1024 candidates": partial(
+            smoa.aggregate, full_ballots, smoa.MAX_CANDIDATES
+        ),
+    }
+    rows: list[dict[str, Any]] = []
+    targets: list[dict[str, Any]] = []
+    for name, fn in calls.items():
+        t = measure(fn, plan)
+        ok = t.median_ms <= TARGET_HOSTILE_MS[name]
+        out.append(
+            f"   {name:<52} {_fmt_ms(t.median_ms):>10} {_fmt_ms(t.p90_ms):>8}  "
+            f"<= {TARGET_HOSTILE_MS[name]:g} ms {'PASS' if ok else 'MISS'}"
+        )
+        rows.append({"call": name, **t.as_dict(), "pass": ok})
+        what = f"{name} <= {TARGET_HOSTILE_MS[name]:g} ms"
+        targets.append({"what": what, "value": t.median_ms, "pass": ok})
+    quarter = measure(partial(smoa.answer_key, unclosed[:50_000]), plan).median_ms
+    ratio = rows[0]["median_ms"] / quarter
+    ok = ratio <= TARGET_LINEAR_RATIO
+    out.append(
+        f"   answer_key time at 200k / at 50k chars: {ratio:.1f}x (linear ~4, quadratic ~16)"
+        f"{'':>9}<= {TARGET_LINEAR_RATIO:g}x {'PASS' if ok else 'MISS'}"
+    )
+    targets.append({"what": f"answer_key 200k/50k <= {TARGET_LINEAR_RATIO:g}x", "value": ratio, "pass": ok})
+    return {"rows": rows, "answer_key_200k_over_50k": ratio, "targets": targets}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument(
@@ -999,6 +1022,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args.sub_rate = args.sub_rate or [0.05, 0.02]
     plan = QUICK if args.quick else FULL
     have_ours = _smoa_error is None
+    if have_ours and not args.quick:
+        require_release_core()
 
     started = time.perf_counter()
     info = machine_info(have_ours, _smoa_error)
@@ -1021,10 +1046,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     if not have_ours:
         out.append(f"   !! smoa_core_rs could not be imported ({_smoa_error}); peers only")
-    elif info["smoa_core_rs_build"].startswith("DEBUG"):
-        out.append(
-            "   !! smoa_core_rs is a DEBUG build: its figures are not representative (make build-release)"
-        )
+    elif info["smoa_core_rs_build"] != "release":
+        out.append("   !! smoa_core_rs is a debug build: smoke test only, no figures (make build-release)")
     print("\n".join(out), flush=True)
 
     report: dict[str, Any] = {
@@ -1049,8 +1072,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         section = []
         report["auto_switch"] = bench_auto_switch(plan, args.seed, section)
         print("\n".join(section), flush=True)
+        section = []
+        report["hostile"] = bench_hostile(plan, section)
+        print("\n".join(section), flush=True)
 
     all_targets = [t for d in dedup for t in d["targets"]] + report["aggregate"]["targets"]
+    all_targets += report["hostile"]["targets"] if have_ours else []
     missed = [t["what"] for t in all_targets if not t["pass"]]
     summary = [
         "",

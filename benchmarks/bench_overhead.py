@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import grpc
+from release_core import require_release_core
 
 from smoa.v1 import common_pb2, orchestrator_pb2, orchestrator_pb2_grpc
 
@@ -235,6 +236,8 @@ def main() -> int:
     parser.add_argument("--json", type=Path, help="also write the figures as JSON")
     parser.add_argument("--profile", type=Path, metavar="DIR", help="py-spy speedscope profiles into DIR")
     args = parser.parse_args()
+    if not args.quick:
+        require_release_core()
     result = asyncio.run(run(args))
     cpuinfo = Path("/proc/cpuinfo").read_text().splitlines()
     cpu = next((line.split(":", 1)[1].strip() for line in cpuinfo if line.startswith("model name")), "?")

@@ -30,6 +30,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository, for tests.soak
 
+from release_core import require_release_core
+
 from tests.soak.deployment import SETTINGS, Deployment, FaultyLLM
 from tests.soak.driver import Answer, open_loop
 
@@ -227,6 +229,7 @@ def main() -> int:
     parser.add_argument("--json", type=Path, help="also write the figures as JSON")
     parser.add_argument("--logs", help="keep the services' logs in this folder")
     args = parser.parse_args()
+    require_release_core()
     result = asyncio.run(run(args))
     text = report(result)
     print(text)

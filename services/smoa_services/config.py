@@ -14,6 +14,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import smoa_core_rs
+
 EMBEDDED_BASE_URL = "http://127.0.0.1:8080/v1"
 EMBEDDED_MODEL = "smollm2-135m"
 
@@ -268,7 +270,8 @@ class Settings:
             ("max_messages", self.max_messages >= 1),
             ("max_message_chars", self.max_message_chars >= 1),
             ("max_role_chars", self.max_role_chars >= 1),
-            ("max_candidates", self.max_candidates >= 1),
+            # The core's similarity and aggregation are quadratic, and bounded there at MAX_CANDIDATES.
+            ("max_candidates", 1 <= self.max_candidates <= smoa_core_rs.MAX_CANDIDATES),
             ("max_tokens_limit", self.max_tokens_limit >= 1),
             ("default_token_budget", self.default_token_budget >= 0),
             ("straggler_wait_factor", self.straggler_wait_factor >= 0),

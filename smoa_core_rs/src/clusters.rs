@@ -1,11 +1,14 @@
 //! Duplicate clusters: exact (same fingerprint) and near (Jaccard >= threshold), joined by union-find.
 
+use crate::alloc;
+use crate::disjoint_sets::DisjointSets;
 use crate::error::{require_non_empty, require_unit_interval, CoreError, Result};
-use crate::jaccard::{jaccard, similarity_matrix, sizes_rule_out};
-use crate::minhash::{self, band_shape, signature};
+use crate::jaccard::{jaccard, sizes_rule_out};
+use crate::minhash::{band_shape, Bands};
 use crate::normalize::fingerprint;
 use crate::prefix_filter;
-use crate::shingle::{shingles, ShingleKind};
+use crate::shingle::{shingle_sets, validate_shingling, ShingleKind};
+use crate::similarity::{jaccard_matrix, require_matrix_side};
 use std::collections::HashMap;
 
 /// `method="auto"` never uses MinHash below this many texts: the exact join is fast there and never
@@ -18,6 +21,10 @@ pub const MINHASH_AUTO_MIN_N: usize = 64;
 /// `num_perm` bins per text. Measured here, the exact join wins on short texts at every n tried (to 4000)
 /// and MinHash on ~2 KB texts with shared boilerplate from n ≈ 100; the ratio of 4 sits between.
 pub const MINHASH_AUTO_COST_RATIO: f64 = 4.0;
+
+/// Candidate pairs `auto` keeps while deciding between the exact join and MinHash (8 MiB of them); past
+/// that it only counts, and finds them again if the exact join wins.
+const PAIR_BUFFER: usize = 1 << 20;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Method {
@@ -99,73 +106,59 @@ impl Default for NearOptions {
     }
 }
 
-/// Union-find whose root is always the smallest index, so a cluster's representative is its first text.
-struct DisjointSets(Vec<usize>);
-
-impl DisjointSets {
-    fn new(n: usize) -> Self {
-        Self((0..n).collect())
-    }
-
-    fn find(&mut self, mut x: usize) -> usize {
-        while self.0[x] != x {
-            self.0[x] = self.0[self.0[x]];
-            x = self.0[x];
-        }
-        x
-    }
-
-    fn union(&mut self, a: usize, b: usize) {
-        let (ra, rb) = (self.find(a), self.find(b));
-        if ra != rb {
-            let (lo, hi) = if ra < rb { (ra, rb) } else { (rb, ra) };
-            self.0[hi] = lo;
-        }
-    }
-
-    fn into_clusters(mut self, method: Method, pairs_compared: u64) -> Clusters {
-        let n = self.0.len();
-        let mut labels = vec![0; n];
-        let mut clusters: Vec<Vec<usize>> = Vec::new();
-        let mut cluster_of_root: HashMap<usize, usize> = HashMap::new();
-        for (i, label) in labels.iter_mut().enumerate() {
-            let root = self.find(i);
-            let c = *cluster_of_root.entry(root).or_insert_with(|| {
-                clusters.push(Vec::new());
-                clusters.len() - 1
-            });
-            clusters[c].push(i);
-            *label = c;
-        }
-        Clusters { clusters, labels, method, matrix: None, pairs_compared }
-    }
-}
-
 /// Texts whose normalized forms are identical, by 128-bit fingerprint.
 pub fn dedup_exact<S: AsRef<str>>(texts: &[S]) -> Result<Clusters> {
     require_non_empty("texts", texts)?;
-    let mut sets = DisjointSets::new(texts.len());
-    let mut first: HashMap<u128, usize> = HashMap::with_capacity(texts.len());
+    let mut sets = DisjointSets::new(texts.len())?;
+    let mut first: HashMap<u128, usize> = HashMap::new();
+    first
+        .try_reserve(texts.len())
+        .map_err(|_| CoreError::out_of_memory("texts", texts.len() as u128 * 32))?;
     for (i, t) in texts.iter().enumerate() {
         let first_seen = *first.entry(fingerprint(t.as_ref())).or_insert(i);
         sets.union(first_seen, i);
     }
-    Ok(sets.into_clusters(Method::Hash, 0))
+    clusters_of(texts.len(), |i| i, sets, Method::Hash, 0)
 }
 
-pub fn shingle_sets<S: AsRef<str>>(texts: &[S], kind: ShingleKind, ngram: usize) -> Vec<Vec<u64>> {
-    texts.iter().map(|t| shingles(t.as_ref(), kind, ngram)).collect()
-}
-
-pub fn validate_shingling(ngram: usize) -> Result<()> {
-    if ngram == 0 {
-        return Err(CoreError::out_of_range("ngram", "[1, ∞)", ngram));
+/// Clusters of `n` texts, text `i` being item `item(i)` of `sets`, numbered in order of first member.
+fn clusters_of(
+    n: usize,
+    item: impl Fn(usize) -> usize,
+    mut sets: DisjointSets,
+    method: Method,
+    pairs_compared: u64,
+) -> Result<Clusters> {
+    let mut labels = alloc::with_capacity("texts", n)?;
+    let mut clusters: Vec<Vec<usize>> = Vec::new();
+    let mut cluster_of_root: HashMap<usize, usize> = HashMap::new();
+    for i in 0..n {
+        let root = sets.find(item(i));
+        let c = *cluster_of_root.entry(root).or_insert_with(|| {
+            clusters.push(Vec::new());
+            clusters.len() - 1
+        });
+        clusters[c].push(i);
+        labels.push(c);
     }
-    Ok(())
+    Ok(Clusters { clusters, labels, method, matrix: None, pairs_compared })
 }
 
 /// Texts whose shingle-set Jaccard similarity reaches the threshold, clustered transitively.
+///
+/// Memory stays linear in the input whatever the texts: identical sets are stored once and joined before any
+/// pair is looked at, candidate pairs are verified as they are found (never collected), and MinHash keeps
+/// band keys, not signatures. Only `with_matrix` is quadratic, and limited to `MAX_CANDIDATES` texts.
 pub fn dedup_near<S: AsRef<str>>(texts: &[S], opts: &NearOptions) -> Result<Clusters> {
+    dedup_near_buffering(texts, opts, PAIR_BUFFER)
+}
+
+/// `dedup_near` with `auto` keeping at most `pair_buffer` candidate pairs while it decides.
+fn dedup_near_buffering<S: AsRef<str>>(
+    texts: &[S],
+    opts: &NearOptions,
+    pair_buffer: usize,
+) -> Result<Clusters> {
     require_non_empty("texts", texts)?;
     require_unit_interval("threshold", opts.threshold)?;
     validate_shingling(opts.ngram)?;
@@ -173,69 +166,138 @@ pub fn dedup_near<S: AsRef<str>>(texts: &[S], opts: &NearOptions) -> Result<Clus
         return Err(CoreError::out_of_range("num_perm", "[1, 4096]", opts.num_perm));
     }
     let n = texts.len();
-    let sets = shingle_sets(texts, opts.shingle, opts.ngram);
+    if n > u32::MAX as usize {
+        return Err(CoreError::too_many("texts", u32::MAX as usize, n, "texts are numbered in 32 bits"));
+    }
+    if opts.with_matrix {
+        require_matrix_side("texts", n)?;
+    }
+    // Identical sets have Jaccard 1, so they belong together at any threshold. Joining them by hash first
+    // means a thousand copies of one answer cost a thousand lookups, not half a million pairs.
+    let sets = shingle_sets(texts, opts.shingle, opts.ngram)?;
+    let distinct: Vec<&[u64]> = sets.distinct.iter().map(Vec::as_slice).collect();
+    let d = distinct.len();
     let shape = band_shape(opts.num_perm, opts.threshold);
-    let mut uf = DisjointSets::new(n);
-    let mut compared = 0u64;
-    let mut join_if_similar = |i: usize, j: usize, uf: &mut DisjointSets| {
-        if sizes_rule_out(sets[i].len(), sets[j].len(), opts.threshold) {
-            return;
-        }
-        compared += 1;
-        if jaccard(&sets[i], &sets[j]) >= opts.threshold {
-            uf.union(i, j);
-        }
+    let mut join = Join::new(&distinct, opts.threshold)?;
+    let minhash = |join: &mut Join| -> Result<()> {
+        let bands = Bands::of(&distinct, opts.num_perm, opts.seed, shape.expect("a band shape"))?;
+        bands.for_each_bucket(|band, members| join.bucket(members, |x, y| bands.shared_before(band, x, y)))
     };
-    // With `auto` from MINHASH_AUTO_MIN_N texts, the exact join's candidates are generated only while
-    // verifying them stays within the cost ratio of MinHash; past it, MinHash runs instead.
-    let auto_budget = match (opts.method, shape) {
-        (NearMethod::Auto, Some(_)) if n >= MINHASH_AUTO_MIN_N => {
-            let sign = sets.iter().map(Vec::len).sum::<usize>() + n * opts.num_perm;
-            (MINHASH_AUTO_COST_RATIO * sign as f64) as usize
-        }
-        _ => usize::MAX,
-    };
-    let exact_candidates = match (opts.method, shape) {
-        _ if opts.threshold == 0.0 => None,
-        (NearMethod::MinHash, Some(_)) => None,
-        _ => prefix_filter::candidate_pairs_within(&sets, opts.threshold, auto_budget),
-    };
-    // No band shape at this threshold (it is 0, or too low for LSH recall): MinHash would miss pairs.
-    let use_minhash = shape.is_some()
-        && match opts.method {
-            NearMethod::MinHash => true,
-            NearMethod::Auto => exact_candidates.is_none(),
-            NearMethod::Exact => false,
-        };
-    let method = if use_minhash {
-        let (bands, rows) = shape.expect("checked above");
-        let sigs: Vec<Vec<u64>> = sets.iter().map(|s| signature(s, opts.num_perm, opts.seed)).collect();
-        for (i, j) in minhash::candidate_pairs(&sigs, bands, rows) {
-            join_if_similar(i as usize, j as usize, &mut uf);
-        }
+    let method = if opts.threshold == 0.0 {
+        // Every pair reaches J >= 0: one cluster, nothing to compare.
+        (1..d).for_each(|j| join.joined.union(0, j));
+        Method::Exact
+    } else if opts.method == NearMethod::MinHash && shape.is_some() {
+        // Without a band shape (a threshold too low for LSH recall) MinHash would miss pairs: exact below.
+        minhash(&mut join)?;
         Method::MinHash
     } else {
-        match exact_candidates {
-            // Every pair reaches J >= 0: one cluster, nothing to compare.
-            None => (1..n).for_each(|j| uf.union(0, j)),
-            Some(candidates) => {
-                for (i, j) in candidates {
-                    join_if_similar(i as usize, j as usize, &mut uf);
+        // With `auto` from MINHASH_AUTO_MIN_N texts, the exact join runs only if verifying its candidates
+        // stays within the cost ratio of MinHash. They are found before any is verified, so no
+        // verification is wasted when MinHash wins: kept while they fit a bounded buffer, else only counted
+        // and found again by a second pass that verifies as it goes.
+        let auto = opts.method == NearMethod::Auto && shape.is_some() && n >= MINHASH_AUTO_MIN_N;
+        if !auto {
+            prefix_filter::for_each_candidate(&distinct, opts.threshold, usize::MAX, |i, j| join.pair(i, j))?;
+            Method::Exact
+        } else {
+            let sign = distinct.iter().map(|s| s.len()).sum::<usize>() + d * opts.num_perm;
+            let budget = (MINHASH_AUTO_COST_RATIO * sign as f64) as usize;
+            let (mut kept, mut overflowed) = (Vec::new(), false);
+            let fits = prefix_filter::for_each_candidate(&distinct, opts.threshold, budget, |i, j| {
+                overflowed = overflowed || kept.len() == pair_buffer;
+                if overflowed {
+                    kept = Vec::new();
+                } else {
+                    kept.push((i as u32, j as u32));
                 }
+            })?;
+            match (fits, overflowed) {
+                (true, false) => kept.into_iter().for_each(|(i, j)| join.pair(i as usize, j as usize)),
+                (true, true) => {
+                    prefix_filter::for_each_candidate(&distinct, opts.threshold, usize::MAX, |i, j| {
+                        join.pair(i, j)
+                    })?;
+                }
+                (false, _) => minhash(&mut join)?,
+            }
+            if fits {
+                Method::Exact
+            } else {
+                Method::MinHash
             }
         }
-        Method::Exact
     };
-    // Empty shingle sets are identical to each other (J = 1) and share no element for a filter to find.
-    let mut empties = (0..n).filter(|&i| sets[i].is_empty());
-    if let Some(first) = empties.next() {
-        empties.for_each(|j| uf.union(first, j));
-    }
-    let mut out = uf.into_clusters(method, compared);
+    let compared = join.compared;
+    let mut out = clusters_of(n, |i| sets.of_text[i], join.joined, method, compared)?;
     if opts.with_matrix {
-        out.matrix = Some(similarity_matrix(&sets));
+        out.matrix = Some(jaccard_matrix(&sets)?);
     }
     Ok(out)
+}
+
+/// Verifies candidate pairs of distinct sets and joins the similar ones. A pair already in one cluster is
+/// not verified: it could not change the clusters.
+struct Join<'a> {
+    distinct: &'a [&'a [u64]],
+    threshold: f64,
+    joined: DisjointSets,
+    compared: u64,
+}
+
+impl<'a> Join<'a> {
+    fn new(distinct: &'a [&'a [u64]], threshold: f64) -> Result<Self> {
+        Ok(Self { distinct, threshold, joined: DisjointSets::new(distinct.len())?, compared: 0 })
+    }
+
+    fn similar(&mut self, x: usize, y: usize) -> bool {
+        let (a, b) = (self.distinct[x], self.distinct[y]);
+        if sizes_rule_out(a.len(), b.len(), self.threshold) {
+            return false;
+        }
+        self.compared += 1;
+        jaccard(a, b) >= self.threshold
+    }
+
+    fn pair(&mut self, x: usize, y: usize) {
+        if !self.joined.same(x, y) && self.similar(x, y) {
+            self.joined.union(x, y);
+        }
+    }
+
+    /// Every pair of `members` is a candidate unless `offered_before` says another bucket had it. Members
+    /// are kept grouped by cluster, and a newcomer is tried against each other group until one member is
+    /// similar: a bucket of near-duplicates costs one verification per member, not one per pair.
+    fn bucket(&mut self, members: &[u32], offered_before: impl Fn(usize, usize) -> bool) {
+        let mut groups: Vec<Vec<usize>> = Vec::new();
+        for &y in members {
+            let y = y as usize;
+            let mut joined = Vec::new();
+            for (g, group) in groups.iter().enumerate() {
+                if self.joined.same(group[0], y) {
+                    joined.push(g);
+                    continue;
+                }
+                for &x in group {
+                    if !offered_before(x, y) && self.similar(x, y) {
+                        self.joined.union(x, y);
+                        joined.push(g);
+                        break;
+                    }
+                }
+            }
+            // The groups y joined are one cluster now: merge them, the smaller into the larger.
+            let mut merged = vec![y];
+            for g in joined.into_iter().rev() {
+                let mut group = groups.swap_remove(g);
+                if group.len() > merged.len() {
+                    std::mem::swap(&mut group, &mut merged);
+                }
+                merged.extend(group);
+            }
+            groups.push(merged);
+        }
+    }
 }
 
 #[cfg(test)]
@@ -316,6 +378,19 @@ mod tests {
         // Short distinct texts: few candidates, so auto stays exact even at scale.
         let short: Vec<String> = (0..300).map(|i| words(i, 12)).collect();
         assert_eq!(dedup_near(&short, &NearOptions::default()).unwrap().method, Method::Exact);
+    }
+
+    #[test]
+    fn auto_finds_the_same_clusters_when_its_pair_buffer_overflows() {
+        // Short texts sharing their rarest shingle: many candidates, few of them similar.
+        let texts: Vec<String> =
+            (0..200).map(|i| format!("shared opening words {} {}", i % 7, i / 7)).collect();
+        let opts = NearOptions { threshold: 0.5, ..Default::default() };
+        let kept = dedup_near_buffering(&texts, &opts, usize::MAX).unwrap();
+        let counted = dedup_near_buffering(&texts, &opts, 10).unwrap();
+        assert_eq!(kept.method, Method::Exact);
+        assert!(kept.pairs_compared > 10);
+        assert_eq!(counted, kept);
     }
 
     fn permuted_clusters(c: &Clusters, perm: &[usize]) -> Vec<Vec<usize>> {

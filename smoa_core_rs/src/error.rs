@@ -1,5 +1,7 @@
-//! The one error type of the core. Every failure is bad input, named by the argument it came from, so the
-//! binding can map all of them to `ValueError` with a message that starts with that name.
+//! The one error type of the core. Every failure but one is bad input, named by the argument it came from,
+//! so the binding can map it to `ValueError` with a message that starts with that name. The exception is a
+//! buffer the machine could not give (`OutOfMemory`), which the binding raises as `MemoryError`: the input
+//! was within the limits, the process was not.
 
 use std::fmt;
 
@@ -14,10 +16,29 @@ pub struct CoreError {
 pub enum ErrorKind {
     Empty,
     NotFinite(f64),
-    OutOfRange { allowed: String, got: String },
+    OutOfRange {
+        allowed: String,
+        got: String,
+    },
     Duplicate(usize),
-    UnknownCandidate { candidate: usize, n: usize },
-    Shape { expected: String, got: String },
+    UnknownCandidate {
+        candidate: usize,
+        n: usize,
+    },
+    Shape {
+        expected: String,
+        got: String,
+    },
+    /// More items than a documented limit allows; `got` is a count, or "more than ..." when the items were
+    /// not all read.
+    TooMany {
+        limit: usize,
+        got: String,
+        why: &'static str,
+    },
+    OutOfMemory {
+        bytes: u128,
+    },
     Invalid(String),
 }
 
@@ -32,6 +53,18 @@ impl CoreError {
 
     pub fn out_of_range(arg: impl Into<String>, allowed: impl Into<String>, got: impl fmt::Display) -> Self {
         Self::new(arg, ErrorKind::OutOfRange { allowed: allowed.into(), got: got.to_string() })
+    }
+
+    pub fn too_many(arg: impl Into<String>, limit: usize, got: impl fmt::Display, why: &'static str) -> Self {
+        Self::new(arg, ErrorKind::TooMany { limit, got: got.to_string(), why })
+    }
+
+    pub fn out_of_memory(arg: impl Into<String>, bytes: u128) -> Self {
+        Self::new(arg, ErrorKind::OutOfMemory { bytes })
+    }
+
+    pub fn is_out_of_memory(&self) -> bool {
+        matches!(self.kind, ErrorKind::OutOfMemory { .. })
     }
 
     /// Re-roots an error raised about a part (`ranking[2]`) under its container (`ballots[1]`).
@@ -53,6 +86,8 @@ impl fmt::Display for CoreError {
                 write!(f, "candidate {candidate} out of range for n={n}")
             }
             ErrorKind::Shape { expected, got } => write!(f, "expected {expected}, got {got}"),
+            ErrorKind::TooMany { limit, got, why } => write!(f, "at most {limit} allowed ({why}), got {got}"),
+            ErrorKind::OutOfMemory { bytes } => write!(f, "could not allocate {bytes} bytes"),
             ErrorKind::Invalid(detail) => write!(f, "{detail}"),
         }
     }

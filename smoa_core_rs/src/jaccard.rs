@@ -26,20 +26,6 @@ pub fn sizes_rule_out(a: usize, b: usize, threshold: f64) -> bool {
     hi > 0 && (lo as f64) < threshold * hi as f64
 }
 
-/// The full pairwise matrix, diagonal 1.0.
-pub fn similarity_matrix(sets: &[Vec<u64>]) -> Vec<Vec<f64>> {
-    let n = sets.len();
-    let mut m = vec![vec![1.0; n]; n];
-    for i in 0..n {
-        for j in i + 1..n {
-            let s = jaccard(&sets[i], &sets[j]);
-            m[i][j] = s;
-            m[j][i] = s;
-        }
-    }
-    m
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,16 +1,24 @@
 //! Kendall's coefficient of concordance W: how far the ballots agree, 0 (none) to 1 (identical order).
 
-use crate::ballot::Ballot;
+use crate::ballot::{check_ballots, Ballot};
+use crate::error::Result;
+use std::borrow::Borrow;
 
 /// Tie-corrected W over the candidates every ballot saw (partial ballots can only be compared where they
 /// overlap). None with fewer than two ballots or two common candidates, or when every ballot ties all.
-pub fn kendall_w(ballots: &[Ballot], n: usize) -> Option<f64> {
+/// The ballots are checked as `aggregate` checks them.
+pub fn kendall_w(ballots: &[impl Borrow<Ballot>], n: usize) -> Result<Option<f64>> {
+    check_ballots(ballots, n)?;
+    Ok(concordance(ballots, n))
+}
+
+fn concordance(ballots: &[impl Borrow<Ballot>], n: usize) -> Option<f64> {
     let m = ballots.len();
     if m < 2 {
         return None;
     }
     let mut seen_by = vec![0usize; n];
-    for b in ballots {
+    for b in ballots.iter().map(Borrow::borrow) {
         for &c in b.candidates() {
             seen_by[c] += 1;
         }
@@ -20,27 +28,31 @@ pub fn kendall_w(ballots: &[Ballot], n: usize) -> Option<f64> {
     if k < 2 {
         return None;
     }
+    // Place of each common candidate among them, so a ballot's ranks come out in one pass over it.
+    let mut place = vec![usize::MAX; n];
+    common.iter().enumerate().for_each(|(x, &c)| place[c] = x);
     let mut rank_sums = vec![0.0f64; k];
     let mut tie_correction = 0.0f64;
-    for b in ballots {
-        let pref: Vec<f64> = common
-            .iter()
-            .map(|&c| {
-                let at = b.candidates().iter().position(|&x| x == c).expect("common candidate");
-                b.preference()[at]
-            })
-            .collect();
-        for (x, sum) in rank_sums.iter_mut().enumerate() {
-            let better = pref.iter().filter(|&&q| q > pref[x]).count() as f64;
-            let tied = pref.iter().filter(|&&q| q == pref[x]).count() as f64;
+    let mut ranked: Vec<(usize, f64)> = Vec::with_capacity(k);
+    for b in ballots.iter().map(Borrow::borrow) {
+        // A ballot lists its candidates best first, so the common ones come out in rank order with equal
+        // preferences adjacent.
+        ranked.clear();
+        ranked.extend(
+            b.candidates()
+                .iter()
+                .zip(b.preference())
+                .filter(|(&c, _)| place[c] != usize::MAX)
+                .map(|(&c, &p)| (place[c], p)),
+        );
+        let mut better = 0usize;
+        for run in ranked.chunk_by(|x, y| x.1 == y.1) {
+            let tied = run.len() as f64;
             // Averaged 1-based rank: 1 + better + (tied - 1) / 2.
-            *sum += 1.0 + better + (tied - 1.0) / 2.0;
-        }
-        let mut sorted = pref.clone();
-        sorted.sort_by(|a, b| a.total_cmp(b));
-        for group in sorted.chunk_by(|a, b| a == b) {
-            let t = group.len() as f64;
-            tie_correction += t * t * t - t;
+            let rank = 1.0 + better as f64 + (tied - 1.0) / 2.0;
+            run.iter().for_each(|&(x, _)| rank_sums[x] += rank);
+            better += run.len();
+            tie_correction += tied * tied * tied - tied;
         }
     }
     let (mf, kf) = (m as f64, k as f64);

@@ -2,6 +2,9 @@
 //! generator that keeps near-duplicate detection sub-quadratic for large n. Candidates are only
 //! candidates: the caller verifies each with exact Jaccard.
 
+use crate::alloc;
+use crate::error::Result;
+
 /// A candidate pair must survive banding with at least this probability when its Jaccard is exactly the
 /// threshold; the band shape is the one with the most rows per band (fewest false candidates) that does.
 pub const TARGET_RECALL_AT_THRESHOLD: f64 = 0.99;
@@ -63,29 +66,61 @@ pub fn band_shape(bins: usize, threshold: f64) -> Option<(usize, usize)> {
     })
 }
 
-/// Pairs (i < j) that share at least one band, sorted and unique.
-pub fn candidate_pairs(signatures: &[Vec<u64>], bands: usize, rows: usize) -> Vec<(u32, u32)> {
-    let mut pairs: Vec<u64> = Vec::new();
-    let mut keyed: Vec<(u64, u32)> = Vec::with_capacity(signatures.len());
-    for band in 0..bands {
-        keyed.clear();
-        for (i, sig) in signatures.iter().enumerate() {
-            let rows_of_band = &sig[band * rows..(band + 1) * rows];
-            let key = rows_of_band.iter().fold(band as u64, |acc, &v| mix(acc ^ v));
-            keyed.push((key, i as u32));
-        }
-        keyed.sort_unstable();
-        for bucket in keyed.chunk_by(|a, b| a.0 == b.0) {
-            for (x, a) in bucket.iter().enumerate() {
-                for b in &bucket[x + 1..] {
-                    pairs.push(((a.1 as u64) << 32) | b.1 as u64);
-                }
+/// The LSH band keys of a collection of sets: what is kept of their signatures. A signature lives only while
+/// its keys are taken, so the memory is a key per set and band rather than `bins` values per set.
+pub struct Bands {
+    /// keys[band * count + i]
+    keys: Vec<u64>,
+    count: usize,
+    bands: usize,
+}
+
+impl Bands {
+    pub fn of<S: AsRef<[u64]>>(
+        sets: &[S],
+        bins: usize,
+        seed: u64,
+        (bands, rows): (usize, usize),
+    ) -> Result<Self> {
+        let count = sets.len();
+        let size = count.saturating_mul(bands);
+        let mut keys = alloc::filled("texts", size, 0u64)?;
+        for (i, set) in sets.iter().enumerate() {
+            let sig = signature(set.as_ref(), bins, seed);
+            for band in 0..bands {
+                let rows_of_band = &sig[band * rows..(band + 1) * rows];
+                keys[band * count + i] = rows_of_band.iter().fold(band as u64, |acc, &v| mix(acc ^ v));
             }
         }
+        Ok(Self { keys, count, bands })
     }
-    pairs.sort_unstable();
-    pairs.dedup();
-    pairs.into_iter().map(|p| ((p >> 32) as u32, p as u32)).collect()
+
+    fn key(&self, band: usize, i: usize) -> u64 {
+        self.keys[band * self.count + i]
+    }
+
+    /// Whether sets `x` and `y` already share one of the bands before `band`: then that band offered them.
+    pub fn shared_before(&self, band: usize, x: usize, y: usize) -> bool {
+        (0..band).any(|b| self.key(b, x) == self.key(b, y))
+    }
+
+    /// Calls `visit(band, members)` for every group of two or more sets sharing a band's key, members
+    /// ascending. Every pair in a group is a candidate; a pair may be offered by several bands.
+    pub fn for_each_bucket(&self, mut visit: impl FnMut(usize, &[u32])) -> Result<()> {
+        let mut keyed: Vec<(u64, u32)> = alloc::with_capacity("texts", self.count)?;
+        let mut members: Vec<u32> = Vec::new();
+        for band in 0..self.bands {
+            keyed.clear();
+            keyed.extend((0..self.count).map(|i| (self.key(band, i), i as u32)));
+            keyed.sort_unstable();
+            for bucket in keyed.chunk_by(|a, b| a.0 == b.0).filter(|b| b.len() > 1) {
+                members.clear();
+                members.extend(bucket.iter().map(|m| m.1));
+                visit(band, &members);
+            }
+        }
+        Ok(())
+    }
 }
 
 #[cfg(test)]
@@ -126,8 +161,18 @@ mod tests {
     }
 
     #[test]
-    fn candidate_pairs_find_identical_signatures() {
-        let sigs = vec![vec![1, 2, 3, 4], vec![9, 9, 9, 9], vec![1, 2, 3, 4]];
-        assert_eq!(candidate_pairs(&sigs, 2, 2), vec![(0, 2)]);
+    fn buckets_group_equal_band_keys() {
+        let sets: Vec<Vec<u64>> = vec![(0..40).collect(), (1000..1040).collect(), (0..40).collect()];
+        let bands = Bands::of(&sets, 16, 3, (4, 4)).unwrap();
+        let mut buckets = Vec::new();
+        bands.for_each_bucket(|band, members| buckets.push((band, members.to_vec()))).unwrap();
+        assert_eq!(buckets, (0..4).map(|b| (b, vec![0, 2])).collect::<Vec<_>>());
+        assert!(!bands.shared_before(0, 0, 2) && bands.shared_before(1, 0, 2));
+    }
+
+    #[test]
+    fn impossible_key_tables_are_errors() {
+        let sets = vec![vec![1u64]; 3];
+        assert!(Bands::of(&sets, 4, 0, (usize::MAX / 2, 1)).err().is_some_and(|e| e.is_out_of_memory()));
     }
 }

@@ -4,6 +4,10 @@
 //! prefix element are verified, so the result equals the all-pairs comparison without comparing all pairs.
 //! The global order here is the shingle hash itself, which the sets are already sorted by.
 
+use crate::alloc;
+use crate::error::Result;
+use std::collections::HashMap;
+
 /// Length of the prefix of a set of `size` elements that any partner with J >= `threshold` must hit.
 /// Rounding errs toward a longer prefix, which can only add candidates, never lose one.
 fn prefix_len(size: usize, threshold: f64) -> usize {
@@ -11,39 +15,42 @@ fn prefix_len(size: usize, threshold: f64) -> usize {
     (size + 1).saturating_sub(min_overlap).min(size)
 }
 
-/// Pairs (i < j) of non-empty sets whose prefixes share an element, sorted and unique. Pairs involving an
-/// empty set are not produced: the caller decides them (J(empty, empty) = 1, J(empty, other) = 0).
-pub fn candidate_pairs(sets: &[Vec<u64>], threshold: f64) -> Vec<(u32, u32)> {
-    candidate_pairs_within(sets, threshold, usize::MAX).expect("unbounded")
-}
-
-/// As `candidate_pairs`, but gives up (None) as soon as verifying the pairs found so far would visit more
-/// than `budget` shingles (|x| + |y| per pair): frequent shared shingles can make the candidates
-/// quadratic, and a caller with a cheaper plan should not pay for finding them all.
-pub fn candidate_pairs_within(sets: &[Vec<u64>], threshold: f64, budget: usize) -> Option<Vec<(u32, u32)>> {
-    let mut postings: std::collections::HashMap<u64, Vec<u32>> = std::collections::HashMap::new();
-    let mut pairs: Vec<u64> = Vec::new();
-    let mut hit = vec![u32::MAX; sets.len()];
+/// Calls `visit(i, j)` once for every pair i < j of non-empty sets whose prefixes share an element, for j
+/// ascending; pairs involving an empty set are left to the caller (J(empty, empty) = 1, J(empty, other) = 0).
+/// Stops, returning false, as soon as verifying the pairs found so far would visit more than `budget`
+/// shingles (|x| + |y| per pair): frequent shared shingles can make the candidates quadratic, and a caller
+/// with a cheaper plan should not pay for finding them all.
+///
+/// Nothing quadratic is stored: the memory is the postings (one entry per prefix element) and a mark per
+/// set, however many pairs there are.
+pub fn for_each_candidate<S: AsRef<[u64]>>(
+    sets: &[S],
+    threshold: f64,
+    budget: usize,
+    mut visit: impl FnMut(usize, usize),
+) -> Result<bool> {
+    let mut postings: HashMap<u64, Vec<u32>> = HashMap::new();
+    // The last j that paired with each i, so each pair is visited once per j.
+    let mut hit = alloc::filled("texts", sets.len(), u32::MAX)?;
     let mut cost = 0usize;
     for (j, set) in sets.iter().enumerate() {
+        let set = set.as_ref();
         for &token in &set[..prefix_len(set.len(), threshold)] {
             let list = postings.entry(token).or_default();
             for &i in list.iter() {
-                // `hit` remembers the last j that paired with i, so each pair is emitted once per j.
                 if hit[i as usize] != j as u32 {
                     hit[i as usize] = j as u32;
-                    pairs.push(((i as u64) << 32) | j as u64);
-                    cost += sets[i as usize].len() + set.len();
+                    cost = cost.saturating_add(sets[i as usize].as_ref().len() + set.len());
+                    if cost > budget {
+                        return Ok(false);
+                    }
+                    visit(i as usize, j);
                 }
             }
-            if cost > budget {
-                return None;
-            }
-            list.push(j as u32);
+            alloc::push(list, "texts", j as u32)?;
         }
     }
-    pairs.sort_unstable();
-    Some(pairs.into_iter().map(|p| ((p >> 32) as u32, p as u32)).collect())
+    Ok(true)
 }
 
 #[cfg(test)]
@@ -51,6 +58,23 @@ mod tests {
     use super::*;
     use crate::jaccard::jaccard;
     use proptest::prelude::*;
+
+    fn candidate_pairs(sets: &[Vec<u64>], threshold: f64) -> Vec<(u32, u32)> {
+        let mut pairs = Vec::new();
+        assert!(
+            for_each_candidate(sets, threshold, usize::MAX, |i, j| pairs.push((i as u32, j as u32))).unwrap()
+        );
+        pairs
+    }
+
+    #[test]
+    fn the_budget_stops_the_search() {
+        let sets: Vec<Vec<u64>> = (0..10).map(|_| vec![1, 2]).collect();
+        let mut visited = 0;
+        assert!(!for_each_candidate(&sets, 0.8, 4 * 5, |_, _| visited += 1).unwrap());
+        assert_eq!(visited, 5);
+        assert_eq!(candidate_pairs(&sets, 0.8).len(), 45);
+    }
 
     #[test]
     fn prefix_lengths() {

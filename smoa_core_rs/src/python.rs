@@ -1,24 +1,35 @@
-//! The PyO3 binding, and the only file that knows Python: copy arguments into owned Rust data (naming the
-//! argument in any error), release the GIL for the work, and map `CoreError` to `ValueError`.
+//! The PyO3 binding, and the only file that knows Python: read the arguments into Rust data (naming the
+//! argument in any error), release the GIL for the work, and map `CoreError` to `ValueError` (or to
+//! `MemoryError` for an allocation refused).
+//!
+//! Reading stays proportional to what the caller holds: texts are read in place rather than copied (a list
+//! of a thousand references to one long string is one string), ballots are shared, and an argument with a
+//! size limit is refused from its length before its items are copied.
 
 use crate::aggregate::{self as agg, AggregateOptions, AggregationMethod};
+use crate::alloc;
 use crate::answer_key as keys;
-use crate::ballot::Ballot;
+use crate::ballot::{require_ballot_size, Ballot};
 use crate::centrality as central;
 use crate::clusters::{self, NearMethod, NearOptions, MINHASH_AUTO_COST_RATIO, MINHASH_AUTO_MIN_N};
 use crate::error::{require_k, require_non_empty, CoreError};
-use crate::jaccard;
 use crate::kendall;
+use crate::limits::MAX_CANDIDATES;
 use crate::normalize as norm;
 use crate::select;
 use crate::shingle::ShingleKind;
-use pyo3::exceptions::PyValueError;
+use crate::similarity::{self, require_matrix_side};
+use pyo3::exceptions::{PyMemoryError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyString};
 use std::sync::Arc;
 
-fn value_error(e: CoreError) -> PyErr {
-    PyValueError::new_err(e.to_string())
+fn core_error(e: CoreError) -> PyErr {
+    if e.is_out_of_memory() {
+        PyMemoryError::new_err(e.to_string())
+    } else {
+        PyValueError::new_err(e.to_string())
+    }
 }
 
 fn arg_error(arg: &str, detail: String) -> PyErr {
@@ -29,47 +40,96 @@ fn type_name(obj: &Bound<'_, PyAny>) -> String {
     obj.get_type().name().map(|n| n.to_string()).unwrap_or_else(|_| "object".into())
 }
 
-/// Items of a sequence argument. A `str` is refused: it is iterable, but never meant as a list here.
-fn items<'py>(obj: &Bound<'py, PyAny>, arg: &str, of: &str) -> PyResult<Vec<Bound<'py, PyAny>>> {
+/// Any number of items is fine.
+fn unlimited(_: usize) -> Result<(), CoreError> {
+    Ok(())
+}
+
+/// Items of a sequence argument whose count `allowed` must accept. A sized argument is judged by its length
+/// before any item is read; past the limit an iterator's items are only counted, not kept, so the error
+/// can say how many there were. A `str` is refused: it is iterable, but never meant as a list here.
+fn items<'py>(
+    obj: &Bound<'py, PyAny>,
+    arg: &str,
+    of: &str,
+    allowed: impl Fn(usize) -> Result<(), CoreError>,
+) -> PyResult<Vec<Bound<'py, PyAny>>> {
     let refuse = || arg_error(arg, format!("expected a sequence of {of}, got {}", type_name(obj)));
     if obj.is_instance_of::<PyString>() {
         return Err(refuse());
     }
-    obj.try_iter().map_err(|_| refuse())?.collect()
+    if let Ok(len) = obj.len() {
+        allowed(len).map_err(core_error)?;
+    }
+    let (mut kept, mut count, mut over) = (Vec::new(), 0usize, false);
+    for item in obj.try_iter().map_err(|_| refuse())? {
+        let item = item?;
+        count += 1;
+        over = over || allowed(count).is_err();
+        if over {
+            kept = Vec::new();
+        } else {
+            alloc::push(&mut kept, arg, item).map_err(core_error)?;
+        }
+    }
+    allowed(count).map_err(core_error)?;
+    Ok(kept)
 }
 
-fn text_arg(obj: &Bound<'_, PyAny>, arg: &str) -> PyResult<String> {
-    let s = obj
-        .cast::<PyString>()
-        .map_err(|_| arg_error(arg, format!("expected str, got {}", type_name(obj))))?;
-    Ok(s.to_str()
-        .map_err(|_| arg_error(arg, "must be valid Unicode (no lone surrogates)".into()))?
-        .to_owned())
+fn text_arg<'a>(obj: &'a Bound<'_, PyAny>, arg: &str) -> PyResult<&'a str> {
+    obj.cast::<PyString>()
+        .map_err(|_| arg_error(arg, format!("expected str, got {}", type_name(obj))))?
+        .to_str()
+        .map_err(|_| arg_error(arg, "must be valid Unicode (no lone surrogates)".into()))
 }
 
-fn texts_arg(obj: &Bound<'_, PyAny>, arg: &str) -> PyResult<Vec<String>> {
-    let texts = items(obj, arg, "str")?
-        .iter()
-        .enumerate()
-        .map(|(i, t)| text_arg(t, &format!("{arg}[{i}]")))
-        .collect::<PyResult<Vec<_>>>()?;
-    require_non_empty(arg, &texts).map_err(value_error)?;
+/// The text objects of a list argument, checked to be `str`; `strs` then reads them in place.
+fn texts_arg<'py>(
+    obj: &Bound<'py, PyAny>,
+    arg: &str,
+    allowed: impl Fn(usize) -> Result<(), CoreError>,
+) -> PyResult<Vec<Bound<'py, PyAny>>> {
+    let texts = items(obj, arg, "str", allowed)?;
+    require_non_empty(arg, &texts).map_err(core_error)?;
     Ok(texts)
+}
+
+/// The UTF-8 of each text, borrowed from the `str` objects (which outlive the call and never change).
+fn strs<'a>(texts: &'a [Bound<'_, PyAny>], arg: &str) -> PyResult<Vec<&'a str>> {
+    let mut out = alloc::with_capacity(arg, texts.len()).map_err(core_error)?;
+    for (i, t) in texts.iter().enumerate() {
+        out.push(text_arg(t, &format!("{arg}[{i}]"))?);
+    }
+    Ok(out)
 }
 
 fn float_arg(obj: &Bound<'_, PyAny>, arg: &str) -> PyResult<f64> {
     obj.extract::<f64>().map_err(|_| arg_error(arg, format!("expected a number, got {}", type_name(obj))))
 }
 
-fn floats_arg(obj: &Bound<'_, PyAny>, arg: &str) -> PyResult<Vec<f64>> {
-    items(obj, arg, "float")?.iter().enumerate().map(|(i, v)| float_arg(v, &format!("{arg}[{i}]"))).collect()
+fn floats_arg(
+    obj: &Bound<'_, PyAny>,
+    arg: &str,
+    allowed: impl Fn(usize) -> Result<(), CoreError>,
+) -> PyResult<Vec<f64>> {
+    let items = items(obj, arg, "float", allowed)?;
+    let mut out = alloc::with_capacity(arg, items.len()).map_err(core_error)?;
+    for (i, v) in items.iter().enumerate() {
+        out.push(float_arg(v, &format!("{arg}[{i}]"))?);
+    }
+    Ok(out)
 }
 
+/// A square matrix: rows and columns are each held to the matrix limit before they are copied, so a list
+/// repeating one long row many times is refused, not multiplied out.
 fn matrix_arg(obj: &Bound<'_, PyAny>, arg: &str) -> PyResult<Vec<Vec<f64>>> {
-    items(obj, arg, "rows of float")?
+    items(obj, arg, "rows of float", |n| require_matrix_side(arg, n))?
         .iter()
         .enumerate()
-        .map(|(i, row)| floats_arg(row, &format!("{arg}[{i}]")))
+        .map(|(i, row)| {
+            let row_arg = format!("{arg}[{i}]");
+            floats_arg(row, &row_arg, |n| require_matrix_side(&row_arg, n))
+        })
         .collect()
 }
 
@@ -79,7 +139,7 @@ fn int_arg(obj: &Bound<'_, PyAny>, arg: &str) -> PyResult<i64> {
 
 fn count_arg(value: i64, arg: &str, min: i64) -> PyResult<usize> {
     if value < min {
-        return Err(value_error(CoreError::out_of_range(arg, format!("[{min}, ∞)"), value)));
+        return Err(core_error(CoreError::out_of_range(arg, format!("[{min}, ∞)"), value)));
     }
     Ok(value as usize)
 }
@@ -91,12 +151,12 @@ fn shingle_arg(name: &str) -> PyResult<ShingleKind> {
 
 #[pyfunction]
 fn normalize(text: &Bound<'_, PyAny>) -> PyResult<String> {
-    Ok(norm::normalize(&text_arg(text, "text")?))
+    Ok(norm::normalize(text_arg(text, "text")?))
 }
 
 #[pyfunction]
 fn fingerprint(text: &Bound<'_, PyAny>) -> PyResult<u128> {
-    Ok(norm::fingerprint(&text_arg(text, "text")?))
+    Ok(norm::fingerprint(text_arg(text, "text")?))
 }
 
 #[pyclass(frozen, name = "Clusters", module = "smoa_core_rs._core")]
@@ -142,8 +202,9 @@ impl PyClusters {
 
 #[pyfunction]
 fn dedup_exact(py: Python<'_>, texts: &Bound<'_, PyAny>) -> PyResult<PyClusters> {
-    let texts = texts_arg(texts, "texts")?;
-    py.detach(|| clusters::dedup_exact(&texts)).map(PyClusters).map_err(value_error)
+    let texts = texts_arg(texts, "texts", unlimited)?;
+    let texts = strs(&texts, "texts")?;
+    py.detach(|| clusters::dedup_exact(&texts)).map(PyClusters).map_err(core_error)
 }
 
 #[pyfunction]
@@ -160,7 +221,10 @@ fn dedup_near(
     num_perm: i64,
     seed: u64,
 ) -> PyResult<PyClusters> {
-    let texts = texts_arg(texts, "texts")?;
+    // The matrix is n×n: refuse too many texts before reading them.
+    let texts =
+        texts_arg(texts, "texts", |n| if with_matrix { require_matrix_side("texts", n) } else { Ok(()) })?;
+    let texts = strs(&texts, "texts")?;
     let opts = NearOptions {
         threshold,
         shingle: shingle_arg(shingle)?,
@@ -172,7 +236,7 @@ fn dedup_near(
         num_perm: count_arg(num_perm, "num_perm", 1)?,
         seed,
     };
-    py.detach(|| clusters::dedup_near(&texts, &opts)).map(PyClusters).map_err(value_error)
+    py.detach(|| clusters::dedup_near(&texts, &opts)).map(PyClusters).map_err(core_error)
 }
 
 #[pyfunction]
@@ -183,19 +247,21 @@ fn similarity_matrix(
     shingle: &str,
     ngram: i64,
 ) -> PyResult<Vec<Vec<f64>>> {
-    let texts = texts_arg(texts, "texts")?;
+    let texts = texts_arg(texts, "texts", |n| require_matrix_side("texts", n))?;
+    let texts = strs(&texts, "texts")?;
     let (kind, ngram) = (shingle_arg(shingle)?, count_arg(ngram, "ngram", 1)?);
-    Ok(py.detach(|| jaccard::similarity_matrix(&clusters::shingle_sets(&texts, kind, ngram))))
+    py.detach(|| similarity::similarity_matrix(&texts, kind, ngram)).map_err(core_error)
 }
 
 #[pyfunction]
 fn answer_key(text: &Bound<'_, PyAny>) -> PyResult<Option<String>> {
-    Ok(keys::answer_key(&text_arg(text, "text")?))
+    Ok(keys::answer_key(text_arg(text, "text")?))
 }
 
 #[pyfunction]
 fn answer_keys(py: Python<'_>, texts: &Bound<'_, PyAny>) -> PyResult<Vec<Option<String>>> {
-    let texts = texts_arg(texts, "texts")?;
+    let texts = texts_arg(texts, "texts", unlimited)?;
+    let texts = strs(&texts, "texts")?;
     Ok(py.detach(|| texts.iter().map(|t| keys::answer_key(t)).collect()))
 }
 
@@ -214,14 +280,14 @@ impl PyBallot {
         let scores = scores.map(scores_arg).transpose()?;
         let ranking = ranking
             .map(|r| {
-                items(r, "ranking", "int")?
+                items(r, "ranking", "int", |n| require_ballot_size("ranking", n))?
                     .iter()
                     .enumerate()
                     .map(|(i, c)| int_arg(c, &format!("ranking[{i}]")))
                     .collect::<PyResult<Vec<i64>>>()
             })
             .transpose()?;
-        Ok(Self(Arc::new(Ballot::new(scores, ranking, weight).map_err(value_error)?)))
+        Ok(Self(Arc::new(Ballot::new(scores, ranking, weight).map_err(core_error)?)))
     }
     #[getter]
     fn scores<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyDict>>> {
@@ -262,11 +328,16 @@ fn scores_arg(obj: &Bound<'_, PyAny>) -> PyResult<Vec<(i64, f64)>> {
     let refuse =
         || arg_error("scores", format!("expected a mapping of int to float, got {}", type_name(obj)));
     let pairs = match obj.cast::<PyDict>() {
-        Ok(d) => d.iter().collect::<Vec<_>>(),
-        Err(_) => items(&obj.call_method0("items").map_err(|_| refuse())?, "scores", "(int, float)")?
-            .iter()
-            .map(|kv| kv.extract::<(Bound<'_, PyAny>, Bound<'_, PyAny>)>().map_err(|_| refuse()))
-            .collect::<PyResult<Vec<_>>>()?,
+        Ok(d) => {
+            require_ballot_size("scores", d.len()).map_err(core_error)?;
+            d.iter().collect::<Vec<_>>()
+        }
+        Err(_) => items(&obj.call_method0("items").map_err(|_| refuse())?, "scores", "(int, float)", |n| {
+            require_ballot_size("scores", n)
+        })?
+        .iter()
+        .map(|kv| kv.extract::<(Bound<'_, PyAny>, Bound<'_, PyAny>)>().map_err(|_| refuse()))
+        .collect::<PyResult<Vec<_>>>()?,
     };
     pairs
         .iter()
@@ -279,12 +350,13 @@ fn scores_arg(obj: &Bound<'_, PyAny>) -> PyResult<Vec<(i64, f64)>> {
         .collect()
 }
 
-fn ballots_arg(obj: &Bound<'_, PyAny>) -> PyResult<Vec<Ballot>> {
-    items(obj, "ballots", "Ballot")?
+/// The ballots, shared rather than copied: one ballot listed a million times is one ballot.
+fn ballots_arg(obj: &Bound<'_, PyAny>) -> PyResult<Vec<Arc<Ballot>>> {
+    items(obj, "ballots", "Ballot", unlimited)?
         .iter()
         .enumerate()
         .map(|(i, b)| {
-            b.cast::<PyBallot>().map(|b| (*b.get().0).clone()).map_err(|_| {
+            b.cast::<PyBallot>().map(|b| Arc::clone(&b.get().0)).map_err(|_| {
                 arg_error(&format!("ballots[{i}]"), format!("expected Ballot, got {}", type_name(b)))
             })
         })
@@ -329,7 +401,7 @@ impl PyAggregate {
         self.0.iterations
     }
     fn top(&self, k: i64) -> PyResult<Vec<usize>> {
-        let k = require_k(k, self.0.ranking.len()).map_err(value_error)?;
+        let k = require_k(k, self.0.ranking.len()).map_err(core_error)?;
         Ok(self.0.ranking[..k].to_vec())
     }
     fn __repr__(&self) -> String {
@@ -368,21 +440,20 @@ fn aggregate(
         bt_max_iter: count_arg(bt_max_iter, "bt_max_iter", 1)?,
     };
     let n = count_arg(n, "n", 1)?;
-    py.detach(|| agg::aggregate(&ballots, n, &opts)).map(PyAggregate).map_err(value_error)
+    py.detach(|| agg::aggregate(&ballots, n, &opts)).map(PyAggregate).map_err(core_error)
 }
 
 #[pyfunction]
 fn kendall_w(py: Python<'_>, ballots: &Bound<'_, PyAny>, n: i64) -> PyResult<Option<f64>> {
     let ballots = ballots_arg(ballots)?;
     let n = count_arg(n, "n", 1)?;
-    agg::check_ballots(&ballots, n).map_err(value_error)?;
-    Ok(py.detach(|| kendall::kendall_w(&ballots, n)))
+    py.detach(|| kendall::kendall_w(&ballots, n)).map_err(core_error)
 }
 
 #[pyfunction]
 fn top_k(py: Python<'_>, scores: &Bound<'_, PyAny>, k: i64) -> PyResult<Vec<usize>> {
-    let scores = floats_arg(scores, "scores")?;
-    py.detach(|| select::top_k(&scores, k)).map_err(value_error)
+    let scores = floats_arg(scores, "scores", unlimited)?;
+    py.detach(|| select::top_k(&scores, k)).map_err(core_error)
 }
 
 #[pyfunction]
@@ -394,9 +465,10 @@ fn mmr_top_k(
     k: i64,
     lambda_: f64,
 ) -> PyResult<Vec<usize>> {
-    let scores = floats_arg(scores, "scores")?;
+    // MMR needs a score per row of the matrix, so the scores share its limit.
+    let scores = floats_arg(scores, "scores", |n| require_matrix_side("scores", n))?;
     let similarity = matrix_arg(similarity, "similarity")?;
-    py.detach(|| select::mmr_top_k(&scores, &similarity, k, lambda_)).map_err(value_error)
+    py.detach(|| select::mmr_top_k(&scores, &similarity, k, lambda_)).map_err(core_error)
 }
 
 #[pyclass(frozen, name = "Centrality", module = "smoa_core_rs._core")]
@@ -420,13 +492,16 @@ impl PyCentrality {
 #[pyfunction]
 fn centrality(py: Python<'_>, similarity: &Bound<'_, PyAny>) -> PyResult<PyCentrality> {
     let similarity = matrix_arg(similarity, "similarity")?;
-    py.detach(|| central::centrality(&similarity)).map(PyCentrality).map_err(value_error)
+    py.detach(|| central::centrality(&similarity)).map(PyCentrality).map_err(core_error)
 }
 
 #[pymodule]
 #[pyo3(name = "_core")]
 fn core_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    // Benchmarks refuse to time a debug build (benchmarks/release_core.py).
+    m.add("BUILD", if cfg!(debug_assertions) { "debug" } else { "release" })?;
+    m.add("MAX_CANDIDATES", MAX_CANDIDATES)?;
     m.add("MINHASH_AUTO_MIN_N", MINHASH_AUTO_MIN_N)?;
     m.add("MINHASH_AUTO_COST_RATIO", MINHASH_AUTO_COST_RATIO)?;
     m.add_class::<PyClusters>()?;

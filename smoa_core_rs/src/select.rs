@@ -28,27 +28,27 @@ pub fn mmr_top_k(scores: &[f64], similarity: &[Vec<f64>], k: i64, lambda: f64) -
     check_square(similarity, scores.len())?;
     require_unit_interval("lambda_", lambda)?;
     let k = require_k(k, scores.len())?;
-    let (lo, hi) = scores.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), &s| (l.min(s), h.max(s)));
-    let scaled: Vec<f64> = scores.iter().map(|&s| if hi > lo { (s - lo) / (hi - lo) } else { 1.0 }).collect();
+    let scaled = min_max_scaled(scores);
     let n = scores.len();
     let mut picked = Vec::with_capacity(k);
     let mut taken = vec![false; n];
     // Largest similarity of each candidate to anything picked so far; no penalty before the first pick.
     let mut redundancy = vec![0.0f64; n];
     while picked.len() < k {
-        let mut best: Option<(usize, f64)> = None;
-        for i in (0..n).filter(|&i| !taken[i]) {
-            // Nothing is redundant before the first pick, so it goes to relevance alone (even at lambda 0).
-            let value = if picked.is_empty() {
-                scaled[i]
-            } else {
-                lambda * scaled[i] - (1.0 - lambda) * redundancy[i]
-            };
-            if best.is_none_or(|(_, v)| value > v) {
-                best = Some((i, value));
+        let choice = if picked.is_empty() {
+            // Nothing is redundant before the first pick, so it goes to relevance alone (even at lambda 0),
+            // read from the scores themselves: scaling can round distinct scores to one value.
+            (0..n).fold(0, |best, i| if scores[i] > scores[best] { i } else { best })
+        } else {
+            let mut best: Option<(usize, f64)> = None;
+            for i in (0..n).filter(|&i| !taken[i]) {
+                let value = lambda * scaled[i] - (1.0 - lambda) * redundancy[i];
+                if best.is_none_or(|(_, v)| value > v) {
+                    best = Some((i, value));
+                }
             }
-        }
-        let (choice, _) = best.expect("k <= n leaves a candidate");
+            best.expect("k <= n leaves a candidate").0
+        };
         taken[choice] = true;
         picked.push(choice);
         for (i, r) in redundancy.iter_mut().enumerate() {
@@ -56,6 +56,14 @@ pub fn mmr_top_k(scores: &[f64], similarity: &[Vec<f64>], k: i64, lambda: f64) -
         }
     }
     Ok(picked)
+}
+
+/// Scores mapped onto [0, 1] (all 1 when they are equal). Scores near ±f64::MAX would make the range
+/// overflow to infinity and every value NaN, so then both ends are halved first.
+fn min_max_scaled(scores: &[f64]) -> Vec<f64> {
+    let (lo, hi) = scores.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), &s| (l.min(s), h.max(s)));
+    let (lo, hi, halve) = if (hi - lo).is_finite() { (lo, hi, 1.0) } else { (lo / 2.0, hi / 2.0, 0.5) };
+    scores.iter().map(|&s| if hi > lo { (s * halve - lo) / (hi - lo) } else { 1.0 }).collect()
 }
 
 #[cfg(test)]
@@ -84,6 +92,16 @@ mod tests {
         assert_eq!(mmr_top_k(&[0.9, 0.88, 0.8], &sim, 2, 0.5).unwrap(), vec![0, 2]);
         assert_eq!(mmr_top_k(&[0.0, 1.0], &[vec![1.0, 0.0], vec![0.0, 1.0]], 1, 0.0).unwrap(), vec![1]);
         assert_eq!(mmr_top_k(&[0.9, 0.88, 0.8], &sim, 2, 1.0).unwrap(), vec![0, 1]);
+    }
+
+    #[test]
+    fn mmr_survives_scores_at_the_ends_of_the_float_range() {
+        // Scaled, 7.08 and 0.0 both round to 1.0 next to -6.2e42; the first pick is still the best score.
+        let scores = [0.0, 7.08, -6.2e42];
+        let sim = vec![vec![0.0; 3]; 3];
+        assert_eq!(mmr_top_k(&scores, &sim, 1, 0.0).unwrap(), vec![1]);
+        assert_eq!(min_max_scaled(&[f64::MAX, -f64::MAX, 0.0]), vec![1.0, 0.0, 0.5]);
+        assert_eq!(mmr_top_k(&[-f64::MAX, f64::MAX, 0.0], &sim, 3, 1.0).unwrap(), vec![1, 2, 0]);
     }
 
     proptest! {

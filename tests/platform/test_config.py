@@ -35,6 +35,10 @@ def test_named_backends_and_keys_come_from_the_environment(monkeypatch: pytest.M
         ({"SMOA_K": "0"}, "k"),
         ({"SMOA_DEDUP_THRESHOLD": "1.5"}, "dedup_threshold"),
         ({"SMOA_BACKENDS": "not json"}, "backends"),
+        # Past what the core's quadratic work takes: every judge call would fail.
+        ({"SMOA_MAX_CANDIDATES": "2000"}, "max_candidates"),
+        ({"SMOA_N": "40"}, "n"),
+        ({"SMOA_MAX_LAYERS": "11"}, "max_layers"),
     ],
 )
 def test_bad_settings_are_named(env: dict[str, str], named: str) -> None:

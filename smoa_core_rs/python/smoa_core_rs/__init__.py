@@ -6,6 +6,8 @@ for the full contract of each function.
 """
 
 from smoa_core_rs._core import (
+    BUILD,
+    MAX_CANDIDATES,
     MINHASH_AUTO_COST_RATIO,
     MINHASH_AUTO_MIN_N,
     Aggregate,
@@ -28,6 +30,8 @@ from smoa_core_rs._core import (
 )
 
 __all__ = [
+    "BUILD",
+    "MAX_CANDIDATES",
     "MINHASH_AUTO_COST_RATIO",
     "MINHASH_AUTO_MIN_N",
     "Aggregate",

@@ -1,13 +1,19 @@
 """Native core of smoa (private: import from ``smoa_core_rs``).
 
 Every function is pure and deterministic. Batch work runs with the GIL released. Bad input raises
-``ValueError`` whose message starts with the argument's name (``"texts[3]: expected str, got int"``).
+``ValueError`` whose message starts with the argument's name (``"texts[3]: expected str, got int"``); an
+allocation the machine refuses raises ``MemoryError`` (never an abort of the process).
+
+What is quadratic in the number of candidates is limited to ``MAX_CANDIDATES`` of them; everything else
+is linear (or n log n) in the input, whatever its size.
 """
 
 from collections.abc import Mapping, Sequence
 from typing import Literal, final
 
 __all__ = [
+    "BUILD",
+    "MAX_CANDIDATES",
     "MINHASH_AUTO_COST_RATIO",
     "MINHASH_AUTO_MIN_N",
     "Aggregate",
@@ -30,10 +36,18 @@ __all__ = [
 ]
 
 __version__: str
+BUILD: Literal["debug", "release"]
+"""The Cargo profile the extension was built with."""
 
 _Shingle = Literal["word", "char"]
 _DedupMethod = Literal["auto", "exact", "minhash"]
 _AggregationMethod = Literal["mean", "zmean", "borda", "rrf", "copeland", "bradley_terry"]
+
+MAX_CANDIDATES: int
+"""Most candidates one call compares pairwise (1024): ``n`` of ``aggregate`` and ``kendall_w``, the
+candidate indices a ``Ballot`` can name (``0..MAX_CANDIDATES``), and the side of every similarity matrix
+(``similarity_matrix``, ``dedup_near(with_matrix=True)``, ``centrality``, ``mmr_top_k``). Past it those
+raise ``ValueError`` before reading the items."""
 
 MINHASH_AUTO_MIN_N: int
 """``dedup_near(method="auto")`` never uses MinHash below this many texts."""
@@ -50,7 +64,8 @@ def fingerprint(text: str) -> int:
     """128-bit XXH3 hash of ``normalize(text)`` (UTF-8), as a non-negative int."""
 
 def dedup_exact(texts: Sequence[str]) -> Clusters:
-    """Cluster texts whose normalized forms are identical (compared by 128-bit fingerprint)."""
+    """Cluster texts whose normalized forms are identical (compared by 128-bit fingerprint). Any number of
+    texts; time and memory are linear in them."""
 
 def dedup_near(
     texts: Sequence[str],
@@ -78,13 +93,18 @@ def dedup_near(
     exact join runs instead. ``"auto"`` picks the cheaper of the two (see ``MINHASH_AUTO_COST_RATIO``).
     ``Clusters.method`` says which ran.
 
-    ``with_matrix=True`` also returns the exact pairwise Jaccard matrix (diagonal 1.0).
+    ``with_matrix=True`` also returns the exact pairwise Jaccard matrix (diagonal 1.0), for at most
+    ``MAX_CANDIDATES`` texts. Without it any number of texts is accepted, and memory stays linear in the
+    input: texts with identical shingle sets are joined by hash before any pair is compared, and candidate
+    pairs are verified as they are found, never collected. (Time can still be quadratic for ``"exact"`` on
+    many texts that share their rarest shingles.)
     """
 
 def similarity_matrix(
     texts: Sequence[str], *, shingle: _Shingle = "word", ngram: int = 3
 ) -> list[list[float]]:
-    """Exact pairwise Jaccard similarity of the texts' shingle sets (diagonal 1.0)."""
+    """Exact pairwise Jaccard similarity of the texts' shingle sets (diagonal 1.0), for at most
+    ``MAX_CANDIDATES`` texts."""
 
 def answer_key(text: str) -> str | None:
     """The final answer a math or multiple-choice response commits to, canonicalized, or None.
@@ -130,6 +150,7 @@ class Ballot:
     ``scores`` maps candidate index -> score, higher is better. ``ranking`` lists candidate indices best
     first. Give either or both; with both, they must name the same candidates, the ranking orders them
     for rank-based methods and the scores feed the score-based ones. ``weight`` > 0 scales this ballot.
+    Candidates are indices in ``0..MAX_CANDIDATES``, so a ballot names at most ``MAX_CANDIDATES``.
     """
 
     def __new__(
@@ -192,7 +213,7 @@ def aggregate(
     bt_tol: float = 1e-9,
     bt_max_iter: int = 1000,
 ) -> Aggregate:
-    """Combine ballots over candidates ``0..n``.
+    """Combine ballots over candidates ``0..n``, ``1 <= n <= MAX_CANDIDATES``.
 
     - ``mean``: weighted mean of raw scores (every ballot needs scores).
     - ``zmean``: weighted mean of per-ballot z-scores (a ballot with zero spread gives 0 to all).
@@ -206,7 +227,9 @@ def aggregate(
       new/old strength ratios is below it) or after ``bt_max_iter`` sweeps.
       Strengths are centred to mean log-strength 0.
 
-    Candidates no ballot saw get NaN.
+    Candidates no ballot saw get NaN. Time is linear in the ballots' entries except for the pairwise
+    table (Copeland, and Bradley-Terry's input), which costs m² / 2 per ballot of m candidates, and each
+    Bradley-Terry sweep, which visits every pair of candidates some ballot saw.
     """
 
 def kendall_w(ballots: Sequence[Ballot], n: int) -> float | None:
@@ -226,7 +249,7 @@ def mmr_top_k(
     lambda_*s - (1-lambda_)*(max similarity to those already picked).
 
     Scores are min-max scaled to [0, 1] first (all equal -> all 1), so ``lambda_`` means the same for
-    every aggregation method. Ties go to the lower index.
+    every aggregation method. Ties go to the lower index. At most ``MAX_CANDIDATES`` candidates.
     """
 
 @final
@@ -238,4 +261,5 @@ class Centrality:
     def ranking(self) -> list[int]: ...
 
 def centrality(similarity: Sequence[Sequence[float]]) -> Centrality:
-    """Consensus centrality: rank candidates by mean similarity to the others, ties by lower index."""
+    """Consensus centrality: rank candidates by mean similarity to the others, ties by lower index.
+    At most ``MAX_CANDIDATES`` rows."""
