@@ -92,3 +92,11 @@ def test_role_cache_evicts_the_least_recently_used() -> None:
 def test_in_turn_reuses_roles() -> None:
     assert in_turn(["a", "b"], 5) == ("a", "b", "a", "b", "a")
     assert len(set(in_turn(GENERIC_ROLES, 8))) == 8
+
+
+def test_written_roles_are_never_longer_than_the_proposers_accept() -> None:
+    reply = '{"roles": ["' + "a" * 300 + '", "b"]}'
+    assert parse_roles(reply, 2)[1] == "b"
+    with pytest.raises(ReplyError, match="at most 200 characters"):
+        parse_roles(reply, 2, max_chars=200)
+    assert RoleWriter(FakeChat(replies=()), 8, max_role_chars=200).max_role_chars == 200

@@ -38,7 +38,7 @@ def create_server(settings: Settings, provider: TracerProvider, chat: ChatModel 
     )
     pipeline = Pipeline(
         model,
-        RoleWriter(model, settings.role_cache_size),
+        RoleWriter(model, settings.role_cache_size, settings.max_role_chars),
         telemetry.tracer(provider),
         llm_budget_seconds=settings.llm_timeout_seconds,
         straggler_wait_factor=settings.straggler_wait_factor,

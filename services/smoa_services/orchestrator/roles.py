@@ -62,8 +62,9 @@ def in_turn(roles: Sequence[str], n: int) -> tuple[str, ...]:
 MAX_WRITTEN_ROLE_CHARS = 1_000
 
 
-def parse_roles(text: str, n: int) -> tuple[str, ...]:
-    """The n roles in an LLM reply; ReplyError says what is wrong, in words for the model's retry."""
+def parse_roles(text: str, n: int, max_chars: int = MAX_WRITTEN_ROLE_CHARS) -> tuple[str, ...]:
+    """The n roles in an LLM reply, each at most ``max_chars``; ReplyError says what is wrong, in words for
+    the model's retry."""
     data = json_object(text).get("roles")
     if not isinstance(data, list):
         raise ReplyError('the object must have a "roles" list of strings')
@@ -71,10 +72,8 @@ def parse_roles(text: str, n: int) -> tuple[str, ...]:
         raise ReplyError(f"expected exactly {n} roles, got {len(data)}")
     if not all(isinstance(r, str) and r.strip() for r in data):
         raise ReplyError("every role must be a non-empty string")
-    if any(len(r.strip()) > MAX_WRITTEN_ROLE_CHARS for r in data):
-        raise ReplyError(
-            f"every role must be at most {MAX_WRITTEN_ROLE_CHARS} characters (one or two sentences)"
-        )
+    if any(len(r.strip()) > max_chars for r in data):
+        raise ReplyError(f"every role must be at most {max_chars} characters (one or two sentences)")
     roles = tuple(r.strip() for r in data)
     if len({r.casefold() for r in roles}) != n:
         raise ReplyError("the roles must be distinct from each other")
@@ -82,9 +81,11 @@ def parse_roles(text: str, n: int) -> tuple[str, ...]:
 
 
 class RoleWriter:
-    def __init__(self, chat: Chat, cache_size: int):
+    def __init__(self, chat: Chat, cache_size: int, max_role_chars: int = MAX_WRITTEN_ROLE_CHARS):
         self.chat = chat
         self.cache = RoleCache(cache_size)
+        # Never longer than the proposers accept, whatever their max_role_chars.
+        self.max_role_chars = min(MAX_WRITTEN_ROLE_CHARS, max_role_chars)
 
     async def assign(
         self,
@@ -127,7 +128,9 @@ class RoleWriter:
             },
             "required": ["roles"],
         }
-        reply = await ask_json(ask, messages, lambda text: parse_roles(text, n), schema=schema)
+        reply = await ask_json(
+            ask, messages, lambda text: parse_roles(text, n, self.max_role_chars), schema=schema
+        )
         if reply.value is None:
             # Not cached: the next request with this description gets another chance at tailored roles.
             generic = in_turn(GENERIC_ROLES, n)
