@@ -83,7 +83,7 @@ ENV HOME=/tmp \
 WORKDIR /tmp
 # Numeric (the smoa user made above), so Kubernetes' runAsNonRoot can verify it.
 USER 10001:10001
-# orchestrator, proposer, judge, moderator (gRPC), embedded model (HTTP)
-EXPOSE 50051 50052 50053 50054 8080
+# orchestrator, proposer, judge, moderator (gRPC), gateway and embedded model (HTTP)
+EXPOSE 50051 50052 50053 50054 8000 8080
 # Exec form: the Python process is PID 1 and gets SIGTERM itself (health NOT_SERVING, then the drain).
 CMD ["python", "-m", "smoa_services.orchestrator"]

@@ -19,7 +19,13 @@ import smoa_core_rs
 EMBEDDED_BASE_URL = "http://127.0.0.1:8080/v1"
 EMBEDDED_MODEL = "smollm2-135m"
 
-DEFAULT_PORTS = {"orchestrator": 50051, "proposer": 50052, "judge": 50053, "moderator": 50054}
+DEFAULT_PORTS = {
+    "orchestrator": 50051,
+    "proposer": 50052,
+    "judge": 50053,
+    "moderator": 50054,
+    "gateway": 8000,
+}
 # The front door shares itself between its callers; a peer's one caller is the orchestrator (no share).
 PER_CALLER_DEFAULTS = {"orchestrator": 32}
 
@@ -155,6 +161,9 @@ class Settings:
     max_tokens: int = field(default=512, metadata=_help("default max_tokens of an LLM call"))
     temperature: float = field(default=0.7, metadata=_help("default sampling temperature"))
     # Peers (orchestrator only). dns:/// targets with round_robin reach every replica.
+    orchestrator_target: str = field(
+        default="dns:///127.0.0.1:50051", metadata=_help("orchestrator service (the gateway's)")
+    )
     proposer_target: str = field(default="dns:///127.0.0.1:50052", metadata=_help("proposer service"))
     judge_target: str = field(default="dns:///127.0.0.1:50053", metadata=_help("judge service"))
     moderator_target: str = field(default="dns:///127.0.0.1:50054", metadata=_help("moderator service"))

@@ -1,0 +1,151 @@
+"""The OpenAI-compatible HTTP gateway: `POST /v1/chat/completions` (JSON or SSE), `GET /v1/models`,
+`/healthz` and `/readyz`, translated onto the orchestrator's Generate and GenerateStream over one
+long-lived gRPC channel. No pipeline logic lives here: chat_request.py and chat_response.py translate,
+http_errors.py maps statuses. The caller's `Authorization` header goes to the orchestrator as it came, so
+the orchestrator's tokens (auth.py) decide who may call."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import grpc
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, Response, StreamingResponse
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from smoa.v1 import orchestrator_pb2, orchestrator_pb2_grpc
+from smoa_services import tls
+from smoa_services.config import Settings
+from smoa_services.gateway.chat_request import MODES, BadField, ChatRequest, chat_request
+from smoa_services.gateway.chat_response import chunk, completion, completion_id, extension, usage
+from smoa_services.gateway.http_errors import body, http_error
+
+# The orchestrator's deadline is its own SMOA_MAX_GENERATION_SECONDS; the gateway waits a little longer,
+# so the orchestrator's status (not the gateway's timeout) is what the client sees.
+DEADLINE_MARGIN_SECONDS = 5.0
+
+
+def orchestrator_channel(settings: Settings) -> grpc.aio.Channel:
+    credentials = tls.peer_credentials(settings)
+    if credentials is None:
+        return grpc.aio.insecure_channel(settings.orchestrator_target)
+    return grpc.aio.secure_channel(settings.orchestrator_target, credentials)
+
+
+def create_app(settings: Settings) -> FastAPI:
+    channel: dict[str, grpc.aio.Channel] = {}
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        channel["orchestrator"] = orchestrator_channel(settings)
+        yield
+        await channel["orchestrator"].close()
+
+    app = FastAPI(title="smoa gateway", version="0.1.0", lifespan=lifespan)
+    timeout = settings.max_generation_seconds + DEADLINE_MARGIN_SECONDS
+
+    def stub() -> orchestrator_pb2_grpc.OrchestratorServiceAsyncStub:
+        return orchestrator_pb2_grpc.OrchestratorServiceStub(channel["orchestrator"])
+
+    @app.get("/healthz")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/readyz")
+    async def readyz() -> Response:
+        try:
+            reply = await health_pb2_grpc.HealthStub(channel["orchestrator"]).Check(
+                health_pb2.HealthCheckRequest(service="smoa.v1.OrchestratorService"), timeout=2
+            )
+            ready = reply.status == health_pb2.HealthCheckResponse.SERVING
+        except grpc.aio.AioRpcError:
+            ready = False
+        return JSONResponse({"status": "ready" if ready else "not ready"}, status_code=200 if ready else 503)
+
+    @app.get("/v1/models")
+    async def models() -> dict[str, Any]:
+        listed = [{"id": name, "object": "model", "created": 0, "owned_by": "smoa"} for name in MODES]
+        return {"object": "list", "data": listed}
+
+    @app.post("/v1/chat/completions")
+    async def chat_completions(http: Request) -> Response:
+        try:
+            chat = chat_request(await http.json())
+        except json.JSONDecodeError:
+            return JSONResponse(body("the body is not JSON", "invalid_request_error"), status_code=400)
+        except BadField as e:
+            return JSONResponse(body(str(e), "invalid_request_error", e.param or None), status_code=400)
+        metadata = tuple(("authorization", v) for v in http.headers.getlist("authorization"))
+        if chat.stream:
+            return await _stream(chat, stub(), metadata, timeout)
+        try:
+            summary = await stub().Generate(chat.generate, metadata=metadata, timeout=timeout)
+        except grpc.aio.AioRpcError as e:
+            return _error(e)
+        return JSONResponse(completion(summary, chat.model, completion_id()))
+
+    return app
+
+
+def _error(error: grpc.aio.AioRpcError) -> JSONResponse:
+    status, content, headers = http_error(error)
+    return JSONResponse(content, status_code=status, headers=headers)
+
+
+def _sse(data: dict[str, Any] | str) -> bytes:
+    return f"data: {data if isinstance(data, str) else json.dumps(data)}\n\n".encode()
+
+
+async def _stream(
+    chat: ChatRequest,
+    stub: orchestrator_pb2_grpc.OrchestratorServiceAsyncStub,
+    metadata: tuple[tuple[str, str], ...],
+    timeout: float,
+) -> Response:
+    """A stream whose call failed before its first event is an HTTP error, not a 200 that breaks."""
+    call = stub.GenerateStream(chat.generate, metadata=metadata, timeout=timeout)
+    events = aiter(call)
+    try:
+        first = await anext(events)
+    except grpc.aio.AioRpcError as e:
+        return _error(e)
+    except StopAsyncIteration:
+        first = None
+    identifier, created = completion_id(), int(time.time())
+
+    def piece(delta: dict[str, Any], finish: str | None = None) -> dict[str, Any]:
+        return chunk(identifier, chat.model, created, delta, finish)
+
+    async def frames() -> AsyncIterator[bytes]:
+        try:
+            yield _sse(piece({"role": "assistant", "content": ""}))
+            event = first
+            while event is not None:
+                kind = event.WhichOneof("event")
+                if kind == "token":
+                    yield _sse(piece({"content": event.token}))
+                elif kind == "progress":
+                    # An SSE comment: progress for clients that read it, invisible to OpenAI's parsers.
+                    stage = orchestrator_pb2.Progress.Stage.Name(event.progress.stage)
+                    yield f": progress {stage} layer {event.progress.layer}\n\n".encode()
+                elif kind == "summary":
+                    last = piece({}, "stop")
+                    last["smoa"] = extension(event.summary)
+                    yield _sse(last)
+                    if chat.include_usage:
+                        yield _sse({**piece({}), "choices": [], "usage": usage(event.summary)})
+                event = await anext(events, None)
+            yield _sse("[DONE]")
+        except grpc.aio.AioRpcError as e:
+            # Tokens were sent with a 200: the error can only be the stream's last event.
+            _, content, _ = http_error(e)
+            yield _sse(content)
+        finally:
+            # A client that went away closes this generator: the call, and with it the fan-out, is cancelled.
+            call.cancel()
+
+    return StreamingResponse(frames(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"})

@@ -1,0 +1,66 @@
+"""OpenAI's shapes for what the orchestrator answered: a chat.completion, or chat.completion.chunk events.
+
+Usage is the whole pipeline's, every LLM call summed (GenerateResponse.cost.total). What OpenAI has no
+field for (layers, stop reason, degradations, per-stage cost) is in an extension field, `smoa`, of the
+completion and of the last chunk; a plain OpenAI client ignores it."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from typing import Any
+
+from google.protobuf import json_format
+
+from smoa.v1 import orchestrator_pb2
+
+
+def completion_id() -> str:
+    return f"chatcmpl-{uuid.uuid4().hex}"
+
+
+def usage(summary: orchestrator_pb2.GenerateResponse) -> dict[str, int]:
+    total = summary.cost.total
+    return {
+        "prompt_tokens": total.input_tokens,
+        "completion_tokens": total.output_tokens,
+        "total_tokens": total.input_tokens + total.output_tokens,
+    }
+
+
+def extension(summary: orchestrator_pb2.GenerateResponse) -> dict[str, Any]:
+    """Everything of the summary but the text (which is the message)."""
+    trace = orchestrator_pb2.GenerateResponse()
+    trace.CopyFrom(summary)
+    trace.ClearField("text")
+    return json_format.MessageToDict(trace, preserving_proto_field_name=True)
+
+
+def completion(summary: orchestrator_pb2.GenerateResponse, model: str, identifier: str) -> dict[str, Any]:
+    return {
+        "id": identifier,
+        "object": "chat.completion",
+        "created": int(time.time()),
+        "model": model,
+        "choices": [
+            {
+                "index": 0,
+                "message": {"role": "assistant", "content": summary.text},
+                "finish_reason": "stop",
+            }
+        ],
+        "usage": usage(summary),
+        "smoa": extension(summary),
+    }
+
+
+def chunk(
+    identifier: str, model: str, created: int, delta: dict[str, Any], finish: str | None
+) -> dict[str, Any]:
+    return {
+        "id": identifier,
+        "object": "chat.completion.chunk",
+        "created": created,
+        "model": model,
+        "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+    }

@@ -1,0 +1,52 @@
+"""A gRPC status as OpenAI's error JSON, with the HTTP code an OpenAI client expects: 400 for a bad
+field (named in `param`), 401/403 for who may call, 429 with Retry-After for a full service, 503 when
+nothing could answer, 504 when the deadline passed. The status's own message goes along: the services
+write it for callers, without prompt text."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import grpc
+from google.rpc import error_details_pb2
+from grpc_status import rpc_status
+
+HTTP = {
+    grpc.StatusCode.INVALID_ARGUMENT: (400, "invalid_request_error"),
+    grpc.StatusCode.FAILED_PRECONDITION: (400, "invalid_request_error"),
+    grpc.StatusCode.OUT_OF_RANGE: (400, "invalid_request_error"),
+    grpc.StatusCode.UNAUTHENTICATED: (401, "authentication_error"),
+    grpc.StatusCode.PERMISSION_DENIED: (403, "permission_error"),
+    grpc.StatusCode.NOT_FOUND: (404, "not_found_error"),
+    grpc.StatusCode.RESOURCE_EXHAUSTED: (429, "rate_limit_error"),
+    grpc.StatusCode.CANCELLED: (499, "cancelled"),
+    grpc.StatusCode.UNAVAILABLE: (503, "service_unavailable"),
+    grpc.StatusCode.DEADLINE_EXCEEDED: (504, "timeout"),
+}
+
+
+def body(message: str, kind: str, param: str | None = None, code: str | None = None) -> dict[str, Any]:
+    return {"error": {"message": message, "type": kind, "param": param, "code": code}}
+
+
+def http_error(error: grpc.aio.AioRpcError) -> tuple[int, dict[str, Any], dict[str, str]]:
+    """(HTTP status, OpenAI error body, headers) for a failed call."""
+    status, kind = HTTP.get(error.code(), (500, "api_error"))
+    param, reason, headers = None, None, {}
+    rich = rpc_status.from_call(error)  # type: ignore[arg-type]
+    for detail in rich.details if rich is not None else ():
+        bad, info, retry = (
+            error_details_pb2.BadRequest(),
+            error_details_pb2.ErrorInfo(),
+            error_details_pb2.RetryInfo(),
+        )
+        if detail.Unpack(bad) and bad.field_violations:
+            param = bad.field_violations[0].field
+        elif detail.Unpack(info):
+            reason = info.reason or None
+        elif detail.Unpack(retry):
+            headers["Retry-After"] = str(max(1, math.ceil(retry.retry_delay.ToTimedelta().total_seconds())))
+    if status == 429 and "Retry-After" not in headers:
+        headers["Retry-After"] = "1"
+    return status, body(error.details() or error.code().name, kind, param, reason), headers
