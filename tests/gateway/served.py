@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+import threading
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
 import uvicorn
@@ -29,3 +30,29 @@ async def gateway(orchestrator_port: int, **settings: Any) -> AsyncIterator[str]
     finally:
         server.should_exit = True
         await serving
+
+
+@contextmanager
+def gateway_in_thread(orchestrator_port: int) -> Iterator[str]:
+    """The gateway on its own event loop in a thread, for blocking clients; yields its base URL."""
+    loop = asyncio.new_event_loop()
+    started = threading.Event()
+    url: list[str] = []
+    stop = asyncio.Event()
+
+    async def serve() -> None:
+        async with gateway(orchestrator_port) as served:
+            url.append(served)
+            started.set()
+            await stop.wait()
+
+    thread = threading.Thread(target=loop.run_until_complete, args=(serve(),), name="gateway", daemon=True)
+    thread.start()
+    if not started.wait(20):
+        raise RuntimeError("the gateway did not start")
+    try:
+        yield url[0]
+    finally:
+        loop.call_soon_threadsafe(stop.set)
+        thread.join(20)
+        loop.close()

@@ -87,3 +87,16 @@ async def test_a_client_that_goes_away_cancels_the_fan_out() -> None:
         asked = [system_prompt(r) for r in llm.requests]
     assert len(asked) == 2, "only the two proposals were ever asked"
     assert not [s for s in asked if s.startswith((judge_prompt.SYSTEM, AGGREGATOR_PROMPT))]
+
+
+async def test_a_body_that_is_not_json_or_not_text_is_400() -> None:
+    """Found by schemathesis: bytes that are not UTF-8 made the JSON reader raise, and the gateway 500."""
+    with FakeOpenAI(instant_reply) as llm:
+        async with orchestrator_stack(llm.base_url) as stack, gateway(stack.port) as url:
+            statuses = []
+            async with aiohttp.ClientSession(url) as http:
+                for raw in (b"\xff\xfe{", b"{not json", b"[]", b""):
+                    headers = {"Content-Type": "application/json"}
+                    async with http.post("/v1/chat/completions", data=raw, headers=headers) as reply:
+                        statuses.append((reply.status, (await reply.json())["error"]["type"]))
+    assert statuses == [(400, "invalid_request_error")] * 4

@@ -20,7 +20,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from smoa.v1 import orchestrator_pb2, orchestrator_pb2_grpc
 from smoa_services import tls
 from smoa_services.config import Settings
-from smoa_services.gateway.chat_request import MODES, BadField, ChatRequest, chat_request
+from smoa_services.gateway.chat_request import BODY_SCHEMA, MODES, BadField, ChatRequest, chat_request
 from smoa_services.gateway.chat_response import chunk, completion, completion_id, extension, usage
 from smoa_services.gateway.http_errors import body, http_error
 
@@ -71,12 +71,19 @@ def create_app(settings: Settings) -> FastAPI:
         listed = [{"id": name, "object": "model", "created": 0, "owned_by": "smoa"} for name in MODES]
         return {"object": "list", "data": listed}
 
-    @app.post("/v1/chat/completions")
+    @app.post(
+        "/v1/chat/completions",
+        openapi_extra={
+            "requestBody": {"required": True, "content": {"application/json": {"schema": BODY_SCHEMA}}}
+        },
+    )
     async def chat_completions(http: Request) -> Response:
         try:
-            chat = chat_request(await http.json())
-        except json.JSONDecodeError:
+            parsed = await http.json()
+        except ValueError:  # not JSON, or not text at all (UnicodeDecodeError)
             return JSONResponse(body("the body is not JSON", "invalid_request_error"), status_code=400)
+        try:
+            chat = chat_request(parsed)
         except BadField as e:
             return JSONResponse(body(str(e), "invalid_request_error", e.param or None), status_code=400)
         metadata = tuple(("authorization", v) for v in http.headers.getlist("authorization"))

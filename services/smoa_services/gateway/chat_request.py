@@ -33,6 +33,51 @@ ROLES = {
 UNSUPPORTED = ("tools", "tool_choice", "functions", "function_call", "logprobs", "top_logprobs", "audio")
 
 
+# What chat_request reads, as the OpenAPI description of the body (the route reads the JSON itself, so a
+# bad body gets OpenAI's error shape rather than the framework's).
+BODY_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["model", "messages"],
+    "properties": {
+        "model": {
+            "type": "string",
+            "enum": list(MODES),
+            "description": "the mode, optionally with parameters: smoa:n=6,k=2,layers=3",
+        },
+        "messages": {
+            "type": "array",
+            "minItems": 1,
+            "items": {
+                "type": "object",
+                "required": ["role", "content"],
+                "properties": {
+                    "role": {"type": "string", "enum": list(ROLES)},
+                    "content": {"type": "string", "minLength": 1},
+                },
+            },
+        },
+        "stream": {"type": "boolean"},
+        "stream_options": {"type": "object", "properties": {"include_usage": {"type": "boolean"}}},
+        "temperature": {"type": "number", "minimum": 0, "maximum": 2},
+        "max_tokens": {"type": "integer", "minimum": 1},
+        "max_completion_tokens": {"type": "integer", "minimum": 1},
+        "seed": {"type": "integer"},
+        "n": {"type": "integer", "enum": [1]},
+        "smoa": {
+            "type": "object",
+            "description": "any GenerateRequest field, in protobuf's JSON mapping",
+            "properties": {
+                "n": {"type": "integer", "minimum": 0},
+                "k": {"type": "integer", "minimum": 0},
+                "max_layers": {"type": "integer", "minimum": 0},
+                "quorum": {"type": "integer", "minimum": 0},
+                "token_budget": {"type": "integer", "minimum": 0},
+            },
+        },
+    },
+}
+
+
 class BadField(ValueError):
     """A body the gateway refuses: OpenAI's error shape names the field in `param`."""
 
