@@ -1,5 +1,5 @@
-"""Secrets to try a secured smoa with: a CA, a certificate per service, the orchestrator's client
-certificate, and random bearer tokens, as PEM and token files in one directory.
+"""Secrets to try a secured smoa with: a CA, a certificate per service (the HTTP gateway's too), the
+orchestrator's client certificate, and random bearer tokens, as PEM and token files in one directory.
 
     python deploy/make_secrets.py deploy/secrets               # docker-compose.secure.yml
     python deploy/make_secrets.py deploy/k8s/secure/secrets    # deploy/k8s/secure
@@ -24,7 +24,9 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-SERVICES = ("orchestrator", "proposer", "judge", "moderator")
+SERVICES = ("orchestrator", "proposer", "judge", "moderator", "gateway")
+# The services that require a client certificate of their callers (the orchestrator's).
+PEERS = ("proposer", "judge", "moderator")
 # Each service's name is the host its callers dial (dns:///proposer:50052, compose and Kubernetes alike);
 # localhost and 127.0.0.1 are for health checks inside the container and a port-forwarded front door.
 LOCAL_NAMES = [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
@@ -103,10 +105,12 @@ def _usage(cert_sign: bool) -> x509.KeyUsage:
 
 def _server_usages(service: str) -> list[x509.ObjectIdentifier]:
     """Client auth too for the peers: their health checks present the peer's own certificate to its server,
-    which requires one (a caller name no SMOA_AUTH_ALLOW grants anything; health is never authorized)."""
-    if service == "orchestrator":
-        return [ExtendedKeyUsageOID.SERVER_AUTH]
-    return [ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH]
+    which requires one (a caller name no SMOA_AUTH_ALLOW grants anything; health is never authorized). The
+    orchestrator and the gateway require no client certificate, and the gateway presents none to the
+    orchestrator (its callers' API keys are the orchestrator's tokens)."""
+    if service in PEERS:
+        return [ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH]
+    return [ExtendedKeyUsageOID.SERVER_AUTH]
 
 
 def write(directory: Path, days: int) -> None:

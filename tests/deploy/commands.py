@@ -9,6 +9,7 @@ SERVICE_MODULES = {
     "proposer": "smoa_services.proposer",
     "judge": "smoa_services.judge",
     "moderator": "smoa_services.moderator",
+    "gateway": "smoa_services.gateway",
     "model": "smoa_services.llm.embedded",
 }
 

@@ -1,7 +1,8 @@
 """docker-compose.yml: valid for docker-compose (the schema check of `docker-compose config`, which needs no
 engine), and shaped as the deployment needs: one image for every smoa component, health checks on the gRPC
-health protocol, start order by health, replicas reached through dns:/// targets, traces to a collector,
-non-root and read-only containers."""
+health protocol (HTTP for the gateway and the model), start order by health, replicas reached through
+dns:/// targets, traces to a collector, non-root and read-only containers, the orchestrator and the HTTP
+gateway as the front doors."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ import yaml
 
 from smoa import cli
 from smoa_services.config import DEFAULT_PORTS
-from tests.deploy import settings_env
+from tests.deploy import served_gateway, settings_env
 from tests.deploy.commands import SERVICE_MODULES, module_of, option
 from tests.deploy.compose_venv import docker_compose
 from tests.deploy.paths import COLLECTOR_CONFIG, COMPOSE_FILE, ROOT
@@ -26,7 +27,7 @@ from tests.deploy.paths import COLLECTOR_CONFIG, COMPOSE_FILE, ROOT
 COMPOSE: dict[str, Any] = yaml.safe_load(COMPOSE_FILE.read_text())  # merge keys (<<) resolved
 SERVICES: dict[str, Any] = COMPOSE["services"]
 GRPC = ["orchestrator", "proposer", "judge", "moderator"]
-SMOA = [*GRPC, "model"]
+SMOA = [*GRPC, "gateway", "model"]
 PEERS = {
     "SMOA_PROPOSER_TARGET": "proposer",
     "SMOA_JUDGE_TARGET": "judge",
@@ -229,9 +230,62 @@ def test_traces_go_to_the_collector(name: str) -> None:
     assert SERVICES[name]["depends_on"]["otel-collector"]["condition"] == "service_started"
 
 
-def test_only_the_front_door_and_the_trace_ui_are_published() -> None:
+def test_only_the_front_doors_and_the_trace_ui_are_published() -> None:
+    """The orchestrator (gRPC) and the gateway (OpenAI's HTTP API), each on its own port."""
     published = {name: s["ports"] for name, s in SERVICES.items() if "ports" in s}
-    assert published == {"orchestrator": ["50051:50051"], "jaeger": ["16686:16686"]}
+    assert published == {
+        "orchestrator": ["50051:50051"],
+        "gateway": ["8000:8000"],
+        "jaeger": ["16686:16686"],
+    }
+    gateway = settings_env.load("gateway", env("gateway"))
+    assert published["gateway"] == [f"{gateway.port}:{gateway.port}"]
+
+
+def test_gateway_settings_are_valid_and_reach_the_orchestrator_through_its_service() -> None:
+    settings = settings_env.load("gateway", env("gateway"))
+    orchestrator = settings_env.load("orchestrator", env("orchestrator"))
+    assert settings.host == "0.0.0.0" and settings.port == DEFAULT_PORTS["gateway"]
+    assert settings.orchestrator_target == f"dns:///orchestrator:{orchestrator.port}"
+    assert SERVICES["gateway"]["depends_on"] == {"orchestrator": {"condition": "service_healthy"}}
+    # The gateway's deadline is the orchestrator's own plus a margin, so the orchestrator's status is
+    # what the client sees.
+    assert settings.max_generation_seconds == orchestrator.max_generation_seconds
+
+
+def test_gateway_stop_grace_period_covers_uvicorns_graceful_shutdown() -> None:
+    """uvicorn gives what is in flight SMOA_GRACE_SECONDS (a stream may last a whole generation); there is
+    no drain delay."""
+    settings = settings_env.load("gateway", env("gateway"))
+    assert "SMOA_GRACE_SECONDS" in env("gateway")
+    stop = settings_env.seconds(SERVICES["gateway"]["stop_grace_period"])
+    assert settings.grace_seconds + 5 <= stop <= settings.grace_seconds + 60
+    assert settings.grace_seconds >= settings.max_generation_seconds
+
+
+def test_gateway_health_check_asks_for_liveness_on_its_port() -> None:
+    """/healthz, not /readyz: docker's health is liveness (Swarm and autoheal restart what fails it), and
+    an orchestrator that is down must not get the gateway restarted."""
+    check = SERVICES["gateway"]["healthcheck"]
+    kind, program, flag, code = check["test"]
+    assert (kind, program, flag) == ("CMD", "python", "-c")
+    ast.parse(code)
+    assert "urllib.request.urlopen" in code
+    url = urllib.parse.urlsplit(code.split("'")[1])
+    assert (url.scheme, url.hostname, url.path) == ("http", "127.0.0.1", "/healthz")
+    assert url.port == settings_env.load("gateway", env("gateway")).port
+    timeout = re.search(r"timeout=(\d+)", code)
+    assert timeout and int(timeout.group(1)) < settings_env.seconds(check["timeout"])
+
+
+async def test_gateway_health_check_command_passes_while_the_orchestrator_is_down() -> None:
+    """The check as compose runs it (its port swapped for the one the gateway got): exit 0, though nothing
+    answers at the orchestrator's target (the gateway is alive, only not ready)."""
+    settings = settings_env.load("gateway", env("gateway"))
+    async with served_gateway.serving(settings, orchestrator_port=1) as port:
+        check = SERVICES["gateway"]["healthcheck"]["test"]
+        status, err = await served_gateway.run_health_check(check, port, {})
+        assert status == 0, err
 
 
 def test_collector_receives_otlp_and_exports_to_jaeger() -> None:

@@ -1,9 +1,10 @@
 """docker-compose.secure.yml, merged over docker-compose.yml as `docker compose -f ... -f ...` does: every
 smoa service serves TLS with its own certificate; the orchestrator takes end users' tokens and reaches its
 peers with its client certificate and the peer token; the peers require a certificate and allow only the
-orchestrator; reflection is off; the secrets are files in the gitignored deploy/secrets/, and the file holds
-no secret value. Then the services run with those settings and deploy/make_secrets.py's files, and the
-health checks and a user's call pass where strangers are refused."""
+orchestrator; reflection is off; the HTTP gateway serves HTTPS with its own certificate and trusts the CA
+toward the orchestrator; the secrets are files in the gitignored deploy/secrets/, and the file holds no
+secret value. Then the services and the gateway run with those settings and deploy/make_secrets.py's files,
+and the health checks and a user's call (gRPC and through the gateway) pass where strangers are refused."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from cryptography import x509
 
 from smoa import cli
 from smoa_services.config import Settings
-from tests.deploy import secured_stack, settings_env, trial_secrets
+from tests.deploy import secured_stack, served_gateway, settings_env, trial_secrets
 from tests.deploy.compose_merge import merged
 from tests.deploy.compose_venv import docker_compose
 from tests.deploy.container_paths import Mounts, command_on_host, environment_on_host
@@ -32,6 +33,7 @@ SERVICES: dict[str, Any] = COMPOSE["services"]
 SECRETS: dict[str, Any] = COMPOSE["secrets"]
 GRPC = ["orchestrator", "proposer", "judge", "moderator"]
 PEERS = ["proposer", "judge", "moderator"]
+SMOA = [*GRPC, "gateway"]
 SECRETS_DIR = ROOT / "deploy" / "secrets"
 MOUNTED_AT = "/run/secrets/"  # compose mounts a secret at /run/secrets/<target>
 
@@ -80,14 +82,14 @@ def test_docker_compose_accepts_the_pair_and_merges_it_as_these_tests_do() -> No
     )
     assert checked.returncode == 0, checked.stderr
     theirs = yaml.safe_load(checked.stdout)["services"]
-    for name in GRPC:
+    for name in SMOA:
         assert {k: str(v) for k, v in theirs[name]["environment"].items()} == env(name)
         assert theirs[name]["secrets"] == sorted(SERVICES[name]["secrets"], key=lambda s: s["source"])
         assert theirs[name]["healthcheck"]["test"] == SERVICES[name]["healthcheck"]["test"]
 
 
 def test_the_override_touches_only_the_smoa_services() -> None:
-    assert set(OVERRIDE["services"]) == set(GRPC)
+    assert set(OVERRIDE["services"]) == set(SMOA)
 
 
 @pytest.mark.parametrize("name", GRPC)
@@ -110,6 +112,26 @@ def test_the_orchestrator_takes_users_tokens_and_reaches_peers_as_the_orchestrat
     assert source("orchestrator", configured.peer_token_file) == "peer-token"
 
 
+def test_the_gateway_serves_https_and_trusts_the_ca_toward_the_orchestrator() -> None:
+    """Its own certificate; toward the orchestrator (a front door that requires no client certificate) the
+    CA only: no certificate and no token of its own, as its callers' API keys are the orchestrator's
+    tokens."""
+    configured = settings("gateway")
+    assert source("gateway", configured.tls_cert_file) == "gateway.crt"
+    assert source("gateway", configured.tls_key_file) == "gateway.key"
+    assert source("gateway", configured.peer_ca_file) == "ca.crt"
+    assert not configured.peer_cert_file and not configured.peer_key_file and not configured.peer_token_file
+    assert {s["target"] for s in SERVICES["gateway"]["secrets"]} == {"tls.crt", "tls.key", "ca.crt"}
+
+
+def test_the_gateway_health_check_speaks_https_trusting_the_ca() -> None:
+    _, _, _, code = SERVICES["gateway"]["healthcheck"]["test"]
+    url = urllib.parse.urlsplit(code.split("'")[1])
+    assert (url.scheme, url.hostname, url.path) == ("https", "127.0.0.1", "/healthz")
+    assert url.port == settings("gateway").port
+    assert f"cafile='{MOUNTED_AT}ca.crt'" in code and source("gateway", f"{MOUNTED_AT}ca.crt") == "ca.crt"
+
+
 @pytest.mark.parametrize("name", PEERS)
 def test_peers_require_a_certificate_and_allow_only_the_orchestrator(name: str) -> None:
     configured = settings(name)
@@ -119,7 +141,7 @@ def test_peers_require_a_certificate_and_allow_only_the_orchestrator(name: str) 
 
 
 def test_secrets_are_files_in_the_gitignored_folder_and_all_are_used() -> None:
-    used = {s["source"] for name in GRPC for s in SERVICES[name]["secrets"]}
+    used = {s["source"] for name in SMOA for s in SERVICES[name]["secrets"]}
     assert used == set(SECRETS)
     for name, secret in SECRETS.items():
         assert set(secret) == {"file"}, f"{name}: only file secrets"
@@ -134,7 +156,7 @@ def test_secrets_are_files_in_the_gitignored_folder_and_all_are_used() -> None:
 def test_the_file_holds_no_secret_value() -> None:
     text = SECURE_COMPOSE_FILE.read_text()
     assert "BEGIN" not in text and "PRIVATE" not in text
-    for name in GRPC:
+    for name in SMOA:
         for variable, value in OVERRIDE["services"][name].get("environment", {}).items():
             secret_named = any(w in variable for w in ("TOKEN", "KEY", "PASSWORD", "SECRET"))
             if secret_named and not variable.endswith(("_FILE", "_ENV")):
@@ -169,6 +191,13 @@ def test_the_certificates_carry_the_names_they_are_dialled_by(tmp_path: Path) ->
         if name in PEERS:
             target = getattr(settings("orchestrator"), f"{name}_target")
             assert urllib.parse.urlsplit(target).path.lstrip("/").rpartition(":")[0] in dialled, name
+        if name == "orchestrator":  # the gateway dials it by its service name
+            target = settings("gateway").orchestrator_target
+            assert urllib.parse.urlsplit(target).path.lstrip("/").rpartition(":")[0] in dialled
+    gateway = x509.load_pem_x509_certificate((files / "gateway.crt").read_bytes())
+    names = gateway.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    health = SERVICES["gateway"]["healthcheck"]["test"][3].split("'")[1]
+    assert urllib.parse.urlsplit(health).hostname in {str(n.value) for n in names}
 
 
 async def test_the_secured_services_answer_a_user_and_refuse_everyone_else(tmp_path: Path) -> None:
@@ -178,7 +207,7 @@ async def test_the_secured_services_answer_a_user_and_refuse_everyone_else(tmp_p
         return {inside: files / path.name for inside, path in mounted(name).items()}
 
     configured = {
-        name: settings_env.load(name, environment_on_host(env(name), mounts(name))) for name in GRPC
+        name: settings_env.load(name, environment_on_host(env(name), mounts(name))) for name in SMOA
     }
     async with secured_stack.running(configured) as ports:
         for name in GRPC:
@@ -192,3 +221,10 @@ async def test_the_secured_services_answer_a_user_and_refuse_everyone_else(tmp_p
             trial_secrets.token_of(files / "front-door.tokens", "user"),
             Issued(files / "proposer.crt", files / "proposer.key"),
         )
+        user = trial_secrets.token_of(files / "front-door.tokens", "user")
+        async with served_gateway.serving(configured["gateway"], ports["orchestrator"]) as port:
+            status, err = await served_gateway.run_health_check(
+                SERVICES["gateway"]["healthcheck"]["test"], port, mounts("gateway")
+            )
+            assert status == 0, f"gateway: health check failed: {err}"
+            await served_gateway.assert_gateway_secured(port, files / "ca.crt", user)

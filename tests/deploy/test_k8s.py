@@ -1,7 +1,8 @@
 """deploy/k8s (kustomize): every Deployment hardened (non-root, read-only root, no privilege escalation, no
 capabilities, /tmp on an emptyDir), with resources and probes (native gRPC for the services, HTTP for the
-model) on the ports the services listen on; headless Services for dns:/// round robin; the drain fits in the
-termination grace period; the settings valid for the services. Checked on our own rendering of the
+gateway and the model) on the ports the services listen on; headless Services for dns:/// round robin,
+ClusterIPs for the HTTP ones; the drain fits in the termination grace period; the settings valid for the
+services. Checked on our own rendering of the
 kustomizations and, where kubectl is installed, on `kubectl kustomize`'s."""
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from tests.deploy.manifests import Manifest, config_map, container, environment,
 from tests.deploy.paths import COLLECTOR_CONFIG, K8S
 
 GRPC = ["orchestrator", "proposer", "judge", "moderator"]
-SMOA = [*GRPC, "model"]
+SMOA = [*GRPC, "gateway", "model"]
 KUSTOMIZATIONS = {"default": K8S, "base": K8S / "base", "tracing": K8S / "tracing"}
 NAMESPACE = "smoa"
 UID = 10001
@@ -186,14 +187,68 @@ def test_headless_services_select_exactly_their_components_pods(
     assert port["port"] == port_number(spec, port["targetPort"]) == DEFAULT_PORTS[name]
 
 
-def test_model_service_spreads_http_connections(render: Callable[[str], list[Manifest]]) -> None:
+@pytest.mark.parametrize("name", ["gateway", "model"])
+def test_http_services_spread_connections(render: Callable[[str], list[Manifest]], name: str) -> None:
     docs = render("default")
-    service = one(docs, "Service", "model")
+    service = one(docs, "Service", name)
     assert service["spec"].get("clusterIP") != "None"
-    assert selects(
-        service["spec"]["selector"],
-        one(docs, "Deployment", "model")["spec"]["template"]["metadata"]["labels"],
+    chosen = [
+        d["metadata"]["name"]
+        for d in find(docs, "Deployment")
+        if selects(service["spec"]["selector"], d["spec"]["template"]["metadata"]["labels"])
+    ]
+    assert chosen == [name]
+    (port,) = service["spec"]["ports"]
+    assert port_number(container(one(docs, "Deployment", name)), port["targetPort"]) == port["port"]
+
+
+def test_gateway_probes_liveness_and_readiness_over_http(render: Callable[[str], list[Manifest]]) -> None:
+    """Liveness /healthz (the process serves): an orchestrator that is down must not get the gateway
+    restarted. Readiness /readyz: ready while the orchestrator answers SERVING."""
+    docs = render("default")
+    deployment = one(docs, "Deployment", "gateway")
+    spec = container(deployment)
+    settings = settings_env.load("gateway", environment(docs, deployment))
+    assert settings.host == "0.0.0.0" and settings.port == DEFAULT_PORTS["gateway"]
+    (listening,) = spec["ports"]
+    assert listening["containerPort"] == settings.port
+    paths = {"startupProbe": "/healthz", "livenessProbe": "/healthz", "readinessProbe": "/readyz"}
+    for probe, path in paths.items():
+        check = spec[probe]["httpGet"]
+        assert check["path"] == path and port_number(spec, check["port"]) == settings.port, probe
+        assert check.get("scheme", "HTTP") == "HTTP", probe  # the base serves plaintext
+    # /readyz waits up to 2 s for the orchestrator's answer; the kubelet's default timeout is 1 s.
+    assert spec["readinessProbe"]["timeoutSeconds"] >= 3
+
+
+@pytest.mark.parametrize("which", ["default", "tracing"])
+def test_gateway_reaches_the_orchestrator_through_its_service(
+    render: Callable[[str], list[Manifest]], which: str
+) -> None:
+    docs = render(which)
+    settings = settings_env.load("gateway", environment(docs, one(docs, "Deployment", "gateway")))
+    orchestrator = settings_env.load(
+        "orchestrator", environment(docs, one(docs, "Deployment", "orchestrator"))
     )
+    match = re.fullmatch(r"dns:///([a-z0-9-]+):(\d+)", settings.orchestrator_target)
+    assert match, settings.orchestrator_target
+    service = one(docs, "Service", match.group(1))
+    assert service["metadata"]["name"] == "orchestrator"
+    assert int(match.group(2)) == service["spec"]["ports"][0]["port"] == orchestrator.port
+    # Its deadline is the orchestrator's own plus a margin.
+    assert settings.max_generation_seconds == orchestrator.max_generation_seconds
+
+
+def test_gateway_termination_grace_period_covers_uvicorns_graceful_shutdown(
+    render: Callable[[str], list[Manifest]],
+) -> None:
+    """uvicorn gives what is in flight SMOA_GRACE_SECONDS (a stream may last a whole generation)."""
+    docs = render("default")
+    deployment = one(docs, "Deployment", "gateway")
+    settings = settings_env.load("gateway", environment(docs, deployment))
+    period = deployment["spec"]["template"]["spec"]["terminationGracePeriodSeconds"]
+    assert settings.grace_seconds + 5 <= period <= settings.grace_seconds + 60
+    assert settings.grace_seconds >= settings.max_generation_seconds
 
 
 @pytest.mark.parametrize("which", ["default", "tracing"])

@@ -2,8 +2,10 @@
 in its gitignored secrets/: every gRPC Deployment mounts its own Secret and serves TLS from it, with
 reflection off; the orchestrator takes end users' tokens and reaches its peers with its client certificate
 and the peer token; the peers require a certificate and allow only the orchestrator; the LLM key comes from
-a Secret; the probes speak TLS; the Secrets are generated from files only. Then the pods' settings and
-mounted files run the services, and the probes and a user's call pass where strangers are refused. Checked
+a Secret; the probes speak TLS; the HTTP gateway serves HTTPS from its own Secret, trusts the CA toward the
+orchestrator and is probed over HTTPS; the Secrets are generated from files only. Then the pods' settings
+and mounted files run the services and the gateway, and the probes and a user's call (gRPC and through the
+gateway) pass where strangers are refused. Checked
 on our own rendering and, where kubectl is installed, on `kubectl kustomize`'s."""
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import base64
 import re
 import runpy
 import shutil
+import ssl
 import subprocess
 import sys
 from pathlib import Path
@@ -24,7 +27,7 @@ import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from smoa_services.config import Settings
-from tests.deploy import kustomize, secured_stack, settings_env, trial_secrets
+from tests.deploy import kustomize, secured_stack, served_gateway, settings_env, trial_secrets
 from tests.deploy.container_paths import command_on_host, environment_on_host
 from tests.deploy.manifests import Manifest, container, environment, one
 from tests.deploy.paths import K8S, ROOT
@@ -35,6 +38,7 @@ SECURE = K8S / "secure"
 PROBE = SECURE / "tls_health_probe.py"
 GRPC = ["orchestrator", "proposer", "judge", "moderator"]
 PEERS = ["proposer", "judge", "moderator"]
+SMOA = [*GRPC, "gateway"]
 SECRETS_AT = "/etc/smoa/secrets"
 UID = 10001
 PROBES = ("startupProbe", "readinessProbe", "livenessProbe")
@@ -113,7 +117,7 @@ def test_secrets_are_generated_from_gitignored_files_only() -> None:
         assert {d["kind"] for d in kustomize.load_documents(SECURE / patch["path"])} == {"Deployment"}
 
 
-@pytest.mark.parametrize("name", GRPC)
+@pytest.mark.parametrize("name", SMOA)
 def test_every_deployment_mounts_its_own_secret_readable_by_its_user_only(
     docs: list[Manifest], name: str
 ) -> None:
@@ -125,7 +129,7 @@ def test_every_deployment_mounts_its_own_secret_readable_by_its_user_only(
     assert pod(deployment)["securityContext"]["fsGroup"] == pod(deployment)["securityContext"]["runAsGroup"]
 
 
-@pytest.mark.parametrize("name", GRPC)
+@pytest.mark.parametrize("name", SMOA)
 def test_every_service_serves_tls_with_its_own_certificate_and_no_reflection(
     docs: list[Manifest], overlay: Path, name: str
 ) -> None:
@@ -151,6 +155,25 @@ def test_the_orchestrator_takes_users_tokens_and_reaches_peers_as_the_orchestrat
     assert reads(configured.peer_cert_file) == made(overlay, "orchestrator-client.crt")
     assert reads(configured.peer_key_file) == made(overlay, "orchestrator-client.key")
     assert reads(configured.peer_token_file) == made(overlay, "peer-token")
+
+
+def test_the_gateway_trusts_the_ca_toward_the_orchestrator(docs: list[Manifest], overlay: Path) -> None:
+    """The orchestrator requires no client certificate; the gateway has no token of its own (its callers'
+    API keys are the orchestrator's tokens), and its Secret holds nothing more than it uses."""
+    configured = settings(docs, "gateway")
+    assert mounted_file(docs, "gateway", configured.peer_ca_file) == made(overlay, "ca.crt")
+    assert not configured.peer_cert_file and not configured.peer_key_file and not configured.peer_token_file
+    secret = secret_volume(one(docs, "Deployment", "gateway"))["secret"]["secretName"]
+    assert set(one(docs, "Secret", secret)["data"]) == {"tls.crt", "tls.key", "ca.crt"}
+
+
+def test_the_gateway_is_probed_over_https(docs: list[Manifest]) -> None:
+    """The base's probes (liveness /healthz, readiness /readyz) with scheme HTTPS: the kubelet does not
+    verify the certificate."""
+    base = container(one(kustomize.build(K8S / "base"), "Deployment", "gateway"))
+    spec = container(one(docs, "Deployment", "gateway"))
+    for probe in PROBES:
+        assert spec[probe] == {**base[probe], "httpGet": {**base[probe]["httpGet"], "scheme": "HTTPS"}}, probe
 
 
 @pytest.mark.parametrize("name", PEERS)
@@ -199,7 +222,7 @@ def test_probes_check_the_server_over_tls_with_the_mounted_script(docs: list[Man
     assert one(docs, "ConfigMap", volume["configMap"]["name"])["data"][file] == PROBE.read_text()
 
 
-@pytest.mark.parametrize("name", GRPC)
+@pytest.mark.parametrize("name", SMOA)
 def test_the_pods_stay_hardened(docs: list[Manifest], name: str) -> None:
     base = one(kustomize.build(K8S / "base"), "Deployment", name)
     secured = one(docs, "Deployment", name)
@@ -244,7 +267,7 @@ def test_own_rendering_matches_kubectl(overlay: Path) -> None:
 @pytest.fixture
 def pod_files(docs: list[Manifest], tmp_path: Path) -> dict[str, dict[str, Path]]:
     """Each Deployment's mounted volumes written out as the kubelet would, by mount path."""
-    return {name: mounted(docs, one(docs, "Deployment", name), tmp_path) for name in GRPC}
+    return {name: mounted(docs, one(docs, "Deployment", name), tmp_path) for name in SMOA}
 
 
 async def test_the_pods_serve_securely_and_their_probes_pass(
@@ -254,7 +277,7 @@ async def test_the_pods_serve_securely_and_their_probes_pass(
         name: settings_env.load(
             name, environment_on_host(environment(docs, one(docs, "Deployment", name)), pod_files[name])
         )
-        for name in GRPC
+        for name in SMOA
     }
     async with secured_stack.running(configured) as ports:
         for name in GRPC:
@@ -284,3 +307,17 @@ async def test_the_pods_serve_securely_and_their_probes_pass(
             trial_secrets.token_of(secrets["orchestrator"] / "tokens", "user"),
             Issued(secrets["proposer"] / "tls.crt", secrets["proposer"] / "tls.key"),
         )
+        async with served_gateway.serving(configured["gateway"], ports["orchestrator"]) as port:
+            # As the kubelet probes: HTTPS without verifying the certificate.
+            unverified = ssl.create_default_context()
+            unverified.check_hostname, unverified.verify_mode = False, ssl.CERT_NONE
+            spec = container(one(docs, "Deployment", "gateway"))
+            for kind in PROBES:
+                url = f"https://127.0.0.1:{port}{spec[kind]['httpGet']['path']}"
+                status, _ = await asyncio.to_thread(served_gateway.request, url, unverified)
+                assert status == 200, f"gateway: {kind}"
+            await served_gateway.assert_gateway_secured(
+                port,
+                pod_files["gateway"][SECRETS_AT] / "ca.crt",
+                trial_secrets.token_of(secrets["orchestrator"] / "tokens", "user"),
+            )

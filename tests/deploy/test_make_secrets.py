@@ -78,8 +78,9 @@ def test_each_service_is_named_as_it_is_dialled(files: Path, name: str) -> None:
     names = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
     assert set(names.get_values_for_type(x509.DNSName)) == {name, "localhost"}
     assert names.get_values_for_type(x509.IPAddress) == [ipaddress.ip_address("127.0.0.1")]
-    # A peer's health check presents the peer's own certificate; the front door requires none.
-    assert usages(cert) == ({SERVER} if name == "orchestrator" else {SERVER, CLIENT})
+    # A peer's health check presents the peer's own certificate; the front doors (the orchestrator and the
+    # HTTP gateway) require none.
+    assert usages(cert) == ({SERVER, CLIENT} if name in trial_secrets.PEERS else {SERVER})
 
 
 def test_only_the_client_certificate_is_the_orchestrator_toward_peers(files: Path) -> None:

@@ -9,7 +9,9 @@ from pathlib import Path
 from smoa_services.auth import parse_tokens
 from tests.deploy.paths import MAKE_SECRETS
 
-SERVICES = ("orchestrator", "proposer", "judge", "moderator")
+SERVICES = ("orchestrator", "proposer", "judge", "moderator", "gateway")
+# The services that require a client certificate (the orchestrator's), so their health checks present one.
+PEERS = ("proposer", "judge", "moderator")
 
 
 def make(directory: Path) -> Path:

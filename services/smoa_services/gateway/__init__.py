@@ -19,6 +19,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from smoa.v1 import orchestrator_pb2, orchestrator_pb2_grpc
 from smoa_services import tls
+from smoa_services.channel import channel_options
 from smoa_services.config import Settings
 from smoa_services.gateway.chat_request import BODY_SCHEMA, MODES, BadField, ChatRequest, chat_request
 from smoa_services.gateway.chat_response import chunk, completion, completion_id, extension, usage
@@ -30,10 +31,13 @@ DEADLINE_MARGIN_SECONDS = 5.0
 
 
 def orchestrator_channel(settings: Settings) -> grpc.aio.Channel:
+    """Round robin over every orchestrator replica, ejecting frozen or failing ones, as the orchestrator
+    reaches its own peers (channel.py)."""
+    options = channel_options(settings)
     credentials = tls.peer_credentials(settings)
     if credentials is None:
-        return grpc.aio.insecure_channel(settings.orchestrator_target)
-    return grpc.aio.secure_channel(settings.orchestrator_target, credentials)
+        return grpc.aio.insecure_channel(settings.orchestrator_target, options=options)
+    return grpc.aio.secure_channel(settings.orchestrator_target, credentials, options=options)
 
 
 def create_app(settings: Settings) -> FastAPI:
