@@ -144,7 +144,8 @@ async def test_sigterm_to_an_orchestrator_and_a_proposer_under_load_loses_nothin
 async def watch(address: str, seen: list[str]) -> None:
     while True:
         state = await probe(address)
-        if not seen or seen[-1] != state:
+        # A probe with no answer in time (a busy 2-core machine) says nothing about the state: skipped.
+        if state != "DEADLINE_EXCEEDED" and (not seen or seen[-1] != state):
             seen.append(state)
         await asyncio.sleep(0.05)
 
