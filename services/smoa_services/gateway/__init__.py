@@ -50,6 +50,9 @@ def create_app(settings: Settings) -> FastAPI:
         await channel["orchestrator"].close()
 
     app = FastAPI(title="smoa gateway", version="0.1.0", lifespan=lifespan)
+    # Set on SIGTERM (__main__.py): readiness fails while the port stays open, so load balancers stop
+    # sending work before the gateway stops taking it.
+    app.state.draining = False
     timeout = settings.max_generation_seconds + DEADLINE_MARGIN_SECONDS
 
     def stub() -> orchestrator_pb2_grpc.OrchestratorServiceAsyncStub:
@@ -61,6 +64,8 @@ def create_app(settings: Settings) -> FastAPI:
 
     @app.get("/readyz")
     async def readyz() -> Response:
+        if app.state.draining:
+            return JSONResponse({"status": "draining"}, status_code=503)
         try:
             reply = await health_pb2_grpc.HealthStub(channel["orchestrator"]).Check(
                 health_pb2.HealthCheckRequest(service="smoa.v1.OrchestratorService"), timeout=2
