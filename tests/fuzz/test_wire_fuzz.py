@@ -140,7 +140,11 @@ def test_every_call_is_answered_ok_or_invalid_argument(
     wire.llm_reply = llm_reply
     code, details = wire.loop.run_until_complete(send(wire.services[name], METHODS[name], data))
     event(f"{name}: {code.name}")
-    assert code in ANSWERED, (code, details[:300])
+    if len(data) > Settings().max_message_bytes:
+        # gRPC's own limit on a message, met before any smoa code runs: its status, as documented.
+        assert code == grpc.StatusCode.RESOURCE_EXHAUSTED, (code, details[:300])
+    else:
+        assert code in ANSWERED, (code, details[:300])
 
 
 def test_the_servers_still_serve_afterwards(wire: Wire) -> None:
