@@ -135,9 +135,13 @@ def peer_token(settings: Settings) -> str:
     return os.environ.get(settings.peer_token_env, "") if settings.peer_token_env else ""
 
 
-def channel(target: str, settings: Settings, provider: TracerProvider) -> grpc.aio.Channel:
+def channel(
+    target: str, settings: Settings, provider: TracerProvider, *, with_peer_token: bool = True
+) -> grpc.aio.Channel:
+    """A channel to a smoa service's replicas. Without ``with_peer_token`` (the gateway, which passes on
+    its caller's own token) no token of this process goes with the calls."""
     interceptors: list[Any] = [*telemetry.client_interceptors(provider), EndCaller(), CancelWithCaller()]
-    token = peer_token(settings)
+    token = peer_token(settings) if with_peer_token else ""
     credentials = tls.peer_credentials(settings)
     if credentials is None:
         if token:

@@ -18,8 +18,8 @@ from fastapi.responses import JSONResponse, Response, StreamingResponse
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from smoa.v1 import orchestrator_pb2, orchestrator_pb2_grpc
-from smoa_services import tls
-from smoa_services.channel import channel_options
+from smoa_services import telemetry
+from smoa_services.channel import channel as peer_channel
 from smoa_services.config import Settings
 from smoa_services.gateway.chat_request import BODY_SCHEMA, MODES, BadField, ChatRequest, chat_request
 from smoa_services.gateway.chat_response import chunk, completion, completion_id, extension, usage
@@ -30,22 +30,17 @@ from smoa_services.gateway.http_errors import body, http_error
 DEADLINE_MARGIN_SECONDS = 5.0
 
 
-def orchestrator_channel(settings: Settings) -> grpc.aio.Channel:
-    """Round robin over every orchestrator replica, ejecting frozen or failing ones, as the orchestrator
-    reaches its own peers (channel.py)."""
-    options = channel_options(settings)
-    credentials = tls.peer_credentials(settings)
-    if credentials is None:
-        return grpc.aio.insecure_channel(settings.orchestrator_target, options=options)
-    return grpc.aio.secure_channel(settings.orchestrator_target, credentials, options=options)
-
-
 def create_app(settings: Settings) -> FastAPI:
     channel: dict[str, grpc.aio.Channel] = {}
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        channel["orchestrator"] = orchestrator_channel(settings)
+        # Round robin over every orchestrator replica, ejecting frozen or failing ones, as the orchestrator
+        # reaches its peers; the gateway records no traces of its own.
+        untraced = telemetry.tracer_provider("gateway", environ={})
+        channel["orchestrator"] = peer_channel(
+            settings.orchestrator_target, settings, untraced, with_peer_token=False
+        )
         yield
         await channel["orchestrator"].close()
 
