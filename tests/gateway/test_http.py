@@ -100,3 +100,13 @@ async def test_a_body_that_is_not_json_or_not_text_is_400() -> None:
                     async with http.post("/v1/chat/completions", data=raw, headers=headers) as reply:
                         statuses.append((reply.status, (await reply.json())["error"]["type"]))
     assert statuses == [(400, "invalid_request_error")] * 4
+
+
+async def test_with_no_orchestrator_a_completion_is_503_at_once() -> None:
+    async with (
+        gateway(1) as url,
+        aiohttp.ClientSession(url) as http,
+        http.post("/v1/chat/completions", json=ASK) as reply,
+    ):
+        assert reply.status == 503
+        assert (await reply.json())["error"]["type"] == "service_unavailable"
