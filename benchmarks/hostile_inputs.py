@@ -38,11 +38,12 @@ from smoa.v1 import (
     proposer_pb2,
     proposer_pb2_grpc,
 )
-from smoa_services import orchestrator, telemetry
+from smoa_services import orchestrator
 from smoa_services.config import Settings
 from smoa_services.judge import prompt as judge_prompt
 from smoa_services.moderator import prompt as moderator_prompt
 from smoa_services.server import Server
+from smoa_services.telemetry import Telemetry
 from tests.fakes.openai_endpoint import FakeOpenAI, Reply, Script, system_prompt
 from tests.load.instant_llm import instant_reply
 from tests.services.orchestrator_stack import REAL_PEERS
@@ -175,7 +176,7 @@ async def secured_stack(script: Script) -> AsyncIterator[Stack]:
         tokens.write_text("alice alice-token\n")
         os.environ["SMOA_HOSTILE_PEER_TOKENS"] = "orchestrator peer-token"
         os.environ["SMOA_HOSTILE_PEER_TOKEN"] = "peer-token"
-        provider = telemetry.tracer_provider("hostile", environ={})
+        telemetry = Telemetry.load("hostile", environ={})
         common: dict[str, Any] = {"port": 0, "llm_base_url": llm.base_url, "llm_max_retries": 0}
         peers: dict[str, Any] = {
             "auth_tokens_env": "SMOA_HOSTILE_PEER_TOKENS",
@@ -186,10 +187,10 @@ async def secured_stack(script: Script) -> AsyncIterator[Stack]:
         targets: dict[str, str] = {}
         try:
             for name, create in REAL_PEERS.items():
-                started.append(create(Settings(**common, **peers), provider, None))
+                started.append(create(Settings(**common, **peers), telemetry, None))
                 targets[name] = f"127.0.0.1:{await started[-1].start()}"
             wired: dict[str, Any] = {f"{name}_target": address for name, address in targets.items()}
-            started.append(orchestrator.create_server(Settings(**common, **wired, **front), provider, None))
+            started.append(orchestrator.create_server(Settings(**common, **wired, **front), telemetry, None))
             targets["orchestrator"] = f"127.0.0.1:{await started[-1].start()}"
             yield Stack(llm, targets)
         finally:

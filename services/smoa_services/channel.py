@@ -24,12 +24,12 @@ from pathlib import Path
 from typing import Any
 
 import grpc
-from opentelemetry.sdk.trace import TracerProvider
 
-from smoa_services import telemetry, tls
+from smoa_services import tls
 from smoa_services.caller import END_CALLER, HEADER
 from smoa_services.config import Settings
 from smoa_services.readiness import READINESS
+from smoa_services.telemetry import Telemetry
 
 OUTLIER_DETECTION = {
     "interval": "2s",
@@ -136,11 +136,11 @@ def peer_token(settings: Settings) -> str:
 
 
 def channel(
-    target: str, settings: Settings, provider: TracerProvider, *, with_peer_token: bool = True
+    target: str, settings: Settings, telemetry: Telemetry, *, with_peer_token: bool = True
 ) -> grpc.aio.Channel:
     """A channel to a smoa service's replicas. Without ``with_peer_token`` (the gateway, which passes on
     its caller's own token) no token of this process goes with the calls."""
-    interceptors: list[Any] = [*telemetry.client_interceptors(provider), EndCaller(), CancelWithCaller()]
+    interceptors: list[Any] = [*telemetry.client_interceptors(), EndCaller(), CancelWithCaller()]
     token = peer_token(settings) if with_peer_token else ""
     credentials = tls.peer_credentials(settings)
     if credentials is None:

@@ -12,9 +12,8 @@ from collections.abc import Awaitable, Callable, Sequence
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
-from opentelemetry.sdk.trace import TracerProvider
 
-from smoa_services import telemetry, tls
+from smoa_services import tls
 from smoa_services.admission import Admission
 from smoa_services.auth import Authenticator, Callers
 from smoa_services.config import Settings
@@ -22,6 +21,7 @@ from smoa_services.drain import Drain
 from smoa_services.failure import FailureInterceptor
 from smoa_services.llm import ChatModel
 from smoa_services.readiness import HealthService, Readiness
+from smoa_services.telemetry import Telemetry
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +49,7 @@ def server_options(settings: Settings) -> list[tuple[str, int]]:
 
 
 class Server:
-    def __init__(self, name: str, settings: Settings, provider: TracerProvider, register: Register):
+    def __init__(self, name: str, settings: Settings, telemetry: Telemetry, register: Register):
         self.name = name
         self.settings = settings
         self.health = HealthService()
@@ -59,7 +59,7 @@ class Server:
             # Outermost first: the RPC's span is current when a failure becomes its status, and a caller is
             # checked before its call counts as work in flight.
             interceptors=[
-                *telemetry.server_interceptors(provider),
+                *telemetry.server_interceptors(),
                 FailureInterceptor(),
                 Authenticator(Callers(settings), takes_end_caller=name != "orchestrator"),
                 Admission(
@@ -161,7 +161,7 @@ async def run(server: Server) -> None:
 def llm_service(
     name: str,
     settings: Settings,
-    provider: TracerProvider,
+    telemetry: Telemetry,
     chat: ChatModel | None,
     add_servicer: Callable[[ChatModel, Server], str],
 ) -> Server:
@@ -169,8 +169,8 @@ def llm_service(
     servicer and returns its full service name. A ChatModel made here (when none is given) records
     prompts and answers on its spans only on opt-in, and is closed on stop. Readiness follows its
     backends' circuit breakers."""
-    model = chat or ChatModel(settings, telemetry.tracer(provider), telemetry.capture_content())
-    server = Server(name, settings, provider, lambda created: [add_servicer(model, created)])
+    model = chat or ChatModel(settings, telemetry)
+    server = Server(name, settings, telemetry, lambda created: [add_servicer(model, created)])
     server.watch(model)
     if chat is None:
         server.on_stop.append(model.close)
@@ -178,7 +178,7 @@ def llm_service(
 
 
 def main(
-    name: str, create: Callable[[Settings, TracerProvider], Server], argv: Sequence[str] | None = None
+    name: str, create: Callable[[Settings, Telemetry], Server], argv: Sequence[str] | None = None
 ) -> None:
     """`python -m smoa_services.<name>`: settings from SMOA_* and flags, tracing from OTEL_*, serve until
     SIGTERM, then flush the last spans."""
@@ -187,11 +187,11 @@ def main(
     for chatty in ("httpx", "httpx2"):
         logging.getLogger(chatty).setLevel(logging.WARNING)
     settings = Settings.load(name, argv)
-    provider = telemetry.tracer_provider(name)
+    telemetry = Telemetry.load(name)
 
     async def serve() -> None:
         # Built inside the running loop: grpc.aio binds a server to the loop current when it is created.
-        await run(create(settings, provider))
+        await run(create(settings, telemetry))
 
     try:
         try:
@@ -201,4 +201,4 @@ def main(
         else:
             uvloop.run(serve())
     finally:
-        provider.shutdown()
+        telemetry.shutdown()

@@ -15,9 +15,10 @@ import pytest
 
 from smoa import TLS, AsyncSmoaClient, SmoaError
 from smoa.v1 import proposer_pb2, proposer_pb2_grpc
-from smoa_services import orchestrator, telemetry
+from smoa_services import orchestrator
 from smoa_services.config import Settings
 from smoa_services.server import Server
+from smoa_services.telemetry import Telemetry
 from tests.fakes.certificates import Issued
 from tests.fakes.openai_endpoint import FakeOpenAI
 from tests.load.instant_llm import instant_reply
@@ -39,13 +40,13 @@ def _local(settings: Settings, base_url: str) -> Settings:
 @asynccontextmanager
 async def running(settings: Mapping[str, Settings]) -> AsyncIterator[dict[str, int]]:
     """Each service's port, by name."""
-    provider = telemetry.tracer_provider("test", environ={})
+    telemetry = Telemetry.load("test", environ={})
     started: list[Server] = []
     ports: dict[str, int] = {}
     with FakeOpenAI(instant_reply) as fake:
         try:
             for name, create in REAL_PEERS.items():
-                peer = create(_local(settings[name], fake.base_url), provider, None)
+                peer = create(_local(settings[name], fake.base_url), telemetry, None)
                 started.append(peer)
                 ports[name] = await peer.start()
             front = orchestrator.create_server(
@@ -55,7 +56,7 @@ async def running(settings: Mapping[str, Settings]) -> AsyncIterator[dict[str, i
                     judge_target=f"127.0.0.1:{ports['judge']}",
                     moderator_target=f"127.0.0.1:{ports['moderator']}",
                 ),
-                provider,
+                telemetry,
                 None,
             )
             started.append(front)

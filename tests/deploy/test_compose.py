@@ -1,8 +1,8 @@
 """docker-compose.yml: valid for docker-compose (the schema check of `docker-compose config`, which needs no
 engine), and shaped as the deployment needs: one image for every smoa component, health checks on the gRPC
 health protocol (HTTP for the gateway and the model), start order by health, replicas reached through
-dns:/// targets, traces to a collector, non-root and read-only containers, the orchestrator and the HTTP
-gateway as the front doors."""
+dns:/// targets, traces and metrics to a collector that Prometheus scrapes, non-root and read-only
+containers, the orchestrator and the HTTP gateway as the front doors."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ from smoa_services.config import DEFAULT_PORTS
 from tests.deploy import served_gateway, settings_env
 from tests.deploy.commands import SERVICE_MODULES, module_of, option
 from tests.deploy.compose_venv import docker_compose
-from tests.deploy.paths import COLLECTOR_CONFIG, COMPOSE_FILE, ROOT
+from tests.deploy.paths import COLLECTOR_CONFIG, COMPOSE_FILE, PROMETHEUS_CONFIG, ROOT
 
 COMPOSE: dict[str, Any] = yaml.safe_load(COMPOSE_FILE.read_text())  # merge keys (<<) resolved
 SERVICES: dict[str, Any] = COMPOSE["services"]
@@ -73,7 +73,7 @@ def test_docker_compose_rejects_an_invalid_file(tmp_path: Any) -> None:
 
 def test_every_component_is_a_service() -> None:
     assert set(SMOA) <= set(SERVICES)
-    assert {"otel-collector", "jaeger"} <= set(SERVICES)
+    assert {"otel-collector", "jaeger", "prometheus"} <= set(SERVICES)
 
 
 def test_one_image_for_every_smoa_service() -> None:
@@ -221,13 +221,16 @@ def test_stop_grace_period_covers_the_drain(name: str) -> None:
     assert settings.grace_seconds >= settings.max_generation_seconds
 
 
-@pytest.mark.parametrize("name", GRPC)
-def test_traces_go_to_the_collector(name: str) -> None:
+@pytest.mark.parametrize("name", [*GRPC, "gateway"])
+def test_traces_and_metrics_go_to_the_collector(name: str) -> None:
     variables = env(name)
     endpoint = urllib.parse.urlsplit(variables["OTEL_EXPORTER_OTLP_ENDPOINT"])
     assert endpoint.hostname == "otel-collector" and endpoint.port == 4317  # OTLP/gRPC
     assert variables["OTEL_SERVICE_NAME"] == f"smoa-{name}"
     assert SERVICES[name]["depends_on"]["otel-collector"]["condition"] == "service_started"
+    # No OTEL_METRICS_EXPORTER: with an OTLP endpoint, metrics follow the traces (telemetry/meters.py).
+    assert "OTEL_METRICS_EXPORTER" not in variables
+    assert 1000 <= int(variables["OTEL_METRIC_EXPORT_INTERVAL"]) <= 60_000
 
 
 def test_only_the_front_doors_and_the_trace_ui_are_published() -> None:
@@ -237,6 +240,7 @@ def test_only_the_front_doors_and_the_trace_ui_are_published() -> None:
         "orchestrator": ["50051:50051"],
         "gateway": ["8000:8000"],
         "jaeger": ["16686:16686"],
+        "prometheus": ["9090:9090"],
     }
     gateway = settings_env.load("gateway", env("gateway"))
     assert published["gateway"] == [f"{gateway.port}:{gateway.port}"]
@@ -247,7 +251,7 @@ def test_gateway_settings_are_valid_and_reach_the_orchestrator_through_its_servi
     orchestrator = settings_env.load("orchestrator", env("orchestrator"))
     assert settings.host == "0.0.0.0" and settings.port == DEFAULT_PORTS["gateway"]
     assert settings.orchestrator_target == f"dns:///orchestrator:{orchestrator.port}"
-    assert SERVICES["gateway"]["depends_on"] == {"orchestrator": {"condition": "service_healthy"}}
+    assert SERVICES["gateway"]["depends_on"]["orchestrator"] == {"condition": "service_healthy"}
     # The gateway's deadline is the orchestrator's own plus a margin, so the orchestrator's status is
     # what the client sees.
     assert settings.max_generation_seconds == orchestrator.max_generation_seconds
@@ -303,8 +307,24 @@ def test_collector_receives_otlp_and_exports_to_jaeger() -> None:
     assert SERVICES["jaeger"]["environment"]["COLLECTOR_OTLP_ENABLED"] == "true"
 
 
+def test_collector_serves_every_services_metrics_and_prometheus_scrapes_it() -> None:
+    config = yaml.safe_load(COLLECTOR_CONFIG.read_text())
+    pipeline = config["service"]["pipelines"]["metrics"]
+    assert pipeline["receivers"] == ["otlp"]
+    (exporter,) = pipeline["exporters"]
+    assert exporter.split("/")[0] == "prometheus"
+    served = config["exporters"][exporter]["endpoint"].rpartition(":")[2]
+    prometheus = SERVICES["prometheus"]
+    source, target, *_ = prometheus["volumes"][0].split(":")
+    assert (ROOT / source).resolve() == PROMETHEUS_CONFIG
+    assert f"--config.file={target}" in prometheus["command"]
+    scrape = yaml.safe_load(PROMETHEUS_CONFIG.read_text())["scrape_configs"]
+    targets = [t for job in scrape for static in job["static_configs"] for t in static["targets"]]
+    assert targets == [f"otel-collector:{served}"]
+
+
 def test_third_party_images_are_pinned() -> None:
-    for name in ("otel-collector", "jaeger"):
+    for name in ("otel-collector", "jaeger", "prometheus"):
         image = SERVICES[name]["image"]
         tag = image.rpartition(":")[2]
-        assert tag and tag != "latest" and tag[0].isdigit(), image
+        assert tag and tag != "latest" and tag.removeprefix("v")[0].isdigit(), image

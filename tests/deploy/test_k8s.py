@@ -292,8 +292,12 @@ def test_tracing_overlay_sends_every_service_to_its_collector(
     assert selects(service["spec"]["selector"], collector["spec"]["template"]["metadata"]["labels"])
     config_volume = next(v for v in collector["spec"]["template"]["spec"]["volumes"] if "configMap" in v)
     config = config_map(docs, config_volume["configMap"]["name"])["data"]["config.yaml"]
-    exporter = yaml.safe_load(config)["exporters"]["otlp/jaeger"]["endpoint"]
-    assert one(docs, "Service", exporter.rpartition(":")[0])
+    exporters = yaml.safe_load(config)["exporters"]
+    assert one(docs, "Service", exporters["otlp/jaeger"]["endpoint"].rpartition(":")[0])
+    # Every service's metrics, served by the collector on a port its Service exposes.
+    metrics_port = int(exporters["prometheus"]["endpoint"].rpartition(":")[2])
+    assert metrics_port in {p["port"] for p in service["spec"]["ports"]}
+    assert service["metadata"]["annotations"]["prometheus.io/port"] == str(metrics_port)
 
 
 def test_collector_configs_of_compose_and_kubernetes_agree() -> None:

@@ -12,12 +12,15 @@ import uvicorn
 
 from smoa_services.config import Settings
 from smoa_services.gateway import create_app
+from smoa_services.telemetry import Telemetry
 
 
 @asynccontextmanager
-async def gateway(orchestrator_port: int, **settings: Any) -> AsyncIterator[str]:
+async def gateway(
+    orchestrator_port: int, telemetry: Telemetry | None = None, **settings: Any
+) -> AsyncIterator[str]:
     """The gateway's base URL (`http://127.0.0.1:PORT`)."""
-    app = create_app(Settings(orchestrator_target=f"127.0.0.1:{orchestrator_port}", **settings))
+    app = create_app(Settings(orchestrator_target=f"127.0.0.1:{orchestrator_port}", **settings), telemetry)
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on"))
     serving = asyncio.create_task(server.serve())
     while not server.started:

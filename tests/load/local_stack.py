@@ -12,9 +12,10 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from smoa_services import judge, moderator, orchestrator, proposer, telemetry
+from smoa_services import judge, moderator, orchestrator, proposer
 from smoa_services.config import Settings
 from smoa_services.server import Server
+from smoa_services.telemetry import Telemetry
 from tests.fakes.openai_endpoint import FakeOpenAI
 from tests.load.instant_llm import instant_reply
 
@@ -23,15 +24,15 @@ from tests.load.instant_llm import instant_reply
 async def local_stack(base_url: str, **settings: Any) -> AsyncIterator[int]:
     """Yields the orchestrator's port."""
     common: dict[str, Any] = {"port": 0, "llm_base_url": base_url, "llm_max_retries": 0}
-    provider = telemetry.tracer_provider("load", [], environ={})
+    telemetry = Telemetry.load("load", [], environ={})
     started: list[Server] = []
     try:
         targets: dict[str, Any] = {}
         for name, create in (("proposer", proposer), ("judge", judge), ("moderator", moderator)):
-            server = create.create_server(Settings(**common), provider, None)
+            server = create.create_server(Settings(**common), telemetry, None)
             started.append(server)
             targets[f"{name}_target"] = f"dns:///127.0.0.1:{await server.start()}"
-        front = orchestrator.create_server(Settings(**common, **targets, **settings), provider, None)
+        front = orchestrator.create_server(Settings(**common, **targets, **settings), telemetry, None)
         started.append(front)
         yield await front.start()
     finally:

@@ -18,8 +18,9 @@ from pathlib import Path
 
 import pytest
 
-from smoa_services import moderator, orchestrator, telemetry
+from smoa_services import moderator, orchestrator
 from smoa_services.config import Settings
+from smoa_services.telemetry import Telemetry
 from tests.fakes.openai_endpoint import FakeOpenAI, Reply
 from tests.load.instant_llm import instant_reply
 from tests.load.replica import Replica, free_port, service_environment
@@ -78,9 +79,9 @@ async def test_killing_a_proposer_replica_fails_no_request(
     replicas: tuple[list[Replica], list[Replica], FakeOpenAI], tmp_path: Path
 ) -> None:
     proposers, judges, shared = replicas
-    provider = telemetry.tracer_provider("failover", [], environ={})
+    telemetry = Telemetry.load("failover", [], environ={})
     common = {"port": 0, "llm_base_url": shared.base_url, "llm_max_retries": 0}
-    peer = moderator.create_server(Settings(**common), provider, None)  # type: ignore[arg-type]
+    peer = moderator.create_server(Settings(**common), telemetry, None)  # type: ignore[arg-type]
     moderator_port = await peer.start()
     settings = Settings(
         **common,  # type: ignore[arg-type]
@@ -88,7 +89,7 @@ async def test_killing_a_proposer_replica_fails_no_request(
         judge_target=target(judges),
         moderator_target=f"127.0.0.1:{moderator_port}",
     )
-    front = orchestrator.create_server(settings, provider, None)
+    front = orchestrator.create_server(settings, telemetry, None)
     port = await front.start()
     report = tmp_path / "load.json"
     victim = proposers[1]

@@ -13,9 +13,9 @@ from google.rpc import error_details_pb2
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_status import rpc_status
 
-from smoa_services import telemetry
 from smoa_services.config import Settings
 from smoa_services.server import Server
+from smoa_services.telemetry import Telemetry
 
 SERVICE = "test.Work"
 
@@ -38,9 +38,7 @@ def register(server: Server) -> Sequence[str]:
 
 @asynccontextmanager
 async def serving(**settings: Any) -> AsyncIterator[grpc.aio.Channel]:
-    server = Server(
-        "test", Settings(port=0, **settings), telemetry.tracer_provider("t", environ={}), register
-    )
+    server = Server("test", Settings(port=0, **settings), Telemetry.load("t", environ={}), register)
     port = await server.start()
     try:
         async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:

@@ -9,10 +9,10 @@ import pytest
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from smoa_services import telemetry
 from smoa_services.config import Settings
 from smoa_services.llm import ChatModel, Completion, LLMRejected, LLMUnavailable, ModelChoice
 from smoa_services.llm.breaker import State
+from smoa_services.telemetry import Telemetry
 from tests.fakes.openai_endpoint import FakeOpenAI, Reply
 
 HI = [{"role": "user", "content": "hi"}]
@@ -24,8 +24,8 @@ def spans() -> InMemorySpanExporter:
 
 
 def model(fake: FakeOpenAI, spans: InMemorySpanExporter, **settings: object) -> ChatModel:
-    provider = telemetry.tracer_provider("test", [SimpleSpanProcessor(spans)], environ={})
-    return ChatModel(Settings(llm_base_url=fake.base_url, **settings), telemetry.tracer(provider))  # type: ignore[arg-type]
+    telemetry = Telemetry.load("test", [SimpleSpanProcessor(spans)], environ={})
+    return ChatModel(Settings(llm_base_url=fake.base_url, **settings), telemetry)  # type: ignore[arg-type]
 
 
 async def test_usage_comes_from_the_api_and_the_span_follows_genai_conventions(

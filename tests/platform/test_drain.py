@@ -13,10 +13,10 @@ from google.rpc import error_details_pb2
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_status import rpc_status
 
-from smoa_services import telemetry
 from smoa_services.config import Settings
 from smoa_services.llm.breaker import State
 from smoa_services.server import Server
+from smoa_services.telemetry import Telemetry
 
 SERVICE = "test.Work"
 
@@ -56,7 +56,7 @@ async def check(port: int, service: str = "") -> str:
 
 async def test_a_drain_reports_not_serving_before_the_port_closes_then_cuts_what_is_left() -> None:
     settings = Settings(port=0, drain_delay_seconds=1.0, grace_seconds=1.5)
-    server = Server("test", settings, telemetry.tracer_provider("test", environ={}), register)
+    server = Server("test", settings, Telemetry.load("test", environ={}), register)
     port = await server.start()
     seen: list[tuple[float, str]] = []
     async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
@@ -105,7 +105,7 @@ async def test_a_drain_reports_not_serving_before_the_port_closes_then_cuts_what
 
 
 async def test_liveness_and_readiness_are_apart() -> None:
-    server = Server("test", Settings(port=0), telemetry.tracer_provider("test", environ={}), register)
+    server = Server("test", Settings(port=0), Telemetry.load("test", environ={}), register)
     port = await server.start()
     try:
         assert [await check(port, s) for s in ("", SERVICE, "smoa.v1.Readiness")] == ["SERVING"] * 3

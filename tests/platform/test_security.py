@@ -13,11 +13,11 @@ import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from smoa_services import telemetry
 from smoa_services.auth import parse_tokens
 from smoa_services.channel import peer_token
 from smoa_services.config import Settings
 from smoa_services.server import Server
+from smoa_services.telemetry import Telemetry
 from tests.fakes.certificates import Authority, Issued
 
 SERVICE = "test.Work"
@@ -38,9 +38,7 @@ def register(server: Server) -> Sequence[str]:
 
 @asynccontextmanager
 async def serving(**settings: Any) -> AsyncIterator[int]:
-    server = Server(
-        "test", Settings(port=0, **settings), telemetry.tracer_provider("t", environ={}), register
-    )
+    server = Server("test", Settings(port=0, **settings), Telemetry.load("t", environ={}), register)
     port = await server.start()
     try:
         yield port
@@ -212,7 +210,7 @@ async def test_reflection_can_be_turned_off() -> None:
 
 async def test_half_a_tls_configuration_is_refused_by_name() -> None:
     with pytest.raises(ValueError, match="tls_cert_file and tls_key_file"):
-        Server("test", Settings(tls_cert_file="a.crt"), telemetry.tracer_provider("t", environ={}), register)
+        Server("test", Settings(tls_cert_file="a.crt"), Telemetry.load("t", environ={}), register)
 
 
 def test_the_peer_token_comes_from_a_mounted_file_before_the_environment(

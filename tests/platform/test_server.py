@@ -9,9 +9,9 @@ import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
-from smoa_services import telemetry
 from smoa_services.config import Settings
 from smoa_services.server import Server
+from smoa_services.telemetry import Telemetry
 
 SLOW = "/test.Slow/Wait"
 
@@ -37,7 +37,7 @@ def register(server: Server) -> Sequence[str]:
 @pytest.fixture
 async def server() -> AsyncIterator[Server]:
     settings = Settings(port=0, max_message_bytes=1024, grace_seconds=5)
-    s = Server("test", settings, telemetry.tracer_provider("test", environ={}), register)
+    s = Server("test", settings, Telemetry.load("test", environ={}), register)
     await s.start()
     yield s
     await s.stop(0)

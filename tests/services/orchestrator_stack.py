@@ -1,6 +1,6 @@
 """The orchestrator under test with its three peers, all on 127.0.0.1:0 in this process and sharing one
-tracer provider (so one Generate is one trace in one in-memory exporter). The peers are the real services
-or scripted gRPC fakes; every LLM call goes to one scripted FakeOpenAI."""
+Telemetry (so one Generate is one trace in one in-memory exporter, and its metrics are in one reader).
+The peers are the real services or scripted gRPC fakes; every LLM call goes to one scripted FakeOpenAI."""
 
 from __future__ import annotations
 
@@ -10,17 +10,19 @@ from dataclasses import dataclass
 from typing import Any
 
 import grpc
-from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from smoa.v1 import common_pb2, orchestrator_pb2, orchestrator_pb2_grpc
-from smoa_services import judge, moderator, orchestrator, proposer, telemetry
+from smoa_services import judge, moderator, orchestrator, proposer
 from smoa_services.config import Settings
 from smoa_services.llm import ChatModel
 from smoa_services.server import Server
+from smoa_services.telemetry import Telemetry
 
-CreateServer = Callable[[Settings, TracerProvider, ChatModel | None], Server]
+CreateServer = Callable[[Settings, Telemetry, ChatModel | None], Server]
 
 REAL_PEERS: dict[str, CreateServer] = {
     "proposer": proposer.create_server,
@@ -38,6 +40,7 @@ class Stack:
     stub: orchestrator_pb2_grpc.OrchestratorServiceAsyncStub
     channel: grpc.aio.Channel
     spans: InMemorySpanExporter
+    metrics: InMemoryMetricReader
     port: int
 
     def finished(self, name: str) -> list[ReadableSpan]:
@@ -61,19 +64,20 @@ async def orchestrator_stack(
         "llm_timeout_seconds": llm_timeout_seconds,
     }
     spans = InMemorySpanExporter()
-    provider = telemetry.tracer_provider("test", [SimpleSpanProcessor(spans)], environ={})
+    metrics = InMemoryMetricReader()
+    telemetry = Telemetry.load("test", [SimpleSpanProcessor(spans)], [metrics], environ={})
     started: list[Server] = []
     try:
         targets: dict[str, Any] = {}
         for name, create in peers.items():
-            server = create(Settings(**common, **(peer_settings or {})), provider, None)
+            server = create(Settings(**common, **(peer_settings or {})), telemetry, None)
             started.append(server)
             targets[f"{name}_target"] = f"dns:///127.0.0.1:{await server.start()}"
-        front = orchestrator.create_server(Settings(**common, **targets, **settings), provider, None)
+        front = orchestrator.create_server(Settings(**common, **targets, **settings), telemetry, None)
         started.append(front)
         port = await front.start()
         async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
-            yield Stack(orchestrator_pb2_grpc.OrchestratorServiceStub(channel), channel, spans, port)
+            yield Stack(orchestrator_pb2_grpc.OrchestratorServiceStub(channel), channel, spans, metrics, port)
     finally:
         for server in reversed(started):
             await server.stop(0)

@@ -11,17 +11,17 @@ from dataclasses import dataclass
 from typing import Any
 
 import grpc
-from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from smoa.v1 import common_pb2
-from smoa_services import telemetry
 from smoa_services.config import Settings
 from smoa_services.llm import ChatModel
 from smoa_services.server import Server
+from smoa_services.telemetry import Telemetry
 
-CreateServer = Callable[[Settings, TracerProvider, ChatModel | None], Server]
+CreateServer = Callable[[Settings, Telemetry, ChatModel | None], Server]
 
 QUESTION = [common_pb2.ChatMessage(role=common_pb2.CHAT_ROLE_USER, content="What is the capital of France?")]
 
@@ -44,9 +44,9 @@ async def serving(
     # No SDK retries and short timeouts keep failure tests fast.
     config = Settings(port=0, llm_base_url=base_url, llm_max_retries=0, llm_timeout_seconds=5.0, **settings)
     spans = InMemorySpanExporter()
-    provider = telemetry.tracer_provider("test", [SimpleSpanProcessor(spans)], environ={})
-    chat = ChatModel(config, telemetry.tracer(provider))
-    server = create_server(config, provider, chat)
+    telemetry = Telemetry.load("test", [SimpleSpanProcessor(spans)], environ={})
+    chat = ChatModel(config, telemetry)
+    server = create_server(config, telemetry, chat)
     port = await server.start()
     try:
         async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:

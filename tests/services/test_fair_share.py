@@ -11,14 +11,13 @@ import time
 from pathlib import Path
 from typing import Any
 
-from opentelemetry.sdk.trace import TracerProvider
-
 from smoa.v1 import orchestrator_pb2
-from smoa_services import proposer, telemetry
+from smoa_services import proposer
 from smoa_services.caller import END_CALLER
 from smoa_services.config import Settings
 from smoa_services.llm import ChatModel
 from smoa_services.server import Server
+from smoa_services.telemetry import Telemetry
 from tests.fakes.openai_endpoint import FakeOpenAI, Reply, last_user
 from tests.services.orchestrator_stack import REAL_PEERS, orchestrator_stack, question
 
@@ -83,8 +82,8 @@ async def test_control_without_slots_kept_from_one_caller_the_other_waits(tmp_pa
 class RecordingChat(ChatModel):
     """The proposer's real ChatModel, noting whom each call's work is for."""
 
-    def __init__(self, settings: Settings, provider: TracerProvider, seen: list[str]):
-        super().__init__(settings, telemetry.tracer(provider))
+    def __init__(self, settings: Settings, telemetry: Telemetry, seen: list[str]):
+        super().__init__(settings, telemetry)
         self.seen = seen
 
     async def complete(self, *args: Any, **kwargs: Any) -> Any:
@@ -97,8 +96,8 @@ async def test_the_orchestrator_names_the_end_caller_and_a_caller_cannot_name_an
     tokens.write_text("alice alice-token\n")
     seen: list[str] = []
 
-    def recording_proposer(settings: Settings, provider: TracerProvider, _: ChatModel | None) -> Server:
-        return proposer.create_server(settings, provider, RecordingChat(settings, provider, seen))
+    def recording_proposer(settings: Settings, telemetry: Telemetry, _: ChatModel | None) -> Server:
+        return proposer.create_server(settings, telemetry, RecordingChat(settings, telemetry, seen))
 
     peers = {**REAL_PEERS, "proposer": recording_proposer}
     posing = (("authorization", "Bearer alice-token"), ("smoa-end-caller", "bob"))

@@ -77,12 +77,12 @@ def scripted(name: str, servicer: object) -> CreateServer:
         "moderator": moderator_pb2_grpc.add_ModeratorServiceServicer_to_server,
     }
 
-    def create(settings: Settings, provider: Any, chat: ChatModel | None) -> Server:
+    def create(settings: Settings, telemetry: Any, chat: ChatModel | None) -> Server:
         def register(server: Server) -> list[str]:
             adders[name](servicer, server.server)  # type: ignore[operator]
             return [f"smoa.v1.{name.capitalize()}Service"]
 
-        return Server(name, settings, provider, register)
+        return Server(name, settings, telemetry, register)
 
     return create
 

@@ -12,9 +12,10 @@ import pytest
 
 from smoa import TLS, AsyncSmoaClient, SmoaError
 from smoa.v1 import common_pb2, proposer_pb2, proposer_pb2_grpc
-from smoa_services import orchestrator, telemetry
+from smoa_services import orchestrator
 from smoa_services.config import Settings
 from smoa_services.server import Server
+from smoa_services.telemetry import Telemetry
 from tests.fakes.certificates import Authority
 from tests.fakes.openai_endpoint import FakeOpenAI
 from tests.load.instant_llm import instant_reply
@@ -38,14 +39,14 @@ async def test_a_secured_stack_answers_its_users_and_its_peers_refuse_them(
         "auth_tokens_env": "PEER_TOKENS",
         "auth_allow": '{"orchestrator": ["*"]}',
     }
-    provider = telemetry.tracer_provider("test", environ={})
+    telemetry = Telemetry.load("test", environ={})
     started: list[Server] = []
     with FakeOpenAI(instant_reply) as fake:
         common: dict[str, Any] = {"port": 0, "llm_base_url": fake.base_url, "llm_max_retries": 0}
         try:
             targets: dict[str, Any] = {}
             for name, create in REAL_PEERS.items():
-                peer = create(Settings(**common, **peer_side), provider, None)
+                peer = create(Settings(**common, **peer_side), telemetry, None)
                 started.append(peer)
                 targets[f"{name}_target"] = f"127.0.0.1:{await peer.start()}"
             front = orchestrator.create_server(
@@ -59,7 +60,7 @@ async def test_a_secured_stack_answers_its_users_and_its_peers_refuse_them(
                     peer_key_file=str(orchestrator_cert.key_file),
                     peer_token_env="PEER_TOKEN",
                 ),
-                provider,
+                telemetry,
                 None,
             )
             started.append(front)

@@ -7,6 +7,7 @@ the orchestrator's tokens (auth.py) decide who may call."""
 from __future__ import annotations
 
 import json
+import os
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -16,35 +17,44 @@ import grpc
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from grpc_health.v1 import health_pb2, health_pb2_grpc
+from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 
 from smoa.v1 import orchestrator_pb2, orchestrator_pb2_grpc
-from smoa_services import telemetry
 from smoa_services.channel import channel as peer_channel
 from smoa_services.config import Settings
 from smoa_services.gateway.chat_request import BODY_SCHEMA, MODES, BadField, ChatRequest, chat_request
 from smoa_services.gateway.chat_response import chunk, completion, completion_id, extension, usage
 from smoa_services.gateway.http_errors import body, http_error
+from smoa_services.telemetry import Telemetry
 
 # The orchestrator's deadline is its own SMOA_MAX_GENERATION_SECONDS; the gateway waits a little longer,
 # so the orchestrator's status (not the gateway's timeout) is what the client sees.
 DEADLINE_MARGIN_SECONDS = 5.0
 
 
-def create_app(settings: Settings) -> FastAPI:
+def create_app(settings: Settings, telemetry: Telemetry | None = None) -> FastAPI:
+    """``telemetry``: none recorded when not given."""
+    observed = telemetry or Telemetry.load("gateway", environ={})
     channel: dict[str, grpc.aio.Channel] = {}
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         # Round robin over every orchestrator replica, ejecting frozen or failing ones, as the orchestrator
-        # reaches its peers; the gateway records no traces of its own.
-        untraced = telemetry.tracer_provider("gateway", environ={})
+        # reaches its peers.
         channel["orchestrator"] = peer_channel(
-            settings.orchestrator_target, settings, untraced, with_peer_token=False
+            settings.orchestrator_target, settings, observed, with_peer_token=False
         )
         yield
         await channel["orchestrator"].close()
 
     app = FastAPI(title="smoa gateway", version="0.1.0", lifespan=lifespan)
+    # A server span per request (the root of its trace) and its duration; probes left out. The stable HTTP
+    # conventions (http.server.request.duration, in seconds like every other duration here) unless the
+    # operator chose otherwise: the instrumentation reads this once per process.
+    os.environ.setdefault("OTEL_SEMCONV_STABILITY_OPT_IN", "http")
+    FastAPIInstrumentor.instrument_app(
+        app, tracer_provider=observed.traces, meter_provider=observed.meters, excluded_urls="healthz,readyz"
+    )
     # Set on SIGTERM (__main__.py): readiness fails while the port stays open, so load balancers stop
     # sending work before the gateway stops taking it.
     app.state.draining = False

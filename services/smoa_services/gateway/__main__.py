@@ -15,6 +15,7 @@ from fastapi import FastAPI
 
 from smoa_services.config import Settings
 from smoa_services.gateway import create_app
+from smoa_services.telemetry import Telemetry
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +38,8 @@ class DrainingServer(uvicorn.Server):
 
 def main() -> None:
     settings = Settings.load("gateway")
-    app = create_app(settings)
+    telemetry = Telemetry.load("gateway")
+    app = create_app(settings, telemetry)
     config = uvicorn.Config(
         app,
         host=settings.host,
@@ -46,7 +48,10 @@ def main() -> None:
         ssl_certfile=settings.tls_cert_file or None,
         ssl_keyfile=settings.tls_key_file or None,
     )
-    DrainingServer(config, app, settings.drain_delay_seconds).run()
+    try:
+        DrainingServer(config, app, settings.drain_delay_seconds).run()
+    finally:
+        telemetry.shutdown()
 
 
 if __name__ == "__main__":

@@ -9,16 +9,12 @@ GenAI conventions."""
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
-from urllib.parse import urlsplit
 
 import openai
-from opentelemetry import trace
-from opentelemetry.trace import Span, SpanKind, Status, StatusCode
 
 from smoa_services.attempts import AttemptPolicy, Outcome, OutOfBudget, first_success
 from smoa_services.caller import END_CALLER
@@ -44,6 +40,8 @@ from smoa_services.llm.completion import (
     read_completion,
 )
 from smoa_services.llm.endpoint import BreakerListener, Endpoint
+from smoa_services.llm.observed_call import ObservedCall
+from smoa_services.telemetry import Telemetry
 
 T = TypeVar("T")
 
@@ -82,12 +80,14 @@ class BreakerOpen(Exception):
 
 
 class ChatModel:
-    def __init__(self, settings: Settings, tracer: trace.Tracer, capture_content: bool = False):
+    def __init__(self, settings: Settings, telemetry: Telemetry):
         self.settings = settings
-        self.tracer = tracer
-        self.capture_content = capture_content
+        self.telemetry = telemetry
+        self.capture_content = telemetry.capture_content
         self._endpoints: dict[str, Endpoint] = {}
-        self._listeners: list[BreakerListener] = []
+        self._listeners: list[BreakerListener] = [
+            lambda backend, state: telemetry.instruments.breaker_changed(backend, state.value)
+        ]
         # Per backend, the index in SCHEMA_FORMS of the response_format it accepted.
         self._schema_form: dict[str, int] = {}
 
@@ -122,39 +122,9 @@ class ChatModel:
             max_attempts=attempts, hedge_after=hedge_delay(self.settings.llm_hedge_after, endpoint.latency)
         )
 
-    def _start_span(self, backend: Backend, request: Mapping[str, Any]) -> Span:
-        url = urlsplit(backend.base_url)
-        attributes: dict[str, Any] = {
-            "gen_ai.operation.name": "chat",
-            "gen_ai.provider.name": "openai",
-            "gen_ai.request.model": request["model"],
-            "gen_ai.request.temperature": request["temperature"],
-            "gen_ai.request.max_tokens": request["max_tokens"],
-            "server.address": url.hostname or "",
-            "server.port": url.port or (443 if url.scheme == "https" else 80),
-        }
-        if "seed" in request:
-            attributes["gen_ai.request.seed"] = request["seed"]
-        if self.capture_content:
-            attributes["gen_ai.input.messages"] = json.dumps(request["messages"])
-        return self.tracer.start_span(f"chat {request['model']}", kind=SpanKind.CLIENT, attributes=attributes)
-
-    def _finish_span(self, span: Span, completion: Completion) -> None:
-        span.set_attribute("gen_ai.response.model", completion.model)
-        span.set_attribute("gen_ai.response.finish_reasons", [completion.finish_reason])
-        span.set_attribute("gen_ai.usage.input_tokens", completion.input_tokens)
-        span.set_attribute("gen_ai.usage.output_tokens", completion.output_tokens)
-        span.set_attribute("smoa.usage.estimated", completion.estimated)
-        span.set_attribute("smoa.llm.calls", completion.calls)
-        if self.capture_content:
-            span.set_attribute(
-                "gen_ai.output.messages", json.dumps([{"role": "assistant", "content": completion.text}])
-            )
-        span.end()
-
     async def _first_success(
         self,
-        span: Span,
+        call: ObservedCall,
         backend: str,
         attempt: Callable[[int], Awaitable[T]],
         policy: AttemptPolicy,
@@ -165,18 +135,10 @@ class ChatModel:
         try:
             return await first_success(attempt, policy, until, retry_delay)
         except asyncio.CancelledError:
-            span.end()
+            call.cancelled()
             raise
         except Exception as e:
-            raise self._fail(span, _failure(backend, e, self.capture_content), sent.count) from e
-
-    @staticmethod
-    def _fail(span: Span, failure: Failure, calls: int) -> Failure:
-        span.set_attribute("error.type", type(failure).__name__)
-        span.set_attribute("smoa.llm.calls", calls)
-        span.set_status(Status(StatusCode.ERROR, str(failure)))
-        span.end()
-        return failure
+            raise call.failed(_failure(backend, e, self.capture_content), sent.count) from e
 
     async def complete(
         self,
@@ -254,10 +216,10 @@ class ChatModel:
             endpoint.breaker.succeeded(loop.time())
             return reply
 
-        span = self._start_span(endpoint.backend, request)
-        reply = (await self._first_success(span, choice.backend, attempt, policy, until, sent)).value
+        call = ObservedCall(self.telemetry, endpoint.backend, request)
+        reply = (await self._first_success(call, choice.backend, attempt, policy, until, sent)).value
         completion = sent.completion(request, reply, loop.time() - call_started)
-        self._finish_span(span, completion)
+        call.succeeded(completion)
         return completion
 
     def json_caller(self, choice: ModelChoice, deadline: Deadline, budget: float) -> Ask:
@@ -314,8 +276,8 @@ class ChatModel:
                 raise
             return _OpenStream(opened, first, iterator, began)
 
-        span = self._start_span(endpoint.backend, request)
-        outcome = await self._first_success(span, choice.backend, attempt, policy, until, sent)
+        call = ObservedCall(self.telemetry, endpoint.backend, request)
+        outcome = await self._first_success(call, choice.backend, attempt, policy, until, sent)
         pieces: list[str] = []
         finish, model, usage = "", request["model"], None
         async with outcome.value.opened:
@@ -332,9 +294,9 @@ class ChatModel:
             except Exception as e:
                 _record(endpoint, e, loop.time())
                 detail = f"the stream broke after {len(pieces)} pieces ({describe(e)})"
-                raise self._fail(span, LLMUnavailable(choice.backend, detail), sent.count) from e
+                raise call.failed(LLMUnavailable(choice.backend, detail), sent.count) from e
             except BaseException:
-                span.end()
+                call.cancelled()
                 raise
         # The winning attempt's time, not the call's: retries and backoff are not what is usual for it.
         endpoint.latency.observe(loop.time() - outcome.value.began)
@@ -342,7 +304,7 @@ class ChatModel:
         counts = None if usage is None else (usage.prompt_tokens, usage.completion_tokens)
         reply = Reply("".join(pieces), clean_text(finish), clean_text(model), counts)
         completion = sent.completion(request, reply, loop.time() - call_started)
-        self._finish_span(span, completion)
+        call.succeeded(completion)
         yield completion
 
     async def close(self) -> None:

@@ -3,8 +3,6 @@ services and streams the final answer."""
 
 from __future__ import annotations
 
-from opentelemetry.sdk.trace import TracerProvider
-
 from smoa.v1 import (
     judge_pb2_grpc,
     moderator_pb2_grpc,
@@ -12,23 +10,24 @@ from smoa.v1 import (
     orchestrator_pb2_grpc,
     proposer_pb2_grpc,
 )
-from smoa_services import telemetry
 from smoa_services.channel import channel
 from smoa_services.config import Settings
 from smoa_services.llm import ChatModel
+from smoa_services.orchestrator.answer_metrics import AnswerMetrics
 from smoa_services.orchestrator.peers import PeerCalls, PeerStubs
 from smoa_services.orchestrator.pipeline import Pipeline
 from smoa_services.orchestrator.roles import RoleWriter
 from smoa_services.orchestrator.servicer import OrchestratorServicer
 from smoa_services.server import Server
+from smoa_services.telemetry import Telemetry
 
 SERVICE_NAME = orchestrator_pb2.DESCRIPTOR.services_by_name["OrchestratorService"].full_name
 
 
-def create_server(settings: Settings, provider: TracerProvider, chat: ChatModel | None = None) -> Server:
-    model = chat or ChatModel(settings, telemetry.tracer(provider), telemetry.capture_content())
+def create_server(settings: Settings, telemetry: Telemetry, chat: ChatModel | None = None) -> Server:
+    model = chat or ChatModel(settings, telemetry)
     channels = [
-        channel(target, settings, provider)
+        channel(target, settings, telemetry)
         for target in (settings.proposer_target, settings.judge_target, settings.moderator_target)
     ]
     stubs = PeerStubs(
@@ -39,20 +38,22 @@ def create_server(settings: Settings, provider: TracerProvider, chat: ChatModel 
     pipeline = Pipeline(
         model,
         RoleWriter(model, settings.role_cache_size, settings.max_role_chars),
-        telemetry.tracer(provider),
+        telemetry.tracer,
         llm_budget_seconds=settings.llm_timeout_seconds,
         straggler_wait_factor=settings.straggler_wait_factor,
         straggler_max_wait_seconds=settings.straggler_max_wait_seconds,
         max_prompt_chars=settings.max_prompt_chars,
-        capture_content=telemetry.capture_content(),
+        capture_content=telemetry.capture_content,
     )
 
     def register(server: Server) -> list[str]:
-        servicer = OrchestratorServicer(settings, PeerCalls(stubs, settings), pipeline, server.drain)
+        servicer = OrchestratorServicer(
+            settings, PeerCalls(stubs, settings), pipeline, server.drain, AnswerMetrics(telemetry.instruments)
+        )
         orchestrator_pb2_grpc.add_OrchestratorServiceServicer_to_server(servicer, server.server)
         return [SERVICE_NAME]
 
-    server = Server("orchestrator", settings, provider, register)
+    server = Server("orchestrator", settings, telemetry, register)
     server.watch(model)
     server.on_stop += [c.close for c in channels]
     if chat is None:

@@ -15,6 +15,7 @@ from smoa_services.config import Settings
 from smoa_services.drain import Drain
 from smoa_services.failure import InvalidArgument
 from smoa_services.orchestrator import wire
+from smoa_services.orchestrator.answer_metrics import AnswerMetrics
 from smoa_services.orchestrator.checks import check_request
 from smoa_services.orchestrator.peers import PeerCalls
 from smoa_services.orchestrator.pipeline import Pipeline
@@ -25,11 +26,14 @@ Context = grpc.aio.ServicerContext[Any, Any]
 
 
 class OrchestratorServicer(orchestrator_pb2_grpc.OrchestratorServiceServicer):
-    def __init__(self, settings: Settings, peers: PeerCalls, pipeline: Pipeline, drain: Drain):
+    def __init__(
+        self, settings: Settings, peers: PeerCalls, pipeline: Pipeline, drain: Drain, metrics: AnswerMetrics
+    ):
         self.settings = settings
         self.peers = peers
         self.pipeline = pipeline
         self.drain = drain
+        self.metrics = metrics
 
     async def Generate(
         self, request: orchestrator_pb2.GenerateRequest, context: Context
@@ -67,4 +71,5 @@ class OrchestratorServicer(orchestrator_pb2_grpc.OrchestratorServiceServicer):
                     span.set_attribute("smoa.degraded", event.result.degraded)
                     if self.pipeline.capture_content:
                         span.set_attribute("smoa.text", event.result.text)
+                    self.metrics.answered(event.result)
                 yield event

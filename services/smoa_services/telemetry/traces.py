@@ -1,44 +1,40 @@
-"""OpenTelemetry wiring, configured only by the standard ``OTEL_*`` variables.
-
-Spans are exported over OTLP when an endpoint is configured (``OTEL_EXPORTER_OTLP_ENDPOINT`` or
-``OTEL_EXPORTER_OTLP_TRACES_ENDPOINT``; OTLP over gRPC) or ``OTEL_TRACES_EXPORTER`` names ``otlp`` or
-``console``; with neither,
-nothing is exported, so an offline run does not retry a collector that is not there.
-``OTEL_SDK_DISABLED=true`` turns tracing off. Message content is recorded on LLM spans only when
-``OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT=true`` (the GenAI conventions' opt-in).
-"""
+"""Traces. Spans are exported over OTLP (gRPC) when an endpoint is configured
+(``OTEL_EXPORTER_OTLP_ENDPOINT`` or ``OTEL_EXPORTER_OTLP_TRACES_ENDPOINT``) or ``OTEL_TRACES_EXPORTER``
+names ``otlp`` or ``console``; ``OTEL_SDK_DISABLED=true`` turns them off."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from opentelemetry import trace
 from opentelemetry.instrumentation.grpc import aio_client_interceptors, aio_server_interceptor, filters
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter
 from opentelemetry.sdk.trace.sampling import ALWAYS_OFF
 
-TRACER_NAME = "smoa"
 
-
-def _truthy(value: str | None) -> bool:
+def truthy(value: str | None) -> bool:
     return (value or "").strip().lower() in {"1", "true", "yes", "on"}
 
 
-def capture_content(environ: Mapping[str, str] | None = None) -> bool:
-    env = os.environ if environ is None else environ
-    return _truthy(env.get("OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT"))
+def capture_content(environ: Mapping[str, str]) -> bool:
+    return truthy(environ.get("OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT"))
+
+
+def exporter_names(environ: Mapping[str, str], signal: str) -> list[str]:
+    """``OTEL_<SIGNAL>_EXPORTER``'s names; with none, ``otlp`` when an OTLP endpoint is configured for the
+    signal, and nothing otherwise (an offline run must not retry a collector that is not there)."""
+    names = [n.strip() for n in environ.get(f"OTEL_{signal}_EXPORTER", "").split(",") if n.strip()]
+    if not names and (
+        environ.get("OTEL_EXPORTER_OTLP_ENDPOINT") or environ.get(f"OTEL_EXPORTER_OTLP_{signal}_ENDPOINT")
+    ):
+        names = ["otlp"]
+    return [n for n in names if n != "none"]
 
 
 def _exporters(environ: Mapping[str, str]) -> list[Any]:
-    names = [n.strip() for n in environ.get("OTEL_TRACES_EXPORTER", "").split(",") if n.strip()]
-    if not names and (
-        environ.get("OTEL_EXPORTER_OTLP_ENDPOINT") or environ.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
-    ):
-        names = ["otlp"]
+    names = exporter_names(environ, "TRACES")
     exporters: list[Any] = []
     for name in names:
         if name == "otlp":
@@ -52,20 +48,14 @@ def _exporters(environ: Mapping[str, str]) -> list[Any]:
 
 
 def tracer_provider(
-    service_name: str,
-    extra_processors: Sequence[SpanProcessor] = (),
-    environ: Mapping[str, str] | None = None,
+    resource: Resource, extra_processors: Sequence[SpanProcessor], environ: Mapping[str, str]
 ) -> TracerProvider:
-    """A provider for one service: resource from ``OTEL_SERVICE_NAME``/``OTEL_RESOURCE_ATTRIBUTES``
-    (the SDK reads them), ``service.name`` defaulting to ``smoa-<service>``."""
-    env = os.environ if environ is None else environ
-    attributes = {} if env.get("OTEL_SERVICE_NAME") else {"service.name": f"smoa-{service_name}"}
     processors = list(extra_processors)
-    if not _truthy(env.get("OTEL_SDK_DISABLED")):
-        processors = [BatchSpanProcessor(exporter) for exporter in _exporters(env)] + processors
+    if not truthy(environ.get("OTEL_SDK_DISABLED")):
+        processors = [BatchSpanProcessor(exporter) for exporter in _exporters(environ)] + processors
     # Spans nobody receives still cost time on every RPC and LLM call: without a processor, record none.
     sampler = None if processors else ALWAYS_OFF
-    provider = TracerProvider(resource=Resource.create(attributes), sampler=sampler)
+    provider = TracerProvider(resource=resource, sampler=sampler)
     for processor in processors:
         provider.add_span_processor(processor)
     return provider
@@ -88,7 +78,3 @@ def client_interceptors(provider: TracerProvider) -> list[Any]:
     if not recording(provider):
         return []
     return list(aio_client_interceptors(tracer_provider=provider))
-
-
-def tracer(provider: TracerProvider) -> trace.Tracer:
-    return provider.get_tracer(TRACER_NAME)

@@ -1,0 +1,28 @@
+"""smoa's own counters, from each answer the orchestrator gives: how requests end (mode, stop reason,
+degraded or not), how many layers they run, which stages degrade, and how often the judge and moderator
+fall back. A request that fails has no answer: its status is in the RPC duration histogram."""
+
+from __future__ import annotations
+
+from smoa_services.orchestrator.records import Result
+from smoa_services.telemetry.instruments import Instruments
+
+
+class AnswerMetrics:
+    def __init__(self, instruments: Instruments):
+        self.instruments = instruments
+
+    def answered(self, result: Result) -> None:
+        mode = {"smoa.mode": result.mode.value}
+        self.instruments.requests.add(
+            1, {**mode, "smoa.stop_reason": result.stop_reason.value, "smoa.degraded": result.degraded}
+        )
+        if result.layers:
+            self.instruments.layers.record(len(result.layers), mode)
+        for degradation in result.degradations:
+            self.instruments.degradations.add(1, {**mode, "smoa.stage": degradation.stage})
+        for layer in result.layers:
+            if layer.judge_fallback:
+                self.instruments.judge_fallbacks.add(1, mode)
+            if layer.moderator_fallback:
+                self.instruments.moderator_fallbacks.add(1, mode)
