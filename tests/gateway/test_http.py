@@ -63,16 +63,16 @@ async def test_a_stream_is_server_sent_events_ending_in_done() -> None:
     assert any(e.startswith(": progress STAGE_PROPOSALS_DONE") for e in events)
 
 
+def slow_proposals(request: dict[str, Any]) -> Reply:
+    system = system_prompt(request)
+    if system.startswith((judge_prompt.SYSTEM, AGGREGATOR_PROMPT)):
+        return instant_reply(request)
+    return Reply("A proposal", delay=2.0)
+
+
 async def test_a_client_that_goes_away_cancels_the_fan_out() -> None:
     """Proposers take 2 s. The client leaves while they are at work; had the call gone on, the judge and
     the aggregator would have been asked once the proposals were in."""
-
-    def slow_proposals(request: dict[str, Any]) -> Reply:
-        system = system_prompt(request)
-        if system.startswith((judge_prompt.SYSTEM, AGGREGATOR_PROMPT)):
-            return instant_reply(request)
-        return Reply("A proposal", delay=2.0)
-
     with FakeOpenAI(slow_proposals) as llm:
         async with orchestrator_stack(llm.base_url) as stack, gateway(stack.port) as url:
             request = {**ASK, "model": "smoa:n=2,k=1,layers=2", "stream": True}
@@ -110,3 +110,22 @@ async def test_with_no_orchestrator_a_completion_is_503_at_once() -> None:
     ):
         assert reply.status == 503
         assert (await reply.json())["error"]["type"] == "service_unavailable"
+
+
+async def test_a_client_that_leaves_before_its_completion_cancels_the_fan_out() -> None:
+    """The same for a completion that is not streamed: the gateway has nothing to write until the end,
+    so it watches the connection while it waits."""
+    with FakeOpenAI(slow_proposals) as llm:
+        async with orchestrator_stack(llm.base_url) as stack, gateway(stack.port) as url:
+            request = {**ASK, "model": "smoa:n=2,k=1,layers=2"}
+            async with aiohttp.ClientSession(url) as http:
+                asking = asyncio.ensure_future(http.post("/v1/chat/completions", json=request))
+                while llm.in_flight < 2:
+                    await asyncio.sleep(0.01)
+                asking.cancel()  # the connection is closed with the request unanswered
+                await asyncio.gather(asking, return_exceptions=True)
+            await asyncio.sleep(3.5)
+            # The orchestrator's RPC ended as cancelled, not as an answer nobody read.
+            assert not stack.finished("smoa.layer 2")
+        asked = [system_prompt(r) for r in llm.requests]
+    assert len(asked) == 2, "only the two proposals were ever asked"

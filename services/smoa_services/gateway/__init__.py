@@ -6,12 +6,13 @@ the orchestrator's tokens (auth.py) decide who may call."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 import grpc
 from fastapi import FastAPI, Request
@@ -30,6 +31,8 @@ from smoa_services.telemetry import Telemetry
 # The orchestrator's deadline is its own SMOA_MAX_GENERATION_SECONDS; the gateway waits a little longer,
 # so the orchestrator's status (not the gateway's timeout) is what the client sees.
 DEADLINE_MARGIN_SECONDS = 5.0
+
+T = TypeVar("T")
 
 
 def create_app(settings: Settings, telemetry: Telemetry | None = None) -> FastAPI:
@@ -102,14 +105,44 @@ def create_app(settings: Settings, telemetry: Telemetry | None = None) -> FastAP
             return JSONResponse(body(str(e), "invalid_request_error", e.param or None), status_code=400)
         metadata = tuple(("authorization", v) for v in http.headers.getlist("authorization"))
         if chat.stream:
-            return await _stream(chat, stub(), metadata, timeout)
+            return await _stream(http, chat, stub(), metadata, timeout)
+        call = stub().Generate(chat.generate, metadata=metadata, timeout=timeout)
         try:
-            summary = await stub().Generate(chat.generate, metadata=metadata, timeout=timeout)
+            summary = await _while_connected(http, call, call)
         except grpc.aio.AioRpcError as e:
             return _error(e)
+        except ClientGone:
+            return Response(status_code=499)
         return JSONResponse(completion(summary, chat.model, completion_id()))
 
     return app
+
+
+class ClientGone(Exception):
+    pass
+
+
+async def _disconnect(http: Request) -> None:
+    # The body has been read, so the next message is the disconnect (uvicorn sends it when the
+    # connection is lost).
+    while (await http.receive())["type"] != "http.disconnect":
+        pass
+
+
+async def _while_connected(http: Request, call: grpc.aio.Call, pending: Awaitable[T]) -> T:
+    """`pending` (a result of `call`), unless the client goes away first: then the call, and with it the
+    whole fan-out behind it, is cancelled, and ClientGone raised."""
+    work = asyncio.ensure_future(pending)
+    gone = asyncio.ensure_future(_disconnect(http))
+    try:
+        await asyncio.wait({work, gone}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        gone.cancel()
+    if not work.done():
+        call.cancel()
+        work.cancel()
+        raise ClientGone
+    return work.result()
 
 
 def _error(error: grpc.aio.AioRpcError) -> JSONResponse:
@@ -122,6 +155,7 @@ def _sse(data: dict[str, Any] | str) -> bytes:
 
 
 async def _stream(
+    http: Request,
     chat: ChatRequest,
     stub: orchestrator_pb2_grpc.OrchestratorServiceAsyncStub,
     metadata: tuple[tuple[str, str], ...],
@@ -131,11 +165,11 @@ async def _stream(
     call = stub.GenerateStream(chat.generate, metadata=metadata, timeout=timeout)
     events = aiter(call)
     try:
-        first = await anext(events)
+        first = await _while_connected(http, call, anext(events, None))
     except grpc.aio.AioRpcError as e:
         return _error(e)
-    except StopAsyncIteration:
-        first = None
+    except ClientGone:
+        return Response(status_code=499)
     identifier, created = completion_id(), int(time.time())
 
     def piece(delta: dict[str, Any], finish: str | None = None) -> dict[str, Any]:
