@@ -108,6 +108,18 @@ def percentile(sorted_ms: list[float], q: float) -> float:
     return sorted_ms[min(len(sorted_ms) - 1, max(0, round(q * len(sorted_ms)) - 1))]
 
 
+def stats(samples_ms: list[float]) -> dict[str, Any]:
+    ordered = sorted(samples_ms)
+    return {
+        "requests": len(ordered),
+        "p50_ms": percentile(ordered, 0.50),
+        "p90_ms": percentile(ordered, 0.90),
+        "p99_ms": percentile(ordered, 0.99),
+        "mean_ms": statistics.fmean(ordered),
+        "min_ms": ordered[0],
+    }
+
+
 async def latency(stub: orchestrator_pb2_grpc.OrchestratorServiceAsyncStub, count: int) -> dict[str, Any]:
     req = request()
     samples: list[float] = []
@@ -115,15 +127,7 @@ async def latency(stub: orchestrator_pb2_grpc.OrchestratorServiceAsyncStub, coun
         started = time.perf_counter()
         await stub.Generate(req, timeout=30)
         samples.append((time.perf_counter() - started) * 1000)
-    samples.sort()
-    return {
-        "requests": count,
-        "p50_ms": percentile(samples, 0.50),
-        "p90_ms": percentile(samples, 0.90),
-        "p99_ms": percentile(samples, 0.99),
-        "mean_ms": statistics.fmean(samples),
-        "min_ms": samples[0],
-    }
+    return stats(samples)
 
 
 async def throughput(

@@ -4,6 +4,8 @@ Open loop, 20 requests/s for a minute after 5 s of warmup, against every orchest
 ``smoa --target dns:///orchestrator:50051 load --rate 20 --duration 60s --warmup 5s -n 4 -k 2``.
 Closed loop, 8 at a time, streamed, with a goodput objective, JSON and a plot:
 ``smoa load --concurrency 8 --requests 500 --stream --slo-ttft-ms 800 --json run.json --plot run.png``.
+The same through the OpenAI-compatible gateway (same engine, same report):
+``smoa load --http http://127.0.0.1:8000 --concurrency 8 --requests 500 --stream``.
 """
 
 from __future__ import annotations
@@ -15,10 +17,11 @@ import os
 import re
 import sys
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from smoa.connection import TLS
 from smoa.load.calls import Orchestrator
+from smoa.load.gateway_wire import gateway_url
 from smoa.load.histogram import LatencyHistogram, MissingExtra
 from smoa.load.report import format_summary, summary_json
 from smoa.load.runner import Run
@@ -28,6 +31,9 @@ from smoa.load.shape import DEFAULT_QUESTION, MODES, RequestShape, read_question
 from smoa.load.slo import Slo
 from smoa.load.summary import summarize
 from smoa.load.window import Window
+
+if TYPE_CHECKING:
+    from smoa.load.gateway_calls import Gateway
 
 _SPAN = re.compile(r"^(\d+(?:\.\d+)?)(ms|s|m)?$")
 _UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, None: 1.0}
@@ -48,9 +54,23 @@ def warmup(text: str) -> tuple[float, int]:
     return seconds(text), 0
 
 
+def http_url(text: str) -> str:
+    try:
+        return gateway_url(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+
+
 def add_arguments(p: argparse.ArgumentParser) -> None:
+    where = p.add_mutually_exclusive_group()
     # The top-level --target also works; given here it wins.
-    p.add_argument("--target", default=argparse.SUPPRESS, help="orchestrator address (dns:/// ok)")
+    where.add_argument("--target", default=argparse.SUPPRESS, help="orchestrator address (dns:/// ok)")
+    where.add_argument(
+        "--http",
+        type=http_url,
+        metavar="URL",
+        help="load the OpenAI-compatible gateway instead: POST URL/v1/chat/completions (/v1 optional)",
+    )
     loop = p.add_argument_group("load").add_mutually_exclusive_group()
     loop.add_argument("--rate", type=float, help="open loop: requests per second (arrivals follow --arrival)")
     loop.add_argument("--concurrency", type=int, help="closed loop: requests in flight (default 1)")
@@ -124,8 +144,11 @@ def describe(args: argparse.Namespace, shape: RequestShape) -> str:
     else:
         loop = f"closed loop, concurrency {args.concurrency or 1}"
     bound = f"{args.requests} requests" if args.requests else f"{args.duration or 10.0:g}s"
-    call = "GenerateStream" if shape.stream else "Generate"
-    return f"smoa load: {call} mode {shape.mode} against {args.target}, {loop}, {bound}"
+    if args.http:
+        call, where = "POST /v1/chat/completions" + (" (stream)" if shape.stream else ""), args.http
+    else:
+        call, where = ("GenerateStream" if shape.stream else "Generate"), args.target
+    return f"smoa load: {call} mode {shape.mode} against {where}, {loop}, {bound}"
 
 
 async def run_load(
@@ -138,8 +161,17 @@ async def run_load(
     if getattr(args, "ca_file", None) or getattr(args, "cert", None):
         tls = TLS(args.ca_file, args.cert, args.key)
     token = os.environ.get("SMOA_TOKEN") or None
-    async with Orchestrator(args.target, args.timeout, tls, token) as orchestrator:
-        run = Run(orchestrator.sender(shape.stream), shape.request, window)
+    calls: Orchestrator | Gateway
+    if args.http:
+        from smoa.load.gateway_calls import Gateway  # httpx2, the load extra: only for --http
+
+        # A connection for every request that can be in flight: the closed loop's, or the open loop's cap.
+        in_flight = args.max_in_flight if args.rate is not None else args.concurrency or 1
+        calls = Gateway(args.http, args.timeout, tls, token, connections=in_flight)
+    else:
+        calls = Orchestrator(args.target, args.timeout, tls, token)
+    async with calls:
+        run = Run(calls.sender(shape.stream), shape.request, window)
         total = f"{args.requests} req" if args.requests else f"{window.duration:g}s"
         showing = args.progress if args.progress is not None else err.isatty()
         progress = asyncio.create_task(show_progress(run, total, err)) if showing else None
