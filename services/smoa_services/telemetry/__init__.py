@@ -65,6 +65,10 @@ class Telemetry:
         return Instruments(self.meters.get_meter(SCOPE))
 
     @property
+    def recording(self) -> bool:
+        return traces.recording(self.traces)
+
+    @property
     def measuring(self) -> bool:
         return not isinstance(self.meters, NoOpMeterProvider)
 
