@@ -6,7 +6,6 @@ next call; and raised as far as the core allows (MAX_CANDIDATES), the cap still 
 from __future__ import annotations
 
 import re
-import resource
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -22,18 +21,23 @@ from smoa_services.failure import violations_of
 ADDRESS_SPACE = int(2.5 * 1024**3)
 
 
-def limited() -> None:
-    resource.setrlimit(resource.RLIMIT_AS, (ADDRESS_SPACE, ADDRESS_SPACE))
+# The judge's own process sets the limit, then runs as `python -m smoa_services.judge` would. Not a
+# preexec_fn: that runs in the forked copy of this pytest process, whose address space (threads, arenas)
+# can already exceed the limit after a long run, so the child died before it could exec.
+LIMITED_JUDGE = (
+    "import resource, runpy; "
+    f"resource.setrlimit(resource.RLIMIT_AS, ({ADDRESS_SPACE}, {ADDRESS_SPACE})); "
+    "runpy.run_module('smoa_services.judge', run_name='__main__', alter_sys=True)"
+)
 
 
 @pytest.fixture(params=[256, smoa_core_rs.MAX_CANDIDATES], ids=["default cap", "cap at the core's limit"])
 def judge(request: pytest.FixtureRequest) -> Iterator[tuple[subprocess.Popen[str], str]]:
     process = subprocess.Popen(
-        [sys.executable, "-m", "smoa_services.judge", "--port", "0", "--max-candidates", str(request.param)],
+        [sys.executable, "-c", LIMITED_JUDGE, "--port", "0", "--max-candidates", str(request.param)],
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,
-        preexec_fn=limited,
     )
     try:
         assert process.stdout is not None
