@@ -27,7 +27,7 @@ from smoa.errors import (
 )
 from smoa.events import Progress, Stage, StreamEvent, Summary, Token
 from smoa.health import ServingStatus
-from smoa.request import Message, ModelSettings
+from smoa.request import Message, ModelSettings, Skips
 from smoa.result import (
     AgentFailure,
     Candidate,
@@ -39,6 +39,7 @@ from smoa.result import (
     Mode,
     Result,
     StageCost,
+    Step,
     StopReason,
     Usage,
 )
@@ -70,11 +71,13 @@ __all__ = [
     "ResourceExhaustedError",
     "Result",
     "ServingStatus",
+    "Skips",
     "SmoaClient",
     "SmoaError",
     "Stage",
     "StageCost",
     "StatusDetails",
+    "Step",
     "StopReason",
     "StreamEvent",
     "Summary",

@@ -18,7 +18,7 @@ from smoa.connection import (
 from smoa.errors import error_from
 from smoa.events import StreamEvent
 from smoa.health import ServingStatus
-from smoa.request import Messages, ModelSettings, generate_request
+from smoa.request import Messages, ModelSettings, Skips, generate_request
 from smoa.result import Mode, Result
 from smoa.v1 import orchestrator_pb2, orchestrator_pb2_grpc
 
@@ -92,6 +92,7 @@ class AsyncSmoaClient:
         token_budget: int | None = None,
         seed: int | None = None,
         quorum: int | None = None,
+        skips: Skips | None = None,
         timeout: float | None = None,
     ) -> Result:
         """See SmoaClient.generate."""
@@ -109,6 +110,7 @@ class AsyncSmoaClient:
             token_budget=token_budget,
             seed=seed,
             quorum=quorum,
+            skips=skips,
         )
         deadline = self.connection.deadline(timeout)
         try:
@@ -133,6 +135,7 @@ class AsyncSmoaClient:
         token_budget: int | None = None,
         seed: int | None = None,
         quorum: int | None = None,
+        skips: Skips | None = None,
         timeout: float | None = None,
     ) -> AsyncGenerator[StreamEvent, None]:
         """See SmoaClient.stream: `async for event in client.stream(...)`. Arguments are checked now (so
@@ -152,6 +155,7 @@ class AsyncSmoaClient:
             token_budget=token_budget,
             seed=seed,
             quorum=quorum,
+            skips=skips,
         )
         return self._events(request, self.connection.deadline(timeout))
 

@@ -1,6 +1,6 @@
 """The `smoa` command line.
 
-    smoa ask "question" [--mode smoa|moa|single] [-n 4] [-k 2] [--layers 3] [--json]
+    smoa ask "question" [--mode smoa|moa|single|auto] [-n 4] [-k 2] [--layers 3] [--json]
     smoa health [--stack] [--peer NAME TARGET ...]
     smoa serve {start|stop|status}     # the local stack, embedded model included (needs smoa-services)
 
@@ -160,7 +160,8 @@ def parser() -> argparse.ArgumentParser:
         "--mode",
         choices=[m.value for m in Mode],
         default=Mode.SMOA.value,
-        help="smoa: sparse, judge and early stop; moa: dense; single: one call (default: %(default)s)",
+        help="smoa: sparse, judge and early stop; moa: dense; single: one call; auto: two proposers first, "
+        "more only when they disagree (default: %(default)s)",
     )
     a.add_argument("-n", type=int, help="proposers per layer (default: the service's)")
     a.add_argument("-k", type=int, help="answers kept per layer (default: the service's)")

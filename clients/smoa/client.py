@@ -18,7 +18,7 @@ from smoa.connection import (
 from smoa.errors import error_from
 from smoa.events import StreamEvent
 from smoa.health import ServingStatus
-from smoa.request import Messages, ModelSettings, generate_request
+from smoa.request import Messages, ModelSettings, Skips, generate_request
 from smoa.result import Mode, Result
 from smoa.v1 import orchestrator_pb2, orchestrator_pb2_grpc
 
@@ -91,6 +91,7 @@ class SmoaClient:
         token_budget: int | None = None,
         seed: int | None = None,
         quorum: int | None = None,
+        skips: Skips | None = None,
         timeout: float | None = None,
     ) -> Result:
         """Runs one generation and returns its answer with the per-layer trace, cost and timings.
@@ -100,7 +101,8 @@ class SmoaClient:
         `roles` (explicit proposer roles) and `task_description` (roles written for it) exclude each other.
         `fused`: judge and moderator in one LLM call. `token_budget`: stop between stages past this many
         tokens. `seed`: same seed, same pipeline decisions. `quorum`: proposers a layer needs to go on
-        (the service's default is max(k, ceil(n/2))); what was lost is in `Result.degradations`.
+        (the service's default is max(k, ceil(n/2))); what was lost is in `Result.degradations`. `skips`:
+        which calls SMoA may leave out when they would add nothing (`Skips`; the service's defaults).
         """
         request = generate_request(
             question_or_messages,
@@ -116,6 +118,7 @@ class SmoaClient:
             token_budget=token_budget,
             seed=seed,
             quorum=quorum,
+            skips=skips,
         )
         deadline = self.connection.deadline(timeout)
         try:
@@ -140,6 +143,7 @@ class SmoaClient:
         token_budget: int | None = None,
         seed: int | None = None,
         quorum: int | None = None,
+        skips: Skips | None = None,
         timeout: float | None = None,
     ) -> Generator[StreamEvent, None, None]:
         """Like `generate`, as events: `Progress` per layer stage, `Token`s of the answer, then a `Summary`.
@@ -159,6 +163,7 @@ class SmoaClient:
             token_budget=token_budget,
             seed=seed,
             quorum=quorum,
+            skips=skips,
         )
         return self._events(request, self.connection.deadline(timeout))
 

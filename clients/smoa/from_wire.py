@@ -17,6 +17,7 @@ from smoa.result import (
     Mode,
     Result,
     StageCost,
+    Step,
     StopReason,
     Usage,
 )
@@ -27,6 +28,7 @@ MODES = {
     orchestrator_pb2.MODE_SMOA: Mode.SMOA,
     orchestrator_pb2.MODE_MOA: Mode.MOA,
     orchestrator_pb2.MODE_SINGLE: Mode.SINGLE,
+    orchestrator_pb2.MODE_AUTO: Mode.AUTO,
 }
 STOP_REASONS = {
     common_pb2.STOP_REASON_FIXED_LAYERS: StopReason.FIXED_LAYERS,
@@ -107,6 +109,7 @@ def result(response: orchestrator_pb2.GenerateResponse) -> Result:
         roles=list(response.roles),
         model=response.model,
         degradations=[Degradation(d.stage, d.layer, d.reason) for d in response.degradations],
+        steps=[Step(s.layer, s.action, s.reason) for s in response.steps],
     )
 
 

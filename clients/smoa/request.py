@@ -26,6 +26,7 @@ MODES: dict[Mode, orchestrator_pb2.Mode.ValueType] = {
     Mode.SMOA: orchestrator_pb2.MODE_SMOA,
     Mode.MOA: orchestrator_pb2.MODE_MOA,
     Mode.SINGLE: orchestrator_pb2.MODE_SINGLE,
+    Mode.AUTO: orchestrator_pb2.MODE_AUTO,
 }
 INT32 = (2**31, "2**31")
 INT64 = (2**63, "2**63")
@@ -50,6 +51,17 @@ class ModelSettings:
     seed: int | None = None
     # A named backend from the services' SMOA_BACKENDS.
     backend: str = ""
+
+
+@dataclass(frozen=True)
+class Skips:
+    """Calls SMoA and AUTO may leave out when they would add nothing; None takes the service's default.
+    `judge_on_consensus`: a layer whose answers agree stops with no judge or moderator call.
+    `synthesis_on_agreement`: final answers that agree (or one) are the answer, with no aggregator call.
+    Skips(False, False) runs every call SMoA would make without them."""
+
+    judge_on_consensus: bool | None = None
+    synthesis_on_agreement: bool | None = None
 
 
 Messages = str | Sequence[Message | Mapping[str, str]]
@@ -117,6 +129,7 @@ def generate_request(
     token_budget: int | None = None,
     seed: int | None = None,
     quorum: int | None = None,
+    skips: Skips | None = None,
 ) -> orchestrator_pb2.GenerateRequest:
     try:
         chosen = Mode(mode)
@@ -138,6 +151,11 @@ def generate_request(
         request.quorum = _int("quorum", quorum, 1, INT32)
         if n is not None and quorum > n:
             raise ValueError(f"quorum: must be <= n ({n}), got {quorum}")
+    if skips is not None:
+        if skips.judge_on_consensus is not None:
+            request.skips.judge_on_consensus = skips.judge_on_consensus
+        if skips.synthesis_on_agreement is not None:
+            request.skips.synthesis_on_agreement = skips.synthesis_on_agreement
     if token_budget is not None:
         request.token_budget = _int("token_budget", token_budget, 1, INT64)
     if seed is not None:

@@ -13,6 +13,7 @@ class Mode(str, Enum):
     SMOA = "smoa"  # sparse: the judge keeps k of n, the moderator may stop early
     MOA = "moa"  # dense: every answer goes forward, fixed layers, no judge, no moderator
     SINGLE = "single"  # one model call
+    AUTO = "auto"  # two proposers first, answered at once when they agree; else SMOA
 
 
 class StopReason(str, Enum):
@@ -120,6 +121,17 @@ class Degradation:
 
 
 @dataclass(frozen=True)
+class Step:
+    """A call the pipeline left out or added, and why: "judge_skipped" (the layer's answers agreed),
+    "synthesis_skipped" (the final answers agreed, or one was left), "panel" and "escalated" (AUTO).
+    `layer` is 0 outside the layers."""
+
+    layer: int
+    action: str
+    reason: str
+
+
+@dataclass(frozen=True)
 class Layer:
     """One layer: what was proposed, what the judge kept and why, and what the moderator decided.
     In a progress event, only the parts decided so far are filled in."""
@@ -167,6 +179,8 @@ class Result:
     model: str
     # What degraded on the way, if anything: the answer was still given.
     degradations: list[Degradation] = field(default_factory=list)
+    # Calls left out or added, and why.
+    steps: list[Step] = field(default_factory=list)
 
     @property
     def degraded(self) -> bool:

@@ -198,6 +198,17 @@ class Settings:
     consensus_threshold: float = field(
         default=0.75, metadata=_help("agreement at which the moderator stops without an LLM call")
     )
+    skip_judge_on_consensus: bool = field(
+        default=True,
+        metadata=_help("a layer whose answers agree stops without a judge or moderator call (SMOA, AUTO)"),
+    )
+    skip_synthesis_on_agreement: bool = field(
+        default=True,
+        metadata=_help(
+            "agreeing final answers (or one) are answered as they are, no aggregator (SMOA, AUTO)"
+        ),
+    )
+    auto_panel: int = field(default=2, metadata=_help("AUTO: proposers asked first, before the rest"))
 
     def backend(self, name: str = "") -> Backend:
         """The named backend, or the default one for ""."""
@@ -287,6 +298,7 @@ class Settings:
             ("straggler_max_wait_seconds", self.straggler_max_wait_seconds >= 0),
             ("dedup_threshold", 0.0 <= self.dedup_threshold <= 1.0),
             ("consensus_threshold", 0.0 <= self.consensus_threshold <= 1.0),
+            ("auto_panel", self.auto_panel >= 1),
         ]
         for name, ok in checks:
             if not ok:

@@ -18,7 +18,7 @@ BAD = [
     ({"token_budget": 0}, "token_budget: must be >= 1"),
     ({"seed": -1}, "seed: must be >= 0"),
     ({"seed": 2**64}, "seed: must be < 2**64"),
-    ({"mode": "sparse"}, "mode: must be one of smoa, moa, single, got 'sparse'"),
+    ({"mode": "sparse"}, "mode: must be one of smoa, moa, single, auto, got 'sparse'"),
     ({"roles": ["a"], "task_description": "b"}, "roles: give roles or task_description, not both"),
     ({"roles": []}, "roles: must be a non-empty sequence"),
     ({"roles": "one role"}, "roles: must be a non-empty sequence"),

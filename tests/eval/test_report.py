@@ -61,9 +61,11 @@ def test_every_system_answered_every_item(run: Path) -> None:
         assert r.input_tokens == sum(u.input_tokens for u in r.by_role.values())
     assert all(r.layers == 2 for r in rows if r.system == "moa")
     assert all(r.layers == 0 and set(r.by_role) == {"single"} for r in rows if r.system == "single")
-    assert all(
-        "judge" in r.by_role and "moderator" not in r.by_role for r in rows if r.system == "smoa-fused"
-    )
+    # The scripted proposers all agree: SMoA keeps them by centrality and answers with the best of them,
+    # with no judge, moderator or aggregator call (the service's default skips).
+    for r in rows:
+        if r.system.startswith("smoa"):
+            assert set(r.by_role) == {"proposer"} and (r.layers, r.stop_reason) == (1, "consensus"), r
 
 
 def test_summary_json_matches_the_per_item_results(run: Path) -> None:

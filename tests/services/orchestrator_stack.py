@@ -31,6 +31,11 @@ REAL_PEERS: dict[str, CreateServer] = {
 }
 
 
+# Orchestrator settings for a test of the calls SMoA makes when it skips none (the judge of agreeing
+# answers, the aggregator over one answer): the scripted peers often agree.
+EVERY_CALL: dict[str, Any] = {"skip_judge_on_consensus": False, "skip_synthesis_on_agreement": False}
+
+
 def question(text: str = "What is 6 times 7?") -> list[common_pb2.ChatMessage]:
     return [common_pb2.ChatMessage(role=common_pb2.CHAT_ROLE_USER, content=text)]
 

@@ -12,7 +12,7 @@ from smoa_services.judge import prompt as judge_prompt
 from smoa_services.moderator import prompt as moderator_prompt
 from smoa_services.orchestrator.aggregator import AGGREGATOR_PROMPT
 from tests.fakes.openai_endpoint import FakeOpenAI, Reply, system_prompt
-from tests.services.orchestrator_stack import collect, orchestrator_stack, question
+from tests.services.orchestrator_stack import EVERY_CALL, collect, orchestrator_stack, question
 
 SURROGATE = "\ud83d"
 
@@ -38,7 +38,7 @@ async def test_hostile_replies_degrade_and_never_fail_the_request() -> None:
         '{"scores": {"1": 1' + "0" * 400 + ', "2": 1' + "0" * 400 + "}}",
     ):
         with FakeOpenAI(hostile(judge_reply)) as fake:
-            async with orchestrator_stack(fake.base_url) as stack:
+            async with orchestrator_stack(fake.base_url, **EVERY_CALL) as stack:
                 request = orchestrator_pb2.GenerateRequest(messages=question(), n=2, k=1, max_layers=2)
                 reply = await stack.stub.Generate(request, timeout=20)
                 events = await collect(stack, request, timeout=20)
@@ -69,7 +69,7 @@ async def test_answers_too_long_for_the_next_prompt_are_clipped_not_refused() ->
         return Reply(endless)
 
     with FakeOpenAI(script) as fake:
-        async with orchestrator_stack(fake.base_url) as stack:
+        async with orchestrator_stack(fake.base_url, **EVERY_CALL) as stack:
             request = orchestrator_pb2.GenerateRequest(messages=question(), n=3, k=2, max_layers=2)
             reply = await stack.stub.Generate(request, timeout=30)
         sizes = [sum(len(m["content"]) for m in r["messages"]) for r in fake.requests]

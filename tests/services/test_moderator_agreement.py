@@ -2,8 +2,8 @@
 
 import pytest
 
+from smoa_services.consensus import agreement_of, mean_pairwise
 from smoa_services.llm.json_reply import ReplyError
-from smoa_services.moderator.agreement import agreement_of, mean_pairwise
 from smoa_services.moderator.decision import ModeratorDecision, parse_decision
 
 PARIS = "The capital of France is Paris, a city on the Seine known for the Louvre and the Eiffel Tower."

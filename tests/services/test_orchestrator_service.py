@@ -29,7 +29,7 @@ from smoa_services.orchestrator.aggregator import AGGREGATOR_PROMPT
 from smoa_services.orchestrator.roles import GENERIC_ROLES, ROLE_WRITER_PROMPT
 from smoa_services.server import Server
 from tests.fakes.openai_endpoint import FakeOpenAI, Reply, system_prompt
-from tests.services.orchestrator_stack import CreateServer, collect, orchestrator_stack, question
+from tests.services.orchestrator_stack import EVERY_CALL, CreateServer, collect, orchestrator_stack, question
 
 Context = grpc.aio.ServicerContext[Any, Any]
 
@@ -109,7 +109,7 @@ def fake() -> Any:
 
 
 async def test_stream_is_progress_then_tokens_then_summary(fake: FakeOpenAI) -> None:
-    async with orchestrator_stack(fake.base_url, scripted_peers()) as stack:
+    async with orchestrator_stack(fake.base_url, scripted_peers(), **EVERY_CALL) as stack:
         request = orchestrator_pb2.GenerateRequest(messages=question(), n=3, k=2, max_layers=2)
         messages = await collect(stack, request)
     kinds = [m.WhichOneof("event") for m in messages]
@@ -366,7 +366,7 @@ async def test_a_hedged_judge_call_answers_for_a_slow_one_and_its_cost_counts(fa
     judge = SlowFirstJudge()
     peers = scripted_peers()
     peers["judge"] = scripted("judge", judge)
-    async with orchestrator_stack(fake.base_url, peers, peer_hedge_after="0.3") as stack:
+    async with orchestrator_stack(fake.base_url, peers, peer_hedge_after="0.3", **EVERY_CALL) as stack:
         started = time.monotonic()
         reply = await stack.stub.Generate(
             orchestrator_pb2.GenerateRequest(messages=question(), n=3, k=2, max_layers=1), timeout=20
@@ -391,7 +391,7 @@ def aggregator_breaks_after(pieces: int) -> Any:
 
 async def test_a_stream_that_broke_after_tokens_ends_with_a_clear_status() -> None:
     with FakeOpenAI(aggregator_breaks_after(2)) as fake:
-        async with orchestrator_stack(fake.base_url, scripted_peers()) as stack:
+        async with orchestrator_stack(fake.base_url, scripted_peers(), **EVERY_CALL) as stack:
             request = orchestrator_pb2.GenerateRequest(messages=question(), n=2, max_layers=1)
             received: list[orchestrator_pb2.GenerateStreamResponse] = []
             with pytest.raises(grpc.aio.AioRpcError) as caught:

@@ -38,6 +38,8 @@ class Answer:
     stop_reason: str = ""
     # Some tokens were counted by the services because the backend reported no usage.
     estimated: bool = False
+    # The calls left out or added, by action ("judge_skipped", "synthesis_skipped", "panel", "escalated").
+    steps: tuple[str, ...] = ()
 
 
 def answer_from(result: Result, latency: float) -> Answer:
@@ -55,6 +57,7 @@ def answer_from(result: Result, latency: float) -> Answer:
         layers=len(result.layers),
         stop_reason=result.stop_reason.value,
         estimated=total.estimated,
+        steps=tuple(s.action for s in result.steps),
     )
 
 
@@ -82,6 +85,7 @@ class Orchestrator:
             k=s.k,
             max_layers=s.layers,
             fused=system.fused,
+            skips=system.skips,
             model=model,
             agents=agents,
             seed=s.seed,

@@ -39,6 +39,8 @@ class ItemResult:
     layers: int = 0
     stop_reason: str = ""
     estimated: bool = False
+    # The calls the pipeline left out or added, by action (smoa.Step).
+    steps: list[str] = field(default_factory=list)
 
     @property
     def key(self) -> Key:

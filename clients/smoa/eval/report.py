@@ -78,13 +78,16 @@ def role_table(d: DatasetSummary) -> list[str]:
 def layer_table(d: DatasetSummary) -> list[str]:
     layers = sorted({k for s in d.systems.values() for k in s.layers})
     lines = [
-        "| system | " + " | ".join(f"{k} layer(s)" for k in layers) + " | stop reasons |",
-        "|---|" + "---:|" * len(layers) + "---|",
+        "| system | " + " | ".join(f"{k} layer(s)" for k in layers) + " | stop reasons | steps (items) |",
+        "|---|" + "---:|" * len(layers) + "---|---|",
     ]
     for s in d.systems.values():
         reasons = ", ".join(f"{reason} {count}" for reason, count in s.stop_reasons.items())
+        taken = ", ".join(f"{step} {count}" for step, count in s.steps.items()) or DASH
         lines.append(
-            f"| {s.system} | " + " | ".join(str(s.layers.get(k, 0)) for k in layers) + f" | {reasons} |"
+            f"| {s.system} | "
+            + " | ".join(str(s.layers.get(k, 0)) for k in layers)
+            + f" | {reasons} | {taken} |"
         )
     return lines
 

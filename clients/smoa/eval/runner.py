@@ -72,6 +72,7 @@ async def score(pair: Pair, answers: Answers, judge: Rates | None, retries: int 
         layers=answer.layers,
         stop_reason=answer.stop_reason,
         estimated=answer.estimated,
+        steps=list(answer.steps),
     )
     if item.grading is Grading.JUDGED:
         if judge is None:

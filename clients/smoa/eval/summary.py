@@ -51,6 +51,8 @@ class SystemSummary:
     # How many items stopped after each number of layers.
     layers: dict[int, int]
     stop_reasons: dict[str, int]
+    # Items on which each step was taken (a skipped judge or aggregator, AUTO's panel and escalation).
+    steps: dict[str, int]
     by_role: dict[str, RoleCost]
     # Items whose token counts were partly estimated by the services.
     estimated: int
@@ -124,6 +126,7 @@ def summarize_system(system: str, rows: Sequence[ItemResult], seed: int = 0) -> 
         latency_mean=st.bootstrap_mean(latencies, seed=seed),
         layers=dict(sorted(Counter(r.layers for r in ok).items())),
         stop_reasons=dict(Counter(r.stop_reason for r in ok).most_common()),
+        steps=dict(sorted(Counter(step for r in ok for step in set(r.steps)).items())),
         by_role=_role_costs(ok),
         estimated=sum(1 for r in ok if r.estimated),
     )

@@ -7,13 +7,22 @@ differing only in what the request asks for:
 | moa | MODE_MOA | dense MoA: n proposers for exactly --layers layers, every answer forwarded, aggregator |
 | smoa | MODE_SMOA | sparse: the judge keeps k of n, a separate moderator may stop early, aggregator |
 | smoa-fused | MODE_SMOA, fused_judge_moderator | as smoa, judge and moderator in one LLM call |
+| smoa-full | MODE_SMOA, no skips | as smoa, but every call made: no consensus or synthesis skip |
+| smoa-fused-full | MODE_SMOA, fused, no skips | as smoa-fused, every call made |
+| auto | MODE_AUTO | two proposers first, answered at once when they agree; else SMoA |
+
+smoa, smoa-fused and auto take the service's skips (SMOA_SKIP_*; on by default); the -full systems turn
+both off, so one run measures what the skips save.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from smoa.request import Skips
 from smoa.result import Mode
+
+EVERY_CALL = Skips(judge_on_consensus=False, synthesis_on_agreement=False)
 
 
 @dataclass(frozen=True)
@@ -21,6 +30,8 @@ class System:
     name: str
     mode: Mode
     fused: bool = False
+    # None: the service's defaults.
+    skips: Skips | None = None
 
 
 SYSTEMS = {
@@ -30,6 +41,9 @@ SYSTEMS = {
         System("moa", Mode.MOA),
         System("smoa", Mode.SMOA),
         System("smoa-fused", Mode.SMOA, fused=True),
+        System("smoa-full", Mode.SMOA, skips=EVERY_CALL),
+        System("smoa-fused-full", Mode.SMOA, fused=True, skips=EVERY_CALL),
+        System("auto", Mode.AUTO),
     )
 }
 DEFAULT_SYSTEMS = ("single", "moa", "smoa", "smoa-fused")

@@ -35,6 +35,10 @@ class _ModeEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_Mode.ValueType],
     """Dense MoA: all n answers go forward, fixed layers, no judge, no moderator."""
     MODE_SINGLE: _Mode.ValueType  # 3
     """One model call."""
+    MODE_AUTO: _Mode.ValueType  # 4
+    """Spends what the question needs: a panel of two proposers first, answered at once when they agree;
+    otherwise the rest of the layer's n proposers, the judge, and more layers as the moderator decides.
+    """
 
 class Mode(_Mode, metaclass=_ModeEnumTypeWrapper): ...
 
@@ -46,7 +50,50 @@ MODE_MOA: Mode.ValueType  # 2
 """Dense MoA: all n answers go forward, fixed layers, no judge, no moderator."""
 MODE_SINGLE: Mode.ValueType  # 3
 """One model call."""
+MODE_AUTO: Mode.ValueType  # 4
+"""Spends what the question needs: a panel of two proposers first, answered at once when they agree;
+otherwise the rest of the layer's n proposers, the judge, and more layers as the moderator decides.
+"""
 Global___Mode: _TypeAlias = Mode  # noqa: Y015
+
+@_typing.final
+class Skips(_message.Message):
+    """Calls SMoA (and AUTO) leave out when they would add nothing. Unset: the service's defaults
+    (SMOA_SKIP_JUDGE_ON_CONSENSUS, SMOA_SKIP_SYNTHESIS_ON_AGREEMENT). Dense MoA never skips.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    JUDGE_ON_CONSENSUS_FIELD_NUMBER: _builtins.int
+    SYNTHESIS_ON_AGREEMENT_FIELD_NUMBER: _builtins.int
+    judge_on_consensus: _builtins.bool
+    """A layer whose answers already agree keeps k by centrality, with no judge and no moderator call, and
+    stops (STOP_REASON_CONSENSUS).
+    """
+    synthesis_on_agreement: _builtins.bool
+    """When the answers to aggregate agree, or only one is left, the best of them is the answer, with no
+    aggregator call.
+    """
+    def __init__(
+        self,
+        *,
+        judge_on_consensus: _builtins.bool | None = ...,
+        synthesis_on_agreement: _builtins.bool | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_judge_on_consensus", b"_judge_on_consensus", "_synthesis_on_agreement", b"_synthesis_on_agreement", "judge_on_consensus", b"judge_on_consensus", "synthesis_on_agreement", b"synthesis_on_agreement"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_judge_on_consensus", b"_judge_on_consensus", "_synthesis_on_agreement", b"_synthesis_on_agreement", "judge_on_consensus", b"judge_on_consensus", "synthesis_on_agreement", b"synthesis_on_agreement"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    _WhichOneofReturnType__judge_on_consensus: _TypeAlias = _typing.Literal["judge_on_consensus"]  # noqa: Y015
+    _WhichOneofArgType__judge_on_consensus: _TypeAlias = _typing.Literal["_judge_on_consensus", b"_judge_on_consensus"]  # noqa: Y015
+    _WhichOneofReturnType__synthesis_on_agreement: _TypeAlias = _typing.Literal["synthesis_on_agreement"]  # noqa: Y015
+    _WhichOneofArgType__synthesis_on_agreement: _TypeAlias = _typing.Literal["_synthesis_on_agreement", b"_synthesis_on_agreement"]  # noqa: Y015
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__judge_on_consensus) -> _WhichOneofReturnType__judge_on_consensus | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__synthesis_on_agreement) -> _WhichOneofReturnType__synthesis_on_agreement | None: ...
+
+Global___Skips: _TypeAlias = Skips  # noqa: Y015
 
 @_typing.final
 class Roles(_message.Message):
@@ -112,6 +159,7 @@ class GenerateRequest(_message.Message):
     AGGREGATION_FIELD_NUMBER: _builtins.int
     SELECTION_FIELD_NUMBER: _builtins.int
     QUORUM_FIELD_NUMBER: _builtins.int
+    SKIPS_FIELD_NUMBER: _builtins.int
     mode: Global___Mode.ValueType
     n: _builtins.int
     """Proposers per layer (0 = service default), answers kept per layer (0 = default), layer cap (0 = default)."""
@@ -145,6 +193,8 @@ class GenerateRequest(_message.Message):
     def model(self) -> _common_pb2.ModelSettings:
         """Defaults for every agent (proposers, judge, moderator, aggregator)."""
 
+    @_builtins.property
+    def skips(self) -> Global___Skips: ...
     def __init__(
         self,
         *,
@@ -163,16 +213,47 @@ class GenerateRequest(_message.Message):
         aggregation: _common_pb2.AggregationMethod.ValueType = ...,
         selection: _common_pb2.SelectionMethod.ValueType = ...,
         quorum: _builtins.int = ...,
+        skips: Global___Skips | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["model", b"model", "role_source", b"role_source", "roles", b"roles", "task_description", b"task_description"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["model", b"model", "role_source", b"role_source", "roles", b"roles", "skips", b"skips", "task_description", b"task_description"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["agents", b"agents", "aggregation", b"aggregation", "fused_judge_moderator", b"fused_judge_moderator", "k", b"k", "max_layers", b"max_layers", "messages", b"messages", "mode", b"mode", "model", b"model", "n", b"n", "quorum", b"quorum", "role_source", b"role_source", "roles", b"roles", "seed", b"seed", "selection", b"selection", "task_description", b"task_description", "token_budget", b"token_budget"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["agents", b"agents", "aggregation", b"aggregation", "fused_judge_moderator", b"fused_judge_moderator", "k", b"k", "max_layers", b"max_layers", "messages", b"messages", "mode", b"mode", "model", b"model", "n", b"n", "quorum", b"quorum", "role_source", b"role_source", "roles", b"roles", "seed", b"seed", "selection", b"selection", "skips", b"skips", "task_description", b"task_description", "token_budget", b"token_budget"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     _WhichOneofReturnType_role_source: _TypeAlias = _typing.Literal["task_description", "roles"]  # noqa: Y015
     _WhichOneofArgType_role_source: _TypeAlias = _typing.Literal["role_source", b"role_source"]  # noqa: Y015
     def WhichOneof(self, oneof_group: _WhichOneofArgType_role_source) -> _WhichOneofReturnType_role_source | None: ...
 
 Global___GenerateRequest: _TypeAlias = GenerateRequest  # noqa: Y015
+
+@_typing.final
+class Step(_message.Message):
+    """A call the pipeline left out or added, and why (also in the trace): "judge_skipped" (the layer's
+    answers agreed), "synthesis_skipped" (the kept answers agreed, or one was left), "panel" (AUTO asked
+    two proposers first), "escalated" (AUTO's panel disagreed: the rest of the layer was asked).
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    LAYER_FIELD_NUMBER: _builtins.int
+    ACTION_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    layer: _builtins.int
+    action: _builtins.str
+    reason: _builtins.str
+    def __init__(
+        self,
+        *,
+        layer: _builtins.int = ...,
+        action: _builtins.str = ...,
+        reason: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["action", b"action", "layer", b"layer", "reason", b"reason"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Step: _TypeAlias = Step  # noqa: Y015
 
 @_typing.final
 class StageCost(_message.Message):
@@ -398,6 +479,7 @@ class GenerateResponse(_message.Message):
     MODEL_FIELD_NUMBER: _builtins.int
     DEGRADED_FIELD_NUMBER: _builtins.int
     DEGRADATIONS_FIELD_NUMBER: _builtins.int
+    STEPS_FIELD_NUMBER: _builtins.int
     text: _builtins.str
     mode: Global___Mode.ValueType
     stop_reason: _common_pb2.StopReason.ValueType
@@ -419,6 +501,8 @@ class GenerateResponse(_message.Message):
     def roles(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
     @_builtins.property
     def degradations(self) -> _containers.RepeatedCompositeFieldContainer[Global___Degradation]: ...
+    @_builtins.property
+    def steps(self) -> _containers.RepeatedCompositeFieldContainer[Global___Step]: ...
     def __init__(
         self,
         *,
@@ -432,10 +516,11 @@ class GenerateResponse(_message.Message):
         model: _builtins.str = ...,
         degraded: _builtins.bool = ...,
         degradations: _abc.Iterable[Global___Degradation] | None = ...,
+        steps: _abc.Iterable[Global___Step] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["cost", b"cost"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["cost", b"cost", "degradations", b"degradations", "degraded", b"degraded", "layers", b"layers", "mode", b"mode", "model", b"model", "roles", b"roles", "stop_reason", b"stop_reason", "text", b"text", "timings", b"timings"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["cost", b"cost", "degradations", b"degradations", "degraded", b"degraded", "layers", b"layers", "mode", b"mode", "model", b"model", "roles", b"roles", "steps", b"steps", "stop_reason", b"stop_reason", "text", b"text", "timings", b"timings"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

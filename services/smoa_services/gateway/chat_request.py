@@ -1,6 +1,6 @@
 """An OpenAI chat-completions body as a GenerateRequest. Pure: the gateway's routes only move bytes.
 
-`model` picks the mode (`smoa`, `smoa-fused`, `moa`, `single`) and may carry parameters after a colon,
+`model` picks the mode (`smoa`, `smoa-fused`, `moa`, `single`, `auto`) and may carry parameters after a colon,
 `smoa:n=6,k=2,layers=3`. The same parameters, and the rest of GenerateRequest's (roles, agents,
 token_budget, ...), travel in the body's `smoa` object (the openai SDK's `extra_body`), which wins. Fields
 OpenAI defines that an ensemble cannot honour (tools, logprobs, n > 1, ...) are refused by name rather than
@@ -21,6 +21,7 @@ MODES = {
     "smoa-fused": (orchestrator_pb2.MODE_SMOA, True),
     "moa": (orchestrator_pb2.MODE_MOA, False),
     "single": (orchestrator_pb2.MODE_SINGLE, False),
+    "auto": (orchestrator_pb2.MODE_AUTO, False),
 }
 # The model-string shorthands, as GenerateRequest fields.
 PARAMETERS = {"n": "n", "k": "k", "layers": "max_layers", "max_layers": "max_layers", "quorum": "quorum"}

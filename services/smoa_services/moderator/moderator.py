@@ -8,10 +8,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+from smoa_services.consensus import agreement_of
 from smoa_services.llm import Completion
 from smoa_services.llm.chat_model import Ask
 from smoa_services.llm.json_reply import ask_json
-from smoa_services.moderator.agreement import agreement_of
 from smoa_services.moderator.decision import DECISION_SCHEMA, Decision, parse_decision
 from smoa_services.moderator.prompt import moderator_messages
 

@@ -33,7 +33,8 @@ from collections.abc import AsyncGenerator, AsyncIterator, Sequence
 
 from opentelemetry import trace
 
-from smoa_services.consensus import central_ranking
+import smoa_core_rs as core
+from smoa_services.consensus import Agreement, agreement_of, central_ranking
 from smoa_services.failure import Failure, StreamInterrupted
 from smoa_services.latency import LatencyWindow
 from smoa_services.llm.completion import estimate_prompt, estimate_tokens
@@ -52,6 +53,7 @@ from smoa_services.orchestrator.records import (
     Progress,
     Result,
     Stage,
+    Step,
     StopReason,
     Token,
 )
@@ -113,13 +115,24 @@ class Pipeline:
             with self.tracer.start_as_current_span(f"smoa.layer {layer}") as span:
                 started = time.perf_counter()
                 try:
-                    answers = await self._propose(run, record, roles, references)
+                    if plan.mode is Mode.AUTO and layer == 1 and plan.panel < plan.n:
+                        agreed = await self._panel(run, record, roles)
+                    else:
+                        await self._propose(run, record, roles, references, range(plan.n))
+                        agreed = self._agreed(run, record) if plan.skip_judge_on_consensus else None
+                    answers = record.candidates
                     yield run.progress(Stage.PROPOSALS_DONE, record)
                     if plan.mode is Mode.MOA:
                         references = answers
                         record.kept_ids = [c.id for c in answers]
                         self._describe(span, plan, record)
                         continue
+                    if agreed is not None:
+                        answers = references = self._keep_central(run, record, agreed)
+                        self._describe(span, plan, record)
+                        yield run.progress(Stage.JUDGED, record)
+                        stop = StopReason.CONSENSUS
+                        break
                     if run.over_budget():
                         self._describe(span, plan, record)
                         stop = StopReason.TOKEN_BUDGET
@@ -156,6 +169,13 @@ class Pipeline:
         if stop is None:
             stop = StopReason.FIXED_LAYERS if plan.mode is Mode.MOA else StopReason.MAX_LAYERS
 
+        if plan.sparse and plan.skip_synthesis_on_agreement:
+            best = self._nothing_to_synthesize(run, answers)
+            if best is not None:
+                run.text, run.model = best.text, best.model
+                yield Token(best.text)
+                yield Finished(run.result(stop, list(roles)))
+                return
         yield run.progress(Stage.AGGREGATING, None)
         messages = aggregator_messages(plan.conversation, answers, self.max_prompt_chars)
         async for event in self._final(run, "aggregator", messages, fallback=answers[0]):
@@ -188,7 +208,7 @@ class Pipeline:
             run.degrade(
                 stage, 0, f"the aggregator failed ({failure}); the answer is {fallback.id}, kept first"
             )
-            run.text, run.model = fallback.text, ""
+            run.text, run.model = fallback.text, fallback.model
             yield Token(fallback.text)
             run.timings.append((stage, time.perf_counter() - started))
             return
@@ -220,16 +240,70 @@ class Pipeline:
             span.set_attribute("smoa.roles", list(assignment.roles))
         return assignment.roles
 
+    async def _panel(self, run: _Run, record: LayerRecord, roles: Sequence[str]) -> Agreement | None:
+        """AUTO's first layer: a panel of proposers first; when they agree, that is the layer (and, with
+        nothing left to synthesize, the answer). Otherwise the rest of the layer's proposers are asked, and
+        the layer goes on as SMOA's."""
+        plan = run.plan
+        run.step(record.layer, "panel", f"{plan.panel} of {plan.n} proposers asked first")
+        await self._propose(run, record, roles, [], range(plan.panel))
+        found = agreement_of([c.text for c in record.candidates], plan.consensus_threshold)
+        if found.consensus:
+            return found
+        more = plan.n - plan.panel
+        run.step(record.layer, "escalated", f"the panel does not agree ({found.reason}): {more} more asked")
+        await self._propose(run, record, roles, [], range(plan.panel, plan.n))
+        return self._agreed(run, record) if plan.skip_judge_on_consensus else None
+
+    @staticmethod
+    def _agreed(run: _Run, record: LayerRecord) -> Agreement | None:
+        found = agreement_of([c.text for c in record.candidates], run.plan.consensus_threshold)
+        return found if found.consensus else None
+
+    def _keep_central(self, run: _Run, record: LayerRecord, agreed: Agreement) -> list[Candidate]:
+        """A layer whose answers agree needs no judge to rank them, nor a moderator to say stop."""
+        order, scores = central_ranking([c.text for c in record.candidates])
+        kept = [record.candidates[i] for i in order[: run.plan.k]]
+        record.kept_ids = [c.id for c in kept]
+        record.scores = [(record.candidates[i].id, scores[i]) for i in order]
+        record.decision, record.reason, record.agreement = Decision.STOP, agreed.reason, agreed.agreement
+        why = f"{agreed.reason}: kept by centrality, no judge or moderator call"
+        run.step(record.layer, "judge_skipped", why)
+        return kept
+
+    @staticmethod
+    def _nothing_to_synthesize(run: _Run, answers: Sequence[Candidate]) -> Candidate | None:
+        """The best of the answers when an aggregator could only restate them: one answer, or answers that
+        agree (the first, best ranked, of those holding the answer they agree on)."""
+        if len(answers) == 1:
+            run.step(0, "synthesis_skipped", f"one answer to synthesize ({answers[0].id}): it is the answer")
+            return answers[0]
+        found = agreement_of([c.text for c in answers], run.plan.consensus_threshold)
+        if not found.consensus:
+            return None
+        best = answers[0]
+        if found.key is not None:
+            keys = core.answer_keys([c.text for c in answers])
+            best = next(c for c, key in zip(answers, keys, strict=True) if key == found.key)
+        run.step(0, "synthesis_skipped", f"{found.reason}: {best.id} is the answer, no aggregator call")
+        return best
+
     async def _propose(
-        self, run: _Run, record: LayerRecord, roles: Sequence[str], references: Sequence[Candidate]
-    ) -> list[Candidate]:
+        self,
+        run: _Run,
+        record: LayerRecord,
+        roles: Sequence[str],
+        references: Sequence[Candidate],
+        indices: Sequence[int],
+    ) -> None:
+        """Asks the proposers at `indices` (of the layer's n) and adds their answers to the layer."""
         plan = run.plan
         started = time.perf_counter()
         propose = run.peers.proposers.propose
-        calls = [(lambda i=i: propose(roles[i], references, plan.proposer_models[i])) for i in range(plan.n)]
-        policy = QuorumPolicy(
-            plan.quorum or plan.n, self.straggler_wait_factor, self.straggler_max_wait_seconds
-        )
+        calls = {i: (lambda i=i: propose(roles[i], references, plan.proposer_models[i])) for i in indices}
+        # The layer's quorum counts every answer it has; a part of the layer needs what is still missing.
+        needed = min(len(indices), max(1, (plan.quorum or plan.n) - len(record.candidates)))
+        policy = QuorumPolicy(needed, self.straggler_wait_factor, self.straggler_max_wait_seconds)
         gathered = await gather_quorum(calls, policy, record.layer)
         record.timings.append(("proposer", time.perf_counter() - started))
         for proposal in gathered.answers.values():
@@ -240,16 +314,15 @@ class Pipeline:
         if abandoned:
             prompt = estimate_prompt(run.plan.conversation) + sum(estimate_tokens(c.text) for c in references)
             run.ledger.add("proposer", record.layer, Usage(prompt * abandoned, 0, abandoned, estimated=True))
-        record.failures = gathered.missing
+        record.failures += gathered.missing
         if gathered.missing:
             lost = "; ".join(m.describe() for m in gathered.missing)
             run.degrade(
                 "proposer", record.layer, f"{len(gathered.missing)} of {plan.n} proposers lost: {lost}"
             )
-        record.candidates = [
-            Candidate(f"L{record.layer}-P{i}", p.text, roles[i]) for i, p in gathered.answers.items()
+        record.candidates += [
+            Candidate(f"L{record.layer}-P{i}", p.text, roles[i], p.model) for i, p in gathered.answers.items()
         ]
-        return record.candidates
 
     async def _judge(self, run: _Run, record: LayerRecord) -> list[Candidate]:
         plan = run.plan
@@ -360,6 +433,7 @@ class _Run:
         self.timings: list[tuple[str, float]] = []
         self.layers: list[LayerRecord] = []
         self.degradations: list[Degradation] = []
+        self.steps: list[Step] = []
         self.longest_layer = 0.0
         self.text, self.model = "", ""
         self.started = time.perf_counter()
@@ -377,6 +451,10 @@ class _Run:
             f"{what} {layer} not started: {left:.2f}s left, a layer took {self.longest_layer:.2f}s and "
             f"{self.timeline.reserve():.2f}s are kept for the aggregator"
         )
+
+    def step(self, layer: int, action: str, reason: str) -> None:
+        self.steps.append(Step(layer, action, reason))
+        trace.get_current_span().add_event(f"smoa.{action}", {"smoa.layer": layer, "smoa.reason": reason})
 
     def degrade(self, stage: str, layer: int, reason: str) -> None:
         self.degradations.append(Degradation(stage, layer, reason))
@@ -401,4 +479,5 @@ class _Run:
             roles,
             self.model,
             self.degradations,
+            self.steps,
         )

@@ -16,6 +16,7 @@ class Mode(enum.Enum):
     SMOA = "smoa"
     MOA = "moa"
     SINGLE = "single"
+    AUTO = "auto"
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,19 @@ class Plan:
     judge_passes: int = 1
     # Proposers that must answer for a layer to go on (1..n, the default already applied; 0 = all n).
     quorum: int = 0
+    # Calls SMOA and AUTO leave out when they would add nothing (never dense MOA): the judge and moderator
+    # of a layer whose answers agree, the aggregator over answers that agree (or over one).
+    skip_judge_on_consensus: bool = False
+    skip_synthesis_on_agreement: bool = False
+    # Agreement (answer-key vote share, or similarity) at which answers count as agreeing.
+    consensus_threshold: float = 0.75
+    # AUTO: proposers asked first; the rest of the layer only when they disagree.
+    panel: int = 2
+
+    @property
+    def sparse(self) -> bool:
+        """Judged layers that may stop early: SMOA and AUTO."""
+        return self.mode in (Mode.SMOA, Mode.AUTO)
 
     def judge_seed(self, layer: int) -> int | None:
         """A different shuffle per layer, the same for the same request seed."""

@@ -12,7 +12,7 @@ import asyncio
 import enum
 import math
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
@@ -70,16 +70,17 @@ class Missing:
 
 @dataclass(frozen=True)
 class Gathered(Generic[T]):
-    # By call index, in index order.
+    # By proposer index, in index order.
     answers: dict[int, T]
     missing: list[Missing]
 
 
 async def gather_quorum(
-    calls: Sequence[Callable[[], Awaitable[T]]], policy: QuorumPolicy, layer: int = 0
+    calls: Mapping[int, Callable[[], Awaitable[T]]], policy: QuorumPolicy, layer: int = 0
 ) -> Gathered[T]:
+    """`calls` by proposer index (a layer may be asked in parts: AUTO's panel, then the rest)."""
     started = time.perf_counter()
-    tasks = {asyncio.ensure_future(call()): i for i, call in enumerate(calls)}
+    tasks = {asyncio.ensure_future(call()): i for i, call in calls.items()}
     answers: dict[int, T] = {}
     missing: list[Missing] = []
     failures: list[Failure] = []

@@ -19,6 +19,8 @@ class Candidate:
     text: str
     # The role that wrote it.
     agent: str = ""
+    # The model that wrote it, as its endpoint reported ("" when not known).
+    model: str = ""
 
 
 class Decision(enum.Enum):
@@ -34,6 +36,16 @@ class StopReason(enum.Enum):
     MODERATOR = "moderator"
     TOKEN_BUDGET = "token_budget"
     DEADLINE = "deadline"
+
+
+@dataclass(frozen=True)
+class Step:
+    """A call the pipeline left out or added, and why: "judge_skipped", "synthesis_skipped", "panel",
+    "escalated"."""
+
+    layer: int
+    action: str
+    reason: str
 
 
 @dataclass
@@ -113,6 +125,7 @@ class Result:
     # The model that wrote the final text.
     model: str
     degradations: list[Degradation] = field(default_factory=list)
+    steps: list[Step] = field(default_factory=list)
 
     @property
     def degraded(self) -> bool:

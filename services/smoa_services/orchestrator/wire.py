@@ -30,11 +30,13 @@ MODES = {
     orchestrator_pb2.MODE_SMOA: Mode.SMOA,
     orchestrator_pb2.MODE_MOA: Mode.MOA,
     orchestrator_pb2.MODE_SINGLE: Mode.SINGLE,
+    orchestrator_pb2.MODE_AUTO: Mode.AUTO,
 }
 MODE_VALUES = {
     Mode.SMOA: orchestrator_pb2.MODE_SMOA,
     Mode.MOA: orchestrator_pb2.MODE_MOA,
     Mode.SINGLE: orchestrator_pb2.MODE_SINGLE,
+    Mode.AUTO: orchestrator_pb2.MODE_AUTO,
 }
 STOP_REASONS = {
     StopReason.FIXED_LAYERS: common_pb2.STOP_REASON_FIXED_LAYERS,
@@ -101,7 +103,20 @@ def plan_of(request: orchestrator_pb2.GenerateRequest, settings: Settings) -> Pl
         aggregation=request.aggregation,
         selection=request.selection,
         judge_passes=settings.judge_passes,
+        skip_judge_on_consensus=_chosen(
+            request.skips, "judge_on_consensus", settings.skip_judge_on_consensus
+        ),
+        skip_synthesis_on_agreement=_chosen(
+            request.skips, "synthesis_on_agreement", settings.skip_synthesis_on_agreement
+        ),
+        consensus_threshold=settings.consensus_threshold,
+        panel=min(settings.auto_panel, n),
     )
+
+
+def _chosen(skips: orchestrator_pb2.Skips, field: str, default: bool) -> bool:
+    """The request's choice where it made one, else the service's."""
+    return bool(getattr(skips, field)) if skips.HasField(field) else default  # type: ignore[arg-type]
 
 
 def model_settings(choice: ModelChoice) -> common_pb2.ModelSettings:
@@ -183,6 +198,7 @@ def response(result: Result) -> orchestrator_pb2.GenerateResponse:
         model=result.model,
         degraded=result.degraded,
         degradations=[degradation(d) for d in result.degradations],
+        steps=[orchestrator_pb2.Step(layer=s.layer, action=s.action, reason=s.reason) for s in result.steps],
     )
 
 
