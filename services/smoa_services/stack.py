@@ -1,11 +1,13 @@
-"""The whole local stack as background processes: the embedded model server and the four services.
+"""The whole local stack as background processes: the embedded model server, the four services and the
+OpenAI-compatible gateway.
 
     python -m smoa_services.stack start    # start what is not running, wait until every part is healthy
     python -m smoa_services.stack status
     python -m smoa_services.stack stop     # SIGTERM each part (services drain), then wait
 
 Process ids and logs live in .run/ (SMOA_RUN_DIR). Ports are the defaults (model 8080, orchestrator
-50051, proposer 50052, judge 50053, moderator 50054); the stack is reachable after this command exits.
+50051, proposer 50052, judge 50053, moderator 50054, gateway 8000); the stack is reachable after this
+command exits.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,10 +35,17 @@ class Part:
     name: str
     command: list[str]
     port: int
+    # HTTP parts: the path that answers 200 when the part is ready; gRPC parts ("") are asked the standard
+    # health service.
+    http_ready: str = ""
 
     def healthy(self) -> bool:
-        if self.name == "model":
-            return EmbeddedModelServer(port=self.port).ready()
+        if self.http_ready:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{self.port}{self.http_ready}", timeout=2) as r:
+                    return bool(r.status == 200)
+            except (urllib.error.URLError, OSError):
+                return False
         try:
             with grpc.insecure_channel(f"127.0.0.1:{self.port}") as channel:
                 reply = health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(), timeout=1)
@@ -55,7 +66,7 @@ def parts() -> list[Part]:
     services = [
         Part(name, [sys.executable, "-m", f"smoa_services.{name}", "--port", str(port), *LOCAL], port)
         for name, port in DEFAULT_PORTS.items()
-        if name != "orchestrator"
+        if name not in ("orchestrator", "gateway")
     ]
     orchestrator = DEFAULT_PORTS["orchestrator"]
     front = Part(
@@ -71,7 +82,15 @@ def parts() -> list[Part]:
         ],
         orchestrator,
     )
-    return [Part("model", model.command(), model.port), *services, front]
+    gateway = DEFAULT_PORTS["gateway"]
+    # Ready when the orchestrator behind it answers SERVING.
+    door = Part(
+        "gateway",
+        [sys.executable, "-m", "smoa_services.gateway", "--port", str(gateway), *LOCAL],
+        gateway,
+        http_ready="/readyz",
+    )
+    return [Part("model", model.command(), model.port, http_ready="/v1/models"), *services, front, door]
 
 
 def run_dir() -> Path:
