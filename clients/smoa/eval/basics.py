@@ -1,21 +1,22 @@
 """`basics`: a generated evaluation set a small local model answers correctly sometimes, neither never nor
 always, so that quality can be compared on this machine's embedded model (on GSM8K it solves nothing).
 
-Every item has one exact answer that the core's answer keys read: a number (EXACT) or an option letter
-(CHOICE). Five kinds, interleaved so that `basics:N` covers all of them evenly:
+Every item offers its options in the question's own words ("... Choose from: 42, 32, 43, 40.") and is
+graded by the option the response names first (scoring.named_option): a 135M model names its pick far
+more often than it writes it in any answer format. Four kinds, interleaved so that `basics:N` covers them
+evenly:
 
-| kind | example | answer |
+| kind | example | options |
 |---|---|---|
-| `add` | What is 47 + 38? | 85 (two numbers from 10 to 99) |
-| `subtract` | What is 91 - 27? | 64 (the larger first) |
-| `multiply` | What is 7 x 8? | 56 (one-digit factors from 2 to 9) |
-| `larger` | Which number is larger, 58 or 85? | 85 (two distinct numbers from 10 to 99) |
-| `fact` | What is the capital of Japan? A. Lima B. Tokyo C. Oslo D. Cairo | B (four options) |
+| `add` | What is 14 + 9? | the sum and three near it (±1, ±2, ±10) |
+| `multiply` | What is 7 x 8? | the product and three near it |
+| `larger` | Which number is larger, 58 or 85? | the two numbers |
+| `fact` | What is the capital of Japan? | the answer and three from the same table |
 
-Facts come from the tables below (capitals, opposites, everyday knowledge: 60 questions, none repeated
-before all were asked), each with three distractors drawn from the same table and the options shuffled.
-The generator is seeded (`SEED`): the same version of this file always yields the same items, in the
-same order, with the same ids.
+Addends are 2 to 20, factors 2 to 9, compared numbers 10 to 99 and distinct. Facts come from the tables
+below (capitals, opposites, everyday knowledge: 60 questions, none repeated before all were asked). The
+generator is seeded (`SEED`): the same version of this file always yields the same items, in the same
+order, with the same ids.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable, Sequence
 
-from smoa.eval.item import LETTERS, Grading, Item
+from smoa.eval.item import Grading, Item
 
 NAME = "basics"
 SEED = 20261202
@@ -78,7 +79,8 @@ OPPOSITES = {
     "good": "bad",
 }
 # (question, answer, the pool its distractors come from)
-KNOWLEDGE: list[tuple[str, str, tuple[str, ...]]] = [
+Fact = tuple[str, str, tuple[str, ...]]
+KNOWLEDGE: list[Fact] = [
     ("What color is a clear daytime sky?", "blue", ("red", "green", "yellow", "black", "white")),
     ("What color is fresh grass?", "green", ("blue", "red", "purple", "black", "white")),
     ("What color is snow?", "white", ("green", "red", "blue", "black", "orange")),
@@ -100,49 +102,8 @@ KNOWLEDGE: list[tuple[str, str, tuple[str, ...]]] = [
 Make = Callable[[random.Random, int], Item]
 
 
-def _choice_item(number: int, question: str, answer: str, pool: Sequence[str], rng: random.Random) -> Item:
-    options = [answer, *rng.sample([p for p in pool if p != answer], 3)]
-    rng.shuffle(options)
-    return Item(
-        f"{NAME}-{number:03d}",
-        NAME,
-        question,
-        Grading.CHOICE,
-        LETTERS[options.index(answer)],
-        tuple(options),
-        category="fact",
-    )
-
-
-def _exact_item(number: int, question: str, answer: int, kind: str) -> Item:
-    return Item(f"{NAME}-{number:03d}", NAME, question, Grading.EXACT, str(answer), category=kind)
-
-
-def _add(rng: random.Random, number: int) -> Item:
-    a, b = rng.randint(10, 99), rng.randint(10, 99)
-    return _exact_item(number, f"What is {a} + {b}?", a + b, "add")
-
-
-def _subtract(rng: random.Random, number: int) -> Item:
-    a, b = sorted(rng.sample(range(10, 100), 2), reverse=True)
-    return _exact_item(number, f"What is {a} - {b}?", a - b, "subtract")
-
-
-def _multiply(rng: random.Random, number: int) -> Item:
-    a, b = rng.randint(2, 9), rng.randint(2, 9)
-    return _exact_item(number, f"What is {a} x {b}?", a * b, "multiply")
-
-
-def _larger(rng: random.Random, number: int) -> Item:
-    a, b = rng.sample(range(10, 100), 2)
-    return _exact_item(number, f"Which number is larger, {a} or {b}?", max(a, b), "larger")
-
-
-Fact = tuple[str, str, tuple[str, ...]]
-
-
 def facts() -> list[Fact]:
-    """Every fact question once: (question, answer, the pool its distractors come from)."""
+    """Every fact question once."""
     capitals = tuple(sorted(CAPITALS.values()))
     opposites = tuple(sorted(OPPOSITES.values()))
     return [
@@ -150,6 +111,36 @@ def facts() -> list[Fact]:
         *((f"What is the opposite of '{word}'?", other, opposites) for word, other in OPPOSITES.items()),
         *KNOWLEDGE,
     ]
+
+
+def _item(
+    number: int, kind: str, question: str, answer: str, others: Sequence[str], rng: random.Random
+) -> Item:
+    options = [answer, *others]
+    rng.shuffle(options)
+    return Item(f"{NAME}-{number:03d}", NAME, question, Grading.OPTION, answer, tuple(options), category=kind)
+
+
+def _near(value: int, rng: random.Random) -> list[str]:
+    """Three wrong (positive) numbers a slip would give."""
+    slips = sorted(value + d for d in (-10, -2, -1, 1, 2, 10) if value + d > 0)
+    return [str(v) for v in rng.sample(slips, 3)]
+
+
+def _add(rng: random.Random, number: int) -> Item:
+    a, b = rng.randint(2, 20), rng.randint(2, 20)
+    return _item(number, "add", f"What is {a} + {b}?", str(a + b), _near(a + b, rng), rng)
+
+
+def _multiply(rng: random.Random, number: int) -> Item:
+    a, b = rng.randint(2, 9), rng.randint(2, 9)
+    return _item(number, "multiply", f"What is {a} x {b}?", str(a * b), _near(a * b, rng), rng)
+
+
+def _larger(rng: random.Random, number: int) -> Item:
+    a, b = rng.sample(range(10, 100), 2)
+    question = f"Which number is larger, {a} or {b}?"
+    return _item(number, "larger", question, str(max(a, b)), [str(min(a, b))], rng)
 
 
 class _Facts:
@@ -164,11 +155,11 @@ class _Facts:
             self.deck = facts()
             self.rng.shuffle(self.deck)
         question, answer, pool = self.deck.pop()
-        return _choice_item(number, question, answer, pool, rng)
+        return _item(number, "fact", question, answer, rng.sample([p for p in pool if p != answer], 3), rng)
 
 
 def basics(size: int = SIZE, seed: int = SEED) -> list[Item]:
     """`size` items, the kinds in turn."""
     rng = random.Random(seed)
-    kinds: tuple[Make, ...] = (_add, _subtract, _multiply, _larger, _Facts(rng))
+    kinds: tuple[Make, ...] = (_add, _multiply, _larger, _Facts(rng))
     return [kinds[number % len(kinds)](rng, number) for number in range(size)]

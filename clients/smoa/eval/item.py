@@ -16,6 +16,9 @@ class Grading(str, Enum):
     EXACT = "exact"
     # Lettered options: the letter the response commits to must be the expected one.
     CHOICE = "choice"
+    # Options offered in the question's own words ("Choose from: Paris, Lima, Oslo, Cairo."): the option
+    # the response commits to must be the expected one (scoring.py says how it is read).
+    OPTION = "option"
     # No single right answer: an LLM judge rates the response 1-10 (MT-Bench's single grading).
     JUDGED = "judged"
 
@@ -29,9 +32,10 @@ class Item:
     # system's own earlier answers, which a one-shot comparison does not hold).
     question: str
     grading: Grading
-    # EXACT: the expected final answer; CHOICE: the expected letter ("A", "B", ...); JUDGED: "".
+    # EXACT: the expected final answer; CHOICE: the expected letter ("A", "B", ...); OPTION: the expected
+    # option as written; JUDGED: "".
     answer: str = ""
-    # CHOICE: the options in the order they are shown (letters A, B, ... in that order).
+    # CHOICE, OPTION: the options in the order they are shown (CHOICE: letters A, B, ... in that order).
     choices: tuple[str, ...] = field(default_factory=tuple)
     # The dataset's category (MT-Bench: writing, math, ...), "" if none.
     category: str = ""

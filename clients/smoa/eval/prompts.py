@@ -17,4 +17,6 @@ def question_text(item: Item) -> str:
     if item.grading is Grading.CHOICE:
         options = "\n".join(f"{LETTERS[i]}. {choice}" for i, choice in enumerate(item.choices))
         return f"{item.question}\n\n{options}\n\n{CHOICE_INSTRUCTION}"
+    if item.grading is Grading.OPTION:
+        return f"{item.question} Choose from: {', '.join(item.choices)}."
     return item.question

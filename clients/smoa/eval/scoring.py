@@ -1,10 +1,12 @@
 """Right or wrong, for items with a known answer: the core's `answer_key` (last \\boxed{}, else "the
-answer is X", else the last number; canonical, so "1,250.50" and "1250.5" agree) on both sides. The
+answer is X", else the last number; canonical, so "1,250.50" and "1250.5" agree) on both sides; for
+items whose options are in the question (OPTION), the option the response names first. The
 core is imported on first use: it comes with the services (smoa-core-rs), not with the SDK."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
 
@@ -39,10 +41,26 @@ class Verdict:
     correct: bool
 
 
+def named_option(response: str, options: Sequence[str]) -> str | None:
+    """The option a response commits to: the first one it names as a whole word ("The capital of Japan is
+    Tokyo.", "24 + 18 = 42"), else None. Not the answer key: small models rarely write an answer in a
+    form it reads, and its last-number rule would read "85 is larger than 58" as 58."""
+    text = response.lower()
+    found = []
+    for option in options:
+        named = re.search(rf"(?<![\w.]){re.escape(option.lower())}(?!\w|\.\d)", text)
+        if named:
+            found.append((named.start(), option))
+    return min(found)[1] if found else None
+
+
 def grade(item: Item, response: str) -> Verdict:
-    """EXACT and CHOICE items only; JUDGED items are the judge's."""
+    """EXACT, CHOICE and OPTION items only; JUDGED items are the judge's."""
     if item.grading is Grading.JUDGED:
         raise ValueError(f"item: {item.dataset}/{item.id} is judged, not graded by its answer")
+    if item.grading is Grading.OPTION:
+        picked = named_option(response, item.choices)
+        return Verdict(picked, item.answer, picked == item.answer)
     predicted = answer_key(response)
     # A letter is its own key; an exact answer goes through the same canonicalization as the response.
     expected = item.answer if item.grading is Grading.CHOICE else answer_key(item.answer)

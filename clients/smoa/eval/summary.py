@@ -224,4 +224,4 @@ def summary_json(summaries: Sequence[DatasetSummary], settings: dict[str, Any]) 
 
 
 def is_accuracy(grading: str) -> bool:
-    return grading in (Grading.EXACT.value, Grading.CHOICE.value)
+    return grading in (Grading.EXACT.value, Grading.CHOICE.value, Grading.OPTION.value)
