@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from smoa.v1 import common_pb2, orchestrator_pb2
-from tests.fakes.openai_endpoint import FakeOpenAI
+from tests.fakes.openai_endpoint import FakeOpenAI, Reply, system_prompt
 from tests.services.orchestrator_stack import orchestrator_stack
 from tests.services.test_orchestrator_e2e import AGREEING, ANSWERS, counts, script, smoa
 
@@ -88,3 +88,19 @@ async def test_auto_escalates_a_disagreeing_panel_to_the_full_layer_and_on() -> 
     sparse, fake = await generate(ANSWERS, n=3)
     assert counts(fake) == {"proposer": 6, "judge": 2, "moderator": 1, "aggregator": 1}
     assert auto.text == sparse.text
+
+
+async def test_a_lost_panelist_is_made_up_for_by_the_rest_of_the_layer() -> None:
+    def chemist_down(request: dict[str, Any]) -> Reply:
+        if system_prompt(request).startswith("ROLE-B"):
+            return Reply(status=500, error="down")
+        return script(answers=ANSWERS)(request)
+
+    with FakeOpenAI(chemist_down) as fake:
+        async with orchestrator_stack(fake.base_url) as stack:
+            auto = await stack.stub.Generate(
+                smoa(n=3, max_layers=1, mode=orchestrator_pb2.MODE_AUTO), timeout=10
+            )
+    assert steps(auto) == [(1, "panel"), (1, "escalated")]
+    assert [c.id for c in auto.layers[0].candidates] == ["L1-P0", "L1-P2"]
+    assert auto.degraded and [d.stage for d in auto.degradations] == ["proposer"]

@@ -246,7 +246,8 @@ class Pipeline:
         the layer goes on as SMOA's."""
         plan = run.plan
         run.step(record.layer, "panel", f"{plan.panel} of {plan.n} proposers asked first")
-        await self._propose(run, record, roles, [], range(plan.panel))
+        # One answer is enough to go on: a lost panelist is made up for by the rest of the layer.
+        await self._propose(run, record, roles, [], range(plan.panel), quorum=1)
         found = agreement_of([c.text for c in record.candidates], plan.consensus_threshold)
         if found.consensus:
             return found
@@ -295,14 +296,16 @@ class Pipeline:
         roles: Sequence[str],
         references: Sequence[Candidate],
         indices: Sequence[int],
+        quorum: int | None = None,
     ) -> None:
-        """Asks the proposers at `indices` (of the layer's n) and adds their answers to the layer."""
+        """Asks the proposers at `indices` (of the layer's n) and adds their answers to the layer. They must
+        bring the layer to its quorum, unless `quorum` says how many of them are needed."""
         plan = run.plan
         started = time.perf_counter()
         propose = run.peers.proposers.propose
         calls = {i: (lambda i=i: propose(roles[i], references, plan.proposer_models[i])) for i in indices}
         # The layer's quorum counts every answer it has; a part of the layer needs what is still missing.
-        needed = min(len(indices), max(1, (plan.quorum or plan.n) - len(record.candidates)))
+        needed = quorum or min(len(indices), max(1, (plan.quorum or plan.n) - len(record.candidates)))
         policy = QuorumPolicy(needed, self.straggler_wait_factor, self.straggler_max_wait_seconds)
         gathered = await gather_quorum(calls, policy, record.layer)
         record.timings.append(("proposer", time.perf_counter() - started))
