@@ -18,6 +18,9 @@ import zlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
+from smoa_services.judge.prompt import SYSTEM as JUDGE_SYSTEM
+from smoa_services.moderator.prompt import SYSTEM as MODERATOR_SYSTEM
+
 LABEL = re.compile(r'<response label="(\d+)">')
 USAGE = {"prompt_tokens": 20, "completion_tokens": 8, "total_tokens": 28}
 MODELS = b'{"object":"list","data":[{"id":"instant","object":"model"}]}'
@@ -27,10 +30,11 @@ def answer(request: dict[str, Any]) -> str:
     messages = request.get("messages", [])
     system = next((m["content"] for m in messages if m.get("role") == "system"), "")
     user = messages[-1]["content"] if messages else ""
-    if "impartial expert judge" in system:
+    # The services' own prompt constants: a reworded prompt must not silently turn judging into proposing.
+    if system.startswith(JUDGE_SYSTEM):
         labels = LABEL.findall(user)
         return json.dumps({"scores": {label: 9 - i % 9 for i, label in enumerate(labels)}})
-    if "moderator of a panel" in system:
+    if system.startswith(MODERATOR_SYSTEM):
         return '{"decision": "continue", "reason": "another round may help"}'
     # Distinct per role (wording and final number), so neither dedup nor the moderator's answer-key
     # consensus ends a layer early: every request runs both layers.

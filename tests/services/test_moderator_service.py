@@ -57,7 +57,7 @@ async def test_the_llm_decides_to_stop() -> None:
     schema = request["response_format"]["json_schema"]["schema"]
     assert schema["properties"]["decision"] == {"enum": ["stop", "continue"]}
     prompt = request["messages"][1]["content"]
-    assert PARIS in prompt and LYON in prompt and "Round 1 of at most 3" in prompt
+    assert PARIS in prompt and LYON in prompt and "round 1 of at most 3" in prompt
     assert (reply.decision, reply.reason, reply.llm_used) == (
         common_pb2.DECISION_STOP,
         "Paris is correct.",

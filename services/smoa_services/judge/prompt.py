@@ -7,19 +7,16 @@ from __future__ import annotations
 import random
 from collections.abc import Mapping, Sequence
 
+# Short on purpose: every judge call pays for it, and the candidates are what it must read. Said once
+# here, not again in the user message.
 SYSTEM = (
-    "You are an impartial expert judge. You compare candidate responses to the latest user message of a "
-    "conversation and score how well each one answers it: correctness first, then completeness, "
-    "helpfulness and clarity. Judge substance, not style: a longer or more confident response is not "
-    "better for that, and the order in which responses appear means nothing. Reply with a single JSON "
-    "object and nothing else."
+    "You are an impartial judge. Score each candidate response to the user's latest message from 0 "
+    "(wrong or useless) to 10 (correct, complete, clear). Correctness counts most; length, confidence and "
+    "order count for nothing. Reply with one JSON object only."
 )
 
-DECIDE = (
-    '"decision" is "stop" when the best response already answers the user so well that another round of '
-    'revision by the assistants would not improve it, otherwise "continue"; "reason" is one short sentence '
-    "explaining the decision."
-)
+DECIDE = 'Decide "stop" if another round of revision would not improve the best response.'
+
 
 # Mixing the seed with a large prime keeps (seed, pass) streams apart: seed 1 pass 0 and seed 0 pass 1
 # must not shuffle alike.
@@ -59,15 +56,8 @@ def judge_messages(
         f'<response label="{label}">\n{text.strip() or "(empty response)"}\n</response>'
         for label, text in zip(names, shown, strict=True)
     )
-    instructions = (
-        f"Score every response, labels {', '.join(names)}, with a number from 0 (wrong or useless) to 10 "
-        "(correct, complete and clear). Give every label a score and use no other keys. "
-        f"Reply with only this JSON object:\n{reply_format(names, decide)}"
-    )
+    instructions = f"JSON: {reply_format(names, decide)}"
     if decide:
         instructions += f"\n{DECIDE}"
-    user = (
-        f"The conversation:\n{transcript(conversation)}\n\n"
-        f"Candidate responses to the latest user message:\n{responses}\n\n{instructions}"
-    )
+    user = f"{transcript(conversation)}\n\n{responses}\n\n{instructions}"
     return [{"role": "system", "content": SYSTEM}, {"role": "user", "content": user}]

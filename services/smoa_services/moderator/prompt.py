@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+# Short on purpose, as the judge's: said once, in the system message.
 SYSTEM = (
-    "You are the moderator of a panel of assistants that answer a user in rounds, each round revising "
-    "the best answers of the previous one. After each round you decide whether to stop, because an "
-    "answer is already correct and complete, or to continue, because another round is likely to make "
-    "the answer clearly better. Reply with a single JSON object and nothing else."
+    "You moderate assistants who revise their best answers in rounds. Stop when an answer is correct and "
+    "complete, or the answers agree and another round would only repeat them; continue when they are "
+    "wrong, incomplete or contradict each other. Reply with one JSON object only."
 )
 
 REPLY_FORMAT = '{"decision": "stop" or "continue", "reason": "<one sentence>"}'
@@ -23,12 +23,5 @@ def moderator_messages(
         f'<answer number="{i}">\n{text.strip() or "(empty answer)"}\n</answer>'
         for i, text in enumerate(kept, 1)
     )
-    user = (
-        f"The conversation:\n{history}\n\n"
-        f"Round {layer} of at most {max_layers} has finished. The best answers to the latest user "
-        f"message so far:\n{answers}\n\n"
-        "Stop when an answer is correct, complete and clear, or when the answers agree and another round "
-        "would only repeat them. Continue when they are wrong, incomplete, or contradict each other. "
-        f"Reply with only this JSON object:\n{REPLY_FORMAT}"
-    )
+    user = f"{history}\n\nBest answers after round {layer} of at most {max_layers}:\n{answers}\n\nJSON: {REPLY_FORMAT}"
     return [{"role": "system", "content": SYSTEM}, {"role": "user", "content": user}]
