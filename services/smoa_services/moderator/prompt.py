@@ -23,5 +23,6 @@ def moderator_messages(
         f'<answer number="{i}">\n{text.strip() or "(empty answer)"}\n</answer>'
         for i, text in enumerate(kept, 1)
     )
-    user = f"{history}\n\nBest answers after round {layer} of at most {max_layers}:\n{answers}\n\nJSON: {REPLY_FORMAT}"
+    round_over = f"Best answers after round {layer} of at most {max_layers}:"
+    user = f"{history}\n\n{round_over}\n{answers}\n\nJSON: {REPLY_FORMAT}"
     return [{"role": "system", "content": SYSTEM}, {"role": "user", "content": user}]
