@@ -7,6 +7,11 @@ does not load under this pytest."""
 from __future__ import annotations
 
 import schemathesis
+
+# Imported now, not lazily by from_url() while the stack's and gateway's threads run: pytest rewrites the
+# module's asserts with ast.parse, and CPython 3.11's parser state is not safe against a parse in another
+# thread ("SystemError: AST constructor recursion depth mismatch", seen once in CI).
+import schemathesis.specs.openapi.schemas
 from hypothesis import given
 from hypothesis import strategies as st
 from schemathesis import GenerationMode
