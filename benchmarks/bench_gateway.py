@@ -24,21 +24,28 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 import grpc
 import httpx2
-from bench_overhead import Process, cpu_seconds, percentile, request, start_deployment, stats, stop_deployment
+from bench_overhead import (
+    Call,
+    Process,
+    closed_loop,
+    cpu_seconds,
+    percentile,
+    request,
+    start_deployment,
+    stats,
+    stop_deployment,
+)
 from google.protobuf import json_format
 from release_core import require_release_core
 
 from smoa.v1 import common_pb2, orchestrator_pb2_grpc
 from smoa_services.gateway.chat_request import chat_request
 
-# One call of a path: None when it failed, else (seconds to the first token or the answer, seconds in all).
-Call = Callable[[], Awaitable[tuple[float, float] | None]]
 # Requests per path per round in the latency phase.
 ROUND = 10
 # Each path's share of a throughput level, in this many segments of the order A B B A A B B A: the
@@ -172,26 +179,6 @@ async def latency(paths: dict[str, Call], rounds: int) -> dict[str, dict[str, An
                 else:
                     first[name].append(timed[0] * 1000)
     return {name: stats(first[name]) | {"errors": failures[name]} for name in names}
-
-
-async def closed_loop(call: Call, concurrency: int, seconds: float) -> tuple[int, int, float, list[float]]:
-    """(answered, failed, elapsed seconds, latencies ms) of `concurrency` clients for `seconds`."""
-    answered: list[float] = []
-    failed = 0
-    deadline = time.perf_counter() + seconds
-
-    async def client() -> None:
-        nonlocal failed
-        while time.perf_counter() < deadline:
-            timed = await call()
-            if timed is None:
-                failed += 1
-            else:
-                answered.append(timed[1] * 1000)
-
-    began = time.perf_counter()
-    await asyncio.gather(*(client() for _ in range(concurrency)))
-    return len(answered), failed, time.perf_counter() - began, answered
 
 
 async def throughput(

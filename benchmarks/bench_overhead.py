@@ -23,6 +23,7 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -130,33 +131,56 @@ async def latency(stub: orchestrator_pb2_grpc.OrchestratorServiceAsyncStub, coun
     return stats(samples)
 
 
-async def throughput(
-    stub: orchestrator_pb2_grpc.OrchestratorServiceAsyncStub, concurrency: int, seconds: float
-) -> dict[str, Any]:
+# One call of a benchmarked path: None when it failed, else (seconds to the first token or the answer,
+# seconds in all).
+Call = Callable[[], Awaitable[tuple[float, float] | None]]
+
+
+def generate_call(stub: orchestrator_pb2_grpc.OrchestratorServiceAsyncStub) -> Call:
     req = request()
-    samples: list[float] = []
-    errors = 0
+
+    async def call() -> tuple[float, float] | None:
+        started = time.perf_counter()
+        try:
+            await stub.Generate(req, timeout=30)
+        except grpc.aio.AioRpcError:
+            return None
+        took = time.perf_counter() - started
+        return took, took
+
+    return call
+
+
+async def closed_loop(call: Call, concurrency: int, seconds: float) -> tuple[int, int, float, list[float]]:
+    """(answered, failed, elapsed seconds, latencies ms) of `concurrency` clients for `seconds`."""
+    answered: list[float] = []
+    failed = 0
     deadline = time.perf_counter() + seconds
 
     async def client() -> None:
-        nonlocal errors
+        nonlocal failed
         while time.perf_counter() < deadline:
-            started = time.perf_counter()
-            try:
-                await stub.Generate(req, timeout=30)
-                samples.append((time.perf_counter() - started) * 1000)
-            except grpc.aio.AioRpcError:
-                errors += 1
+            timed = await call()
+            if timed is None:
+                failed += 1
+            else:
+                answered.append(timed[1] * 1000)
 
     began = time.perf_counter()
     await asyncio.gather(*(client() for _ in range(concurrency)))
-    elapsed = time.perf_counter() - began
+    return len(answered), failed, time.perf_counter() - began, answered
+
+
+async def throughput(
+    stub: orchestrator_pb2_grpc.OrchestratorServiceAsyncStub, concurrency: int, seconds: float
+) -> dict[str, Any]:
+    answered, errors, elapsed, samples = await closed_loop(generate_call(stub), concurrency, seconds)
     samples.sort()
     return {
         "concurrency": concurrency,
-        "requests": len(samples),
+        "requests": answered,
         "errors": errors,
-        "rps": len(samples) / elapsed,
+        "rps": answered / elapsed,
         "p50_ms": percentile(samples, 0.50) if samples else None,
         "p99_ms": percentile(samples, 0.99) if samples else None,
     }
