@@ -1,5 +1,6 @@
 # Entry points (README): `make run` builds everything, starts the local stack on the embedded model and asks
-# it a question; `make test` runs every test; `make stop` stops the stack; `make bench` measures the core.
+# it a question; `make test` runs every check (Rust format and lints first, then every test); `make stop`
+# stops the stack; `make bench` measures the core.
 # Every target creates what it needs, so nothing has to be installed by hand first.
 PYTHON ?= python3
 VENV := .venv
@@ -8,7 +9,7 @@ export VIRTUAL_ENV := $(CURDIR)/$(VENV)
 
 QUESTION ?= A farmer has 12 cows and buys 30 more. How many cows does he have now?
 
-.PHONY: run stop test bench build build-release venv cargo-test stubtest lint pytest protos clean
+.PHONY: run stop test bench build build-release venv rust-lint cargo-test stubtest lint pytest protos clean
 
 # The main job runs the release build of the core; tests run the debug build (quicker to compile).
 run: build-release
@@ -19,7 +20,7 @@ run: build-release
 stop:
 	$(PY) -m smoa_services.stack stop
 
-test: cargo-test build stubtest lint pytest
+test: rust-lint cargo-test build stubtest lint pytest
 
 $(VENV)/.installed: pyproject.toml clients/pyproject.toml services/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +45,13 @@ build: venv
 
 build-release: venv
 	$(VENV)/bin/maturin develop --quiet --release
+
+# The fuzz targets are a cargo project of their own, built by cargo-fuzz on nightly, so clippy leaves them
+# out; rustfmt reads them on stable, with the root rustfmt.toml.
+rust-lint: venv
+	cargo fmt --all --check
+	rustfmt --check --edition 2021 smoa_core_rs/fuzz/fuzz_targets/*.rs
+	cargo clippy --quiet --all-targets --all-features -p smoa_core_rs -- -D warnings
 
 cargo-test:
 	cargo test --quiet -p smoa_core_rs

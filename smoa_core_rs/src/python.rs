@@ -209,6 +209,7 @@ fn dedup_exact(py: Python<'_>, texts: &Bound<'_, PyAny>) -> PyResult<PyClusters>
 
 #[pyfunction]
 #[pyo3(signature = (texts, *, threshold=0.8, shingle="word", ngram=3, method="auto", with_matrix=false, num_perm=128, seed=0))]
+// Each argument is one of the Python function's keyword arguments, so a struct would not shorten the API.
 #[allow(clippy::too_many_arguments)]
 fn dedup_near(
     py: Python<'_>,
@@ -416,6 +417,7 @@ impl PyAggregate {
 
 #[pyfunction]
 #[pyo3(signature = (ballots, n, *, method="borda", rrf_k=60.0, bt_prior=0.5, bt_tol=1e-9, bt_max_iter=1000))]
+// Each argument is one of the Python function's keyword arguments, so a struct would not shorten the API.
 #[allow(clippy::too_many_arguments)]
 fn aggregate(
     py: Python<'_>,
