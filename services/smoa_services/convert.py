@@ -48,13 +48,6 @@ def usage(completions: Iterable[Completion]) -> common_pb2.Usage:
     return total
 
 
-def add_usage(into: common_pb2.Usage, more: common_pb2.Usage) -> None:
-    into.input_tokens += more.input_tokens
-    into.output_tokens += more.output_tokens
-    into.calls += more.calls
-    into.estimated |= more.estimated
-
-
 def duration(seconds: float) -> duration_pb2.Duration:
     d = duration_pb2.Duration()
     d.FromNanoseconds(int(seconds * 1e9))

@@ -42,7 +42,3 @@ class Deadline:
             return budget
         left -= reserve
         return max(0.0, min(budget, left - min(MAX_ANSWER_MARGIN_SECONDS, 0.1 * left)))
-
-    def expired(self) -> bool:
-        left = self.remaining()
-        return left is not None and left <= 0.0
