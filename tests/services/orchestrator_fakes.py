@@ -8,11 +8,12 @@ from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from smoa_services.decision import Decision
 from smoa_services.llm import Completion, ModelChoice
 from smoa_services.orchestrator.cost import Usage
 from smoa_services.orchestrator.plan import Message
 from smoa_services.orchestrator.ports import JudgeCall, Judgement, Moderation, Peers, Proposal
-from smoa_services.orchestrator.records import Candidate, Decision
+from smoa_services.orchestrator.records import Candidate
 
 PROPOSER_USAGE = Usage(100, 20, 1)
 JUDGE_USAGE = Usage(300, 30, 1)
@@ -84,9 +85,7 @@ class FakeJudge:
             scores=[(i, 10.0 - n) for n, i in enumerate(kept)],
             duplicate_ids=self.duplicates,
             usage=JUDGE_USAGE,
-            decision=self.decisions.get(call.layer, Decision.CONTINUE)
-            if call.fused
-            else Decision.UNSPECIFIED,
+            decision=self.decisions.get(call.layer, Decision.CONTINUE) if call.fused else None,
             reason="fused reason" if call.fused else "",
         )
 

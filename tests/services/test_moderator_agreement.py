@@ -1,10 +1,8 @@
-"""The moderator's cheap agreement check and reply parsing, without a network."""
+"""The moderator's cheap agreement check, without a network."""
 
 import pytest
 
 from smoa_services.consensus import agreement_of, mean_pairwise
-from smoa_services.llm.json_reply import ReplyError
-from smoa_services.moderator.decision import ModeratorDecision, parse_decision
 
 PARIS = "The capital of France is Paris, a city on the Seine known for the Louvre and the Eiffel Tower."
 
@@ -52,22 +50,3 @@ def test_empty_answers_never_agree() -> None:
 
 def test_mean_pairwise_ignores_the_diagonal() -> None:
     assert mean_pairwise([[1.0, 0.2, 0.4], [0.2, 1.0, 0.6], [0.4, 0.6, 1.0]]) == pytest.approx(0.4)
-
-
-def test_decision_parsing() -> None:
-    assert parse_decision('{"decision": "STOP", "reason": " done "}') == ModeratorDecision("stop", "done")
-    assert parse_decision('{"decision": "continue"}') == ModeratorDecision("continue", "")
-
-
-@pytest.mark.parametrize(
-    ("text", "error"),
-    [
-        ("stop", "no JSON object"),
-        ('{"decision": "maybe"}', '"decision" must be "stop" or "continue"'),
-        ('{"decision": "stop", "reason": 3}', '"reason" must be a string'),
-    ],
-)
-def test_bad_decisions(text: str, error: str) -> None:
-    with pytest.raises(ReplyError) as raised:
-        parse_decision(text)
-    assert error in str(raised.value)

@@ -13,6 +13,7 @@ from opentelemetry.sdk.trace import TracerProvider
 
 from smoa_services.consensus import central_ranking
 from smoa_services.deadline import Deadline
+from smoa_services.decision import Decision
 from smoa_services.failure import Failure, LLMRejected, LLMUnavailable, QuorumNotMet, StreamInterrupted
 from smoa_services.latency import LatencyWindow
 from smoa_services.llm import ModelChoice
@@ -23,7 +24,6 @@ from smoa_services.orchestrator.plan import Mode, Plan
 from smoa_services.orchestrator.ports import Moderation, Peers
 from smoa_services.orchestrator.quorum import MissingKind
 from smoa_services.orchestrator.records import (
-    Decision,
     Event,
     Finished,
     Progress,
@@ -157,10 +157,20 @@ async def test_fused_judge_decides_without_a_moderator_call() -> None:
     assert (result.layers[1].decision, result.layers[1].reason) == (Decision.STOP, "fused reason")
 
 
-async def test_fused_stop_at_the_cap_is_max_layers() -> None:
-    peers, _, _, _ = fake_peers(judge=FakeJudge(decisions={1: Decision.STOP}))
-    result = result_of((await events_of(plan(fused_judge_moderator=True, max_layers=1), peers))[0])
+async def test_at_the_cap_a_fused_judge_is_not_asked_and_the_stop_is_max_layers() -> None:
+    peers, _, judge, _ = fake_peers(judge=FakeJudge(decisions={2: Decision.CONTINUE}))
+    result = result_of((await events_of(plan(fused_judge_moderator=True, max_layers=2), peers))[0])
+    assert [call.fused for call in judge.calls] == [True, False]
     assert result.stop_reason is StopReason.MAX_LAYERS
+    last = result.layers[-1]
+    assert last.decision is Decision.STOP and "no layers remain" in last.reason
+
+
+async def test_a_failed_fused_judge_leaves_the_decision_to_the_rule() -> None:
+    peers, _, judge, _ = fake_peers(judge=FakeJudge(fail=unavailable("judge")))
+    result = result_of((await events_of(plan(fused_judge_moderator=True, max_layers=2), peers))[0])
+    assert [layer.decision for layer in result.layers] == [Decision.CONTINUE, Decision.STOP]
+    assert result.stop_reason is StopReason.MAX_LAYERS and len(judge.calls) == 2
 
 
 async def test_token_budget_stops_before_judging_and_aggregates_the_answers() -> None:

@@ -23,8 +23,9 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 import smoa_core_rs as core
+from smoa_services.decision import Decision, ReasonedDecision, by_rule, layers_remain
 from smoa_services.judge.prompt import judge_messages, labels, shuffled_order
-from smoa_services.judge.verdict import Decision, Verdict, parse_verdict, verdict_schema
+from smoa_services.judge.verdict import Verdict, parse_verdict, verdict_schema
 from smoa_services.llm import Completion
 from smoa_services.llm.chat_model import Ask
 from smoa_services.llm.json_reply import ask_json
@@ -86,20 +87,20 @@ class JudgeOutcome:
         return sum(len(c.member_ids) - 1 for c in self.clusters)
 
 
-def fused_decision(task: JudgeTask, ballots: Sequence[PassBallot]) -> tuple[Decision, str]:
+def fused_decision(task: JudgeTask, asked: bool, ballots: Sequence[PassBallot]) -> ReasonedDecision:
     """The stop/continue decision of a fused task: the passes' majority (a tie continues, since another
-    layer is how disagreement gets resolved); without any valid decision, continue while layers remain."""
-    if task.layer >= task.max_layers:
-        return "stop", f"layer {task.layer} of {task.max_layers}: no layers remain"
+    layer is how disagreement gets resolved); without any valid decision, or when none was asked for (no
+    layers remain), the rule's."""
     votes = [b for b in ballots if not b.failed and b.decision is not None]
     if not votes:
-        return "continue", (
-            f"the judge gave no valid decision; continuing since layer {task.layer} < {task.max_layers}"
-        )
+        rule = by_rule(task.layer, task.max_layers)
+        if not asked:
+            return rule
+        return ReasonedDecision(rule.decision, f"the judge gave no valid decision; {rule.reason}")
     counts = Counter(b.decision for b in votes)
-    decision: Decision = "stop" if counts["stop"] > counts["continue"] else "continue"
-    reason = next(b.reason for b in votes if b.decision == decision)
-    return decision, reason or f"the judge decided to {decision}"
+    decision = Decision.STOP if counts[Decision.STOP] > counts[Decision.CONTINUE] else Decision.CONTINUE
+    reason = next(b.reason for b in votes if b.decision is decision)
+    return ReasonedDecision(decision, reason or f"the judge decided to {decision.value}")
 
 
 class Judge:
@@ -116,7 +117,9 @@ class Judge:
         if len(ids) == 1 and not task.fused:
             # Nothing to compare: every candidate says the same thing. Saves the LLM call.
             return JudgeOutcome(ids, {ids[0]: 1.0}, ids, clusters=clusters)
-        decide = task.fused and task.layer < task.max_layers
+        # At the last layer only stop remains: the orchestrator sends no fused request there, and a caller
+        # that does gets the rule's stop without the LLM being asked.
+        decide = task.fused and layers_remain(task.layer, task.max_layers)
         # A pass that cannot get a valid reply (the LLM failing included) is a failed ballot, not an error:
         # only a bug fails a pass, and then the group cancels the others.
         async with asyncio.TaskGroup() as group:
@@ -144,7 +147,7 @@ class Judge:
             central = core.centrality(similarity)
             order, scores = central.ranking, central.scores
         chosen = order[:keep] if task.selection == "top_k" else core.mmr_top_k(scores, similarity, keep)
-        decision, reason = fused_decision(task, votes) if task.fused else (None, "")
+        decided = fused_decision(task, decide, votes) if task.fused else None
         return JudgeOutcome(
             ranking=[ids[i] for i in order],
             scores={ids[i]: scores[i] for i in range(len(ids))},
@@ -154,8 +157,8 @@ class Judge:
             completions=completions,
             fallback=not counted,
             agreement=agreement,
-            decision=decision,
-            reason=reason,
+            decision=decided.decision if decided else None,
+            reason=decided.reason if decided else "",
         )
 
     async def _pass(

@@ -7,6 +7,8 @@ from __future__ import annotations
 import random
 from collections.abc import Mapping, Sequence
 
+from smoa_services.decision import DECISION_FIELDS
+
 # Short on purpose: every judge call pays for it, and the candidates are what it must read. Said once
 # here, not again in the user message.
 SYSTEM = (
@@ -43,7 +45,7 @@ def transcript(conversation: Sequence[Mapping[str, str]]) -> str:
 def reply_format(shown: Sequence[str], decide: bool) -> str:
     scores = ", ".join(f'"{label}": <score>' for label in shown)
     if decide:
-        return f'{{"scores": {{{scores}}}, "decision": "stop" or "continue", "reason": "<one sentence>"}}'
+        return f'{{"scores": {{{scores}}}, {DECISION_FIELDS}}}'
     return f'{{"scores": {{{scores}}}}}'
 
 

@@ -11,6 +11,7 @@ from opentelemetry import trace
 from smoa.v1 import common_pb2, judge_pb2, judge_pb2_grpc
 from smoa_services import convert
 from smoa_services.config import Settings
+from smoa_services.decision import decision_to_wire
 from smoa_services.drain import Drain
 from smoa_services.failure import InvalidArgument
 from smoa_services.judge.judge import Judge, JudgeOutcome, JudgeTask
@@ -18,8 +19,6 @@ from smoa_services.judge.request import AGGREGATIONS, SELECTIONS, judge_violatio
 from smoa_services.llm import ChatModel
 
 Context = grpc.aio.ServicerContext[Any, Any]
-
-DECISIONS = {"stop": common_pb2.DECISION_STOP, "continue": common_pb2.DECISION_CONTINUE}
 
 
 def judge_response(outcome: JudgeOutcome) -> judge_pb2.JudgeResponse:
@@ -41,7 +40,7 @@ def judge_response(outcome: JudgeOutcome) -> judge_pb2.JudgeResponse:
         ],
         usage=convert.usage(outcome.completions),
         fallback=outcome.fallback,
-        decision=DECISIONS[outcome.decision] if outcome.decision else common_pb2.DECISION_UNSPECIFIED,
+        decision=decision_to_wire(outcome.decision),
         reason=outcome.reason,
         agreement=outcome.agreement,
     )
@@ -88,5 +87,5 @@ class JudgeServicer(judge_pb2_grpc.JudgeServiceServicer):
         span.set_attribute("smoa.judge.passes_failed", sum(b.failed for b in outcome.ballots))
         span.set_attribute("smoa.agreement", outcome.agreement)
         if outcome.decision:
-            span.set_attribute("smoa.decision", outcome.decision)
+            span.set_attribute("smoa.decision", outcome.decision.value)
         return judge_response(outcome)

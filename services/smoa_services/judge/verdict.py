@@ -8,13 +8,12 @@ import json
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
+from smoa_services.decision import DECISION_PROPERTIES, Decision, ReasonedDecision, read_decision
 from smoa_services.llm.json_reply import ReplyError, json_object
 
 MIN_SCORE, MAX_SCORE = 0.0, 10.0
-
-Decision = Literal["stop", "continue"]
 
 
 @dataclass(frozen=True)
@@ -41,20 +40,6 @@ def _score(value: object) -> float | None:
     return number if math.isfinite(number) and MIN_SCORE <= number <= MAX_SCORE else None
 
 
-def parse_decision(reply: dict[str, object]) -> tuple[Decision | None, str]:
-    """The decision and reason in a reply, or (None, "") when there is no valid decision. Lenient on
-    purpose: a missing decision is settled by the layer rule, and must not throw away good scores."""
-    raw = reply.get("decision")
-    decision = raw.strip().lower() if isinstance(raw, str) else ""
-    reason = reply.get("reason")
-    reason_text = reason.strip() if isinstance(reason, str) else ""
-    if decision == "stop":
-        return "stop", reason_text
-    if decision == "continue":
-        return "continue", reason_text
-    return None, ""
-
-
 def verdict_schema(shown: Sequence[str], decide: bool) -> dict[str, Any]:
     """The reply's JSON schema, for backends that constrain decoding to it. Scores are an enum of the
     whole numbers 0..10 because grammar-based decoders (llama.cpp) honour enums but not numeric ranges."""
@@ -68,8 +53,7 @@ def verdict_schema(shown: Sequence[str], decide: bool) -> dict[str, Any]:
         }
     }
     if decide:
-        properties["decision"] = {"enum": ["stop", "continue"]}
-        properties["reason"] = {"type": "string"}
+        properties.update(DECISION_PROPERTIES)
     return {
         "type": "object",
         "properties": properties,
@@ -117,8 +101,16 @@ def parse_verdict(text: str, shown: Sequence[str], decide: bool) -> Verdict:
             "; ".join(plain for _, plain in problems),
             detail="; ".join(quoted for quoted, _ in problems) + labels,
         )
-    decision, reason = parse_decision(reply) if decide else (None, "")
-    return Verdict(scores, decision, reason)
+    decided = _decision(reply) if decide else None
+    return Verdict(scores, decided.decision, decided.reason) if decided else Verdict(scores)
+
+
+def _decision(reply: dict[str, object]) -> ReasonedDecision | None:
+    # A missing or bad decision is no vote, not a bad reply: the rule settles it, and the scores are kept.
+    try:
+        return read_decision(reply)
+    except ReplyError:
+        return None
 
 
 def _named(raw: dict[object, object], label: str) -> bool:

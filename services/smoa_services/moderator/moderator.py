@@ -1,7 +1,7 @@
 """The moderator's policy: the cheap agreement check first (no LLM call when the answers already
 agree), then the LLM's stop/continue decision, validated with one corrective retry. When the LLM fails or
-cannot give a valid decision the pipeline still needs one: the rule (continue while layers remain, else
-stop), flagged as a fallback."""
+cannot give a valid decision the pipeline still needs one: the rule's (decision.by_rule), flagged as a
+fallback."""
 
 from __future__ import annotations
 
@@ -9,10 +9,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from smoa_services.consensus import agreement_of
+from smoa_services.decision import DECISION_SCHEMA, Decision, ReasonedDecision, by_rule, read_decision
 from smoa_services.llm import Completion
 from smoa_services.llm.chat_model import Ask
-from smoa_services.llm.json_reply import ask_json
-from smoa_services.moderator.decision import DECISION_SCHEMA, Decision, parse_decision
+from smoa_services.llm.json_reply import ask_json, json_object
 from smoa_services.moderator.prompt import moderator_messages
 
 
@@ -36,24 +36,23 @@ class Moderation:
     fallback: bool = False
 
 
-def fallback_decision(task: ModerationTask, error: str) -> tuple[Decision, str]:
-    if task.layer < task.max_layers:
-        return "continue", f"the moderator failed ({error}); continuing since layers remain"
-    return "stop", f"the moderator failed ({error}); stopping at the last layer"
+def parse_decision(text: str) -> ReasonedDecision:
+    return read_decision(json_object(text))
 
 
 class Moderator:
     async def moderate(self, task: ModerationTask, ask: Ask) -> Moderation:
         found = agreement_of(task.kept, task.consensus_threshold)
         if found.consensus:
-            return Moderation("stop", found.reason, found.agreement, llm_used=False)
+            return Moderation(Decision.STOP, found.reason, found.agreement, llm_used=False)
         messages = moderator_messages(task.conversation, task.kept, task.layer, task.max_layers)
         reply = await ask_json(ask, messages, parse_decision, schema=DECISION_SCHEMA)
         if reply.value is None:
-            decision, reason = fallback_decision(task, reply.error)
+            rule = by_rule(task.layer, task.max_layers)
+            decision, reason = rule.decision, f"the moderator failed ({reply.error}); {rule.reason}"
         else:
             decision = reply.value.decision
-            reason = reply.value.reason or f"the moderator decided to {decision}"
+            reason = reply.value.reason or f"the moderator decided to {decision.value}"
         return Moderation(
             decision,
             reason,

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from smoa_services.decision import DECISION_FIELDS
+
 # Short on purpose, as the judge's: said once, in the system message.
 SYSTEM = (
     "You moderate assistants who revise their best answers in rounds. Stop when an answer is correct and "
@@ -12,7 +14,7 @@ SYSTEM = (
     "wrong, incomplete or contradict each other. Reply with one JSON object only."
 )
 
-REPLY_FORMAT = '{"decision": "stop" or "continue", "reason": "<one sentence>"}'
+REPLY_FORMAT = f"{{{DECISION_FIELDS}}}"
 
 
 def moderator_messages(

@@ -8,9 +8,10 @@ from typing import Any
 import grpc
 from opentelemetry import trace
 
-from smoa.v1 import common_pb2, moderator_pb2, moderator_pb2_grpc
+from smoa.v1 import moderator_pb2, moderator_pb2_grpc
 from smoa_services import convert
 from smoa_services.config import Settings
+from smoa_services.decision import decision_to_wire
 from smoa_services.drain import Drain
 from smoa_services.failure import InvalidArgument
 from smoa_services.llm import ChatModel
@@ -18,8 +19,6 @@ from smoa_services.moderator.moderator import ModerationTask, Moderator
 from smoa_services.moderator.request import moderate_violations
 
 Context = grpc.aio.ServicerContext[Any, Any]
-
-DECISIONS = {"stop": common_pb2.DECISION_STOP, "continue": common_pb2.DECISION_CONTINUE}
 
 
 class ModeratorServicer(moderator_pb2_grpc.ModeratorServiceServicer):
@@ -50,12 +49,12 @@ class ModeratorServicer(moderator_pb2_grpc.ModeratorServiceServicer):
         moderation = await self.policy.moderate(task, ask)
         span = trace.get_current_span()
         span.set_attribute("smoa.layer", request.layer)
-        span.set_attribute("smoa.decision", moderation.decision)
+        span.set_attribute("smoa.decision", moderation.decision.value)
         span.set_attribute("smoa.agreement", moderation.agreement)
         span.set_attribute("smoa.llm_used", moderation.llm_used)
         span.set_attribute("smoa.moderator.fallback", moderation.fallback)
         return moderator_pb2.ModerateResponse(
-            decision=DECISIONS[moderation.decision],
+            decision=decision_to_wire(moderation.decision),
             reason=moderation.reason,
             agreement=moderation.agreement,
             usage=convert.usage(moderation.completions),

@@ -26,6 +26,7 @@ from smoa.v1 import (
 )
 from smoa_services.attempts import AttemptPolicy, OutOfBudget, first_success
 from smoa_services.config import Settings
+from smoa_services.decision import decision_from_wire
 from smoa_services.failure import Failure, PeerFailure
 from smoa_services.latency import LatencyWindow, hedge_delay
 from smoa_services.llm import ModelChoice
@@ -33,7 +34,7 @@ from smoa_services.orchestrator import wire
 from smoa_services.orchestrator.cost import Usage
 from smoa_services.orchestrator.ports import JudgeCall, Judgement, Moderation, Peers, Proposal
 from smoa_services.orchestrator.prompt_room import fitted, room_for_answers
-from smoa_services.orchestrator.records import Candidate, Decision
+from smoa_services.orchestrator.records import Candidate
 from smoa_services.orchestrator.timeline import Timeline
 
 Reply = TypeVar("Reply")
@@ -172,7 +173,7 @@ class GrpcJudge:
             duplicate_ids=[m for c in reply.clusters for m in c.member_ids if m != c.representative_id],
             usage=hedge_cost(wire.usage_back(reply.usage), abandoned),
             fallback=reply.fallback,
-            decision=wire.DECISIONS_BACK.get(reply.decision, Decision.UNSPECIFIED),
+            decision=decision_from_wire(reply.decision),
             reason=reply.reason,
             agreement=reply.agreement,
         )
@@ -202,7 +203,7 @@ class GrpcModerator:
             "moderator", lambda timeout: self.stub.Moderate(request, timeout=timeout)
         )
         return Moderation(
-            decision=wire.DECISIONS_BACK.get(reply.decision, Decision.UNSPECIFIED),
+            decision=decision_from_wire(reply.decision),
             reason=reply.reason,
             agreement=reply.agreement,
             usage=hedge_cost(wire.usage_back(reply.usage), abandoned),

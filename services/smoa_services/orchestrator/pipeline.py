@@ -1,16 +1,18 @@
 """The generation policy of SMOA, dense MOA and SINGLE, in plain Python over the ports (ports.py).
 
 SMOA (Li et al. 2024): per layer, n proposers answer in parallel (layer > 1 sees the previous layer's
-kept answers as references); the judge keeps k; the moderator (or the judge itself when fused) decides
-whether to stop. MOA (Wang et al. 2024): every answer goes forward, exactly max_layers layers, no judge, no
-moderator. Both end with the aggregator over the last answers. SINGLE: one streamed call on the
-conversation; it has no layers (nothing is proposed or judged, so a layer record would only mislead) and
-its cost is the stage "single".
+kept answers as references); the judge keeps k; while layers remain, the moderator (or the judge itself
+when fused) decides whether to stop. The last layer is the cap, which the pipeline knows without asking.
+MOA (Wang et al. 2024): every answer goes forward, exactly max_layers layers, no judge, no moderator. Both
+end with the aggregator over the last answers. SINGLE: one streamed call on the conversation; it has no
+layers (nothing is proposed or judged, so a layer record would only mislead) and its cost is the stage
+"single".
 
 Off the happy path the answer degrades; it does not fail (each degradation is recorded and flagged):
 - a layer goes on once a quorum of its proposers answered (quorum.py); below the quorum it fails at once;
-- a judge that cannot be reached is replaced by consensus centrality, a moderator by its rule (continue
-  while layers remain), an aggregator by the best kept answer, a role writer by the generic roles;
+- a judge that cannot be reached is replaced by consensus centrality, a moderator by the rule (continue
+  while layers remain: decision.by_rule), an aggregator by the best kept answer, a role writer by the
+  generic roles;
 - every call before the aggregator leaves time for it (timeline.py), and a layer that would not fit before
   the deadline is not started (STOP_REASON_DEADLINE).
 What cannot degrade fails with its own status: a layer below its quorum, SINGLE's one call, and a stream
@@ -35,6 +37,7 @@ from opentelemetry import trace
 
 import smoa_core_rs as core
 from smoa_services.consensus import Agreement, agreement_of, central_ranking
+from smoa_services.decision import Decision, by_rule, layers_remain
 from smoa_services.failure import Failure, StreamInterrupted
 from smoa_services.latency import LatencyWindow
 from smoa_services.llm.completion import estimate_prompt, estimate_tokens
@@ -45,7 +48,6 @@ from smoa_services.orchestrator.ports import Chat, JudgeCall, Moderation, Peers,
 from smoa_services.orchestrator.quorum import MissingKind, QuorumPolicy, gather_quorum
 from smoa_services.orchestrator.records import (
     Candidate,
-    Decision,
     Degradation,
     Event,
     Finished,
@@ -143,11 +145,11 @@ class Pipeline:
                     if plan.fused_judge_moderator:
                         # The judge's decision came with the judgement; no moderator call.
                         yield run.progress(Stage.MODERATED, record)
-                        # At the cap the judge says stop because no layers remain: that is MAX_LAYERS.
-                        if record.decision is Decision.STOP and layer < plan.max_layers:
+                        # At the cap the rule's stop is the loop's end: MAX_LAYERS.
+                        if record.decision is Decision.STOP and layers_remain(layer, plan.max_layers):
                             stop = StopReason.MODERATOR
                             break
-                    elif layer < plan.max_layers:
+                    elif layers_remain(layer, plan.max_layers):
                         if run.over_budget():
                             stop = StopReason.TOKEN_BUDGET
                             break
@@ -165,7 +167,8 @@ class Pipeline:
                     elapsed = time.perf_counter() - started
                     run.timings.append((f"layer {layer}", elapsed))
                     run.longest_layer = max(run.longest_layer, elapsed)
-                    span.set_attribute("smoa.decision", record.decision.value)
+                    decision = record.decision.value if record.decision else "unspecified"
+                    span.set_attribute("smoa.decision", decision)
         if stop is None:
             stop = StopReason.FIXED_LAYERS if plan.mode is Mode.MOA else StopReason.MAX_LAYERS
 
@@ -331,6 +334,8 @@ class Pipeline:
         plan = run.plan
         seed = plan.judge_seed(record.layer)
         k = min(plan.k, len(record.candidates))
+        # A fused judge decides only while layers remain; at the cap the pipeline knows the answer.
+        decide = plan.fused_judge_moderator and layers_remain(record.layer, plan.max_layers)
         started = time.perf_counter()
         try:
             judgement = await run.peers.judge.judge(
@@ -340,7 +345,7 @@ class Pipeline:
                     layer=record.layer,
                     max_layers=plan.max_layers,
                     model=plan.model,
-                    fused=plan.fused_judge_moderator,
+                    fused=decide,
                     # Unseeded requests still get a fresh shuffle per layer, so no position is favoured.
                     seed=random.getrandbits(63) if seed is None else seed,
                     aggregation=plan.aggregation,
@@ -367,8 +372,11 @@ class Pipeline:
                 "judge", record.layer, "the judge's LLM gave no valid ranking: kept by consensus centrality"
             )
         if plan.fused_judge_moderator:
-            record.decision, record.reason = judgement.decision, judgement.reason
             record.agreement = judgement.agreement
+            if decide and judgement.decision is not None:
+                record.decision, record.reason = judgement.decision, judgement.reason
+            else:
+                self._decide_by_rule(run, record)
         return kept
 
     def _judge_fallback(
@@ -382,8 +390,14 @@ class Pipeline:
         record.judge_fallback = True
         run.degrade("judge", record.layer, f"{failure}; kept by consensus centrality")
         if run.plan.fused_judge_moderator:
-            record.decision, record.reason = _rule(record.layer, run.plan.max_layers)
+            self._decide_by_rule(run, record)
         return kept
+
+    @staticmethod
+    def _decide_by_rule(run: _Run, record: LayerRecord) -> None:
+        """A fused layer's decision where the judge gave none: at the cap it was not asked, else it failed."""
+        rule = by_rule(record.layer, run.plan.max_layers)
+        record.decision, record.reason = rule.decision, rule.reason
 
     async def _moderate(self, run: _Run, record: LayerRecord, kept: Sequence[Candidate]) -> bool:
         started = time.perf_counter()
@@ -392,8 +406,9 @@ class Pipeline:
                 kept, record.layer, run.plan.max_layers, run.plan.model
             )
         except Failure as failure:
-            decision, reason = _rule(record.layer, run.plan.max_layers)
-            moderation = Moderation(decision, f"{reason} (the moderator failed: {failure})", fallback=True)
+            rule = by_rule(record.layer, run.plan.max_layers)
+            reason = f"{rule.reason} (the moderator failed: {failure})"
+            moderation = Moderation(rule.decision, reason, fallback=True)
         record.timings.append(("moderator", time.perf_counter() - started))
         run.ledger.add("moderator", record.layer, moderation.usage)
         record.decision, record.reason = moderation.decision, moderation.reason
@@ -414,13 +429,6 @@ class Pipeline:
         span.set_attribute("smoa.judge_fallback", record.judge_fallback)
         if self.capture_content:
             span.set_attribute("smoa.candidates", json.dumps({c.id: c.text for c in record.candidates}))
-
-
-def _rule(layer: int, max_layers: int) -> tuple[Decision, str]:
-    """The moderator's rule when it cannot decide: another layer while layers remain."""
-    if layer < max_layers:
-        return Decision.CONTINUE, f"continuing by rule: layer {layer} of {max_layers}"
-    return Decision.STOP, f"stopping by rule: layer {layer} is the last"
 
 
 class _Run:

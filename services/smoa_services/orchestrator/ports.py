@@ -10,10 +10,11 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from smoa_services.decision import Decision
 from smoa_services.llm import Completion, ModelChoice
 from smoa_services.orchestrator.cost import Usage
 from smoa_services.orchestrator.plan import Message
-from smoa_services.orchestrator.records import Candidate, Decision
+from smoa_services.orchestrator.records import Candidate
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,7 @@ class JudgeCall:
     layer: int
     max_layers: int
     model: ModelChoice
+    # Fused: the judge also decides whether to stop. Only asked for while layers remain.
     fused: bool = False
     seed: int | None = None
     aggregation: int = 0
@@ -47,14 +49,15 @@ class Judgement:
     # Every LLM pass failed; the ranking is the consensus centrality fallback.
     fallback: bool = False
     # Only for fused calls.
-    decision: Decision = Decision.UNSPECIFIED
+    decision: Decision | None = None
     reason: str = ""
     agreement: float = 0.0
 
 
 @dataclass(frozen=True)
 class Moderation:
-    decision: Decision
+    # None only from a moderator that broke the contract (UNSPECIFIED on the wire).
+    decision: Decision | None
     reason: str = ""
     agreement: float = 0.0
     usage: Usage = field(default_factory=Usage)

@@ -7,6 +7,7 @@ import dataclasses
 import enum
 from dataclasses import dataclass, field
 
+from smoa_services.decision import Decision
 from smoa_services.orchestrator.cost import CostLedger
 from smoa_services.orchestrator.plan import Mode
 from smoa_services.orchestrator.quorum import Missing
@@ -21,12 +22,6 @@ class Candidate:
     agent: str = ""
     # The model that wrote it, as its endpoint reported ("" when not known).
     model: str = ""
-
-
-class Decision(enum.Enum):
-    UNSPECIFIED = "unspecified"
-    STOP = "stop"
-    CONTINUE = "continue"
 
 
 class StopReason(enum.Enum):
@@ -55,7 +50,8 @@ class LayerRecord:
     kept_ids: list[str] = field(default_factory=list)
     scores: list[tuple[str, float]] = field(default_factory=list)
     duplicate_ids: list[str] = field(default_factory=list)
-    decision: Decision = Decision.UNSPECIFIED
+    # None where no decision was made: dense MoA, the last layer without a fused judge, a layer cut short.
+    decision: Decision | None = None
     reason: str = ""
     agreement: float = 0.0
     judge_fallback: bool = False

@@ -8,12 +8,12 @@ import dataclasses
 from smoa.v1 import common_pb2, orchestrator_pb2
 from smoa_services import convert
 from smoa_services.config import Settings
+from smoa_services.decision import decision_to_wire
 from smoa_services.llm import ModelChoice
 from smoa_services.orchestrator.cost import CostLedger, Usage
 from smoa_services.orchestrator.plan import Mode, Plan, proposer_seed
 from smoa_services.orchestrator.quorum import Missing, MissingKind, default_quorum
 from smoa_services.orchestrator.records import (
-    Decision,
     Degradation,
     Event,
     Finished,
@@ -51,12 +51,6 @@ MISSING_KINDS = {
     MissingKind.TIMED_OUT: orchestrator_pb2.AgentFailure.KIND_TIMED_OUT,
     MissingKind.CUT_OFF: orchestrator_pb2.AgentFailure.KIND_CUT_OFF,
 }
-DECISIONS = {
-    Decision.UNSPECIFIED: common_pb2.DECISION_UNSPECIFIED,
-    Decision.STOP: common_pb2.DECISION_STOP,
-    Decision.CONTINUE: common_pb2.DECISION_CONTINUE,
-}
-DECISIONS_BACK = {value: key for key, value in DECISIONS.items()}
 STAGES = {
     Stage.ROLES_READY: orchestrator_pb2.Progress.STAGE_ROLES_READY,
     Stage.PROPOSALS_DONE: orchestrator_pb2.Progress.STAGE_PROPOSALS_DONE,
@@ -151,7 +145,7 @@ def layer_trace(record: LayerRecord) -> orchestrator_pb2.LayerTrace:
         kept_ids=record.kept_ids,
         scores=[common_pb2.CandidateScore(id=i, score=s) for i, s in record.scores],
         duplicate_ids=record.duplicate_ids,
-        decision=DECISIONS[record.decision],
+        decision=decision_to_wire(record.decision),
         reason=record.reason,
         agreement=record.agreement,
         judge_fallback=record.judge_fallback,
