@@ -3,9 +3,8 @@
     python benchmarks/instant_llm.py --port 0      # prints "instant-llm listening on 127.0.0.1:PORT"
 
 A bare asyncio HTTP/1.1 server (keep-alive, JSON and SSE streams), not a framework, so that the endpoint's
-own cost stays small next to what is measured. Replies are shaped for smoa's callers: the judge gets
-scores for every response label it was shown, the moderator says continue, a proposer's answer differs
-per role (so neither dedup nor the consensus check short-circuits a layer), the aggregator streams.
+own cost stays small next to what is measured. What it answers is the tests' instant LLM
+(tests/harness/instant_llm.py): valid at once for every smoa caller, each proposer's answer its own.
 """
 
 from __future__ import annotations
@@ -13,32 +12,17 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import re
-import zlib
+import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
-from smoa_services.judge.prompt import SYSTEM as JUDGE_SYSTEM
-from smoa_services.moderator.prompt import SYSTEM as MODERATOR_SYSTEM
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository, for tests.harness
 
-LABEL = re.compile(r'<response label="(\d+)">')
+from tests.harness.instant_llm import answer
+
 USAGE = {"prompt_tokens": 20, "completion_tokens": 8, "total_tokens": 28}
 MODELS = b'{"object":"list","data":[{"id":"instant","object":"model"}]}'
-
-
-def answer(request: dict[str, Any]) -> str:
-    messages = request.get("messages", [])
-    system = next((m["content"] for m in messages if m.get("role") == "system"), "")
-    user = messages[-1]["content"] if messages else ""
-    # The services' own prompt constants: a reworded prompt must not silently turn judging into proposing.
-    if system.startswith(JUDGE_SYSTEM):
-        labels = LABEL.findall(user)
-        return json.dumps({"scores": {label: 9 - i % 9 for i, label in enumerate(labels)}})
-    if system.startswith(MODERATOR_SYSTEM):
-        return '{"decision": "continue", "reason": "another round may help"}'
-    # Distinct per role (wording and final number), so neither dedup nor the moderator's answer-key
-    # consensus ends a layer early: every request runs both layers.
-    return f"Having read {len(user)} characters, {system[:40]!r} answers {zlib.crc32(system.encode()) % 1000}"
 
 
 def completion(request: dict[str, Any]) -> bytes:
@@ -66,7 +50,7 @@ def stream(request: dict[str, Any]) -> bytes:
         "created": 0,
         "model": request.get("model", "instant"),
     }
-    words = ["The", "synthesized", "answer", "is", "forty", "two"]
+    words = answer(request).split(" ")
     events = [
         {
             **base,

@@ -21,7 +21,7 @@ from smoa_services.server import Server
 from smoa_services.telemetry import Telemetry
 from tests.fakes.certificates import Issued
 from tests.fakes.openai_endpoint import FakeOpenAI
-from tests.load.instant_llm import instant_reply
+from tests.harness.instant_llm import instant_reply
 from tests.services.orchestrator_stack import REAL_PEERS, question
 
 

@@ -8,10 +8,8 @@ import json
 from typing import Any
 
 from smoa.eval import datasets
-from smoa_services.judge import prompt as judge_prompt
-from smoa_services.moderator import prompt as moderator_prompt
-from smoa_services.orchestrator.aggregator import AGGREGATOR_PROMPT
-from tests.fakes.openai_endpoint import Reply, last_user, system_prompt
+from tests.fakes.openai_endpoint import Reply, last_user
+from tests.harness.callers import caller_of
 from tests.services.running_service import shown_responses
 
 GSM8K = datasets.gsm8k()[:2]
@@ -19,18 +17,11 @@ MTBENCH = datasets.mtbench()[:2]
 
 
 def caller(request: dict[str, Any]) -> str:
-    system = system_prompt(request)
-    if not system:
-        return "single"
-    if system.startswith(AGGREGATOR_PROMPT):
-        return "aggregator"
-    if system.startswith(judge_prompt.SYSTEM):
-        return "judge"
-    if system.startswith(moderator_prompt.SYSTEM):
-        return "moderator"
-    if last_user(request).startswith("[Instruction]"):
+    who = caller_of(request)
+    # The evaluation judge is not a smoa caller: to smoa's eyes its MT-Bench system prompt is a role.
+    if who == "proposer" and last_user(request).startswith("[Instruction]"):
         return "evaluation judge"
-    return "proposer"
+    return who
 
 
 def _answer(request: dict[str, Any], single: bool) -> str:

@@ -13,7 +13,7 @@ from smoa_services.judge import prompt as judge_prompt
 from smoa_services.orchestrator.aggregator import AGGREGATOR_PROMPT
 from tests.fakes.openai_endpoint import FakeOpenAI, Reply, system_prompt
 from tests.gateway.served import gateway
-from tests.load.instant_llm import instant_reply
+from tests.harness.instant_llm import instant_reply
 from tests.services.orchestrator_stack import orchestrator_stack
 
 ASK = {"model": "smoa:n=2,k=1,layers=1", "messages": [{"role": "user", "content": "What is 6 times 7?"}]}

@@ -9,7 +9,7 @@ from opentelemetry.sdk.metrics.export import InMemoryMetricReader
 from smoa_services.telemetry import Telemetry
 from tests.fakes.openai_endpoint import FakeOpenAI
 from tests.gateway.served import gateway
-from tests.load.instant_llm import instant_reply
+from tests.harness.instant_llm import instant_reply
 from tests.services.metric_points import count, points
 from tests.services.orchestrator_stack import orchestrator_stack
 

@@ -14,7 +14,7 @@ import pytest
 from smoa.v1 import orchestrator_pb2
 from tests.fakes.openai_endpoint import FakeOpenAI
 from tests.gateway.served import gateway
-from tests.load.instant_llm import instant_reply
+from tests.harness.instant_llm import instant_reply
 from tests.services.orchestrator_stack import orchestrator_stack, question
 
 QUESTION = "What is 6 times 7?"

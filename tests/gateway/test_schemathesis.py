@@ -20,7 +20,7 @@ from tests.client.stack_thread import stack_in_thread
 from tests.fakes.openai_endpoint import FakeOpenAI
 from tests.fuzz.budget import fuzz_wire
 from tests.gateway.served import gateway_in_thread
-from tests.load.instant_llm import instant_reply
+from tests.harness.instant_llm import instant_reply
 
 
 def test_no_input_gets_a_server_error() -> None:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import smoa.load
 from tests.fakes.openai_endpoint import FakeOpenAI
-from tests.load.instant_llm import instant_reply
+from tests.harness.instant_llm import instant_reply
 from tests.load.local_stack import local_stack
 
 LOCUSTFILE = Path(smoa.load.__file__).parent / "locustfile.py"

@@ -12,7 +12,7 @@ import pytest
 
 from tests.fakes.openai_endpoint import FakeOpenAI
 from tests.gateway.served import gateway
-from tests.load.instant_llm import instant_reply
+from tests.harness.instant_llm import instant_reply
 from tests.load.local_stack import local_stack
 from tests.load.test_load_against_stack import run
 

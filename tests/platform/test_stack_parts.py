@@ -10,7 +10,7 @@ from smoa_services.config import DEFAULT_PORTS
 from smoa_services.stack import Part, parts
 from tests.fakes.openai_endpoint import FakeOpenAI
 from tests.gateway.served import gateway
-from tests.load.instant_llm import instant_reply
+from tests.harness.instant_llm import instant_reply
 from tests.services.orchestrator_stack import orchestrator_stack
 
 

@@ -1,0 +1,46 @@
+"""What an LLM that answers every smoa caller at once and validly says: the judge scores every response it
+was shown (and, when fused, says continue), the moderator says continue, each proposer's answer differs by
+role (so neither dedup nor the consensus check ends a layer early) and the aggregator, as a single model
+would, writes a fixed answer.
+
+One policy for both of its users: `instant_reply`, a FakeOpenAI script for the tests, and `answer`, the
+bare text that benchmarks/instant_llm.py serves."""
+
+from __future__ import annotations
+
+import json
+import zlib
+from typing import Any
+
+from tests.fakes.openai_endpoint import Reply, system_prompt
+from tests.harness.callers import asks_for_decision, caller_of
+from tests.services.running_service import shown_responses
+
+FINAL_ANSWER = "The synthesized answer is forty two"
+CONTINUE = {"decision": "continue", "reason": "another round may help"}
+
+
+def judge_answer(request: dict[str, Any]) -> str:
+    labels = list(shown_responses(request))
+    verdict: dict[str, object] = {"scores": {label: 9 - i % 9 for i, label in enumerate(labels)}}
+    if asks_for_decision(request):
+        verdict |= CONTINUE
+    return json.dumps(verdict)
+
+
+def answer(request: dict[str, Any]) -> str:
+    caller = caller_of(request)
+    if caller == "judge":
+        return judge_answer(request)
+    if caller == "moderator":
+        return json.dumps(CONTINUE)
+    if caller in ("aggregator", "single"):
+        return FINAL_ANSWER
+    # Distinct per role, in wording and in the final number (the answer key), so neither dedup nor the
+    # answer-key consensus ends a layer early: every request runs all its layers.
+    role = zlib.crc32(system_prompt(request).encode())
+    return f"Speaking as role {role % 997} the count comes to {role % 1000} after careful thought"
+
+
+def instant_reply(request: dict[str, Any]) -> Reply:
+    return Reply(answer(request))
