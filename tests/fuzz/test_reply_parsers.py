@@ -18,7 +18,7 @@ from smoa_services.decision import Decision
 from smoa_services.judge import verdict
 from smoa_services.judge.prompt import labels
 from smoa_services.llm.json_reply import MAX_REPLY_CHARS, ReplyError, json_object
-from smoa_services.moderator.moderator import parse_decision
+from smoa_services.moderator.policy import parse_decision
 from smoa_services.orchestrator.roles import parse_roles
 from smoa_services.proposer.request import propose_violations
 from tests.fuzz.budget import fuzz

@@ -12,7 +12,7 @@ from smoa_services.decision import (
     read_decision,
 )
 from smoa_services.llm.json_reply import ReplyError
-from smoa_services.moderator.moderator import parse_decision
+from smoa_services.moderator.policy import parse_decision
 
 
 def test_the_word_is_read_whatever_its_case_and_spaces() -> None:

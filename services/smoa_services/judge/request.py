@@ -1,11 +1,13 @@
-"""What makes a JudgeRequest acceptable, and how its enums read in the policy's terms."""
+"""A JudgeRequest: what makes it acceptable, how its enums read in the policy's terms, and the policy's
+task it becomes."""
 
 from __future__ import annotations
 
 from smoa.v1 import common_pb2, judge_pb2
+from smoa_services import convert
 from smoa_services.config import Settings
-from smoa_services.failure import Violation
-from smoa_services.judge.judge import Aggregation, Selection
+from smoa_services.failure import InvalidArgument, Violation
+from smoa_services.judge.policy import Aggregation, JudgeTask, Selection
 from smoa_services.validation import (
     check_candidates,
     check_messages,
@@ -59,3 +61,24 @@ def judge_violations(request: judge_pb2.JudgeRequest, settings: Settings) -> lis
     chars = sum(len(m.content) for m in request.messages) + sum(len(c.text) for c in request.candidates)
     found += check_prompt_size(chars, settings.max_prompt_chars)
     return found
+
+
+def judge_task(request: judge_pb2.JudgeRequest, settings: Settings) -> JudgeTask:
+    """The policy's input, or InvalidArgument naming every field that is wrong."""
+    violations = judge_violations(request, settings)
+    if violations:
+        raise InvalidArgument(violations)
+    return JudgeTask(
+        conversation=convert.chat_messages(request.messages),
+        ids=[c.id for c in request.candidates],
+        texts=[c.text for c in request.candidates],
+        k=request.k,
+        passes=request.passes or settings.judge_passes,
+        seed=request.seed,
+        aggregation=AGGREGATIONS[request.aggregation],
+        selection=SELECTIONS[request.selection],
+        fused=request.fused,
+        layer=request.layer,
+        max_layers=request.max_layers,
+        dedup_threshold=settings.dedup_threshold,
+    )

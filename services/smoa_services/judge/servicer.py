@@ -1,5 +1,5 @@
 """JudgeService over gRPC: validate, run the Judge policy with a deadline-bound LLM, map the outcome. An LLM
-that fails or answers nonsense is the policy's to fall back from (judge.py)."""
+that fails or answers nonsense is the policy's to fall back from (policy.py)."""
 
 from __future__ import annotations
 
@@ -13,9 +13,8 @@ from smoa_services import convert
 from smoa_services.config import Settings
 from smoa_services.decision import decision_to_wire
 from smoa_services.drain import Drain
-from smoa_services.failure import InvalidArgument
-from smoa_services.judge.judge import Judge, JudgeOutcome, JudgeTask
-from smoa_services.judge.request import AGGREGATIONS, SELECTIONS, judge_violations
+from smoa_services.judge.policy import Judge, JudgeOutcome
+from smoa_services.judge.request import judge_task
 from smoa_services.llm import ChatModel
 
 Context = grpc.aio.ServicerContext[Any, Any]
@@ -54,23 +53,7 @@ class JudgeServicer(judge_pb2_grpc.JudgeServiceServicer):
         self.policy = Judge()
 
     async def Judge(self, request: judge_pb2.JudgeRequest, context: Context) -> judge_pb2.JudgeResponse:
-        violations = judge_violations(request, self.settings)
-        if violations:
-            raise InvalidArgument(violations)
-        task = JudgeTask(
-            conversation=convert.chat_messages(request.messages),
-            ids=[c.id for c in request.candidates],
-            texts=[c.text for c in request.candidates],
-            k=request.k,
-            passes=request.passes or self.settings.judge_passes,
-            seed=request.seed,
-            aggregation=AGGREGATIONS[request.aggregation],
-            selection=SELECTIONS[request.selection],
-            fused=request.fused,
-            layer=request.layer,
-            max_layers=request.max_layers,
-            dedup_threshold=self.settings.dedup_threshold,
-        )
+        task = judge_task(request, self.settings)
         span = trace.get_current_span()
         span.set_attribute("smoa.layer", request.layer)
         span.set_attribute("smoa.k", request.k)

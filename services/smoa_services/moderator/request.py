@@ -1,10 +1,12 @@
-"""What makes a ModerateRequest acceptable."""
+"""A ModerateRequest: what makes it acceptable, and the policy's task it becomes."""
 
 from __future__ import annotations
 
 from smoa.v1 import moderator_pb2
+from smoa_services import convert
 from smoa_services.config import Settings
-from smoa_services.failure import Violation
+from smoa_services.failure import InvalidArgument, Violation
+from smoa_services.moderator.policy import ModerationTask
 from smoa_services.validation import (
     check_candidates,
     check_messages,
@@ -28,3 +30,17 @@ def moderate_violations(request: moderator_pb2.ModerateRequest, settings: Settin
     chars = sum(len(m.content) for m in request.messages) + sum(len(c.text) for c in request.kept)
     found += check_prompt_size(chars, settings.max_prompt_chars)
     return found
+
+
+def moderation_task(request: moderator_pb2.ModerateRequest, settings: Settings) -> ModerationTask:
+    """The policy's input, or InvalidArgument naming every field that is wrong."""
+    violations = moderate_violations(request, settings)
+    if violations:
+        raise InvalidArgument(violations)
+    return ModerationTask(
+        conversation=convert.chat_messages(request.messages),
+        kept=[c.text for c in request.kept],
+        layer=request.layer,
+        max_layers=request.max_layers,
+        consensus_threshold=settings.consensus_threshold,
+    )

@@ -13,10 +13,9 @@ from smoa_services import convert
 from smoa_services.config import Settings
 from smoa_services.decision import decision_to_wire
 from smoa_services.drain import Drain
-from smoa_services.failure import InvalidArgument
 from smoa_services.llm import ChatModel
-from smoa_services.moderator.moderator import ModerationTask, Moderator
-from smoa_services.moderator.request import moderate_violations
+from smoa_services.moderator.policy import Moderator
+from smoa_services.moderator.request import moderation_task
 
 Context = grpc.aio.ServicerContext[Any, Any]
 
@@ -31,16 +30,7 @@ class ModeratorServicer(moderator_pb2_grpc.ModeratorServiceServicer):
     async def Moderate(
         self, request: moderator_pb2.ModerateRequest, context: Context
     ) -> moderator_pb2.ModerateResponse:
-        violations = moderate_violations(request, self.settings)
-        if violations:
-            raise InvalidArgument(violations)
-        task = ModerationTask(
-            conversation=convert.chat_messages(request.messages),
-            kept=[c.text for c in request.kept],
-            layer=request.layer,
-            max_layers=request.max_layers,
-            consensus_threshold=self.settings.consensus_threshold,
-        )
+        task = moderation_task(request, self.settings)
         ask = self.chat.json_caller(
             convert.model_choice(request.model),
             self.drain.deadline(context),

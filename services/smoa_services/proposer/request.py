@@ -1,10 +1,12 @@
-"""What makes a ProposeRequest acceptable."""
+"""A ProposeRequest: what makes it acceptable, and the proposal it becomes."""
 
 from __future__ import annotations
 
 from smoa.v1 import proposer_pb2
+from smoa_services import convert
 from smoa_services.config import Settings
-from smoa_services.failure import Violation
+from smoa_services.failure import InvalidArgument, Violation
+from smoa_services.proposer.policy import Proposal
 from smoa_services.validation import (
     check_candidates,
     check_messages,
@@ -27,3 +29,16 @@ def propose_violations(request: proposer_pb2.ProposeRequest, settings: Settings)
         *check_text(request.role, settings.max_role_chars, "role"),
         *check_prompt_size(chars, settings.max_prompt_chars),
     ]
+
+
+def proposal(request: proposer_pb2.ProposeRequest, settings: Settings) -> Proposal:
+    """The policy's input, or InvalidArgument naming every field that is wrong."""
+    violations = propose_violations(request, settings)
+    if violations:
+        raise InvalidArgument(violations)
+    return Proposal(
+        conversation=convert.chat_messages(request.messages),
+        role=request.role,
+        references=[r.text for r in request.references],
+        model=convert.model_choice(request.model),
+    )

@@ -1,5 +1,5 @@
-"""ProposerService over gRPC: validate, build the prompt, one LLM call (failures become statuses in
-failure.py), map the completion."""
+"""ProposerService over gRPC: the request becomes a proposal (request.py), the policy answers it with one
+LLM call (failures become statuses in failure.py), the completion is mapped back."""
 
 from __future__ import annotations
 
@@ -12,10 +12,9 @@ from smoa.v1 import proposer_pb2, proposer_pb2_grpc
 from smoa_services import convert
 from smoa_services.config import Settings
 from smoa_services.drain import Drain
-from smoa_services.failure import InvalidArgument
 from smoa_services.llm import ChatModel
-from smoa_services.proposer.prompt import proposer_messages
-from smoa_services.proposer.request import propose_violations
+from smoa_services.proposer.policy import Proposer
+from smoa_services.proposer.request import proposal
 
 Context = grpc.aio.ServicerContext[Any, Any]
 
@@ -36,23 +35,16 @@ def finish_reason(reason: str) -> proposer_pb2.FinishReason.ValueType:
 class ProposerServicer(proposer_pb2_grpc.ProposerServiceServicer):
     def __init__(self, settings: Settings, chat: ChatModel, drain: Drain):
         self.settings = settings
-        self.chat = chat
         self.drain = drain
+        self.policy = Proposer(chat)
 
     async def Propose(
         self, request: proposer_pb2.ProposeRequest, context: Context
     ) -> proposer_pb2.ProposeResponse:
-        violations = propose_violations(request, self.settings)
-        if violations:
-            raise InvalidArgument(violations)
-        span = trace.get_current_span()
-        span.set_attribute("smoa.references", len(request.references))
-        messages = proposer_messages(
-            convert.chat_messages(request.messages), request.role, [r.text for r in request.references]
-        )
-        choice = convert.model_choice(request.model)
+        asked = proposal(request, self.settings)
+        trace.get_current_span().set_attribute("smoa.references", len(asked.references))
         timeout = self.drain.deadline(context).timeout(self.settings.llm_timeout_seconds)
-        completion = await self.chat.complete(messages, choice, timeout=timeout)
+        completion = await self.policy.propose(asked, timeout)
         return proposer_pb2.ProposeResponse(
             text=completion.text,
             usage=convert.usage([completion]),

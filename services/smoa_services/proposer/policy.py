@@ -1,0 +1,29 @@
+"""The proposer's policy: one agent of a layer answers the conversation in its role and, from layer 2 on,
+improves on the previous layer's kept answers. Plain Python over a ChatModel, so it runs without gRPC."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from smoa_services.llm import ChatModel, Completion, ModelChoice
+from smoa_services.proposer.prompt import proposer_messages
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """What one agent is asked: the conversation, its role, and the references it builds on."""
+
+    conversation: Sequence[Mapping[str, str]]
+    role: str
+    references: Sequence[str]
+    model: ModelChoice
+
+
+class Proposer:
+    def __init__(self, chat: ChatModel):
+        self.chat = chat
+
+    async def propose(self, proposal: Proposal, timeout: float) -> Completion:
+        messages = proposer_messages(proposal.conversation, proposal.role, proposal.references)
+        return await self.chat.complete(messages, proposal.model, timeout=timeout)
