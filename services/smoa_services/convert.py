@@ -52,3 +52,15 @@ def duration(seconds: float) -> duration_pb2.Duration:
     d = duration_pb2.Duration()
     d.FromNanoseconds(int(seconds * 1e9))
     return d
+
+
+def model_settings(choice: ModelChoice) -> common_pb2.ModelSettings:
+    """The reverse of model_choice: what a peer is told to use."""
+    settings = common_pb2.ModelSettings(model=choice.model, backend=choice.backend)
+    if choice.temperature is not None:
+        settings.temperature = choice.temperature
+    if choice.max_tokens is not None:
+        settings.max_tokens = choice.max_tokens
+    if choice.seed is not None:
+        settings.seed = choice.seed
+    return settings

@@ -19,11 +19,11 @@ from hypothesis import strategies as st
 from smoa.v1 import common_pb2, judge_pb2, moderator_pb2, orchestrator_pb2, proposer_pb2
 from smoa_services.config import Settings
 from smoa_services.failure import InvalidArgument, Violation
-from smoa_services.judge.request import AGGREGATIONS, MAX_PASSES, SELECTIONS, judge_violations
+from smoa_services.judge.request import MAX_PASSES, judge_violations
 from smoa_services.moderator.request import moderate_violations
-from smoa_services.orchestrator.checks import check_request
-from smoa_services.orchestrator.wire import plan_of
+from smoa_services.orchestrator.request import check_request, plan_of
 from smoa_services.proposer.request import propose_violations
+from smoa_services.ranking_methods import known_aggregation, known_selection
 from tests.fuzz.budget import fuzz
 from tests.fuzz.protobuf_messages import Shape, messages, wire_bytes
 
@@ -148,7 +148,7 @@ def chars(*groups: Any) -> int:
 def judge_ok(r: judge_pb2.JudgeRequest, s: Settings) -> None:
     assert conversation_ok(r.messages, s) and candidates_ok(r.candidates, s) and model_ok(r.model, s)
     assert 1 <= r.k <= len(r.candidates) and 0 <= r.passes <= MAX_PASSES
-    assert r.aggregation in AGGREGATIONS and r.selection in SELECTIONS
+    assert known_aggregation(r.aggregation) and known_selection(r.selection)
     assert not r.fused or 1 <= r.layer <= r.max_layers
     assert chars(r.messages, r.candidates) <= s.max_prompt_chars
 

@@ -10,7 +10,7 @@ from typing import Any
 import aiohttp
 
 from smoa_services.judge import prompt as judge_prompt
-from smoa_services.orchestrator.aggregator import AGGREGATOR_PROMPT
+from smoa_services.orchestrator.prompt import AGGREGATOR_PROMPT
 from tests.fakes.openai_endpoint import FakeOpenAI, Reply, system_prompt
 from tests.gateway.served import gateway
 from tests.harness.instant_llm import instant_reply

@@ -14,9 +14,8 @@ from smoa_services.consensus import agreement_of
 from smoa_services.judge.prompt import judge_messages
 from smoa_services.judge.verdict import parse_verdict
 from smoa_services.moderator.prompt import moderator_messages
-from smoa_services.orchestrator.aggregator import aggregator_messages
+from smoa_services.orchestrator.prompt import GENERIC_ROLES, aggregator_messages
 from smoa_services.orchestrator.records import Candidate
-from smoa_services.orchestrator.roles import GENERIC_ROLES
 from smoa_services.proposer.prompt import proposer_messages
 from tests.harness.callers import caller_of
 from tests.harness.instant_llm import FINAL_ANSWER, answer, instant_reply

@@ -85,8 +85,8 @@ class FakeJudge:
             scores=[(i, 10.0 - n) for n, i in enumerate(kept)],
             duplicate_ids=self.duplicates,
             usage=JUDGE_USAGE,
-            decision=self.decisions.get(call.layer, Decision.CONTINUE) if call.fused else None,
-            reason="fused reason" if call.fused else "",
+            decision=self.decisions.get(call.layer, Decision.CONTINUE) if call.decide else None,
+            reason="fused reason" if call.decide else "",
         )
 
 

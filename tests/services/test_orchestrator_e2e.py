@@ -17,7 +17,7 @@ from opentelemetry.trace import SpanKind
 from smoa.v1 import common_pb2, orchestrator_pb2
 from smoa_services.judge import prompt as judge_prompt
 from smoa_services.moderator import prompt as moderator_prompt
-from smoa_services.orchestrator.aggregator import AGGREGATOR_PROMPT
+from smoa_services.orchestrator.prompt import AGGREGATOR_PROMPT
 from smoa_services.proposer.prompt import SYNTHESIZE
 from tests.fakes.openai_endpoint import FakeOpenAI, Reply, system_prompt
 from tests.services.orchestrator_stack import collect, orchestrator_stack, question

@@ -6,9 +6,8 @@ import pytest
 
 from smoa.v1 import common_pb2, orchestrator_pb2
 from smoa_services.config import Settings
-from smoa_services.orchestrator.checks import check_request
 from smoa_services.orchestrator.plan import Mode
-from smoa_services.orchestrator.wire import plan_of
+from smoa_services.orchestrator.request import check_request, plan_of
 
 USER = common_pb2.ChatMessage(role=common_pb2.CHAT_ROLE_USER, content="hi")
 SETTINGS = Settings(n=4, k=2, max_layers=3, roles='["d1", "d2"]')

@@ -6,8 +6,9 @@ import pytest
 
 from smoa_services.llm import ModelChoice
 from smoa_services.llm.json_reply import ReplyError
+from smoa_services.orchestrator.prompt import GENERIC_ROLES
 from smoa_services.orchestrator.role_cache import RoleCache
-from smoa_services.orchestrator.roles import GENERIC_ROLES, RoleWriter, in_turn, parse_roles
+from smoa_services.orchestrator.roles import RoleWriter, in_turn, parse_roles
 from tests.services.orchestrator_fakes import FakeChat
 
 

@@ -25,8 +25,7 @@ from smoa.v1 import (
 from smoa_services.config import Settings
 from smoa_services.failure import InvalidArgument, Violation, violations_of
 from smoa_services.llm import ChatModel
-from smoa_services.orchestrator.aggregator import AGGREGATOR_PROMPT
-from smoa_services.orchestrator.roles import GENERIC_ROLES, ROLE_WRITER_PROMPT
+from smoa_services.orchestrator.prompt import AGGREGATOR_PROMPT, GENERIC_ROLES, ROLE_WRITER_PROMPT
 from smoa_services.server import Server
 from tests.fakes.openai_endpoint import FakeOpenAI, Reply, system_prompt
 from tests.services.orchestrator_stack import EVERY_CALL, CreateServer, collect, orchestrator_stack, question

@@ -17,11 +17,11 @@ from smoa_services.decision import Decision
 from smoa_services.failure import Failure, LLMRejected, LLMUnavailable, QuorumNotMet, StreamInterrupted
 from smoa_services.latency import LatencyWindow
 from smoa_services.llm import ModelChoice
-from smoa_services.orchestrator.aggregator import AGGREGATOR_PROMPT
 from smoa_services.orchestrator.cost import Usage
 from smoa_services.orchestrator.pipeline import Pipeline
 from smoa_services.orchestrator.plan import Mode, Plan
 from smoa_services.orchestrator.ports import Moderation, Peers
+from smoa_services.orchestrator.prompt import AGGREGATOR_PROMPT
 from smoa_services.orchestrator.quorum import MissingKind
 from smoa_services.orchestrator.records import (
     Event,
@@ -152,7 +152,7 @@ async def test_fused_judge_decides_without_a_moderator_call() -> None:
     peers, _, judge, moderator = fake_peers(judge=judge)
     result = result_of((await events_of(plan(fused_judge_moderator=True), peers))[0])
     assert not moderator.calls
-    assert all(call.fused for call in judge.calls) and len(judge.calls) == 2
+    assert all(call.decide for call in judge.calls) and len(judge.calls) == 2
     assert result.stop_reason is StopReason.MODERATOR
     assert (result.layers[1].decision, result.layers[1].reason) == (Decision.STOP, "fused reason")
 
@@ -160,7 +160,7 @@ async def test_fused_judge_decides_without_a_moderator_call() -> None:
 async def test_at_the_cap_a_fused_judge_is_not_asked_and_the_stop_is_max_layers() -> None:
     peers, _, judge, _ = fake_peers(judge=FakeJudge(decisions={2: Decision.CONTINUE}))
     result = result_of((await events_of(plan(fused_judge_moderator=True, max_layers=2), peers))[0])
-    assert [call.fused for call in judge.calls] == [True, False]
+    assert [call.decide for call in judge.calls] == [True, False]
     assert result.stop_reason is StopReason.MAX_LAYERS
     last = result.layers[-1]
     assert last.decision is Decision.STOP and "no layers remain" in last.reason

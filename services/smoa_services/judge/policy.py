@@ -20,7 +20,6 @@ import asyncio
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
 
 import smoa_core_rs as core
 from smoa_services.decision import Decision, ReasonedDecision, by_rule, layers_remain
@@ -29,9 +28,7 @@ from smoa_services.judge.verdict import Verdict, parse_verdict, verdict_schema
 from smoa_services.llm import Completion
 from smoa_services.llm.chat_model import Ask
 from smoa_services.llm.json_reply import ask_json
-
-Aggregation = Literal["mean", "zmean", "borda", "rrf", "copeland", "bradley_terry"]
-Selection = Literal["top_k", "mmr"]
+from smoa_services.ranking_methods import DEFAULT_AGGREGATION, DEFAULT_SELECTION, Aggregation, Selection
 
 
 @dataclass(frozen=True)
@@ -42,8 +39,8 @@ class JudgeTask:
     k: int
     passes: int = 1
     seed: int = 0
-    aggregation: Aggregation = "borda"
-    selection: Selection = "top_k"
+    aggregation: Aggregation = DEFAULT_AGGREGATION
+    selection: Selection = DEFAULT_SELECTION
     fused: bool = False
     layer: int = 0
     max_layers: int = 0

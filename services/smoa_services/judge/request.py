@@ -1,13 +1,20 @@
-"""A JudgeRequest: what makes it acceptable, how its enums read in the policy's terms, and the policy's
-task it becomes."""
+"""A JudgeRequest: what makes it acceptable, and the policy's task it becomes."""
 
 from __future__ import annotations
 
-from smoa.v1 import common_pb2, judge_pb2
+from smoa.v1 import judge_pb2
 from smoa_services import convert
 from smoa_services.config import Settings
 from smoa_services.failure import InvalidArgument, Violation
-from smoa_services.judge.policy import Aggregation, JudgeTask, Selection
+from smoa_services.judge.policy import JudgeTask
+from smoa_services.ranking_methods import (
+    DEFAULT_AGGREGATION,
+    DEFAULT_SELECTION,
+    aggregation_from_wire,
+    known_aggregation,
+    known_selection,
+    selection_from_wire,
+)
 from smoa_services.validation import (
     check_candidates,
     check_messages,
@@ -18,22 +25,6 @@ from smoa_services.validation import (
 # Several passes cost one LLM call each (two on a retry); beyond this the ranking no longer improves
 # enough to be worth it.
 MAX_PASSES = 8
-
-AGGREGATIONS: dict[int, Aggregation] = {
-    common_pb2.AGGREGATION_METHOD_UNSPECIFIED: "borda",
-    common_pb2.AGGREGATION_METHOD_MEAN: "mean",
-    common_pb2.AGGREGATION_METHOD_ZMEAN: "zmean",
-    common_pb2.AGGREGATION_METHOD_BORDA: "borda",
-    common_pb2.AGGREGATION_METHOD_RRF: "rrf",
-    common_pb2.AGGREGATION_METHOD_COPELAND: "copeland",
-    common_pb2.AGGREGATION_METHOD_BRADLEY_TERRY: "bradley_terry",
-}
-
-SELECTIONS: dict[int, Selection] = {
-    common_pb2.SELECTION_METHOD_UNSPECIFIED: "top_k",
-    common_pb2.SELECTION_METHOD_TOP_K: "top_k",
-    common_pb2.SELECTION_METHOD_MMR: "mmr",
-}
 
 
 def judge_violations(request: judge_pb2.JudgeRequest, settings: Settings) -> list[Violation]:
@@ -48,9 +39,9 @@ def judge_violations(request: judge_pb2.JudgeRequest, settings: Settings) -> lis
         found.append(Violation("k", f"must be between 1 and {len(request.candidates)}, got {request.k}"))
     if not 0 <= request.passes <= MAX_PASSES:
         found.append(Violation("passes", f"must be between 0 (service default) and {MAX_PASSES}"))
-    if request.aggregation not in AGGREGATIONS:
+    if not known_aggregation(request.aggregation):
         found.append(Violation("aggregation", f"unknown AggregationMethod {request.aggregation}"))
-    if request.selection not in SELECTIONS:
+    if not known_selection(request.selection):
         found.append(Violation("selection", f"unknown SelectionMethod {request.selection}"))
     if request.fused:
         # The fused decision depends on how many layers remain.
@@ -75,8 +66,8 @@ def judge_task(request: judge_pb2.JudgeRequest, settings: Settings) -> JudgeTask
         k=request.k,
         passes=request.passes or settings.judge_passes,
         seed=request.seed,
-        aggregation=AGGREGATIONS[request.aggregation],
-        selection=SELECTIONS[request.selection],
+        aggregation=aggregation_from_wire(request.aggregation) or DEFAULT_AGGREGATION,
+        selection=selection_from_wire(request.selection) or DEFAULT_SELECTION,
         fused=request.fused,
         layer=request.layer,
         max_layers=request.max_layers,

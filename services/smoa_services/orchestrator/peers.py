@@ -24,18 +24,19 @@ from smoa.v1 import (
     proposer_pb2,
     proposer_pb2_grpc,
 )
+from smoa_services import convert
 from smoa_services.attempts import AttemptPolicy, OutOfBudget, first_success
 from smoa_services.config import Settings
 from smoa_services.decision import decision_from_wire
 from smoa_services.failure import Failure, PeerFailure
 from smoa_services.latency import LatencyWindow, hedge_delay
 from smoa_services.llm import ModelChoice
-from smoa_services.orchestrator import wire
 from smoa_services.orchestrator.cost import Usage
 from smoa_services.orchestrator.ports import JudgeCall, Judgement, Moderation, Peers, Proposal
 from smoa_services.orchestrator.prompt_room import fitted, room_for_answers
 from smoa_services.orchestrator.records import Candidate
 from smoa_services.orchestrator.timeline import Timeline
+from smoa_services.ranking_methods import aggregation_to_wire, selection_to_wire
 
 Reply = TypeVar("Reply")
 Start = Callable[[float], grpc.aio.UnaryUnaryCall[Any, Reply]]
@@ -134,10 +135,10 @@ class GrpcProposers:
             messages=self.messages,
             role=role,
             references=fitted(references, self.room),
-            model=wire.model_settings(model),
+            model=convert.model_settings(model),
         )
         reply = await self.call.once("proposer", lambda timeout: self.stub.Propose(request, timeout=timeout))
-        return Proposal(reply.text, wire.usage_back(reply.usage), reply.model)
+        return Proposal(reply.text, _usage(reply.usage), reply.model)
 
 
 class GrpcJudge:
@@ -155,12 +156,12 @@ class GrpcJudge:
             messages=self.messages,
             candidates=fitted(call.candidates, self.room),
             k=call.k,
-            aggregation=call.aggregation,  # type: ignore[arg-type]  # the judge's enum value, passed through
-            selection=call.selection,  # type: ignore[arg-type]
-            model=wire.model_settings(call.model),
+            aggregation=aggregation_to_wire(call.aggregation),
+            selection=selection_to_wire(call.selection),
+            model=convert.model_settings(call.model),
             passes=call.passes,
             seed=call.seed or 0,
-            fused=call.fused,
+            fused=call.decide,
             layer=call.layer,
             max_layers=call.max_layers,
         )
@@ -171,7 +172,7 @@ class GrpcJudge:
             kept_ids=list(reply.kept_ids),
             scores=[(s.id, s.score) for s in reply.scores],
             duplicate_ids=[m for c in reply.clusters for m in c.member_ids if m != c.representative_id],
-            usage=hedge_cost(wire.usage_back(reply.usage), abandoned),
+            usage=hedge_cost(_usage(reply.usage), abandoned),
             fallback=reply.fallback,
             decision=decision_from_wire(reply.decision),
             reason=reply.reason,
@@ -197,7 +198,7 @@ class GrpcModerator:
             kept=fitted(kept, self.room),
             layer=layer,
             max_layers=max_layers,
-            model=wire.model_settings(model),
+            model=convert.model_settings(model),
         )
         reply, abandoned = await self.call.hedged(
             "moderator", lambda timeout: self.stub.Moderate(request, timeout=timeout)
@@ -206,7 +207,11 @@ class GrpcModerator:
             decision=decision_from_wire(reply.decision),
             reason=reply.reason,
             agreement=reply.agreement,
-            usage=hedge_cost(wire.usage_back(reply.usage), abandoned),
+            usage=hedge_cost(_usage(reply.usage), abandoned),
             llm_used=reply.llm_used,
             fallback=reply.fallback,
         )
+
+
+def _usage(u: common_pb2.Usage) -> Usage:
+    return Usage(u.input_tokens, u.output_tokens, u.calls, u.estimated)

@@ -41,10 +41,10 @@ from smoa_services.decision import Decision, by_rule, layers_remain
 from smoa_services.failure import Failure, StreamInterrupted
 from smoa_services.latency import LatencyWindow
 from smoa_services.llm.completion import estimate_prompt, estimate_tokens
-from smoa_services.orchestrator.aggregator import aggregator_messages
 from smoa_services.orchestrator.cost import CostLedger, Usage
 from smoa_services.orchestrator.plan import Message, Mode, Plan
 from smoa_services.orchestrator.ports import Chat, JudgeCall, Moderation, Peers, usage_of
+from smoa_services.orchestrator.prompt import aggregator_messages
 from smoa_services.orchestrator.quorum import MissingKind, QuorumPolicy, gather_quorum
 from smoa_services.orchestrator.records import (
     Candidate,
@@ -345,7 +345,7 @@ class Pipeline:
                     layer=record.layer,
                     max_layers=plan.max_layers,
                     model=plan.model,
-                    fused=decide,
+                    decide=decide,
                     # Unseeded requests still get a fresh shuffle per layer, so no position is favoured.
                     seed=random.getrandbits(63) if seed is None else seed,
                     aggregation=plan.aggregation,

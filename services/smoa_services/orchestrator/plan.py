@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from smoa_services.llm import ModelChoice
+from smoa_services.ranking_methods import Aggregation, Selection
 
 Message = Mapping[str, str]
 
@@ -41,9 +42,9 @@ class Plan:
     token_budget: int = 0
     # None: not set; judge shuffles are then seeded at random per layer.
     seed: int | None = None
-    # The judge's AggregationMethod / SelectionMethod enum values; opaque to the policy.
-    aggregation: int = 0
-    selection: int = 0
+    # How the judge ranks; None leaves it to the judge's default.
+    aggregation: Aggregation | None = None
+    selection: Selection | None = None
     judge_passes: int = 1
     # Proposers that must answer for a layer to go on (1..n, the default already applied; 0 = all n).
     quorum: int = 0

@@ -15,6 +15,7 @@ from smoa_services.llm import Completion, ModelChoice
 from smoa_services.orchestrator.cost import Usage
 from smoa_services.orchestrator.plan import Message
 from smoa_services.orchestrator.records import Candidate
+from smoa_services.ranking_methods import Aggregation, Selection
 
 
 @dataclass(frozen=True)
@@ -31,11 +32,11 @@ class JudgeCall:
     layer: int
     max_layers: int
     model: ModelChoice
-    # Fused: the judge also decides whether to stop. Only asked for while layers remain.
-    fused: bool = False
+    # The judge also decides whether to stop (fused with the moderator). Only asked while layers remain.
+    decide: bool = False
     seed: int | None = None
-    aggregation: int = 0
-    selection: int = 0
+    aggregation: Aggregation | None = None
+    selection: Selection | None = None
     passes: int = 1
 
 

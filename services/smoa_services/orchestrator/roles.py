@@ -18,27 +18,8 @@ from smoa_services.llm import Completion, ModelChoice
 from smoa_services.llm.json_reply import ReplyError, ask_json, json_object
 from smoa_services.orchestrator.plan import Message
 from smoa_services.orchestrator.ports import Chat
+from smoa_services.orchestrator.prompt import GENERIC_ROLES, ROLE_WRITER_PROMPT
 from smoa_services.orchestrator.role_cache import RoleCache
-
-# Deliberately different angles on any task, so answers differ in substance and not only in wording.
-GENERIC_ROLES = (
-    "You are a careful domain expert. Answer precisely and state the key facts the answer rests on.",
-    "You are a skeptical reviewer. Look for pitfalls, edge cases and common mistakes before answering.",
-    "You are a step-by-step reasoner. Work through the problem explicitly, then state the answer.",
-    "You are a pragmatic practitioner. Give the answer that works in practice, with concrete examples.",
-    "You are a clear teacher. Explain the answer simply, defining terms a newcomer would not know.",
-    "You are a creative problem solver. Consider unconventional approaches, then pick the soundest one.",
-    "You are a concise summarizer. Give the shortest complete and correct answer.",
-    "You are a thorough analyst. Compare the alternatives and justify the one you choose.",
-)
-
-ROLE_WRITER_PROMPT = (
-    "You design a team of expert assistants that will each answer the same task independently; their "
-    "answers are then compared and combined. Write one role description per assistant: a short system "
-    "prompt (one or two sentences, second person) giving that assistant a distinct expertise or "
-    "perspective that is useful for the task. The roles must differ from each other in substance.\n"
-    'Reply with JSON only, in exactly this shape: {"roles": ["...", "..."]}'
-)
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,6 @@
-"""OrchestratorService over gRPC: checks the request, binds the peers to its timeline, runs the pipeline,
-and turns its events into responses (its failures become statuses in failure.py)."""
+"""OrchestratorService over gRPC: the request becomes a plan (request.py), the peers are bound to its
+timeline, the pipeline runs, and its events become responses (response.py); its failures become statuses
+in failure.py."""
 
 from __future__ import annotations
 
@@ -13,13 +14,12 @@ from opentelemetry import trace
 from smoa.v1 import orchestrator_pb2, orchestrator_pb2_grpc
 from smoa_services.config import Settings
 from smoa_services.drain import Drain
-from smoa_services.failure import InvalidArgument
-from smoa_services.orchestrator import wire
+from smoa_services.orchestrator import response
 from smoa_services.orchestrator.answer_metrics import AnswerMetrics
-from smoa_services.orchestrator.checks import check_request
 from smoa_services.orchestrator.peers import PeerCalls
 from smoa_services.orchestrator.pipeline import Pipeline
 from smoa_services.orchestrator.records import Event, Finished
+from smoa_services.orchestrator.request import plan as plan_of
 from smoa_services.orchestrator.timeline import Timeline
 
 Context = grpc.aio.ServicerContext[Any, Any]
@@ -41,7 +41,7 @@ class OrchestratorServicer(orchestrator_pb2_grpc.OrchestratorServiceServicer):
         async with aclosing(self._events(request, context, stream=False)) as events:
             async for event in events:
                 if isinstance(event, Finished):
-                    return wire.response(event.result)
+                    return response.response(event.result)
         raise AssertionError("the pipeline ended without a result")
 
     async def GenerateStream(
@@ -49,15 +49,12 @@ class OrchestratorServicer(orchestrator_pb2_grpc.OrchestratorServiceServicer):
     ) -> AsyncIterator[orchestrator_pb2.GenerateStreamResponse]:
         async with aclosing(self._events(request, context, stream=True)) as events:
             async for event in events:
-                yield wire.stream_message(event)
+                yield response.stream_message(event)
 
     async def _events(
         self, request: orchestrator_pb2.GenerateRequest, context: Context, stream: bool
     ) -> AsyncGenerator[Event, None]:
-        violations = check_request(request, self.settings)
-        if violations:
-            raise InvalidArgument(violations)
-        plan = wire.plan_of(request, self.settings)
+        plan = plan_of(request, self.settings)
         deadline = self.drain.deadline(context, longest=self.settings.max_generation_seconds)
         timeline = Timeline(deadline, self.pipeline.final_stage)
         peers = self.peers.for_request(request.messages, timeline)

@@ -1,18 +1,14 @@
-"""Between smoa.v1 messages and the orchestrator's plain types: a validated GenerateRequest becomes a Plan
-(every default filled in), and the pipeline's records and events become responses."""
+"""The pipeline's records and events as smoa.v1 responses: the GenerateResponse, and the stream's tokens,
+progress and summary."""
 
 from __future__ import annotations
 
-import dataclasses
-
 from smoa.v1 import common_pb2, orchestrator_pb2
 from smoa_services import convert
-from smoa_services.config import Settings
 from smoa_services.decision import decision_to_wire
-from smoa_services.llm import ModelChoice
 from smoa_services.orchestrator.cost import CostLedger, Usage
-from smoa_services.orchestrator.plan import Mode, Plan, proposer_seed
-from smoa_services.orchestrator.quorum import Missing, MissingKind, default_quorum
+from smoa_services.orchestrator.plan import Mode
+from smoa_services.orchestrator.quorum import Missing, MissingKind
 from smoa_services.orchestrator.records import (
     Degradation,
     Event,
@@ -25,13 +21,6 @@ from smoa_services.orchestrator.records import (
     Token,
 )
 
-MODES = {
-    orchestrator_pb2.MODE_UNSPECIFIED: Mode.SMOA,
-    orchestrator_pb2.MODE_SMOA: Mode.SMOA,
-    orchestrator_pb2.MODE_MOA: Mode.MOA,
-    orchestrator_pb2.MODE_SINGLE: Mode.SINGLE,
-    orchestrator_pb2.MODE_AUTO: Mode.AUTO,
-}
 MODE_VALUES = {
     Mode.SMOA: orchestrator_pb2.MODE_SMOA,
     Mode.MOA: orchestrator_pb2.MODE_MOA,
@@ -60,78 +49,10 @@ STAGES = {
 }
 
 
-def effective_n(request: orchestrator_pb2.GenerateRequest, settings: Settings) -> int:
-    return request.n or settings.n
-
-
-def plan_of(request: orchestrator_pb2.GenerateRequest, settings: Settings) -> Plan:
-    """The plan of a request that passed checks.check_request."""
-    n = effective_n(request, settings)
-    seed = request.seed or None  # uint64 without presence: 0 means "not set"
-    overrides = {a.index: a.model for a in request.agents}
-    proposer_models = []
-    for i in range(n):
-        override = overrides.get(i, common_pb2.ModelSettings())
-        choice = convert.model_choice(override, fallback=request.model)
-        # The request seed varies per proposer; a seed set on the agent itself is taken as given.
-        if seed is not None and not override.HasField("seed"):
-            choice = dataclasses.replace(choice, seed=proposer_seed(seed, i))
-        proposer_models.append(choice)
-    source = request.WhichOneof("role_source")
-    k = request.k or min(settings.k, n)
-    return Plan(
-        conversation=tuple(convert.chat_messages(request.messages)),
-        mode=MODES[request.mode],
-        n=n,
-        k=k,
-        quorum=min(n, request.quorum or settings.quorum or default_quorum(n, k)),
-        max_layers=request.max_layers or settings.max_layers,
-        proposer_models=tuple(proposer_models),
-        model=convert.model_choice(request.model),
-        roles=tuple(request.roles.roles) if source == "roles" else (),
-        task_description=request.task_description if source == "task_description" else "",
-        default_roles=tuple(settings.default_roles()),
-        fused_judge_moderator=request.fused_judge_moderator,
-        token_budget=request.token_budget or settings.default_token_budget,
-        seed=seed,
-        aggregation=request.aggregation,
-        selection=request.selection,
-        judge_passes=settings.judge_passes,
-        skip_judge_on_consensus=_chosen(
-            request.skips, "judge_on_consensus", settings.skip_judge_on_consensus
-        ),
-        skip_synthesis_on_agreement=_chosen(
-            request.skips, "synthesis_on_agreement", settings.skip_synthesis_on_agreement
-        ),
-        consensus_threshold=settings.consensus_threshold,
-        panel=min(settings.auto_panel, n),
-    )
-
-
-def _chosen(skips: orchestrator_pb2.Skips, field: str, default: bool) -> bool:
-    """The request's choice where it made one, else the service's."""
-    return bool(getattr(skips, field)) if skips.HasField(field) else default  # type: ignore[arg-type]
-
-
-def model_settings(choice: ModelChoice) -> common_pb2.ModelSettings:
-    settings = common_pb2.ModelSettings(model=choice.model, backend=choice.backend)
-    if choice.temperature is not None:
-        settings.temperature = choice.temperature
-    if choice.max_tokens is not None:
-        settings.max_tokens = choice.max_tokens
-    if choice.seed is not None:
-        settings.seed = choice.seed
-    return settings
-
-
 def usage(u: Usage) -> common_pb2.Usage:
     return common_pb2.Usage(
         input_tokens=u.input_tokens, output_tokens=u.output_tokens, calls=u.calls, estimated=u.estimated
     )
-
-
-def usage_back(u: common_pb2.Usage) -> Usage:
-    return Usage(u.input_tokens, u.output_tokens, u.calls, u.estimated)
 
 
 def timings(items: list[tuple[str, float]]) -> list[common_pb2.Timing]:

@@ -1,13 +1,40 @@
-"""What a GenerateRequest must satisfy, all violations at once, named by field path, before any LLM call
-is made."""
+"""A GenerateRequest: what it must satisfy (all violations at once, named by field path, before any LLM
+call is made), and the Plan it becomes, every default filled in."""
 
 from __future__ import annotations
 
+import dataclasses
+
 from smoa.v1 import common_pb2, orchestrator_pb2
+from smoa_services import convert
 from smoa_services.config import Settings
-from smoa_services.failure import Violation
+from smoa_services.failure import InvalidArgument, Violation
+from smoa_services.orchestrator.plan import Mode, Plan, proposer_seed
 from smoa_services.orchestrator.prompt_room import max_conversation_chars
+from smoa_services.orchestrator.quorum import default_quorum
+from smoa_services.ranking_methods import (
+    aggregation_from_wire,
+    known_aggregation,
+    known_selection,
+    selection_from_wire,
+)
 from smoa_services.validation import check_messages, check_model, check_text
+
+MODES = {
+    orchestrator_pb2.MODE_UNSPECIFIED: Mode.SMOA,
+    orchestrator_pb2.MODE_SMOA: Mode.SMOA,
+    orchestrator_pb2.MODE_MOA: Mode.MOA,
+    orchestrator_pb2.MODE_SINGLE: Mode.SINGLE,
+    orchestrator_pb2.MODE_AUTO: Mode.AUTO,
+}
+
+
+def plan(request: orchestrator_pb2.GenerateRequest, settings: Settings) -> Plan:
+    """The pipeline's input, or InvalidArgument naming every field that is wrong."""
+    violations = check_request(request, settings)
+    if violations:
+        raise InvalidArgument(violations)
+    return plan_of(request, settings)
 
 
 def check_request(request: orchestrator_pb2.GenerateRequest, settings: Settings) -> list[Violation]:
@@ -29,9 +56,9 @@ def check_request(request: orchestrator_pb2.GenerateRequest, settings: Settings)
         )
     if request.mode not in orchestrator_pb2.Mode.values():
         found.append(Violation("mode", f"unknown mode {request.mode}"))
-    if request.aggregation not in common_pb2.AggregationMethod.values():
+    if not known_aggregation(request.aggregation):
         found.append(Violation("aggregation", f"unknown AggregationMethod {request.aggregation}"))
-    if request.selection not in common_pb2.SelectionMethod.values():
+    if not known_selection(request.selection):
         found.append(Violation("selection", f"unknown SelectionMethod {request.selection}"))
     if not 0 <= request.n <= max_n:
         found.append(Violation("n", f"must be in [1, {max_n}] (0 = default), got {request.n}"))
@@ -78,3 +105,56 @@ def check_request(request: orchestrator_pb2.GenerateRequest, settings: Settings)
             found.append(Violation("task_description", "must not be empty when set"))
         found += check_text(request.task_description, settings.max_role_chars, "task_description")
     return found
+
+
+def effective_n(request: orchestrator_pb2.GenerateRequest, settings: Settings) -> int:
+    return request.n or settings.n
+
+
+def plan_of(request: orchestrator_pb2.GenerateRequest, settings: Settings) -> Plan:
+    """The plan of a request that passed check_request."""
+    n = effective_n(request, settings)
+    seed = request.seed or None  # uint64 without presence: 0 means "not set"
+    overrides = {a.index: a.model for a in request.agents}
+    proposer_models = []
+    for i in range(n):
+        override = overrides.get(i, common_pb2.ModelSettings())
+        choice = convert.model_choice(override, fallback=request.model)
+        # The request seed varies per proposer; a seed set on the agent itself is taken as given.
+        if seed is not None and not override.HasField("seed"):
+            choice = dataclasses.replace(choice, seed=proposer_seed(seed, i))
+        proposer_models.append(choice)
+    source = request.WhichOneof("role_source")
+    k = request.k or min(settings.k, n)
+    return Plan(
+        conversation=tuple(convert.chat_messages(request.messages)),
+        mode=MODES[request.mode],
+        n=n,
+        k=k,
+        quorum=min(n, request.quorum or settings.quorum or default_quorum(n, k)),
+        max_layers=request.max_layers or settings.max_layers,
+        proposer_models=tuple(proposer_models),
+        model=convert.model_choice(request.model),
+        roles=tuple(request.roles.roles) if source == "roles" else (),
+        task_description=request.task_description if source == "task_description" else "",
+        default_roles=tuple(settings.default_roles()),
+        fused_judge_moderator=request.fused_judge_moderator,
+        token_budget=request.token_budget or settings.default_token_budget,
+        seed=seed,
+        aggregation=aggregation_from_wire(request.aggregation),
+        selection=selection_from_wire(request.selection),
+        judge_passes=settings.judge_passes,
+        skip_judge_on_consensus=_chosen(
+            request.skips, "judge_on_consensus", settings.skip_judge_on_consensus
+        ),
+        skip_synthesis_on_agreement=_chosen(
+            request.skips, "synthesis_on_agreement", settings.skip_synthesis_on_agreement
+        ),
+        consensus_threshold=settings.consensus_threshold,
+        panel=min(settings.auto_panel, n),
+    )
+
+
+def _chosen(skips: orchestrator_pb2.Skips, field: str, default: bool) -> bool:
+    """The request's choice where it made one, else the service's."""
+    return bool(getattr(skips, field)) if skips.HasField(field) else default  # type: ignore[arg-type]
