@@ -60,7 +60,11 @@ async def test_scores_rank_and_keep_the_best_k() -> None:
     assert schema["properties"]["scores"]["properties"]["1"] == {"enum": list(range(11))}
     prompt = json.dumps(request)
     assert "L1-P" not in prompt and "agent of" not in prompt  # anonymized
-    assert attributes["smoa.layer"] == 1 and attributes["smoa.k"] == 2 and attributes["smoa.candidates"] == 3
+    assert (
+        attributes["smoa.layer"] == 1
+        and attributes["smoa.k"] == 2
+        and attributes["smoa.candidate_count"] == 3
+    )
     assert list(attributes["smoa.kept_ids"]) == ["L1-P1", "L1-P3"]
     assert attributes["smoa.dedup_removed"] == 0 and attributes["smoa.judge.fallback"] is False
 

@@ -16,6 +16,7 @@ from smoa_services.drain import Drain
 from smoa_services.judge.policy import Judge, JudgeOutcome
 from smoa_services.judge.request import judge_task
 from smoa_services.llm import ChatModel
+from smoa_services.telemetry import attributes
 
 Context = grpc.aio.ServicerContext[Any, Any]
 
@@ -55,20 +56,20 @@ class JudgeServicer(judge_pb2_grpc.JudgeServiceServicer):
     async def Judge(self, request: judge_pb2.JudgeRequest, context: Context) -> judge_pb2.JudgeResponse:
         task = judge_task(request, self.settings)
         span = trace.get_current_span()
-        span.set_attribute("smoa.layer", request.layer)
-        span.set_attribute("smoa.k", request.k)
-        span.set_attribute("smoa.candidates", len(request.candidates))
+        span.set_attribute(attributes.LAYER, request.layer)
+        span.set_attribute(attributes.K, request.k)
+        span.set_attribute(attributes.CANDIDATE_COUNT, len(request.candidates))
         ask = self.chat.json_caller(
             convert.model_choice(request.model),
             self.drain.deadline(context),
             self.settings.llm_timeout_seconds,
         )
         outcome = await self.policy.judge(task, ask)
-        span.set_attribute("smoa.kept_ids", outcome.kept_ids)
-        span.set_attribute("smoa.dedup_removed", outcome.dedup_removed)
-        span.set_attribute("smoa.judge.fallback", outcome.fallback)
-        span.set_attribute("smoa.judge.passes_failed", sum(b.failed for b in outcome.ballots))
-        span.set_attribute("smoa.agreement", outcome.agreement)
+        span.set_attribute(attributes.KEPT_IDS, outcome.kept_ids)
+        span.set_attribute(attributes.DEDUP_REMOVED, outcome.dedup_removed)
+        span.set_attribute(attributes.JUDGE_FALLBACK, outcome.fallback)
+        span.set_attribute(attributes.JUDGE_PASSES_FAILED, sum(b.failed for b in outcome.ballots))
+        span.set_attribute(attributes.AGREEMENT, outcome.agreement)
         if outcome.decision:
-            span.set_attribute("smoa.decision", outcome.decision.value)
+            span.set_attribute(attributes.DECISION, outcome.decision.value)
         return judge_response(outcome)

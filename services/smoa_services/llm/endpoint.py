@@ -15,6 +15,7 @@ from smoa_services.config import Backend, Settings
 from smoa_services.latency import LatencyWindow
 from smoa_services.llm.breaker import Breaker, BreakerPolicy, State
 from smoa_services.llm.fair_slots import FairSlots
+from smoa_services.telemetry import attributes
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +67,7 @@ class Endpoint:
         name = self.name or "default"
         log.warning("LLM backend %r: circuit breaker %s", name, state.value)
         trace.get_current_span().add_event(
-            "smoa.breaker", {"smoa.backend": name, "smoa.breaker.state": state.value}
+            attributes.BREAKER, {attributes.BACKEND: name, attributes.BREAKER_STATE: state.value}
         )
         if state is State.OPEN:
             # Half open after the cool-down even if no call comes to notice (none will while readiness says

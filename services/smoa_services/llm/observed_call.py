@@ -15,7 +15,7 @@ from opentelemetry.trace import SpanKind, Status, StatusCode
 from smoa_services.config import Backend
 from smoa_services.failure import Failure
 from smoa_services.llm.completion import Completion
-from smoa_services.telemetry import Telemetry
+from smoa_services.telemetry import Telemetry, attributes
 
 
 class ObservedCall:
@@ -51,8 +51,8 @@ class ObservedCall:
         span.set_attribute("gen_ai.response.finish_reasons", [completion.finish_reason])
         span.set_attribute("gen_ai.usage.input_tokens", completion.input_tokens)
         span.set_attribute("gen_ai.usage.output_tokens", completion.output_tokens)
-        span.set_attribute("smoa.usage.estimated", completion.estimated)
-        span.set_attribute("smoa.llm.calls", completion.calls)
+        span.set_attribute(attributes.USAGE_ESTIMATED, completion.estimated)
+        span.set_attribute(attributes.LLM_CALLS, completion.calls)
         if self.capture_content:
             span.set_attribute(
                 "gen_ai.output.messages", json.dumps([{"role": "assistant", "content": completion.text}])
@@ -67,7 +67,7 @@ class ObservedCall:
     def failed(self, failure: Failure, calls: int) -> Failure:
         """Returns `failure`, for the caller to raise."""
         self.span.set_attribute("error.type", type(failure).__name__)
-        self.span.set_attribute("smoa.llm.calls", calls)
+        self.span.set_attribute(attributes.LLM_CALLS, calls)
         self.span.set_status(Status(StatusCode.ERROR, str(failure)))
         self._end(type(failure).__name__)
         return failure

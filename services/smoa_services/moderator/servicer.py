@@ -16,6 +16,7 @@ from smoa_services.drain import Drain
 from smoa_services.llm import ChatModel
 from smoa_services.moderator.policy import Moderator
 from smoa_services.moderator.request import moderation_task
+from smoa_services.telemetry import attributes
 
 Context = grpc.aio.ServicerContext[Any, Any]
 
@@ -38,11 +39,11 @@ class ModeratorServicer(moderator_pb2_grpc.ModeratorServiceServicer):
         )
         moderation = await self.policy.moderate(task, ask)
         span = trace.get_current_span()
-        span.set_attribute("smoa.layer", request.layer)
-        span.set_attribute("smoa.decision", moderation.decision.value)
-        span.set_attribute("smoa.agreement", moderation.agreement)
-        span.set_attribute("smoa.llm_used", moderation.llm_used)
-        span.set_attribute("smoa.moderator.fallback", moderation.fallback)
+        span.set_attribute(attributes.LAYER, request.layer)
+        span.set_attribute(attributes.DECISION, moderation.decision.value)
+        span.set_attribute(attributes.AGREEMENT, moderation.agreement)
+        span.set_attribute(attributes.LLM_USED, moderation.llm_used)
+        span.set_attribute(attributes.MODERATOR_FALLBACK, moderation.fallback)
         return moderator_pb2.ModerateResponse(
             decision=decision_to_wire(moderation.decision),
             reason=moderation.reason,

@@ -5,6 +5,7 @@ fall back. A request that fails has no answer: its status is in the RPC duration
 from __future__ import annotations
 
 from smoa_services.orchestrator.records import Result
+from smoa_services.telemetry import attributes
 from smoa_services.telemetry.instruments import Instruments
 
 
@@ -13,14 +14,15 @@ class AnswerMetrics:
         self.instruments = instruments
 
     def answered(self, result: Result) -> None:
-        mode = {"smoa.mode": result.mode.value}
+        mode = {attributes.MODE: result.mode.value}
         self.instruments.requests.add(
-            1, {**mode, "smoa.stop_reason": result.stop_reason.value, "smoa.degraded": result.degraded}
+            1,
+            {**mode, attributes.STOP_REASON: result.stop_reason.value, attributes.DEGRADED: result.degraded},
         )
         if result.layers:
             self.instruments.layers.record(len(result.layers), mode)
         for degradation in result.degradations:
-            self.instruments.degradations.add(1, {**mode, "smoa.stage": degradation.stage})
+            self.instruments.degradations.add(1, {**mode, attributes.STAGE: degradation.stage})
         for layer in result.layers:
             if layer.judge_fallback:
                 self.instruments.judge_fallbacks.add(1, mode)

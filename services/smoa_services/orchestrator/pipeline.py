@@ -61,6 +61,7 @@ from smoa_services.orchestrator.records import (
 )
 from smoa_services.orchestrator.roles import RoleWriter
 from smoa_services.orchestrator.timeline import Timeline
+from smoa_services.telemetry import attributes
 
 
 class Pipeline:
@@ -168,7 +169,7 @@ class Pipeline:
                     run.timings.append((f"layer {layer}", elapsed))
                     run.longest_layer = max(run.longest_layer, elapsed)
                     decision = record.decision.value if record.decision else "unspecified"
-                    span.set_attribute("smoa.decision", decision)
+                    span.set_attribute(attributes.DECISION, decision)
         if stop is None:
             stop = StopReason.FIXED_LAYERS if plan.mode is Mode.MOA else StopReason.MAX_LAYERS
 
@@ -235,12 +236,12 @@ class Pipeline:
         for completion in assignment.completions:
             run.ledger.add("roles", 0, usage_of(completion))
         span = trace.get_current_span()
-        span.set_attribute("smoa.roles.source", assignment.source)
+        span.set_attribute(attributes.ROLES_SOURCE, assignment.source)
         if assignment.source == "fallback":
-            span.add_event("smoa.roles.fallback", {"error": assignment.error})
+            span.add_event(attributes.ROLES_FALLBACK, {"error": assignment.error})
             run.degrade("roles", 0, f"no roles were written ({assignment.error}); the generic roles answer")
         if self.capture_content:
-            span.set_attribute("smoa.roles", list(assignment.roles))
+            span.set_attribute(attributes.ROLES, list(assignment.roles))
         return assignment.roles
 
     async def _panel(self, run: _Run, record: LayerRecord, roles: Sequence[str]) -> Agreement | None:
@@ -419,16 +420,16 @@ class Pipeline:
         return moderation.llm_used
 
     def _describe(self, span: trace.Span, plan: Plan, record: LayerRecord) -> None:
-        span.set_attribute("smoa.layer", record.layer)
-        span.set_attribute("smoa.n", plan.n)
-        span.set_attribute("smoa.k", plan.n if plan.mode is Mode.MOA else plan.k)
-        span.set_attribute("smoa.quorum", plan.quorum or plan.n)
-        span.set_attribute("smoa.proposers_lost", len(record.failures))
-        span.set_attribute("smoa.kept_ids", record.kept_ids)
-        span.set_attribute("smoa.dedup_removed", len(record.duplicate_ids))
-        span.set_attribute("smoa.judge_fallback", record.judge_fallback)
+        span.set_attribute(attributes.LAYER, record.layer)
+        span.set_attribute(attributes.N, plan.n)
+        span.set_attribute(attributes.K, plan.n if plan.mode is Mode.MOA else plan.k)
+        span.set_attribute(attributes.QUORUM, plan.quorum or plan.n)
+        span.set_attribute(attributes.PROPOSERS_LOST, len(record.failures))
+        span.set_attribute(attributes.KEPT_IDS, record.kept_ids)
+        span.set_attribute(attributes.DEDUP_REMOVED, len(record.duplicate_ids))
+        span.set_attribute(attributes.JUDGE_FALLBACK, record.judge_fallback)
         if self.capture_content:
-            span.set_attribute("smoa.candidates", json.dumps({c.id: c.text for c in record.candidates}))
+            span.set_attribute(attributes.CANDIDATES, json.dumps({c.id: c.text for c in record.candidates}))
 
 
 class _Run:
@@ -465,12 +466,14 @@ class _Run:
 
     def step(self, layer: int, action: str, reason: str) -> None:
         self.steps.append(Step(layer, action, reason))
-        trace.get_current_span().add_event(f"smoa.{action}", {"smoa.layer": layer, "smoa.reason": reason})
+        trace.get_current_span().add_event(
+            attributes.step_event(action), {attributes.LAYER: layer, attributes.REASON: reason}
+        )
 
     def degrade(self, stage: str, layer: int, reason: str) -> None:
         self.degradations.append(Degradation(stage, layer, reason))
         trace.get_current_span().add_event(
-            "smoa.degraded", {"smoa.stage": stage, "smoa.layer": layer, "smoa.reason": reason}
+            attributes.DEGRADED, {attributes.STAGE: stage, attributes.LAYER: layer, attributes.REASON: reason}
         )
 
     def progress(self, stage: Stage, record: LayerRecord | None) -> Progress:

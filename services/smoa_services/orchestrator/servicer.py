@@ -21,6 +21,7 @@ from smoa_services.orchestrator.pipeline import Pipeline
 from smoa_services.orchestrator.records import Event, Finished
 from smoa_services.orchestrator.request import plan as plan_of
 from smoa_services.orchestrator.timeline import Timeline
+from smoa_services.telemetry import attributes
 
 Context = grpc.aio.ServicerContext[Any, Any]
 
@@ -59,14 +60,14 @@ class OrchestratorServicer(orchestrator_pb2_grpc.OrchestratorServiceServicer):
         timeline = Timeline(deadline, self.pipeline.final_stage)
         peers = self.peers.for_request(request.messages, timeline)
         span = trace.get_current_span()  # the server span of this RPC
-        span.set_attribute("smoa.mode", plan.mode.value)
+        span.set_attribute(attributes.MODE, plan.mode.value)
         async with aclosing(self.pipeline.run(plan, peers, timeline, stream=stream)) as events:
             async for event in events:
                 if isinstance(event, Finished):
-                    span.set_attribute("smoa.stop_reason", event.result.stop_reason.value)
-                    span.set_attribute("smoa.layers", len(event.result.layers))
-                    span.set_attribute("smoa.degraded", event.result.degraded)
+                    span.set_attribute(attributes.STOP_REASON, event.result.stop_reason.value)
+                    span.set_attribute(attributes.LAYERS, len(event.result.layers))
+                    span.set_attribute(attributes.DEGRADED, event.result.degraded)
                     if self.pipeline.capture_content:
-                        span.set_attribute("smoa.text", event.result.text)
+                        span.set_attribute(attributes.TEXT, event.result.text)
                     self.metrics.answered(event.result)
                 yield event

@@ -15,6 +15,7 @@ from smoa_services.drain import Drain
 from smoa_services.llm import ChatModel
 from smoa_services.proposer.policy import Proposer
 from smoa_services.proposer.request import proposal
+from smoa_services.telemetry import attributes
 
 Context = grpc.aio.ServicerContext[Any, Any]
 
@@ -42,7 +43,7 @@ class ProposerServicer(proposer_pb2_grpc.ProposerServiceServicer):
         self, request: proposer_pb2.ProposeRequest, context: Context
     ) -> proposer_pb2.ProposeResponse:
         asked = proposal(request, self.settings)
-        trace.get_current_span().set_attribute("smoa.references", len(asked.references))
+        trace.get_current_span().set_attribute(attributes.REFERENCES, len(asked.references))
         timeout = self.drain.deadline(context).timeout(self.settings.llm_timeout_seconds)
         completion = await self.policy.propose(asked, timeout)
         return proposer_pb2.ProposeResponse(

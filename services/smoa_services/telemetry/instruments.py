@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from opentelemetry.metrics import Meter
 
+from smoa_services.telemetry import attributes
+
 # The RPC conventions' advice, extended past 10 s: a Generate on a slow model takes minutes.
 RPC_SECONDS = (0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10, 30, 60, 120, 300)
 # The GenAI conventions' advice.
@@ -85,6 +87,6 @@ class Instruments:
         )
 
     def breaker_changed(self, backend: str, state: str) -> None:
-        attributes = {"smoa.backend": backend or "default"}
-        self.breaker_state.set(BREAKER_VALUE[state], attributes)
-        self.breaker_transitions.add(1, {**attributes, "smoa.breaker.state": state})
+        of_backend = {attributes.BACKEND: backend or "default"}
+        self.breaker_state.set(BREAKER_VALUE[state], of_backend)
+        self.breaker_transitions.add(1, {**of_backend, attributes.BREAKER_STATE: state})
