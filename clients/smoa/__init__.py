@@ -5,6 +5,9 @@
         result = client.generate("What is 6 x 7?", n=4, k=2)
         print(result.text, result.stop_reason, result.cost.total)
 
+What a request asks for (mode, n, k, layers, roles, models, judging, budget, ...) is a `GenerateOptions`,
+given as `generate(question, options)`, as keyword arguments, or both (the keywords win).
+
 `AsyncSmoaClient` is the asyncio twin. Results and stream events are plain Python objects; failures are
 `SmoaError` subclasses carrying the service's error details. The generated contract is ``smoa.v1``.
 """
@@ -27,6 +30,8 @@ from smoa.errors import (
 )
 from smoa.events import Progress, Stage, StreamEvent, Summary, Token
 from smoa.health import ServingStatus
+from smoa.options import GenerateOptions
+from smoa.ranking import Aggregation, Selection
 from smoa.request import Message, ModelSettings, Skips
 from smoa.result import (
     AgentFailure,
@@ -51,6 +56,7 @@ __all__ = [
     "DEFAULT_TIMEOUT_SECONDS",
     "TLS",
     "AgentFailure",
+    "Aggregation",
     "AsyncSmoaClient",
     "CancelledError",
     "Candidate",
@@ -61,6 +67,7 @@ __all__ = [
     "FailedPreconditionError",
     "FailureKind",
     "FieldViolation",
+    "GenerateOptions",
     "InvalidArgumentError",
     "Layer",
     "Message",
@@ -70,6 +77,7 @@ __all__ = [
     "Progress",
     "ResourceExhaustedError",
     "Result",
+    "Selection",
     "ServingStatus",
     "Skips",
     "SmoaClient",

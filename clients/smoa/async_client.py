@@ -2,28 +2,29 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, Mapping, Sequence
+from collections.abc import AsyncGenerator
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 import grpc
+import grpc.aio
 
 from smoa import from_wire, health
-from smoa.connection import (
-    DEFAULT_MAX_MESSAGE_BYTES,
-    DEFAULT_TARGET,
-    DEFAULT_TIMEOUT_SECONDS,
-    TLS,
-    Connection,
-)
+from smoa.client_core import ChannelOptions, ClientCore
 from smoa.errors import error_from
 from smoa.events import StreamEvent
 from smoa.health import ServingStatus
-from smoa.request import Messages, ModelSettings, Skips, generate_request
-from smoa.result import Mode, Result
+from smoa.options import GenerateOptions, GenerateOverrides
+from smoa.request import Messages
+from smoa.result import Result
 from smoa.v1 import orchestrator_pb2, orchestrator_pb2_grpc
 
+if TYPE_CHECKING:
+    # typing.Unpack is 3.11's; the SDK runs on 3.10, and only type checkers read this.
+    from typing_extensions import Unpack
 
-class AsyncSmoaClient:
+
+class AsyncSmoaClient(ClientCore[grpc.aio.Channel]):
     """SmoaClient's asyncio twin: the same arguments, results, events and errors. Create it inside the
     event loop that uses it (grpc.aio channels belong to one loop).
 
@@ -35,38 +36,14 @@ class AsyncSmoaClient:
     asyncio.CancelledError, as asyncio code expects.
     """
 
-    def __init__(
-        self,
-        target: str = DEFAULT_TARGET,
-        *,
-        timeout: float = DEFAULT_TIMEOUT_SECONDS,
-        tls: TLS | bool = False,
-        token: str | None = None,
-        metadata: Sequence[tuple[str, str]] = (),
-        keepalive_seconds: float = 30.0,
-        max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES,
-        options: Sequence[tuple[str, str | int]] = (),
-    ):
-        self.connection = Connection(
-            target,
-            timeout,
-            TLS() if tls is True else tls or None,
-            token,
-            tuple(metadata),
-            keepalive_seconds=keepalive_seconds,
-            max_message_bytes=max_message_bytes,
-            options=tuple(options),
-        )
-        credentials = self.connection.credentials()
+    def _open(
+        self, target: str, credentials: grpc.ChannelCredentials | None, options: ChannelOptions
+    ) -> grpc.aio.Channel:
+        if credentials is None:
+            return grpc.aio.insecure_channel(target, options)
+        return grpc.aio.secure_channel(target, credentials, options)
 
-        def channel(options: list[tuple[str, str | int]]) -> grpc.aio.Channel:
-            if credentials is None:
-                return grpc.aio.insecure_channel(target, options)
-            return grpc.aio.secure_channel(target, credentials, options)
-
-        self._channel = channel(self.connection.channel_options())
-        # Health checks on a channel of their own, which does not skip servers that say NOT_SERVING.
-        self._health_channel = channel(self.connection.channel_options(health_checked=False))
+    def _opened(self) -> None:
         self._stub = orchestrator_pb2_grpc.OrchestratorServiceStub(self._channel)
         self._check: grpc.aio.UnaryUnaryMultiCallable[bytes, bytes] = self._health_channel.unary_unary(
             health.CHECK
@@ -74,45 +51,17 @@ class AsyncSmoaClient:
         self._list: grpc.aio.UnaryUnaryMultiCallable[bytes, bytes] = self._health_channel.unary_unary(
             health.LIST
         )
-        self._metadata = self.connection.call_metadata()
 
     async def generate(
         self,
         question_or_messages: Messages,
+        options: GenerateOptions | None = None,
         *,
-        mode: Mode | str = Mode.SMOA,
-        n: int | None = None,
-        k: int | None = None,
-        max_layers: int | None = None,
-        roles: Sequence[str] | None = None,
-        task_description: str | None = None,
-        model: ModelSettings | str | None = None,
-        agents: Mapping[int, ModelSettings | str] | None = None,
-        fused: bool = False,
-        token_budget: int | None = None,
-        seed: int | None = None,
-        quorum: int | None = None,
-        skips: Skips | None = None,
         timeout: float | None = None,
+        **overrides: Unpack[GenerateOverrides],
     ) -> Result:
         """See SmoaClient.generate."""
-        request = generate_request(
-            question_or_messages,
-            mode=mode,
-            n=n,
-            k=k,
-            max_layers=max_layers,
-            roles=roles,
-            task_description=task_description,
-            model=model,
-            agents=agents,
-            fused=fused,
-            token_budget=token_budget,
-            seed=seed,
-            quorum=quorum,
-            skips=skips,
-        )
-        deadline = self.connection.deadline(timeout)
+        request, deadline = self._call(question_or_messages, options, overrides, timeout)
         try:
             response = await self._stub.Generate(request, timeout=deadline, metadata=self._metadata)
         except grpc.RpcError as e:
@@ -122,42 +71,15 @@ class AsyncSmoaClient:
     def stream(
         self,
         question_or_messages: Messages,
+        options: GenerateOptions | None = None,
         *,
-        mode: Mode | str = Mode.SMOA,
-        n: int | None = None,
-        k: int | None = None,
-        max_layers: int | None = None,
-        roles: Sequence[str] | None = None,
-        task_description: str | None = None,
-        model: ModelSettings | str | None = None,
-        agents: Mapping[int, ModelSettings | str] | None = None,
-        fused: bool = False,
-        token_budget: int | None = None,
-        seed: int | None = None,
-        quorum: int | None = None,
-        skips: Skips | None = None,
         timeout: float | None = None,
+        **overrides: Unpack[GenerateOverrides],
     ) -> AsyncGenerator[StreamEvent, None]:
         """See SmoaClient.stream: `async for event in client.stream(...)`. Arguments are checked now (so
-        this is not a coroutine); leaving the loop early (or aclose())
-        cancels the call."""
-        request = generate_request(
-            question_or_messages,
-            mode=mode,
-            n=n,
-            k=k,
-            max_layers=max_layers,
-            roles=roles,
-            task_description=task_description,
-            model=model,
-            agents=agents,
-            fused=fused,
-            token_budget=token_budget,
-            seed=seed,
-            quorum=quorum,
-            skips=skips,
-        )
-        return self._events(request, self.connection.deadline(timeout))
+        this is not a coroutine); leaving the loop early (or aclose()) cancels the call."""
+        request, deadline = self._call(question_or_messages, options, overrides, timeout)
+        return self._events(request, deadline)
 
     async def _events(
         self, request: orchestrator_pb2.GenerateRequest, deadline: float
@@ -181,9 +103,7 @@ class AsyncSmoaClient:
                 health.encode_request(service), timeout=deadline, metadata=self._metadata
             )
         except grpc.RpcError as e:
-            if e.code() == grpc.StatusCode.NOT_FOUND:
-                return ServingStatus.SERVICE_UNKNOWN
-            raise error_from(e) from e
+            return self._health_failed(e)
         return health.decode_response(reply)
 
     async def health_statuses(self, *, timeout: float | None = None) -> dict[str, ServingStatus]:

@@ -1,6 +1,6 @@
 """The `smoa` command line.
 
-    smoa ask "question" [--mode smoa|moa|single|auto] [-n 4] [-k 2] [--layers 3] [--json]
+    smoa ask "question" [--mode smoa|moa|single|auto] [-n 4] [-k 2] [--layers 3] [--aggregation rrf] [--json]
     smoa health [--stack] [--peer NAME TARGET ...]
     smoa serve {start|stop|status}     # the local stack, embedded model included (needs smoa-services)
 
@@ -16,7 +16,7 @@ import json
 import os
 import sys
 from collections.abc import Sequence
-from typing import Any, TextIO
+from typing import TextIO
 
 from smoa.ask_output import progress_line, summary_lines
 from smoa.client import SmoaClient
@@ -26,8 +26,7 @@ from smoa.eval.command import register as register_eval
 from smoa.events import Progress, Summary, Token
 from smoa.health import READINESS, ServingStatus
 from smoa.load.command import register as register_load
-from smoa.request import ModelSettings
-from smoa.result import Mode
+from smoa.option_flags import add_option_flags, options_from
 
 HEALTH_TIMEOUT_SECONDS = 5.0
 
@@ -40,26 +39,14 @@ def client_from(args: argparse.Namespace, target: str | None = None) -> SmoaClie
 
 
 def ask(args: argparse.Namespace, out: TextIO) -> int:
-    options: dict[str, Any] = {
-        "mode": args.mode,
-        "n": args.n,
-        "k": args.k,
-        "max_layers": args.layers,
-        "roles": args.role,
-        "task_description": args.task,
-        "model": ModelSettings(max_tokens=args.max_tokens) if args.max_tokens is not None else None,
-        "fused": args.fused,
-        "token_budget": args.token_budget,
-        "seed": args.seed,
-        "timeout": args.timeout,
-    }
     try:
+        options = options_from(args)
         with client_from(args) as client:
             if args.json:
-                result = client.generate(args.question, **options)
+                result = client.generate(args.question, options, timeout=args.timeout)
                 out.write(json.dumps(dataclasses.asdict(result), indent=2) + "\n")
                 return 0
-            for event in client.stream(args.question, **options):
+            for event in client.stream(args.question, options, timeout=args.timeout):
                 if isinstance(event, Progress):
                     line = progress_line(event)
                     if line:
@@ -156,22 +143,7 @@ def parser() -> argparse.ArgumentParser:
         description=about + ". Progress and the cost go to stderr, the answer to stdout.",
     )
     a.add_argument("question", help="the question (quote it); sent as the user's message")
-    a.add_argument(
-        "--mode",
-        choices=[m.value for m in Mode],
-        default=Mode.SMOA.value,
-        help="smoa: sparse, judge and early stop; moa: dense; single: one call; auto: two proposers first, "
-        "more only when they disagree (default: %(default)s)",
-    )
-    a.add_argument("-n", type=int, help="proposers per layer (default: the service's)")
-    a.add_argument("-k", type=int, help="answers kept per layer (default: the service's)")
-    a.add_argument("--layers", type=int, help="maximum layers (default: the service's)")
-    a.add_argument("--fused", action="store_true", help="judge and moderator in one call")
-    a.add_argument("--task", help="task description the proposers' roles are written for")
-    a.add_argument("--role", action="append", help="a proposer role (repeat for more; not with --task)")
-    a.add_argument("--max-tokens", type=int, help="per LLM call (default: the service's)")
-    a.add_argument("--token-budget", type=int, help="total tokens the request may spend (default: unlimited)")
-    a.add_argument("--seed", type=int, help="same seed, same pipeline decisions")
+    add_option_flags(a)
     a.add_argument(
         "--timeout",
         type=float,

@@ -2,28 +2,28 @@
 
 from __future__ import annotations
 
-from collections.abc import Generator, Mapping, Sequence
+from collections.abc import Generator
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 import grpc
 
 from smoa import from_wire, health
-from smoa.connection import (
-    DEFAULT_MAX_MESSAGE_BYTES,
-    DEFAULT_TARGET,
-    DEFAULT_TIMEOUT_SECONDS,
-    TLS,
-    Connection,
-)
+from smoa.client_core import ChannelOptions, ClientCore
 from smoa.errors import error_from
 from smoa.events import StreamEvent
 from smoa.health import ServingStatus
-from smoa.request import Messages, ModelSettings, Skips, generate_request
-from smoa.result import Mode, Result
+from smoa.options import GenerateOptions, GenerateOverrides
+from smoa.request import Messages
+from smoa.result import Result
 from smoa.v1 import orchestrator_pb2, orchestrator_pb2_grpc
 
+if TYPE_CHECKING:
+    # typing.Unpack is 3.11's; the SDK runs on 3.10, and only type checkers read this.
+    from typing_extensions import Unpack
 
-class SmoaClient:
+
+class SmoaClient(ClientCore[grpc.Channel]):
     """A connection to the orchestrator. Thread-safe; one per process is enough (it multiplexes calls).
 
     >>> with SmoaClient("dns:///orchestrator:50051") as client:  # doctest: +SKIP
@@ -35,92 +35,37 @@ class SmoaClient:
     `token` is sent as `authorization: Bearer ...` (see smoa.connection for how, with and without TLS).
     """
 
-    def __init__(
-        self,
-        target: str = DEFAULT_TARGET,
-        *,
-        timeout: float = DEFAULT_TIMEOUT_SECONDS,
-        tls: TLS | bool = False,
-        token: str | None = None,
-        metadata: Sequence[tuple[str, str]] = (),
-        keepalive_seconds: float = 30.0,
-        max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES,
-        options: Sequence[tuple[str, str | int]] = (),
-    ):
-        self.connection = Connection(
-            target,
-            timeout,
-            TLS() if tls is True else tls or None,
-            token,
-            tuple(metadata),
-            keepalive_seconds=keepalive_seconds,
-            max_message_bytes=max_message_bytes,
-            options=tuple(options),
-        )
-        credentials = self.connection.credentials()
+    def _open(
+        self, target: str, credentials: grpc.ChannelCredentials | None, options: ChannelOptions
+    ) -> grpc.Channel:
+        if credentials is None:
+            return grpc.insecure_channel(target, options)
+        return grpc.secure_channel(target, credentials, options)
 
-        def channel(options: list[tuple[str, str | int]]) -> grpc.Channel:
-            if credentials is None:
-                return grpc.insecure_channel(target, options)
-            return grpc.secure_channel(target, credentials, options)
-
-        self._channel = channel(self.connection.channel_options())
-        # Health checks on a channel of their own, which does not skip servers that say NOT_SERVING.
-        self._health_channel = channel(self.connection.channel_options(health_checked=False))
+    def _opened(self) -> None:
         self._stub = orchestrator_pb2_grpc.OrchestratorServiceStub(self._channel)
         # Bytes in, bytes out: smoa.health encodes and decodes.
         self._check: grpc.UnaryUnaryMultiCallable[bytes, bytes] = self._health_channel.unary_unary(
             health.CHECK
         )
         self._list: grpc.UnaryUnaryMultiCallable[bytes, bytes] = self._health_channel.unary_unary(health.LIST)
-        self._metadata = self.connection.call_metadata()
 
     def generate(
         self,
         question_or_messages: Messages,
+        options: GenerateOptions | None = None,
         *,
-        mode: Mode | str = Mode.SMOA,
-        n: int | None = None,
-        k: int | None = None,
-        max_layers: int | None = None,
-        roles: Sequence[str] | None = None,
-        task_description: str | None = None,
-        model: ModelSettings | str | None = None,
-        agents: Mapping[int, ModelSettings | str] | None = None,
-        fused: bool = False,
-        token_budget: int | None = None,
-        seed: int | None = None,
-        quorum: int | None = None,
-        skips: Skips | None = None,
         timeout: float | None = None,
+        **overrides: Unpack[GenerateOverrides],
     ) -> Result:
         """Runs one generation and returns its answer with the per-layer trace, cost and timings.
 
         `question_or_messages`: a question, or a conversation (`Message`s or {"role", "content"} dicts,
-        the user's turn last). None for n, k, max_layers (and model settings) takes the service's default.
-        `roles` (explicit proposer roles) and `task_description` (roles written for it) exclude each other.
-        `fused`: judge and moderator in one LLM call. `token_budget`: stop between stages past this many
-        tokens. `seed`: same seed, same pipeline decisions. `quorum`: proposers a layer needs to go on
-        (the service's default is max(k, ceil(n/2))); what was lost is in `Result.degradations`. `skips`:
-        which calls SMoA may leave out when they would add nothing (`Skips`; the service's defaults).
+        the user's turn last). `options`: what the request asks for (`GenerateOptions`; None: the
+        service's defaults, in SMoA mode). Keyword arguments set single fields of it over `options`:
+        `generate(q, n=4, k=2)`, or `generate(q, options, seed=7)`. `timeout`: this call's deadline.
         """
-        request = generate_request(
-            question_or_messages,
-            mode=mode,
-            n=n,
-            k=k,
-            max_layers=max_layers,
-            roles=roles,
-            task_description=task_description,
-            model=model,
-            agents=agents,
-            fused=fused,
-            token_budget=token_budget,
-            seed=seed,
-            quorum=quorum,
-            skips=skips,
-        )
-        deadline = self.connection.deadline(timeout)
+        request, deadline = self._call(question_or_messages, options, overrides, timeout)
         try:
             response = self._stub.Generate(request, timeout=deadline, metadata=self._metadata)
         except grpc.RpcError as e:
@@ -130,42 +75,16 @@ class SmoaClient:
     def stream(
         self,
         question_or_messages: Messages,
+        options: GenerateOptions | None = None,
         *,
-        mode: Mode | str = Mode.SMOA,
-        n: int | None = None,
-        k: int | None = None,
-        max_layers: int | None = None,
-        roles: Sequence[str] | None = None,
-        task_description: str | None = None,
-        model: ModelSettings | str | None = None,
-        agents: Mapping[int, ModelSettings | str] | None = None,
-        fused: bool = False,
-        token_budget: int | None = None,
-        seed: int | None = None,
-        quorum: int | None = None,
-        skips: Skips | None = None,
         timeout: float | None = None,
+        **overrides: Unpack[GenerateOverrides],
     ) -> Generator[StreamEvent, None, None]:
         """Like `generate`, as events: `Progress` per layer stage, `Token`s of the answer, then a `Summary`.
         Arguments are checked now; the call starts at the first `next()`. Stopping early (break, close())
         cancels the call, and the services stop their work."""
-        request = generate_request(
-            question_or_messages,
-            mode=mode,
-            n=n,
-            k=k,
-            max_layers=max_layers,
-            roles=roles,
-            task_description=task_description,
-            model=model,
-            agents=agents,
-            fused=fused,
-            token_budget=token_budget,
-            seed=seed,
-            quorum=quorum,
-            skips=skips,
-        )
-        return self._events(request, self.connection.deadline(timeout))
+        request, deadline = self._call(question_or_messages, options, overrides, timeout)
+        return self._events(request, deadline)
 
     def _events(
         self, request: orchestrator_pb2.GenerateRequest, deadline: float
@@ -189,9 +108,7 @@ class SmoaClient:
         try:
             reply = self._check(health.encode_request(service), timeout=deadline, metadata=self._metadata)
         except grpc.RpcError as e:
-            if e.code() == grpc.StatusCode.NOT_FOUND:
-                return ServingStatus.SERVICE_UNKNOWN
-            raise error_from(e) from e
+            return self._health_failed(e)
         return health.decode_response(reply)
 
     def health_statuses(self, *, timeout: float | None = None) -> dict[str, ServingStatus]:

@@ -1,5 +1,6 @@
-"""A GenerateRequest from the SDK's keyword arguments, checked here first so a bad argument fails at
-once as a ValueError naming it, without a round trip.
+"""A GenerateRequest from a question (or conversation) and `GenerateOptions`, checked here so a bad
+argument fails at once as a ValueError naming it, without a round trip. `generate_request` is the one place
+the request is built: the clients, `smoa ask`, `smoa load` and `smoa eval` all come through it.
 
 Only what is wrong whatever the server (n = 0, an empty question, roles and a task description both) is
 checked here. Limits the service sets (the largest n, k against the service's default n, known backends)
@@ -10,10 +11,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from enum import Enum
+from typing import TYPE_CHECKING, Literal, TypeVar
 
+from smoa.ranking import Aggregation, Selection
 from smoa.result import Mode
 from smoa.v1 import common_pb2, orchestrator_pb2
+
+if TYPE_CHECKING:
+    from smoa.options import GenerateOptions
 
 Role = Literal["system", "user", "assistant"]
 
@@ -28,6 +34,7 @@ MODES: dict[Mode, orchestrator_pb2.Mode.ValueType] = {
     Mode.SINGLE: orchestrator_pb2.MODE_SINGLE,
     Mode.AUTO: orchestrator_pb2.MODE_AUTO,
 }
+Choice = TypeVar("Choice", bound=Enum)
 INT32 = (2**31, "2**31")
 INT64 = (2**63, "2**63")
 UINT64 = (2**64, "2**64")
@@ -114,67 +121,73 @@ def model_settings(settings: ModelSettings | str, name: str) -> common_pb2.Model
     return wire
 
 
-def generate_request(
-    question_or_messages: Messages,
-    *,
-    mode: Mode | str = Mode.SMOA,
-    n: int | None = None,
-    k: int | None = None,
-    max_layers: int | None = None,
-    roles: Sequence[str] | None = None,
-    task_description: str | None = None,
-    model: ModelSettings | str | None = None,
-    agents: Mapping[int, ModelSettings | str] | None = None,
-    fused: bool = False,
-    token_budget: int | None = None,
-    seed: int | None = None,
-    quorum: int | None = None,
-    skips: Skips | None = None,
-) -> orchestrator_pb2.GenerateRequest:
+def choice(name: str, kind: type[Choice], value: object) -> Choice:
+    """`value` as a member of `kind`, given as the member or its value ("moa")."""
     try:
-        chosen = Mode(mode)
+        return kind(value)
     except ValueError:
-        raise ValueError(f"mode: must be one of {', '.join(m.value for m in Mode)}, got {mode!r}") from None
+        known = ", ".join(str(m.value) for m in kind)
+        raise ValueError(f"{name}: must be one of {known}, got {value!r}") from None
+
+
+def options_message(options: GenerateOptions) -> orchestrator_pb2.GenerateRequest:
+    """Every field of the request but its messages, each checked. 0 (or unset) on the wire means "the
+    service's default", which None says in GenerateOptions."""
+    o = options
     request = orchestrator_pb2.GenerateRequest(
-        messages=chat_messages(question_or_messages), mode=MODES[chosen], fused_judge_moderator=fused
+        mode=MODES[choice("mode", Mode, o.mode)], fused_judge_moderator=o.fused
     )
-    # 0 on the wire means "the service's default", which None says here.
-    if n is not None:
-        request.n = _int("n", n, 1, INT32)
-    if k is not None:
-        request.k = _int("k", k, 1, INT32)
-        if n is not None and k > n:
-            raise ValueError(f"k: must be <= n ({n}), got {k}")
-    if max_layers is not None:
-        request.max_layers = _int("max_layers", max_layers, 1, INT32)
-    if quorum is not None:
-        request.quorum = _int("quorum", quorum, 1, INT32)
-        if n is not None and quorum > n:
-            raise ValueError(f"quorum: must be <= n ({n}), got {quorum}")
-    if skips is not None:
-        if skips.judge_on_consensus is not None:
-            request.skips.judge_on_consensus = skips.judge_on_consensus
-        if skips.synthesis_on_agreement is not None:
-            request.skips.synthesis_on_agreement = skips.synthesis_on_agreement
-    if token_budget is not None:
-        request.token_budget = _int("token_budget", token_budget, 1, INT64)
-    if seed is not None:
-        request.seed = _int("seed", seed, 0, UINT64)
-    if roles is not None and task_description is not None:
+    if o.n is not None:
+        request.n = _int("n", o.n, 1, INT32)
+    if o.k is not None:
+        request.k = _int("k", o.k, 1, INT32)
+        if o.n is not None and o.k > o.n:
+            raise ValueError(f"k: must be <= n ({o.n}), got {o.k}")
+    if o.max_layers is not None:
+        request.max_layers = _int("max_layers", o.max_layers, 1, INT32)
+    if o.quorum is not None:
+        request.quorum = _int("quorum", o.quorum, 1, INT32)
+        if o.n is not None and o.quorum > o.n:
+            raise ValueError(f"quorum: must be <= n ({o.n}), got {o.quorum}")
+    if o.skips is not None:
+        if o.skips.judge_on_consensus is not None:
+            request.skips.judge_on_consensus = o.skips.judge_on_consensus
+        if o.skips.synthesis_on_agreement is not None:
+            request.skips.synthesis_on_agreement = o.skips.synthesis_on_agreement
+    if o.token_budget is not None:
+        request.token_budget = _int("token_budget", o.token_budget, 1, INT64)
+    if o.seed is not None:
+        request.seed = _int("seed", o.seed, 0, UINT64)
+    if o.roles is not None and o.task_description is not None:
         raise ValueError("roles: give roles or task_description, not both")
-    if roles is not None:
+    if o.roles is not None:
+        roles = o.roles
         if isinstance(roles, str) or not roles or not all(isinstance(r, str) and r.strip() for r in roles):
             raise ValueError("roles: must be a non-empty sequence of non-empty strings")
         request.roles.roles.extend(roles)
-    if task_description is not None:
-        if not task_description.strip():
+    if o.task_description is not None:
+        if not o.task_description.strip():
             raise ValueError("task_description: must not be empty")
-        request.task_description = task_description
-    if model is not None:
-        request.model.CopyFrom(model_settings(model, "model"))
-    for index, settings in sorted((agents or {}).items()):
+        request.task_description = o.task_description
+    if o.model is not None:
+        request.model.CopyFrom(model_settings(o.model, "model"))
+    for index, settings in sorted((o.agents or {}).items()):
         _int(f"agents[{index}]: the proposer index", index, 0, INT32)
         request.agents.append(
             orchestrator_pb2.AgentOverride(index=index, model=model_settings(settings, f"agents[{index}]"))
         )
+    if o.aggregation is not None:
+        aggregation = choice("aggregation", Aggregation, o.aggregation)
+        request.aggregation = common_pb2.AggregationMethod.Value(f"AGGREGATION_METHOD_{aggregation.name}")
+    if o.selection is not None:
+        selection = choice("selection", Selection, o.selection)
+        request.selection = common_pb2.SelectionMethod.Value(f"SELECTION_METHOD_{selection.name}")
+    return request
+
+
+def generate_request(
+    question_or_messages: Messages, options: GenerateOptions
+) -> orchestrator_pb2.GenerateRequest:
+    request = options_message(options)
+    request.messages.extend(chat_messages(question_or_messages))
     return request

@@ -1,4 +1,5 @@
-"""Arguments the SDK refuses itself, as ValueError naming the argument, before any call."""
+"""Arguments the SDK refuses itself, as ValueError naming the argument, before any call: when the
+GenerateOptions is made, when a call's keyword arguments override it, and for the question itself."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from smoa import Message, ModelSettings, SmoaClient
+from smoa import Aggregation, GenerateOptions, Message, ModelSettings, SmoaClient
 from smoa.request import generate_request
 from smoa.v1 import common_pb2, orchestrator_pb2
 
@@ -25,14 +26,38 @@ BAD = [
     ({"task_description": " "}, "task_description: must not be empty"),
     ({"model": ModelSettings(temperature=3.0)}, "model.temperature: must be in [0, 2]"),
     ({"agents": {0: ModelSettings(max_tokens=0)}}, "agents[0].max_tokens: must be >= 1"),
+    ({"quorum": 3, "n": 2}, "quorum: must be <= n (2), got 3"),
+    (
+        {"aggregation": "median"},
+        "aggregation: must be one of mean, zmean, borda, rrf, copeland, bradley_terry",
+    ),
+    ({"selection": "best"}, "selection: must be one of top_k, mmr, got 'best'"),
 ]
 
 
 @pytest.mark.parametrize(("arguments", "message"), BAD)
-def test_bad_arguments_name_themselves(arguments: dict[str, Any], message: str) -> None:
+def test_bad_options_name_themselves(arguments: dict[str, Any], message: str) -> None:
     with pytest.raises(ValueError) as caught:
-        generate_request("What is 6 times 7?", **arguments)
+        GenerateOptions(**arguments)
     assert str(caught.value).startswith(message)
+
+
+@pytest.mark.parametrize(("arguments", "message"), BAD)
+def test_bad_keyword_arguments_name_themselves_when_called(arguments: dict[str, Any], message: str) -> None:
+    with SmoaClient("127.0.0.1:1") as client, pytest.raises(ValueError) as caught:
+        client.stream("What is 6 times 7?", GenerateOptions(), **arguments)
+    assert str(caught.value).startswith(message)
+
+
+def test_keyword_arguments_override_the_options_given() -> None:
+    options = GenerateOptions(n=4, k=2, aggregation="rrf")
+    with SmoaClient("127.0.0.1:1") as client, pytest.raises(ValueError, match=r"^k: must be <= n \(1\)"):
+        client.stream("q", options, n=1)
+    # Made in one form whatever was given, and a copy: changing the caller's list changes nothing.
+    roles = ["historian"]
+    made = GenerateOptions(mode="moa", roles=roles, aggregation="borda")
+    roles.append("")
+    assert (made.mode, made.roles, made.aggregation) == ("moa", ("historian",), Aggregation.BORDA)
 
 
 @pytest.mark.parametrize(
@@ -47,15 +72,15 @@ def test_bad_arguments_name_themselves(arguments: dict[str, Any], message: str) 
 )
 def test_bad_questions(question: Any, message: str) -> None:
     with pytest.raises(ValueError) as caught:
-        generate_request(question)
+        generate_request(question, GenerateOptions())
     assert str(caught.value).startswith(message)
 
 
 def test_wrong_types_are_type_errors() -> None:
     with pytest.raises(TypeError, match=r"^n: must be an int, got str"):
-        generate_request("q", n="4")  # type: ignore[arg-type]
+        GenerateOptions(n="4")  # type: ignore[arg-type]
     with pytest.raises(TypeError, match=r"^k: must be an int, got bool"):
-        generate_request("q", k=True)
+        GenerateOptions(k=True)
 
 
 def test_timeouts_and_connection_settings_are_checked() -> None:
@@ -74,8 +99,7 @@ def test_timeouts_and_connection_settings_are_checked() -> None:
 
 
 def test_every_argument_reaches_the_wire() -> None:
-    request = generate_request(
-        [{"role": "system", "content": "Be brief."}, Message("user", "What is 6 times 7?")],
+    options = GenerateOptions(
         mode="moa",
         n=3,
         k=2,
@@ -87,6 +111,11 @@ def test_every_argument_reaches_the_wire() -> None:
         token_budget=5000,
         seed=2**64 - 1,
     )
+    conversation: list[Message | dict[str, str]] = [
+        {"role": "system", "content": "Be brief."},
+        Message("user", "What is 6 times 7?"),
+    ]
+    request = generate_request(conversation, options)
     assert [(m.role, m.content) for m in request.messages] == [
         (common_pb2.CHAT_ROLE_SYSTEM, "Be brief."),
         (common_pb2.CHAT_ROLE_USER, "What is 6 times 7?"),
@@ -98,6 +127,6 @@ def test_every_argument_reaches_the_wire() -> None:
     assert [(a.index, a.model.model) for a in request.agents] == [(1, "small-model")]
     assert (request.fused_judge_moderator, request.token_budget, request.seed) == (True, 5000, 2**64 - 1)
     # Unset means the service's default: 0 on the wire, and no temperature at all.
-    plain = generate_request("q", task_description="maths")
+    plain = generate_request("q", GenerateOptions(task_description="maths"))
     assert (plain.n, plain.k, plain.max_layers, plain.seed) == (0, 0, 0, 0)
     assert plain.WhichOneof("role_source") == "task_description" and not plain.HasField("model")

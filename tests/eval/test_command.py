@@ -12,7 +12,11 @@ from smoa.eval.command import dataset_specs, evaluation_from
 from smoa.eval.extras import MissingExtra, require
 from smoa.eval.progress import ProgressBar
 from smoa.eval.results_file import ResultsFile
-from smoa.eval.systems import parse_systems
+from smoa.eval.systems import EVERY_CALL, SYSTEMS, Settings, parse_systems
+from smoa.options import GenerateOptions
+from smoa.ranking import Selection
+from smoa.request import ModelSettings
+from smoa.result import Mode
 
 
 def test_dataset_specs() -> None:
@@ -25,7 +29,7 @@ def test_dataset_specs() -> None:
 def test_systems() -> None:
     assert [s.name for s in parse_systems("smoa-fused, single,smoa-fused")] == ["smoa-fused", "single"]
     fused = parse_systems("smoa-fused")[0]
-    assert fused.fused and fused.mode.value == "smoa"
+    assert fused.options.fused and fused.options.mode == "smoa"
     with pytest.raises(ValueError, match="choose from"):
         parse_systems("smoa,gpt")
 
@@ -34,7 +38,7 @@ def test_flags_become_the_evaluation(tmp_path: Path) -> None:
     args = parser().parse_args(
         ["--target", "h:1", "eval", "--dataset", "gsm8k", "--limit", "3", "--systems", "moa,smoa",
          "--out", str(tmp_path), "-n", "5", "-k", "3", "--layers", "2", "--max-tokens", "99", "--seed", "7",
-         "--concurrency", "2", "--judge-model", "big"]
+         "--aggregation", "rrf", "--concurrency", "2", "--judge-model", "big"]
     )  # fmt: skip
     e = evaluation_from(args)
     assert (e.target, e.datasets, list(e.systems), e.out) == (
@@ -46,7 +50,30 @@ def test_flags_become_the_evaluation(tmp_path: Path) -> None:
     assert (e.settings.n, e.settings.k, e.settings.layers, e.settings.max_tokens, e.settings.seed) == (
         5, 3, 2, 99, 7,
     )  # fmt: skip
-    assert (e.concurrency, e.judge_model) == (2, "big")
+    assert (e.concurrency, e.judge_model, e.settings.aggregation, e.settings.selection) == (
+        2,
+        "big",
+        "rrf",
+        None,
+    )
+
+
+def test_each_system_asks_for_its_own_options_under_the_shared_settings() -> None:
+    settings = Settings(n=5, k=3, layers=2, max_tokens=99, seed=7, selection="mmr")
+    fused = settings.options_for(SYSTEMS["smoa-fused-full"])
+    assert (fused.mode, fused.fused, fused.skips) == (Mode.SMOA, True, EVERY_CALL)
+    assert (fused.n, fused.k, fused.max_layers, fused.seed, fused.selection) == (5, 3, 2, 7, Selection.MMR)
+    assert fused.model == ModelSettings(max_tokens=99)
+    assert settings.options_for(SYSTEMS["moa"]).mode == Mode.MOA
+
+
+def test_bad_settings_are_refused_before_any_request(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(
+        ["--target", "127.0.0.1:1", "eval", "--dataset", "gsm8k:1", "--out", str(tmp_path), "-k", "9"]
+    )
+    assert code == 2 and "k: must be <= n (4), got 9" in capsys.readouterr().err
 
 
 def test_bad_input_exits_2_before_any_request(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -92,7 +119,6 @@ async def test_proposer_backends_become_per_agent_overrides(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from smoa.eval.orchestrator_call import Orchestrator
-    from smoa.eval.systems import Settings
     from smoa.result import Result
 
     args = parser().parse_args(
@@ -100,10 +126,10 @@ async def test_proposer_backends_become_per_agent_overrides(
     )
     settings = evaluation_from(args).settings
     assert settings.proposer_backends == ("big", "small")
-    seen: dict[str, object] = {}
+    seen: list[GenerateOptions] = []
 
-    async def generate(question: str, **kwargs: object) -> Result:
-        seen.update(kwargs)
+    async def generate(question: str, options: GenerateOptions) -> Result:
+        seen.append(options)
         raise RuntimeError("captured")
 
     orchestrator = Orchestrator("127.0.0.1:1", Settings(n=3, proposer_backends=("big", "small")))
@@ -111,6 +137,8 @@ async def test_proposer_backends_become_per_agent_overrides(
     with pytest.raises(RuntimeError, match="captured"):
         await orchestrator.answer("q", parse_systems("smoa")[0])
     await orchestrator._client.close()
-    agents = seen["agents"]
-    assert isinstance(agents, dict)
-    assert {i: s.backend for i, s in agents.items()} == {0: "big", 1: "small", 2: "big"}
+    agents = seen[0].agents
+    assert agents is not None
+    assert {i: s.backend for i, s in agents.items() if isinstance(s, ModelSettings)} == {
+        0: "big", 1: "small", 2: "big",
+    }  # fmt: skip

@@ -9,6 +9,8 @@ import pytest
 
 from smoa.cli import parser
 from smoa.load.command import seconds, shape_from, warmup, window_from
+from smoa.options import GenerateOptions
+from smoa.ranking import Aggregation, Selection
 
 
 def parse(*argv: str) -> argparse.Namespace:
@@ -40,10 +42,12 @@ def test_request_shape_and_window_from_flags(tmp_path: object) -> None:
         "--layers", "2", "--stream", "--question", "a?", "--question", "b?",
     )  # fmt: skip
     shape = shape_from(args)
-    assert (shape.mode, shape.n, shape.k, shape.layers, shape.stream) == ("moa", 3, 2, 2, True)
+    assert (shape.mode, shape.stream) == ("moa", True)
     assert [shape.request(i).question for i in range(3)] == ["a?", "b?", "a?"]
-    assert shape.request(0).arguments() == {"mode": "moa", "n": 3, "k": 2, "max_layers": 2}
-    assert parse().n == 0 and shape_from(parse()).request(0).n is None  # the service's default
+    assert shape.request(0).options == GenerateOptions(mode="moa", n=3, k=2, max_layers=2)
+    assert parse().n == 0 and shape_from(parse()).request(0).options.n is None  # the service's default
+    ranked = shape_from(parse("--aggregation", "copeland", "--selection", "top_k")).options
+    assert (ranked.aggregation, ranked.selection) == (Aggregation.COPELAND, Selection.TOP_K)
     window = window_from(args)
     assert (window.requests, window.duration, window.warmup_seconds) == (100, None, 2.0)
 
@@ -58,6 +62,9 @@ def test_bad_values_are_refused_before_connecting(capsys: pytest.CaptureFixture[
     args = parse("--target", "127.0.0.1:1", "--rate", "-1", "--requests", "1")
     assert args.run(args, None) == 2
     assert "rate: must be > 0" in capsys.readouterr().err
+    args = parse("--target", "127.0.0.1:1", "-n", "2", "-k", "3", "--requests", "1")
+    assert args.run(args, None) == 2
+    assert "k: must be <= n (2), got 3" in capsys.readouterr().err
 
 
 def test_a_missing_load_extra_is_named_before_connecting(

@@ -105,7 +105,7 @@ async def test_every_status_comes_back_under_its_grpc_name(stream: bool) -> None
         Gateway(url, timeout=10, connections=2) as calls,
     ):
         for status in STATUSES:
-            found[status] = await calls.sender(stream)(LoadRequest(status, "smoa"))
+            found[status] = await calls.sender(stream)(LoadRequest(status))
     assert {name: o.status for name, o in found.items()} == {name: name for name in STATUSES}
     assert all(o.detail == f"scripted {name}" for name, o in found.items())
     # The stream's token came before its error: timed all the same, as over gRPC.
@@ -118,7 +118,7 @@ async def test_the_token_goes_as_a_bearer_header() -> None:
         gateway(port) as url,
         Gateway(url, timeout=10, token="s3cret", connections=1) as calls,
     ):
-        await calls.generate(LoadRequest("UNAUTHENTICATED", "smoa"))
+        await calls.generate(LoadRequest("UNAUTHENTICATED"))
     assert ("authorization", "Bearer s3cret") in orchestrator.metadata
 
 
@@ -130,7 +130,7 @@ async def test_a_request_past_its_deadline_is_deadline_exceeded(stream: bool) ->
         Gateway(url, timeout=0.5, connections=1) as calls,
     ):
         started = asyncio.get_running_loop().time()
-        outcome = await calls.sender(stream)(LoadRequest(STALL, "smoa"))
+        outcome = await calls.sender(stream)(LoadRequest(STALL))
         waited = asyncio.get_running_loop().time() - started
     assert outcome.status == "DEADLINE_EXCEEDED" and "0.5s" in outcome.detail
     assert waited < 3
@@ -139,8 +139,8 @@ async def test_a_request_past_its_deadline_is_deadline_exceeded(stream: bool) ->
 async def test_https_with_the_ca_file_as_for_grpc(tmp_path: Path) -> None:
     async with scripted_orchestrator() as (port, _), tls_gateway(port, tmp_path) as (url, ca_file):
         async with Gateway(url, timeout=10, tls=TLS(str(ca_file)), connections=1) as trusted:
-            answered = await trusted.generate(LoadRequest("PERMISSION_DENIED", "smoa"))
+            answered = await trusted.generate(LoadRequest("PERMISSION_DENIED"))
         async with Gateway(url, timeout=10, connections=1) as untrusted:
-            refused = await untrusted.generate(LoadRequest("PERMISSION_DENIED", "smoa"))
+            refused = await untrusted.generate(LoadRequest("PERMISSION_DENIED"))
     assert answered.status == "PERMISSION_DENIED"  # the gateway's own answer, so TLS held
     assert refused.status == "UNAVAILABLE" and "CERTIFICATE_VERIFY_FAILED" in refused.detail

@@ -19,6 +19,7 @@ from smoa.load.gateway_wire import (
     gateway_url,
 )
 from smoa.load.shape import LoadRequest
+from smoa.options import GenerateOptions
 
 
 def chunk(delta: dict[str, Any], **extra: Any) -> str:
@@ -35,12 +36,16 @@ def test_the_url_is_taken_with_or_without_v1() -> None:
 
 
 def test_the_body_carries_mode_and_only_the_parameters_given() -> None:
-    assert chat_body(LoadRequest("Why?", "moa", n=3, k=None, max_layers=2), stream=False) == {
+    options = GenerateOptions(mode="moa", n=3, max_layers=2)
+    assert chat_body(LoadRequest("Why?", options), stream=False) == {
         "model": "moa",
         "messages": [{"role": "user", "content": "Why?"}],
         "smoa": {"n": 3, "max_layers": 2},
     }
-    streamed = chat_body(LoadRequest("Why?", "smoa"), stream=True)
+    # Every other option as the GenerateRequest field the gateway parses it into.
+    ranked = chat_body(LoadRequest("Why?", GenerateOptions(aggregation="rrf")), stream=False)
+    assert ranked["smoa"] == {"aggregation": "AGGREGATION_METHOD_RRF"}
+    streamed = chat_body(LoadRequest("Why?"), stream=True)
     assert "smoa" not in streamed  # the service's defaults, as over gRPC
     assert (streamed["stream"], streamed["stream_options"]) == (True, {"include_usage": True})
 

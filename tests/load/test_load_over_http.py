@@ -83,7 +83,8 @@ async def test_an_invalid_argument_is_reported_as_the_services_refusal(
     with FakeOpenAI(instant_reply) as fake:
         async with local_stack(fake.base_url) as port, gateway(port) as url:
             code, out, err = await run(
-                *SMOA_LOAD, "--http", url, "--requests", "2", "-n", "2", "-k", "3", *stream,
+                # k above the service's default n: only the service knows, so the SDK cannot refuse it.
+                *SMOA_LOAD, "--http", url, "--requests", "2", "-k", "9", *stream,
                 "--json", str(report),
             )  # fmt: skip
         asked = len(fake.requests)

@@ -12,7 +12,6 @@ from smoa.async_client import AsyncSmoaClient
 from smoa.errors import SmoaError
 from smoa.eval.systems import Settings, System
 from smoa.health import ServingStatus
-from smoa.request import ModelSettings
 from smoa.result import Result
 
 
@@ -69,27 +68,9 @@ class Orchestrator:
         self._client = AsyncSmoaClient(target, timeout=settings.timeout)
 
     async def answer(self, question: str, system: System) -> Answer:
-        s = self.settings
-        model = None
-        if s.max_tokens is not None or s.temperature is not None:
-            model = ModelSettings(max_tokens=s.max_tokens, temperature=s.temperature)
-        agents: dict[int, ModelSettings | str] | None = None
-        if s.proposer_backends:
-            backends = s.proposer_backends
-            agents = {i: ModelSettings(backend=backends[i % len(backends)]) for i in range(s.n or 4)}
+        options = self.settings.options_for(system)
         started = time.perf_counter()
-        result = await self._client.generate(
-            question,
-            mode=system.mode,
-            n=s.n,
-            k=s.k,
-            max_layers=s.layers,
-            fused=system.fused,
-            skips=system.skips,
-            model=model,
-            agents=agents,
-            seed=s.seed,
-        )
+        result = await self._client.generate(question, options)
         return answer_from(result, time.perf_counter() - started)
 
     async def check(self) -> None:

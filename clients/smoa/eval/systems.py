@@ -17,9 +17,11 @@ both off, so one run measures what the skips save.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from smoa.request import Skips
+from smoa.options import GenerateOptions
+from smoa.ranking import Aggregation, Selection
+from smoa.request import ModelSettings, Skips
 from smoa.result import Mode
 
 EVERY_CALL = Skips(judge_on_consensus=False, synthesis_on_agreement=False)
@@ -28,22 +30,21 @@ EVERY_CALL = Skips(judge_on_consensus=False, synthesis_on_agreement=False)
 @dataclass(frozen=True)
 class System:
     name: str
-    mode: Mode
-    fused: bool = False
-    # None: the service's defaults.
-    skips: Skips | None = None
+    # What sets this system apart; what every system shares (n, k, layers, models, seed) comes from
+    # Settings, over these.
+    options: GenerateOptions
 
 
 SYSTEMS = {
     s.name: s
     for s in (
-        System("single", Mode.SINGLE),
-        System("moa", Mode.MOA),
-        System("smoa", Mode.SMOA),
-        System("smoa-fused", Mode.SMOA, fused=True),
-        System("smoa-full", Mode.SMOA, skips=EVERY_CALL),
-        System("smoa-fused-full", Mode.SMOA, fused=True, skips=EVERY_CALL),
-        System("auto", Mode.AUTO),
+        System("single", GenerateOptions(mode=Mode.SINGLE)),
+        System("moa", GenerateOptions(mode=Mode.MOA)),
+        System("smoa", GenerateOptions(mode=Mode.SMOA)),
+        System("smoa-fused", GenerateOptions(mode=Mode.SMOA, fused=True)),
+        System("smoa-full", GenerateOptions(mode=Mode.SMOA, skips=EVERY_CALL)),
+        System("smoa-fused-full", GenerateOptions(mode=Mode.SMOA, fused=True, skips=EVERY_CALL)),
+        System("auto", GenerateOptions(mode=Mode.AUTO)),
     )
 }
 DEFAULT_SYSTEMS = ("single", "moa", "smoa", "smoa-fused")
@@ -73,3 +74,31 @@ class Settings:
     timeout: float = 600.0
     # Backend names (SMOA_BACKENDS on the services) given to the proposers in turn: different models.
     proposer_backends: tuple[str, ...] = ()
+    # How the judge ranks (SMoA systems). None, as for any new field here: results measured before the
+    # field existed still count as measured with the same settings.
+    aggregation: Aggregation | str | None = None
+    selection: Selection | str | None = None
+
+    def __post_init__(self) -> None:
+        self.options_for(SYSTEMS["smoa"])  # a bad value fails now, before any request
+
+    def options_for(self, system: System) -> GenerateOptions:
+        """The system's request: its own options with these settings over them."""
+        model = None
+        if self.max_tokens is not None or self.temperature is not None:
+            model = ModelSettings(max_tokens=self.max_tokens, temperature=self.temperature)
+        agents: dict[int, ModelSettings | str] | None = None
+        if self.proposer_backends:
+            backends = self.proposer_backends
+            agents = {i: ModelSettings(backend=backends[i % len(backends)]) for i in range(self.n or 4)}
+        return replace(
+            system.options,
+            n=self.n,
+            k=self.k,
+            max_layers=self.layers,
+            model=model,
+            agents=agents,
+            seed=self.seed,
+            aggregation=self.aggregation,
+            selection=self.selection,
+        )

@@ -50,7 +50,7 @@ class Orchestrator:
 
     async def generate(self, request: LoadRequest) -> Outcome:
         try:
-            result = await self.client.generate(request.question, **request.arguments())
+            result = await self.client.generate(request.question, request.options)
         except SmoaError as e:
             return Outcome(e.code, e.message)
         return _succeeded(result)
@@ -59,7 +59,7 @@ class Orchestrator:
         first_token: float | None = None
         result: Result | None = None
         try:
-            async for event in self.client.stream(request.question, **request.arguments()):
+            async for event in self.client.stream(request.question, request.options):
                 if isinstance(event, Token) and first_token is None:
                     first_token = time.perf_counter()
                 elif isinstance(event, Summary):

@@ -31,6 +31,8 @@ from smoa.load.shape import DEFAULT_QUESTION, MODES, RequestShape, read_question
 from smoa.load.slo import Slo
 from smoa.load.summary import summarize
 from smoa.load.window import Window
+from smoa.option_flags import add_ranking_flags
+from smoa.options import GenerateOptions
 
 if TYPE_CHECKING:
     from smoa.load.gateway_calls import Gateway
@@ -92,6 +94,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("-n", type=int, default=0, help="proposers per layer (0: the service default)")
     p.add_argument("-k", type=int, default=0, help="answers kept per layer (0: the service default)")
     p.add_argument("--layers", type=int, default=0, help="maximum layers (0: the service default)")
+    add_ranking_flags(p)
     p.add_argument("--stream", action="store_true", help="GenerateStream: measure time to first token too")
     p.add_argument("--question", action="append", help="asked in turn (repeatable)")
     p.add_argument("--questions-file", type=Path, help="one question per line, asked in turn")
@@ -118,14 +121,16 @@ def shape_from(args: argparse.Namespace) -> RequestShape:
     questions = list(args.question or [])
     if args.questions_file:
         questions += read_questions(args.questions_file)
-    return RequestShape(
-        questions=questions or [DEFAULT_QUESTION],
+    # 0 for n, k and --layers: the service's default, which None says in GenerateOptions.
+    options = GenerateOptions(
         mode=args.mode,
-        n=args.n,
-        k=args.k,
-        layers=args.layers,
-        stream=args.stream,
+        n=args.n or None,
+        k=args.k or None,
+        max_layers=args.layers or None,
+        aggregation=args.aggregation,
+        selection=args.selection,
     )
+    return RequestShape(questions=questions or [DEFAULT_QUESTION], options=options, stream=args.stream)
 
 
 def window_from(args: argparse.Namespace) -> Window:

@@ -11,9 +11,13 @@ import json
 from typing import Any
 from urllib.parse import urlsplit
 
+from google.protobuf import json_format
+
 from smoa.load.calls import Outcome
 from smoa.load.sample import OK
 from smoa.load.shape import LoadRequest
+from smoa.request import options_message
+from smoa.result import Mode
 
 COMPLETIONS_PATH = "/v1/chat/completions"
 # The gateway's HTTP codes (smoa_services/gateway/http_errors.py) back to the gRPC status they stand for.
@@ -53,14 +57,15 @@ def gateway_url(text: str) -> str:
 
 
 def chat_body(request: LoadRequest, stream: bool) -> dict[str, Any]:
-    # The SDK's mode values (smoa, moa, single) are the gateway's model names; n, k and the layer cap go in
-    # the `smoa` extension object, left out when None so the service's defaults apply as over gRPC.
-    parameters = {"n": request.n, "k": request.k, "max_layers": request.max_layers}
+    # The SDK's mode values (smoa, moa, single, auto) are the gateway's model names. Every other option
+    # goes in the `smoa` extension object as the GenerateRequest fields gRPC would carry (the gateway
+    # parses it as one), those left unset left out so the service's defaults apply as over gRPC.
     body: dict[str, Any] = {
-        "model": request.mode,
+        "model": Mode(request.options.mode).value,
         "messages": [{"role": "user", "content": request.question}],
     }
-    chosen = {name: value for name, value in parameters.items() if value is not None}
+    chosen = json_format.MessageToDict(options_message(request.options), preserving_proto_field_name=True)
+    chosen.pop("mode", None)
     if chosen:
         body["smoa"] = chosen
     if stream:

@@ -28,6 +28,7 @@ from smoa.connection import TLS
 from smoa.errors import SmoaError
 from smoa.events import Token
 from smoa.load.shape import DEFAULT_QUESTION, MODES, LoadRequest, RequestShape
+from smoa.options import GenerateOptions
 
 # Locust runs users as gevent greenlets; grpc's blocking calls must yield to them, not block the process.
 grpc_gevent.init_gevent()
@@ -65,14 +66,14 @@ class SmoaUser(User):
 
     def on_start(self) -> None:
         options = self.environment.parsed_options
-        self.shape = RequestShape(
-            questions=[options.smoa_question],
+        # 0: the service's default, which None says in GenerateOptions.
+        generate_options = GenerateOptions(
             mode=options.smoa_mode,
-            n=options.smoa_n,
-            k=options.smoa_k,
-            layers=options.smoa_layers,
-            stream=options.smoa_stream,
+            n=options.smoa_n or None,
+            k=options.smoa_k or None,
+            max_layers=options.smoa_layers or None,
         )
+        self.shape = RequestShape([options.smoa_question], generate_options, options.smoa_stream)
         self.client = SmoaClient(
             target_of(self.host or ""),
             timeout=options.smoa_timeout,
@@ -104,7 +105,7 @@ class SmoaUser(User):
         name = f"Generate {self.shape.mode}"
         started = time.perf_counter()
         try:
-            result = self.client.generate(request.question, **request.arguments())
+            result = self.client.generate(request.question, request.options)
         except SmoaError as e:
             self.report(name, started, 0, e)
             return
@@ -116,7 +117,7 @@ class SmoaUser(User):
         first_token = False
         text = 0
         try:
-            for event in self.client.stream(request.question, **request.arguments()):
+            for event in self.client.stream(request.question, request.options):
                 if isinstance(event, Token):
                     if not first_token:
                         first_token = True
