@@ -12,7 +12,7 @@ from smoa.eval.command import dataset_specs, evaluation_from
 from smoa.eval.extras import MissingExtra, require
 from smoa.eval.progress import ProgressBar
 from smoa.eval.results_file import ResultsFile
-from smoa.eval.systems import EVERY_CALL, SYSTEMS, Settings, parse_systems
+from smoa.eval.systems import EVERY_CALL, SYSTEMS, EvalSettings, parse_systems
 from smoa.options import GenerateOptions
 from smoa.ranking import Selection
 from smoa.request import ModelSettings
@@ -59,7 +59,7 @@ def test_flags_become_the_evaluation(tmp_path: Path) -> None:
 
 
 def test_each_system_asks_for_its_own_options_under_the_shared_settings() -> None:
-    settings = Settings(n=5, k=3, layers=2, max_tokens=99, seed=7, selection="mmr")
+    settings = EvalSettings(n=5, k=3, layers=2, max_tokens=99, seed=7, selection="mmr")
     fused = settings.options_for(SYSTEMS["smoa-fused-full"])
     assert (fused.mode, fused.fused, fused.skips) == (Mode.SMOA, True, EVERY_CALL)
     assert (fused.n, fused.k, fused.max_layers, fused.seed, fused.selection) == (5, 3, 2, 7, Selection.MMR)
@@ -118,7 +118,7 @@ def test_the_progress_bar_counts_this_runs_pairs_and_failures() -> None:
 async def test_proposer_backends_become_per_agent_overrides(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from smoa.eval.orchestrator_call import Orchestrator
+    from smoa.eval.orchestrator_call import OrchestratorAnswers
     from smoa.result import Result
 
     args = parser().parse_args(
@@ -132,7 +132,7 @@ async def test_proposer_backends_become_per_agent_overrides(
         seen.append(options)
         raise RuntimeError("captured")
 
-    orchestrator = Orchestrator("127.0.0.1:1", Settings(n=3, proposer_backends=("big", "small")))
+    orchestrator = OrchestratorAnswers("127.0.0.1:1", EvalSettings(n=3, proposer_backends=("big", "small")))
     monkeypatch.setattr(orchestrator._client, "generate", generate)
     with pytest.raises(RuntimeError, match="captured"):
         await orchestrator.answer("q", parse_systems("smoa")[0])

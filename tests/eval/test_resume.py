@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from smoa.errors import SmoaError
-from smoa.eval import Evaluation, Settings, evaluate
+from smoa.eval import EvalSettings, Evaluation, evaluate
 from smoa.eval.orchestrator_call import Answer, RoleUsage
 from smoa.eval.record import ItemResult
 from smoa.eval.results_file import ResultsFile
@@ -107,7 +107,7 @@ def test_a_torn_last_line_is_ignored_and_appending_starts_a_clean_line(tmp_path:
 async def test_a_rerun_with_other_settings_is_refused(tmp_path: Path) -> None:
     await evaluate(evaluation(tmp_path), answers=CountingOrchestrator())
     with pytest.raises(ValueError, match=r"other settings.*n"):
-        await evaluate(evaluation(tmp_path, settings=Settings(n=3)), answers=CountingOrchestrator())
+        await evaluate(evaluation(tmp_path, settings=EvalSettings(n=3)), answers=CountingOrchestrator())
     # More items or systems with the same settings is a continuation.
     more = CountingOrchestrator()
     await evaluate(

@@ -10,8 +10,8 @@ from typing import Any
 
 from smoa_services.decision import Decision
 from smoa_services.llm import Completion, ModelChoice
+from smoa_services.llm.completion import Message
 from smoa_services.orchestrator.cost import Usage
-from smoa_services.orchestrator.plan import Message
 from smoa_services.orchestrator.ports import JudgeCall, Judgement, Moderation, Peers, Proposal
 from smoa_services.orchestrator.records import Candidate
 

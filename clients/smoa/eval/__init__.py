@@ -14,18 +14,18 @@ from smoa.eval.datasets import BUILT_IN, load
 from smoa.eval.evaluation import Evaluation, Report, evaluate, write_report
 from smoa.eval.item import Grading, Item
 from smoa.eval.record import ItemResult
-from smoa.eval.systems import DEFAULT_SYSTEMS, SYSTEMS, Settings, System
+from smoa.eval.systems import DEFAULT_SYSTEMS, SYSTEMS, EvalSettings, System
 
 __all__ = [
     "BUILT_IN",
     "DEFAULT_SYSTEMS",
     "SYSTEMS",
+    "EvalSettings",
     "Evaluation",
     "Grading",
     "Item",
     "ItemResult",
     "Report",
-    "Settings",
     "System",
     "evaluate",
     "load",

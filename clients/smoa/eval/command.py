@@ -23,13 +23,20 @@ from typing import Any
 
 from smoa.connection import DEFAULT_TIMEOUT_SECONDS
 from smoa.errors import SmoaError
-from smoa.eval.evaluation import EMBEDDED_BASE_URL, EMBEDDED_MODEL, Evaluation, Plan, evaluate, write_report
+from smoa.eval.evaluation import (
+    EMBEDDED_BASE_URL,
+    EMBEDDED_MODEL,
+    Evaluation,
+    RunPlan,
+    evaluate,
+    write_report,
+)
 from smoa.eval.extras import MissingExtra
 from smoa.eval.judge import DEFAULT_MAX_TOKENS
 from smoa.eval.package_data import MissingDataPackage
 from smoa.eval.record import ItemResult
 from smoa.eval.scoring import MissingCore
-from smoa.eval.systems import DEFAULT_SYSTEMS, SYSTEMS, Settings, parse_systems
+from smoa.eval.systems import DEFAULT_SYSTEMS, SYSTEMS, EvalSettings, parse_systems
 from smoa.option_flags import add_ranking_flags
 
 INTERRUPTED = 130
@@ -119,7 +126,7 @@ def evaluation_from(args: argparse.Namespace) -> Evaluation:
         out=args.out,
         systems=[s.name for s in parse_systems(args.systems)],
         target=args.target,
-        settings=Settings(
+        settings=EvalSettings(
             n=args.n,
             k=args.k,
             layers=args.layers,
@@ -157,7 +164,7 @@ async def _run(evaluation: Evaluation, show_progress: bool) -> int:
     # A rich progress bar once the plan is known; without one (or --no-progress), a line per item.
     bar: Any = None
 
-    def start(plan: Plan) -> None:
+    def start(plan: RunPlan) -> None:
         nonlocal bar
         print(
             f"smoa eval: {len(plan.items)} items x {len(evaluation.systems)} systems = {plan.total} "

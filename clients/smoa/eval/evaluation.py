@@ -3,10 +3,11 @@ finished), then write the report.
 
     import asyncio
     from pathlib import Path
-    from smoa.eval import Evaluation, Settings, evaluate
+    from smoa.eval import Evaluation, EvalSettings, evaluate
 
-    report = asyncio.run(evaluate(Evaluation(datasets=[("gsm8k", 30)], out=Path("eval-out"),
-                                             systems=("single", "moa", "smoa"), settings=Settings(n=4, k=2))))
+    evaluation = Evaluation(datasets=[("gsm8k", 30)], out=Path("eval-out"),
+                            systems=("single", "moa", "smoa"), settings=EvalSettings(n=4, k=2))
+    report = asyncio.run(evaluate(evaluation))
     print(report.markdown_path.read_text())
 """
 
@@ -21,15 +22,15 @@ from typing import Any
 from smoa.connection import DEFAULT_TARGET
 from smoa.eval import datasets
 from smoa.eval.item import Grading, Item
-from smoa.eval.judge import DEFAULT_MAX_TOKENS, Judge
-from smoa.eval.orchestrator_call import Orchestrator
+from smoa.eval.judge import DEFAULT_MAX_TOKENS, MtBenchRater
+from smoa.eval.orchestrator_call import OrchestratorAnswers
 from smoa.eval.plots import plot_all
 from smoa.eval.record import ItemResult
 from smoa.eval.report import markdown
 from smoa.eval.results_file import ResultsFile
 from smoa.eval.runner import Answers, Rates, pending, run_pairs
 from smoa.eval.summary import DatasetSummary, summarize, summary_json
-from smoa.eval.systems import DEFAULT_SYSTEMS, Settings, parse_systems
+from smoa.eval.systems import DEFAULT_SYSTEMS, EvalSettings, parse_systems
 
 # The embedded model server the local stack starts (smoa_services.config's defaults).
 EMBEDDED_BASE_URL = "http://127.0.0.1:8080/v1"
@@ -45,7 +46,7 @@ class Evaluation:
     out: Path
     systems: Sequence[str] = DEFAULT_SYSTEMS
     target: str = DEFAULT_TARGET
-    settings: Settings = field(default_factory=Settings)
+    settings: EvalSettings = field(default_factory=EvalSettings)
     judge_base_url: str = EMBEDDED_BASE_URL
     judge_model: str = EMBEDDED_MODEL
     judge_max_tokens: int = DEFAULT_MAX_TOKENS
@@ -107,7 +108,7 @@ def write_report(directory: Path, systems: Sequence[str] | None = None, seed: in
 
 
 @dataclass
-class Plan:
+class RunPlan:
     """What a run will do, before it does it (for the progress bar and the command's first line)."""
 
     items: list[Item]
@@ -118,7 +119,7 @@ class Plan:
 async def evaluate(
     evaluation: Evaluation,
     *,
-    on_start: Callable[[Plan], None] | None = None,
+    on_start: Callable[[RunPlan], None] | None = None,
     on_result: Callable[[ItemResult], None] | None = None,
     answers: Answers | None = None,
     judge: Rates | None = None,
@@ -131,12 +132,12 @@ async def evaluate(
     results = ResultsFile(evaluation.out)
     results.claim(evaluation.fingerprint(judged))
     pairs = pending(items, systems, results.finished())
-    plan = Plan(items, len(items) * len(systems), len(items) * len(systems) - len(pairs))
+    plan = RunPlan(items, len(items) * len(systems), len(items) * len(systems) - len(pairs))
     if on_start is not None:
         on_start(plan)
-    opened_judge: Judge | None = None
+    opened_judge: MtBenchRater | None = None
     if judge is None and judged and pairs:
-        judge = opened_judge = Judge(
+        judge = opened_judge = MtBenchRater(
             evaluation.judge_base_url, evaluation.judge_model, max_tokens=evaluation.judge_max_tokens
         )
     try:
@@ -145,7 +146,7 @@ async def evaluate(
                 pairs, answers, judge, results, evaluation.concurrency, on_result, evaluation.retries
             )
         elif pairs:
-            async with Orchestrator(evaluation.target, evaluation.settings) as orchestrator:
+            async with OrchestratorAnswers(evaluation.target, evaluation.settings) as orchestrator:
                 await orchestrator.check()
                 await run_pairs(
                     pairs, orchestrator, judge, results, evaluation.concurrency, on_result, evaluation.retries

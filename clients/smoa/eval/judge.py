@@ -74,7 +74,7 @@ class Judgment:
     error: str = ""
 
 
-class Judge:
+class MtBenchRater:
     """Rates answers with one model on one endpoint. Open it inside the event loop that uses it."""
 
     def __init__(

@@ -10,7 +10,7 @@ from types import TracebackType
 
 from smoa.async_client import AsyncSmoaClient
 from smoa.errors import SmoaError
-from smoa.eval.systems import Settings, System
+from smoa.eval.systems import EvalSettings, System
 from smoa.health import ServingStatus
 from smoa.result import Result
 
@@ -60,10 +60,10 @@ def answer_from(result: Result, latency: float) -> Answer:
     )
 
 
-class Orchestrator:
+class OrchestratorAnswers:
     """Open inside the event loop that uses it (grpc.aio channels belong to one loop)."""
 
-    def __init__(self, target: str, settings: Settings):
+    def __init__(self, target: str, settings: EvalSettings):
         self.target, self.settings = target, settings
         self._client = AsyncSmoaClient(target, timeout=settings.timeout)
 
@@ -79,7 +79,7 @@ class Orchestrator:
         if status is not ServingStatus.SERVING:
             raise SmoaError("UNAVAILABLE", f"the orchestrator at {self.target} is {status.value}")
 
-    async def __aenter__(self) -> Orchestrator:
+    async def __aenter__(self) -> OrchestratorAnswers:
         return self
 
     async def __aexit__(

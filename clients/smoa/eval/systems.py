@@ -31,7 +31,7 @@ EVERY_CALL = Skips(judge_on_consensus=False, synthesis_on_agreement=False)
 class System:
     name: str
     # What sets this system apart; what every system shares (n, k, layers, models, seed) comes from
-    # Settings, over these.
+    # EvalSettings, over these.
     options: GenerateOptions
 
 
@@ -60,7 +60,7 @@ def parse_systems(text: str) -> list[System]:
 
 
 @dataclass(frozen=True)
-class Settings:
+class EvalSettings:
     """What every system's request shares. None: the service's default."""
 
     n: int | None = 4

@@ -26,7 +26,7 @@ class ModerationTask:
 
 
 @dataclass(frozen=True)
-class Moderation:
+class ModerationOutcome:
     decision: Decision
     reason: str
     agreement: float
@@ -41,10 +41,10 @@ def parse_decision(text: str) -> ReasonedDecision:
 
 
 class Moderator:
-    async def moderate(self, task: ModerationTask, ask: Ask) -> Moderation:
+    async def moderate(self, task: ModerationTask, ask: Ask) -> ModerationOutcome:
         found = agreement_of(task.kept, task.consensus_threshold)
         if found.consensus:
-            return Moderation(Decision.STOP, found.reason, found.agreement, llm_used=False)
+            return ModerationOutcome(Decision.STOP, found.reason, found.agreement, llm_used=False)
         messages = moderator_messages(task.conversation, task.kept, task.layer, task.max_layers)
         reply = await ask_json(ask, messages, parse_decision, schema=DECISION_SCHEMA)
         if reply.value is None:
@@ -53,7 +53,7 @@ class Moderator:
         else:
             decision = reply.value.decision
             reason = reply.value.reason or f"the moderator decided to {decision.value}"
-        return Moderation(
+        return ModerationOutcome(
             decision,
             reason,
             found.agreement,

@@ -40,9 +40,9 @@ from smoa_services.consensus import Agreement, agreement_of, central_ranking
 from smoa_services.decision import Decision, by_rule, layers_remain
 from smoa_services.failure import Failure, StreamInterrupted
 from smoa_services.latency import LatencyWindow
-from smoa_services.llm.completion import estimate_prompt, estimate_tokens
+from smoa_services.llm.completion import Message, estimate_prompt, estimate_tokens
 from smoa_services.orchestrator.cost import CostLedger, Usage
-from smoa_services.orchestrator.plan import Message, Mode, Plan
+from smoa_services.orchestrator.plan import Mode, Plan
 from smoa_services.orchestrator.ports import Chat, JudgeCall, Moderation, Peers, usage_of
 from smoa_services.orchestrator.prompt import aggregator_messages
 from smoa_services.orchestrator.quorum import MissingKind, QuorumPolicy, gather_quorum

@@ -4,13 +4,11 @@ filled in, so the policy never looks at the wire or the settings."""
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
 from dataclasses import dataclass
 
 from smoa_services.llm import ModelChoice
+from smoa_services.llm.completion import Message
 from smoa_services.ranking_methods import Aggregation, Selection
-
-Message = Mapping[str, str]
 
 
 class Mode(enum.Enum):

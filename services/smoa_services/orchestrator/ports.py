@@ -12,8 +12,8 @@ from typing import Any, Protocol
 
 from smoa_services.decision import Decision
 from smoa_services.llm import Completion, ModelChoice
+from smoa_services.llm.completion import Message
 from smoa_services.orchestrator.cost import Usage
-from smoa_services.orchestrator.plan import Message
 from smoa_services.orchestrator.records import Candidate
 from smoa_services.ranking_methods import Aggregation, Selection
 
@@ -72,11 +72,11 @@ class Proposers(Protocol):
     async def propose(self, role: str, references: Sequence[Candidate], model: ModelChoice) -> Proposal: ...
 
 
-class Judge(Protocol):
+class JudgePeer(Protocol):
     async def judge(self, call: JudgeCall) -> Judgement: ...
 
 
-class Moderator(Protocol):
+class ModeratorPeer(Protocol):
     async def moderate(
         self, kept: Sequence[Candidate], layer: int, max_layers: int, model: ModelChoice
     ) -> Moderation: ...
@@ -85,8 +85,8 @@ class Moderator(Protocol):
 @dataclass(frozen=True)
 class Peers:
     proposers: Proposers
-    judge: Judge
-    moderator: Moderator
+    judge: JudgePeer
+    moderator: ModeratorPeer
 
 
 class Chat(Protocol):

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from smoa_services.orchestrator.plan import Message
+from smoa_services.llm.completion import Message
 from smoa_services.orchestrator.prompt_room import clipped, room_for_answers
 from smoa_services.orchestrator.records import Candidate
 

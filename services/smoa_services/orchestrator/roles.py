@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from smoa_services.llm import Completion, ModelChoice
+from smoa_services.llm.completion import Message
 from smoa_services.llm.json_reply import ReplyError, ask_json, json_object
-from smoa_services.orchestrator.plan import Message
 from smoa_services.orchestrator.ports import Chat
 from smoa_services.orchestrator.prompt import GENERIC_ROLES, ROLE_WRITER_PROMPT
 from smoa_services.orchestrator.role_cache import RoleCache
