@@ -9,8 +9,8 @@ import pytest
 
 from smoa import SmoaClient
 from tests.client.script import scripted
-from tests.client.stack_thread import stack_in_thread
-from tests.fakes.openai_endpoint import FakeOpenAI
+from tests.harness.openai_endpoint import FakeOpenAI
+from tests.harness.stack_thread import stack_in_thread
 
 
 @pytest.fixture(scope="session")

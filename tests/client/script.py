@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from tests.fakes.openai_endpoint import Reply, system_prompt
-from tests.services.test_orchestrator_e2e import ROLES, script
+from tests.harness.openai_endpoint import Reply, system_prompt
+from tests.harness.role_script import ROLES, script
 
 ANSWER = "Forty two is the synthesized answer"
 __all__ = ["ANSWER", "ROLES", "failing", "scripted", "slow"]

@@ -19,7 +19,7 @@ from smoa import (
     UnavailableError,
 )
 from tests.client.script import ANSWER, ROLES, failing, slow
-from tests.fakes.openai_endpoint import FakeOpenAI
+from tests.harness.openai_endpoint import FakeOpenAI
 
 
 async def test_generate_stream_and_health(target: str) -> None:

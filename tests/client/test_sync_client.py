@@ -27,7 +27,7 @@ from smoa import (
     UnavailableError,
 )
 from tests.client.script import ANSWER, ROLES, failing, slow
-from tests.fakes.openai_endpoint import FakeOpenAI
+from tests.harness.openai_endpoint import FakeOpenAI
 
 
 def test_generate_returns_plain_typed_objects(client: SmoaClient) -> None:

@@ -19,10 +19,10 @@ from smoa_services import orchestrator
 from smoa_services.config import Settings
 from smoa_services.server import Server
 from smoa_services.telemetry import Telemetry
-from tests.fakes.certificates import Issued
-from tests.fakes.openai_endpoint import FakeOpenAI
+from tests.harness.certificates import Issued
 from tests.harness.instant_llm import instant_reply
-from tests.services.orchestrator_stack import REAL_PEERS, question
+from tests.harness.openai_endpoint import FakeOpenAI
+from tests.harness.orchestrator_stack import REAL_PEERS, question
 
 
 def _local(settings: Settings, base_url: str) -> Settings:

@@ -25,7 +25,7 @@ from tests.deploy.compose_merge import merged
 from tests.deploy.compose_venv import docker_compose
 from tests.deploy.container_paths import Mounts, command_on_host, environment_on_host
 from tests.deploy.paths import COMPOSE_FILE, ROOT, SECURE_COMPOSE_FILE
-from tests.fakes.certificates import Issued
+from tests.harness.certificates import Issued
 
 OVERRIDE: dict[str, Any] = yaml.safe_load(SECURE_COMPOSE_FILE.read_text())
 COMPOSE = merged(yaml.safe_load(COMPOSE_FILE.read_text()), OVERRIDE)

@@ -32,7 +32,7 @@ from tests.deploy.container_paths import command_on_host, environment_on_host
 from tests.deploy.manifests import Manifest, container, environment, one
 from tests.deploy.paths import K8S, ROOT
 from tests.deploy.pod_volumes import mounted
-from tests.fakes.certificates import Issued
+from tests.harness.certificates import Issued
 
 SECURE = K8S / "secure"
 PROBE = SECURE / "tls_health_probe.py"

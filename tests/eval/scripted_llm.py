@@ -8,9 +8,9 @@ import json
 from typing import Any
 
 from smoa.eval import datasets
-from tests.fakes.openai_endpoint import Reply, last_user
 from tests.harness.callers import caller_of
-from tests.services.running_service import shown_responses
+from tests.harness.openai_endpoint import Reply, last_user
+from tests.harness.running_service import shown_responses
 
 GSM8K = datasets.gsm8k()[:2]
 MTBENCH = datasets.mtbench()[:2]

@@ -21,8 +21,8 @@ from smoa_services.llm.json_reply import MAX_REPLY_CHARS, ReplyError, json_objec
 from smoa_services.moderator.policy import parse_decision
 from smoa_services.orchestrator.roles import parse_roles
 from smoa_services.proposer.request import propose_violations
-from tests.fuzz.budget import fuzz
 from tests.fuzz.replies import LONG_INTEGERS, Obj, Raw, json_strings, json_values, objects, replies
+from tests.harness.fuzz_budget import fuzz
 
 T = TypeVar("T")
 

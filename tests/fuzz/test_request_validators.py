@@ -24,8 +24,8 @@ from smoa_services.moderator.request import moderate_violations
 from smoa_services.orchestrator.request import check_request, plan_of
 from smoa_services.proposer.request import propose_violations
 from smoa_services.ranking_methods import known_aggregation, known_selection
-from tests.fuzz.budget import fuzz
 from tests.fuzz.protobuf_messages import Shape, messages, wire_bytes
+from tests.harness.fuzz_budget import fuzz
 
 USER = common_pb2.CHAT_ROLE_USER
 ROLES = (common_pb2.CHAT_ROLE_SYSTEM, USER, common_pb2.CHAT_ROLE_ASSISTANT)

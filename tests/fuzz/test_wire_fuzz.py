@@ -21,12 +21,12 @@ from hypothesis import strategies as st
 from smoa.v1 import common_pb2, judge_pb2, moderator_pb2
 from smoa_services import judge, moderator
 from smoa_services.config import Settings
-from tests.fakes.openai_endpoint import FakeOpenAI, Reply
-from tests.fuzz.budget import fuzz_wire
 from tests.fuzz.protobuf_messages import Shape, corrupted, messages
 from tests.fuzz.replies import Obj, json_values, objects, replies
 from tests.fuzz.test_request_validators import VALIDATORS, blended, plausible
-from tests.services.running_service import RunningService, serving
+from tests.harness.fuzz_budget import fuzz_wire
+from tests.harness.openai_endpoint import FakeOpenAI, Reply
+from tests.harness.running_service import RunningService, serving
 
 ANSWERED = {grpc.StatusCode.OK, grpc.StatusCode.INVALID_ARGUMENT}
 METHODS = {"judge": "/smoa.v1.JudgeService/Judge", "moderator": "/smoa.v1.ModeratorService/Moderate"}

@@ -16,11 +16,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 from schemathesis import GenerationMode
 
-from tests.client.stack_thread import stack_in_thread
-from tests.fakes.openai_endpoint import FakeOpenAI
-from tests.fuzz.budget import fuzz_wire
-from tests.gateway.served import gateway_in_thread
+from tests.harness.fuzz_budget import fuzz_wire
 from tests.harness.instant_llm import instant_reply
+from tests.harness.openai_endpoint import FakeOpenAI
+from tests.harness.served_gateway import gateway_in_thread
+from tests.harness.stack_thread import stack_in_thread
 
 
 def test_no_input_gets_a_server_error() -> None:

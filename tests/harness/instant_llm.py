@@ -12,9 +12,9 @@ import json
 import zlib
 from typing import Any
 
-from tests.fakes.openai_endpoint import Reply, system_prompt
 from tests.harness.callers import asks_for_decision, caller_of
-from tests.services.running_service import shown_responses
+from tests.harness.openai_endpoint import Reply, system_prompt
+from tests.harness.running_service import shown_responses
 
 FINAL_ANSWER = "The synthesized answer is forty two"
 CONTINUE = {"decision": "continue", "reason": "another round may help"}

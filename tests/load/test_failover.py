@@ -21,9 +21,9 @@ import pytest
 from smoa_services import moderator, orchestrator
 from smoa_services.config import Settings
 from smoa_services.telemetry import Telemetry
-from tests.fakes.openai_endpoint import FakeOpenAI, Reply
 from tests.harness.instant_llm import instant_reply
-from tests.load.replica import Replica, free_port, service_environment
+from tests.harness.openai_endpoint import FakeOpenAI, Reply
+from tests.harness.replica import Replica, free_port, service_environment
 
 PROPOSER_HOSTS = ["127.0.0.2", "127.0.0.3", "127.0.0.4"]
 JUDGE_HOSTS = ["127.0.0.5", "127.0.0.6"]

@@ -21,8 +21,8 @@ from smoa.load.shape import LoadRequest
 from smoa.v1 import orchestrator_pb2, orchestrator_pb2_grpc
 from smoa_services.config import Settings
 from smoa_services.gateway import create_app
-from tests.fakes.certificates import Authority
-from tests.gateway.served import gateway
+from tests.harness.certificates import Authority
+from tests.harness.served_gateway import gateway
 
 STATUSES = [
     "INVALID_ARGUMENT",

@@ -10,8 +10,8 @@ import sys
 from pathlib import Path
 
 import smoa.load
-from tests.fakes.openai_endpoint import FakeOpenAI
 from tests.harness.instant_llm import instant_reply
+from tests.harness.openai_endpoint import FakeOpenAI
 from tests.load.local_stack import local_stack
 
 LOCUSTFILE = Path(smoa.load.__file__).parent / "locustfile.py"

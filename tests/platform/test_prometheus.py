@@ -11,8 +11,8 @@ import grpc
 from prometheus_client.parser import text_string_to_metric_families
 
 from smoa.v1 import common_pb2, proposer_pb2, proposer_pb2_grpc
-from tests.fakes.openai_endpoint import FakeOpenAI, Reply
-from tests.load.replica import Replica, free_port, service_environment
+from tests.harness.openai_endpoint import FakeOpenAI, Reply
+from tests.harness.replica import Replica, free_port, service_environment
 
 HOST = "127.0.0.1"
 

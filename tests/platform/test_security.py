@@ -18,7 +18,7 @@ from smoa_services.channel import peer_token
 from smoa_services.config import Settings
 from smoa_services.server import Server
 from smoa_services.telemetry import Telemetry
-from tests.fakes.certificates import Authority, Issued
+from tests.harness.certificates import Authority, Issued
 
 SERVICE = "test.Work"
 TOKENS = "orchestrator s3cret-orchestrator\nalice alice-token-1\n"

@@ -10,10 +10,10 @@ import pytest
 from opentelemetry.sdk.metrics.export import NumberDataPoint
 
 from smoa.v1 import orchestrator_pb2
-from tests.fakes.openai_endpoint import FakeOpenAI, Reply
-from tests.services.metric_points import count, matching, points, total
-from tests.services.orchestrator_stack import orchestrator_stack
-from tests.services.test_orchestrator_e2e import script, smoa
+from tests.harness.metric_points import count, matching, points, total
+from tests.harness.openai_endpoint import FakeOpenAI, Reply
+from tests.harness.orchestrator_stack import orchestrator_stack
+from tests.harness.role_script import script, smoa
 
 
 async def test_a_smoa_answer_is_counted_on_every_hop_and_its_tokens_match_its_cost() -> None:

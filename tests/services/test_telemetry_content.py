@@ -26,9 +26,9 @@ from smoa_services.moderator import prompt as moderator_prompt
 from smoa_services.orchestrator.prompt import AGGREGATOR_PROMPT, ROLE_WRITER_PROMPT
 from smoa_services.server import Server
 from smoa_services.telemetry import Telemetry
-from tests.fakes.openai_endpoint import FakeOpenAI, Reply, last_user, system_prompt
-from tests.fakes.otlp_receiver import OtlpReceiver
-from tests.services.orchestrator_stack import REAL_PEERS
+from tests.harness.openai_endpoint import FakeOpenAI, Reply, last_user, system_prompt
+from tests.harness.orchestrator_stack import REAL_PEERS
+from tests.harness.otlp_receiver import OtlpReceiver
 
 PROMPT = "PROMPT-MARKER-q7"
 TASK = "TASK-MARKER-k2"

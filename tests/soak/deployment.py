@@ -16,8 +16,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tests.fakes.stream_counter import StreamCounter
-from tests.load.replica import Replica, free_port, service_environment
+from tests.harness.replica import Replica, free_port, service_environment
+from tests.harness.stream_counter import StreamCounter
 
 ROOT = Path(__file__).resolve().parents[2]
 PROPOSER_HOSTS = ["127.0.0.2", "127.0.0.3", "127.0.0.4"]

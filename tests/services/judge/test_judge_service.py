@@ -9,8 +9,8 @@ from smoa.v1 import common_pb2, judge_pb2, judge_pb2_grpc
 from smoa_services import judge
 from smoa_services.consensus import central_ranking
 from smoa_services.judge.prompt import shuffled_order
-from tests.fakes.openai_endpoint import FakeOpenAI, Reply, Script
-from tests.services.running_service import QUESTION, candidate, scores_reply, serving, shown_responses
+from tests.harness.openai_endpoint import FakeOpenAI, Reply, Script
+from tests.harness.running_service import QUESTION, candidate, scores_reply, serving, shown_responses
 
 PARIS = "Paris is the capital of France and its largest city."
 LYON = "Lyon was the capital of Roman Gaul, which is a different question."

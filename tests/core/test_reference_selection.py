@@ -7,8 +7,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import smoa_core_rs as core
-from tests.reference import selection
-from tests.strategies import SCORES, similarity_matrices
+from tests.core.reference import selection
+from tests.core.strategies import SCORES, similarity_matrices
 
 # Near-equal MMR objectives may be ordered either way by float noise; anything closer than this counts
 # as a tie the Rust may break differently.

@@ -4,7 +4,7 @@ from collections import Counter
 from collections.abc import Sequence
 from fractions import Fraction
 
-from tests.reference.ballots import BallotData
+from tests.core.reference.ballots import BallotData
 
 
 def kendall_w(ballots: Sequence[BallotData], n: int) -> float | None:

@@ -6,8 +6,8 @@ from typing import Any
 
 from smoa.v1 import common_pb2, moderator_pb2, moderator_pb2_grpc
 from smoa_services import moderator
-from tests.fakes.openai_endpoint import FakeOpenAI, Reply
-from tests.services.running_service import QUESTION, candidate, serving
+from tests.harness.openai_endpoint import FakeOpenAI, Reply
+from tests.harness.running_service import QUESTION, candidate, serving
 
 PARIS = "Paris is the capital of France and its largest city."
 LYON = "Lyon was the capital of Roman Gaul, which is a different question."

@@ -10,10 +10,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import smoa_core_rs as core
-from tests.reference import aggregation
-from tests.reference.ballots import BallotData
-from tests.reference.kendall import kendall_w
-from tests.strategies import ballots_over
+from tests.core.reference import aggregation
+from tests.core.reference.ballots import BallotData
+from tests.core.reference.kendall import kendall_w
+from tests.core.strategies import ballots_over
 
 RankMethod = Literal["borda", "rrf", "copeland"]
 ScoreMethod = Literal["mean", "zmean"]

@@ -4,8 +4,8 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 import smoa_core_rs as core
-from tests.reference.answer_key import answer_key
-from tests.strategies import ALPHABET_TEXT, answer_text
+from tests.core.reference.answer_key import answer_key
+from tests.core.strategies import ALPHABET_TEXT, answer_text
 
 
 @given(st.one_of(answer_text(), ALPHABET_TEXT))

@@ -7,15 +7,15 @@ import math
 
 import pytest
 
-from tests.reference.aggregation import aggregate, borda, copeland, mean_score, rrf, zmean
-from tests.reference.answer_key import answer_key, canonical_number
-from tests.reference.ballots import BallotData
-from tests.reference.clusters import dedup_exact, dedup_near
-from tests.reference.jaccard import jaccard, similarity_matrix
-from tests.reference.kendall import kendall_w
-from tests.reference.normalization import normalize
-from tests.reference.selection import centrality, mmr_top_k, top_k
-from tests.reference.shingles import shingle_set
+from tests.core.reference.aggregation import aggregate, borda, copeland, mean_score, rrf, zmean
+from tests.core.reference.answer_key import answer_key, canonical_number
+from tests.core.reference.ballots import BallotData
+from tests.core.reference.clusters import dedup_exact, dedup_near
+from tests.core.reference.jaccard import jaccard, similarity_matrix
+from tests.core.reference.kendall import kendall_w
+from tests.core.reference.normalization import normalize
+from tests.core.reference.selection import centrality, mmr_top_k, top_k
+from tests.core.reference.shingles import shingle_set
 
 
 @pytest.mark.parametrize(

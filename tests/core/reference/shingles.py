@@ -2,7 +2,7 @@
 
 from typing import Literal
 
-from tests.reference.normalization import normalize, tokens
+from tests.core.reference.normalization import normalize, tokens
 
 Shingle = Literal["word", "char"]
 

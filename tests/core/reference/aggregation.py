@@ -4,9 +4,9 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from tests.reference.ballots import BallotData
-from tests.reference.bradley_terry import bradley_terry
-from tests.reference.kendall import kendall_w
+from tests.core.reference.ballots import BallotData
+from tests.core.reference.bradley_terry import bradley_terry
+from tests.core.reference.kendall import kendall_w
 
 NAN = float("nan")
 

@@ -12,8 +12,8 @@ from smoa.v1 import common_pb2, proposer_pb2, proposer_pb2_grpc
 from smoa_services import proposer
 from smoa_services.config import Settings
 from smoa_services.proposer.prompt import SYNTHESIZE
-from tests.fakes.openai_endpoint import FakeOpenAI, Reply, system_prompt
-from tests.services.running_service import QUESTION, candidate, serving
+from tests.harness.openai_endpoint import FakeOpenAI, Reply, system_prompt
+from tests.harness.running_service import QUESTION, candidate, serving
 
 
 async def propose(fake: FakeOpenAI, request: proposer_pb2.ProposeRequest) -> proposer_pb2.ProposeResponse:

@@ -9,7 +9,7 @@ from smoa_services.llm.json_reply import ReplyError
 from smoa_services.orchestrator.prompt import GENERIC_ROLES
 from smoa_services.orchestrator.role_cache import RoleCache
 from smoa_services.orchestrator.roles import RoleWriter, in_turn, parse_roles
-from tests.services.orchestrator_fakes import FakeChat
+from tests.services.orchestrator.orchestrator_fakes import FakeChat
 
 
 def writer(*replies: str, cache_size: int = 4) -> tuple[RoleWriter, FakeChat]:

@@ -4,7 +4,7 @@ import string
 
 from hypothesis import strategies as st
 
-from tests.reference.ballots import BallotData
+from tests.core.reference.ballots import BallotData
 
 # Python's str.isalnum and Rust's char::is_alphanumeric disagree on some exotic characters (e.g.
 # combining vowel signs with Other_Alphabetic), and the Unicode versions of CPython and the Rust

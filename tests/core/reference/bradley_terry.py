@@ -3,7 +3,7 @@
 import math
 from collections.abc import Sequence
 
-from tests.reference.ballots import BallotData
+from tests.core.reference.ballots import BallotData
 
 
 def bradley_terry(

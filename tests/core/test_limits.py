@@ -20,7 +20,7 @@ import smoa_core_rs as core
 ADDRESS_SPACE = 2_500_000_000
 # What the child may use in all (the interpreter is ~15 MB): linear work fits, n² of 20,000 would not.
 MAX_RSS_MB = 256
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 
 
 def distinct(n: int) -> list[str]:
@@ -135,7 +135,7 @@ def run_case(name: str) -> None:
 @pytest.mark.parametrize("name", list(CASES))
 def test_hostile_size_answers_or_raises_within_bounded_memory(name: str) -> None:
     child = subprocess.run(
-        [sys.executable, "-c", f"import tests.test_core_limits as t; t.run_case({name!r})"],
+        [sys.executable, "-c", f"import tests.core.test_limits as t; t.run_case({name!r})"],
         cwd=REPO,
         capture_output=True,
         text=True,

@@ -3,9 +3,9 @@
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from tests.reference.jaccard import similarity_matrix
-from tests.reference.normalization import normalize
-from tests.reference.shingles import Shingle
+from tests.core.reference.jaccard import similarity_matrix
+from tests.core.reference.normalization import normalize
+from tests.core.reference.shingles import Shingle
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,6 @@ import asyncio
 import json
 import re
 import time
-from collections.abc import Callable
 from typing import Any
 
 import grpc
@@ -15,79 +14,10 @@ import pytest
 from opentelemetry.trace import SpanKind
 
 from smoa.v1 import common_pb2, orchestrator_pb2
-from smoa_services.judge import prompt as judge_prompt
-from smoa_services.moderator import prompt as moderator_prompt
-from smoa_services.orchestrator.prompt import AGGREGATOR_PROMPT
 from smoa_services.proposer.prompt import SYNTHESIZE
-from tests.fakes.openai_endpoint import FakeOpenAI, Reply, system_prompt
-from tests.services.orchestrator_stack import collect, orchestrator_stack, question
-from tests.services.running_service import shown_responses
-
-# Roles whose answers differ in words (so dedup keeps them apart) and in their final number (so the
-# moderator's cheap check finds no consensus) unless a test says otherwise.
-ROLES = ["ROLE-A you are a historian.", "ROLE-B you are a chemist.", "ROLE-C you are a poet."]
-ANSWERS = {
-    "ROLE-A": "Historians recorded that the ancient tally came to 41 in total",
-    "ROLE-B": "Chemically balancing every reagent in the flask yields 42 moles",
-    "ROLE-C": "Verses counting stars beneath a quiet moon arrive at 43",
-}
-AGREEING = {
-    "ROLE-A": "Historians recorded that the ancient tally came to 42",
-    "ROLE-B": "Chemically balancing every reagent in the flask yields 42",
-    "ROLE-C": "Verses counting stars beneath a quiet moon arrive at 42",
-}
-
-
-def caller(request: dict[str, Any]) -> str:
-    system = system_prompt(request)
-    if system.startswith(AGGREGATOR_PROMPT):
-        return "aggregator"
-    if system.startswith(judge_prompt.SYSTEM):
-        return "judge"
-    if system.startswith(moderator_prompt.SYSTEM):
-        return "moderator"
-    if system.startswith("ROLE-"):
-        return "proposer"
-    raise AssertionError(f"unknown caller: {system[:80]}")
-
-
-def judge_reply(request: dict[str, Any]) -> str:
-    """Scores by role letter: A best, then B, then C, whatever the shuffle."""
-    order = {"Historians": 9, "Chemically": 7, "Verses": 3}
-    return json.dumps(
-        {"scores": {label: order[text.split()[0]] for label, text in shown_responses(request).items()}}
-    )
-
-
-def script(
-    answers: dict[str, str] = ANSWERS,
-    judge: Callable[[dict[str, Any]], str] = judge_reply,
-    moderator: str = '{"decision": "continue", "reason": "not yet"}',
-    delay: float = 0.0,
-) -> Callable[[dict[str, Any]], Reply]:
-    def reply(request: dict[str, Any]) -> Reply:
-        who = caller(request)
-        if who == "proposer":
-            return Reply(answers[system_prompt(request)[:6]], delay=delay)
-        if who == "judge":
-            return Reply(judge(request))
-        if who == "moderator":
-            return Reply(moderator)
-        return Reply("Forty two is the synthesized answer")
-
-    return reply
-
-
-def smoa(**fields: Any) -> orchestrator_pb2.GenerateRequest:
-    defaults: dict[str, Any] = {"n": 3, "k": 2, "max_layers": 2, "roles": orchestrator_pb2.Roles(roles=ROLES)}
-    return orchestrator_pb2.GenerateRequest(messages=question(), **{**defaults, **fields})
-
-
-def counts(fake: FakeOpenAI) -> dict[str, int]:
-    found: dict[str, int] = {}
-    for request in fake.calls():
-        found[caller(request)] = found.get(caller(request), 0) + 1
-    return found
+from tests.harness.openai_endpoint import FakeOpenAI, Reply, system_prompt
+from tests.harness.orchestrator_stack import collect, orchestrator_stack
+from tests.harness.role_script import AGREEING, ANSWERS, caller, counts, judge_reply, script, smoa
 
 
 async def test_call_counts_smoa_moa_single() -> None:

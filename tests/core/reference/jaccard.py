@@ -2,7 +2,7 @@
 
 from collections.abc import Sequence
 
-from tests.reference.shingles import Shingle, ShingleSet, shingle_set
+from tests.core.reference.shingles import Shingle, ShingleSet, shingle_set
 
 
 def jaccard(a: ShingleSet, b: ShingleSet) -> float:

@@ -7,12 +7,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import smoa_core_rs as core
-from tests.reference import clusters as reference_clusters
-from tests.reference.clusters import ClusterResult
-from tests.reference.jaccard import similarity_matrix
-from tests.reference.normalization import normalize
-from tests.reference.shingles import Shingle
-from tests.strategies import ALPHABET_TEXT, THRESHOLDS, texts_with_near_duplicates, wordy_text
+from tests.core.reference import clusters as reference_clusters
+from tests.core.reference.clusters import ClusterResult
+from tests.core.reference.jaccard import similarity_matrix
+from tests.core.reference.normalization import normalize
+from tests.core.reference.shingles import Shingle
+from tests.core.strategies import ALPHABET_TEXT, THRESHOLDS, texts_with_near_duplicates, wordy_text
 
 SHINGLES = st.sampled_from(["word", "char"])
 NGRAMS = st.integers(1, 5)

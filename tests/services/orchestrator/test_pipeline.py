@@ -34,7 +34,7 @@ from smoa_services.orchestrator.records import (
 )
 from smoa_services.orchestrator.roles import RoleWriter
 from smoa_services.orchestrator.timeline import Timeline
-from tests.services.orchestrator_fakes import (
+from tests.services.orchestrator.orchestrator_fakes import (
     JUDGE_USAGE,
     MODERATOR_USAGE,
     PROPOSER_USAGE,

@@ -3,7 +3,7 @@
 import re
 import unicodedata
 
-from tests.reference.normalization import normalize
+from tests.core.reference.normalization import normalize
 
 # ASCII digits only (not \d): the Rust matches ASCII digits, while Python's \d would take any Nd.
 NUMBER = re.compile(r"[-+]?(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.[0-9]+)?(?:/[0-9]+)?")

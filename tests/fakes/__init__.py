@@ -1,1 +1,0 @@
-"""Test doubles that speak real protocols on real sockets."""

@@ -1,0 +1,76 @@
+"""A scripted LLM for the whole stack that tells the callers apart by the services' own prompt constants
+and answers each proposer by its role (three roles, A, B and C), with the GenerateRequest that uses those
+roles: what the orchestrator's end-to-end tests, the metrics tests and the client tests share."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from smoa.v1 import orchestrator_pb2
+from tests.harness.callers import caller_of
+from tests.harness.openai_endpoint import FakeOpenAI, Reply, system_prompt
+from tests.harness.orchestrator_stack import question
+from tests.harness.running_service import shown_responses
+
+# Roles whose answers differ in words (so dedup keeps them apart) and in their final number (so the
+# moderator's cheap check finds no consensus) unless a test says otherwise.
+ROLES = ["ROLE-A you are a historian.", "ROLE-B you are a chemist.", "ROLE-C you are a poet."]
+ANSWERS = {
+    "ROLE-A": "Historians recorded that the ancient tally came to 41 in total",
+    "ROLE-B": "Chemically balancing every reagent in the flask yields 42 moles",
+    "ROLE-C": "Verses counting stars beneath a quiet moon arrive at 43",
+}
+AGREEING = {
+    "ROLE-A": "Historians recorded that the ancient tally came to 42",
+    "ROLE-B": "Chemically balancing every reagent in the flask yields 42",
+    "ROLE-C": "Verses counting stars beneath a quiet moon arrive at 42",
+}
+
+
+def caller(request: dict[str, Any]) -> str:
+    """As callers.caller_of, but a proposer must have one of the ROLES (anything else is a bug here)."""
+    who = caller_of(request)
+    if who == "single" or (who == "proposer" and not system_prompt(request).startswith("ROLE-")):
+        raise AssertionError(f"unknown caller: {system_prompt(request)[:80]}")
+    return who
+
+
+def judge_reply(request: dict[str, Any]) -> str:
+    """Scores by role letter: A best, then B, then C, whatever the shuffle."""
+    order = {"Historians": 9, "Chemically": 7, "Verses": 3}
+    return json.dumps(
+        {"scores": {label: order[text.split()[0]] for label, text in shown_responses(request).items()}}
+    )
+
+
+def script(
+    answers: dict[str, str] = ANSWERS,
+    judge: Callable[[dict[str, Any]], str] = judge_reply,
+    moderator: str = '{"decision": "continue", "reason": "not yet"}',
+    delay: float = 0.0,
+) -> Callable[[dict[str, Any]], Reply]:
+    def reply(request: dict[str, Any]) -> Reply:
+        who = caller(request)
+        if who == "proposer":
+            return Reply(answers[system_prompt(request)[:6]], delay=delay)
+        if who == "judge":
+            return Reply(judge(request))
+        if who == "moderator":
+            return Reply(moderator)
+        return Reply("Forty two is the synthesized answer")
+
+    return reply
+
+
+def smoa(**fields: Any) -> orchestrator_pb2.GenerateRequest:
+    defaults: dict[str, Any] = {"n": 3, "k": 2, "max_layers": 2, "roles": orchestrator_pb2.Roles(roles=ROLES)}
+    return orchestrator_pb2.GenerateRequest(messages=question(), **{**defaults, **fields})
+
+
+def counts(fake: FakeOpenAI) -> dict[str, int]:
+    found: dict[str, int] = {}
+    for request in fake.calls():
+        found[caller(request)] = found.get(caller(request), 0) + 1
+    return found
