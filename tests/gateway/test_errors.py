@@ -14,7 +14,7 @@ import pytest
 
 from smoa.v1 import orchestrator_pb2, orchestrator_pb2_grpc
 from smoa_services.failure import Failure, InvalidArgument, Violation
-from tests.harness.served_gateway import gateway
+from tests.harness.in_process_gateway import gateway
 
 FAILURES: dict[str, Failure] = {
     "INVALID_ARGUMENT": InvalidArgument([Violation("k", "must be in [1, n=3], got 9")]),

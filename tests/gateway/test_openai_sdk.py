@@ -12,10 +12,10 @@ import openai
 import pytest
 
 from smoa.v1 import orchestrator_pb2
+from tests.harness.in_process_gateway import gateway
 from tests.harness.instant_llm import instant_reply
 from tests.harness.openai_endpoint import FakeOpenAI
 from tests.harness.orchestrator_stack import orchestrator_stack, question
-from tests.harness.served_gateway import gateway
 
 QUESTION = "What is 6 times 7?"
 

@@ -17,9 +17,9 @@ from hypothesis import strategies as st
 from schemathesis import GenerationMode
 
 from tests.harness.fuzz_budget import fuzz_wire
+from tests.harness.in_process_gateway import gateway_in_thread
 from tests.harness.instant_llm import instant_reply
 from tests.harness.openai_endpoint import FakeOpenAI
-from tests.harness.served_gateway import gateway_in_thread
 from tests.harness.stack_thread import stack_in_thread
 
 

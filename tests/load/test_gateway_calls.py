@@ -22,7 +22,7 @@ from smoa.v1 import orchestrator_pb2, orchestrator_pb2_grpc
 from smoa_services.config import Settings
 from smoa_services.gateway import create_app
 from tests.harness.certificates import Authority
-from tests.harness.served_gateway import gateway
+from tests.harness.in_process_gateway import gateway
 
 STATUSES = [
     "INVALID_ARGUMENT",

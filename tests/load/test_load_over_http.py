@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.harness.in_process_gateway import gateway
 from tests.harness.instant_llm import instant_reply
 from tests.harness.openai_endpoint import FakeOpenAI
-from tests.harness.served_gateway import gateway
 from tests.load.local_stack import local_stack
 from tests.load.test_load_against_stack import run
 

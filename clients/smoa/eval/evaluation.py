@@ -83,10 +83,6 @@ class Report:
         return self.directory / REPORT
 
     @property
-    def summary_path(self) -> Path:
-        return self.directory / SUMMARY
-
-    @property
     def failed(self) -> int:
         return sum(1 for r in self.results if not r.ok)
 

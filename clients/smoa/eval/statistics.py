@@ -32,9 +32,6 @@ class Interval:
     low: float
     high: float
 
-    def contains(self, value: float) -> bool:
-        return self.low <= value <= self.high
-
 
 def wilson(successes: int, trials: int, z: float = Z_95) -> Interval:
     """Wilson score interval of successes/trials; (nan, nan, nan) for no trials."""
