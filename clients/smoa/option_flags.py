@@ -23,7 +23,11 @@ def add_option_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("-n", type=int, help="proposers per layer (default: the service's)")
     p.add_argument("-k", type=int, help="answers kept per layer (default: the service's)")
     p.add_argument("--layers", type=int, help="maximum layers (default: the service's)")
-    p.add_argument("--fused", action="store_true", help="judge and moderator in one call")
+    p.add_argument(
+        "--fused",
+        action=argparse.BooleanOptionalAction,
+        help="judge and moderator in one LLM call, or (--no-fused) two (default: the service's, fused)",
+    )
     add_ranking_flags(p)
     p.add_argument("--task", help="task description the proposers' roles are written for")
     p.add_argument("--role", action="append", help="a proposer role (repeat for more; not with --task)")

@@ -40,8 +40,8 @@ class GenerateOptions:
     model: ModelSettings | str | None = None
     # Settings of single proposers, by 0-based index, over `model`.
     agents: Mapping[int, ModelSettings | str] | None = None
-    # Judge and moderator in one LLM call.
-    fused: bool = False
+    # Judge and moderator in one LLM call (True) or two (False); None: the service's default (fused).
+    fused: bool | None = None
     # Tokens (in + out) the request may spend, checked between stages.
     token_budget: int | None = None
     # Same seed, same pipeline decisions (judge shuffles, sampling).
@@ -82,7 +82,7 @@ class GenerateOverrides(TypedDict, total=False):
     task_description: str | None
     model: ModelSettings | str | None
     agents: Mapping[int, ModelSettings | str] | None
-    fused: bool
+    fused: bool | None
     token_budget: int | None
     seed: int | None
     aggregation: Aggregation | str | None

@@ -134,9 +134,9 @@ def options_message(options: GenerateOptions) -> orchestrator_pb2.GenerateReques
     """Every field of the request but its messages, each checked. 0 (or unset) on the wire means "the
     service's default", which None says in GenerateOptions."""
     o = options
-    request = orchestrator_pb2.GenerateRequest(
-        mode=MODES[choice("mode", Mode, o.mode)], fused_judge_moderator=o.fused
-    )
+    request = orchestrator_pb2.GenerateRequest(mode=MODES[choice("mode", Mode, o.mode)])
+    if o.fused is not None:
+        request.fused_judge_moderator = o.fused
     if o.n is not None:
         request.n = _int("n", o.n, 1, INT32)
     if o.k is not None:

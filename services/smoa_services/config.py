@@ -208,6 +208,10 @@ class Settings:
             "agreeing final answers (or one) are answered as they are, no aggregator (SMOA, AUTO)"
         ),
     )
+    fused_judge_moderator: bool = field(
+        default=True,
+        metadata=_help("judge and moderator in one LLM call unless the request says (SMOA, AUTO)"),
+    )
     auto_panel: int = field(default=2, metadata=_help("AUTO: proposers asked first, before the rest"))
 
     def backend(self, name: str = "") -> Backend:

@@ -15,7 +15,19 @@ from tests.client.script import ANSWER, ROLES
 def ask(target: str, *arguments: str) -> int:
     roles = [part for role in ROLES for part in ("--role", role)]
     return cli.main(
-        ["--target", target, "ask", "What is 6 times 7?", "-n", "3", "-k", "2", *roles, *arguments]
+        [
+            "--target",
+            target,
+            "ask",
+            "What is 6 times 7?",
+            "-n",
+            "3",
+            "-k",
+            "2",
+            *roles,
+            "--no-fused",
+            *arguments,
+        ]
     )
 
 

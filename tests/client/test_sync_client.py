@@ -31,7 +31,7 @@ from tests.harness.openai_endpoint import FakeOpenAI
 
 
 def test_generate_returns_plain_typed_objects(client: SmoaClient) -> None:
-    result = client.generate("What is 6 times 7?", n=3, k=2, max_layers=2, roles=ROLES, seed=7)
+    result = client.generate("What is 6 times 7?", n=3, k=2, max_layers=2, roles=ROLES, seed=7, fused=False)
     assert isinstance(result, Result)
     assert (result.text, result.mode, result.stop_reason) == (ANSWER, Mode.SMOA, StopReason.MAX_LAYERS)
     assert result.roles == ROLES and result.model
@@ -57,7 +57,7 @@ def test_generate_returns_plain_typed_objects(client: SmoaClient) -> None:
 
 
 def test_stream_yields_typed_events_in_order(client: SmoaClient) -> None:
-    events = list(client.stream("What is 6 times 7?", n=3, k=2, max_layers=1, roles=ROLES))
+    events = list(client.stream("What is 6 times 7?", n=3, k=2, max_layers=1, roles=ROLES, fused=False))
     kinds = [type(e) for e in events]
     assert kinds[0] is Progress and kinds[-1] is Summary and kinds.count(Summary) == 1
     rank = {Progress: 0, Token: 1, Summary: 2}

@@ -30,7 +30,7 @@ async def test_models_liveness_and_readiness() -> None:
                 listed = [m["id"] for m in (await models.json())["data"]]
             async with http.get("/healthz") as live, http.get("/readyz") as ready:
                 statuses = (live.status, ready.status)
-    assert listed == ["smoa", "smoa-fused", "moa", "single", "auto"]
+    assert listed == ["smoa", "smoa-fused", "smoa-separate", "moa", "single", "auto"]
     assert statuses == (200, 200)
     # With nothing behind it, the gateway is alive but not ready.
     async with (

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 from smoa.v1 import orchestrator_pb2
-from tests.harness.callers import caller_of
+from tests.harness.callers import asks_for_decision, caller_of
 from tests.harness.openai_endpoint import FakeOpenAI, Reply, system_prompt
 from tests.harness.orchestrator_stack import question
 from tests.harness.running_service import shown_responses
@@ -56,7 +56,7 @@ def script(
         if who == "proposer":
             return Reply(answers[system_prompt(request)[:6]], delay=delay)
         if who == "judge":
-            return Reply(judge(request))
+            return Reply(fused(judge(request), moderator) if asks_for_decision(request) else judge(request))
         if who == "moderator":
             return Reply(moderator)
         return Reply("Forty two is the synthesized answer")
@@ -65,7 +65,14 @@ def script(
 
 
 def smoa(**fields: Any) -> orchestrator_pb2.GenerateRequest:
-    defaults: dict[str, Any] = {"n": 3, "k": 2, "max_layers": 2, "roles": orchestrator_pb2.Roles(roles=ROLES)}
+    """Separate judge and moderator unless a test says otherwise: the tests count each one's calls."""
+    defaults: dict[str, Any] = {
+        "n": 3,
+        "k": 2,
+        "max_layers": 2,
+        "roles": orchestrator_pb2.Roles(roles=ROLES),
+        "fused_judge_moderator": False,
+    }
     return orchestrator_pb2.GenerateRequest(messages=question(), **{**defaults, **fields})
 
 
@@ -74,3 +81,13 @@ def counts(fake: FakeOpenAI) -> dict[str, int]:
     for request in fake.calls():
         found[caller(request)] = found.get(caller(request), 0) + 1
     return found
+
+
+def fused(scores: str, decision: str) -> str:
+    """A fused judge's reply: the scores and the moderator's decision in one object (as they are, when
+    either is not a JSON object: hostile replies stay hostile)."""
+    try:
+        both = {**json.loads(decision), **json.loads(scores)}  # the judge's own decision wins
+    except (ValueError, TypeError):
+        return scores
+    return json.dumps(both)

@@ -39,7 +39,9 @@ async def test_hostile_replies_degrade_and_never_fail_the_request() -> None:
     ):
         with FakeOpenAI(hostile(judge_reply)) as fake:
             async with orchestrator_stack(fake.base_url, **EVERY_CALL) as stack:
-                request = orchestrator_pb2.GenerateRequest(messages=question(), n=2, k=1, max_layers=2)
+                request = orchestrator_pb2.GenerateRequest(
+                    messages=question(), n=2, k=1, max_layers=2, fused_judge_moderator=False
+                )
                 reply = await stack.stub.Generate(request, timeout=20)
                 events = await collect(stack, request, timeout=20)
         assert reply.text == "The final ? answer"
@@ -70,7 +72,9 @@ async def test_answers_too_long_for_the_next_prompt_are_clipped_not_refused() ->
 
     with FakeOpenAI(script) as fake:
         async with orchestrator_stack(fake.base_url, **EVERY_CALL) as stack:
-            request = orchestrator_pb2.GenerateRequest(messages=question(), n=3, k=2, max_layers=2)
+            request = orchestrator_pb2.GenerateRequest(
+                messages=question(), n=3, k=2, max_layers=2, fused_judge_moderator=False
+            )
             reply = await stack.stub.Generate(request, timeout=30)
         sizes = [sum(len(m["content"]) for m in r["messages"]) for r in fake.requests]
     assert len(reply.layers) == 2 and reply.text

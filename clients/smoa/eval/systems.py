@@ -5,11 +5,11 @@ differing only in what the request asks for:
 |---|---|---|
 | single | MODE_SINGLE | one model call |
 | moa | MODE_MOA | dense MoA: n proposers for exactly --layers layers, every answer forwarded, aggregator |
-| smoa | MODE_SMOA | sparse: the judge keeps k of n, a separate moderator may stop early, aggregator |
+| smoa | MODE_SMOA, not fused | sparse: the judge keeps k of n, a separate moderator may stop, aggregator |
 | smoa-fused | MODE_SMOA, fused_judge_moderator | as smoa, judge and moderator in one LLM call |
 | smoa-full | MODE_SMOA, no skips | as smoa, but every call made: no consensus or synthesis skip |
 | smoa-fused-full | MODE_SMOA, fused, no skips | as smoa-fused, every call made |
-| auto | MODE_AUTO | two proposers first, answered at once when they agree; else SMoA |
+| auto | MODE_AUTO | two proposers first, answered when they agree; else SMoA (fused: the default) |
 
 smoa, smoa-fused and auto take the service's skips (SMOA_SKIP_*; on by default); the -full systems turn
 both off, so one run measures what the skips save.
@@ -40,9 +40,9 @@ SYSTEMS = {
     for s in (
         System("single", GenerateOptions(mode=Mode.SINGLE)),
         System("moa", GenerateOptions(mode=Mode.MOA)),
-        System("smoa", GenerateOptions(mode=Mode.SMOA)),
+        System("smoa", GenerateOptions(mode=Mode.SMOA, fused=False)),
         System("smoa-fused", GenerateOptions(mode=Mode.SMOA, fused=True)),
-        System("smoa-full", GenerateOptions(mode=Mode.SMOA, skips=EVERY_CALL)),
+        System("smoa-full", GenerateOptions(mode=Mode.SMOA, fused=False, skips=EVERY_CALL)),
         System("smoa-fused-full", GenerateOptions(mode=Mode.SMOA, fused=True, skips=EVERY_CALL)),
         System("auto", GenerateOptions(mode=Mode.AUTO)),
     )

@@ -168,7 +168,10 @@ class GenerateRequest(_message.Message):
     task_description: _builtins.str
     """Roles are written by one LLM call from this description, cached per description."""
     fused_judge_moderator: _builtins.bool
-    """Judge and moderator in one call."""
+    """Judge and moderator in one LLM call (true), or a judge call and a moderator call (false). Unset: the
+    service's SMOA_FUSED_JUDGE_MODERATOR, on by default (it costs less at the same accuracy: see the
+    README's evaluation).
+    """
     token_budget: _builtins.int
     """Total tokens (in + out) this request may spend; 0 = the service's default (SMOA_DEFAULT_TOKEN_BUDGET).
     Checked between stages.
@@ -206,7 +209,7 @@ class GenerateRequest(_message.Message):
         task_description: _builtins.str = ...,
         roles: Global___Roles | None = ...,
         agents: _abc.Iterable[Global___AgentOverride] | None = ...,
-        fused_judge_moderator: _builtins.bool = ...,
+        fused_judge_moderator: _builtins.bool | None = ...,
         token_budget: _builtins.int = ...,
         model: _common_pb2.ModelSettings | None = ...,
         seed: _builtins.int = ...,
@@ -215,12 +218,17 @@ class GenerateRequest(_message.Message):
         quorum: _builtins.int = ...,
         skips: Global___Skips | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["model", b"model", "role_source", b"role_source", "roles", b"roles", "skips", b"skips", "task_description", b"task_description"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_fused_judge_moderator", b"_fused_judge_moderator", "fused_judge_moderator", b"fused_judge_moderator", "model", b"model", "role_source", b"role_source", "roles", b"roles", "skips", b"skips", "task_description", b"task_description"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["agents", b"agents", "aggregation", b"aggregation", "fused_judge_moderator", b"fused_judge_moderator", "k", b"k", "max_layers", b"max_layers", "messages", b"messages", "mode", b"mode", "model", b"model", "n", b"n", "quorum", b"quorum", "role_source", b"role_source", "roles", b"roles", "seed", b"seed", "selection", b"selection", "skips", b"skips", "task_description", b"task_description", "token_budget", b"token_budget"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_fused_judge_moderator", b"_fused_judge_moderator", "agents", b"agents", "aggregation", b"aggregation", "fused_judge_moderator", b"fused_judge_moderator", "k", b"k", "max_layers", b"max_layers", "messages", b"messages", "mode", b"mode", "model", b"model", "n", b"n", "quorum", b"quorum", "role_source", b"role_source", "roles", b"roles", "seed", b"seed", "selection", b"selection", "skips", b"skips", "task_description", b"task_description", "token_budget", b"token_budget"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    _WhichOneofReturnType__fused_judge_moderator: _TypeAlias = _typing.Literal["fused_judge_moderator"]  # noqa: Y015
+    _WhichOneofArgType__fused_judge_moderator: _TypeAlias = _typing.Literal["_fused_judge_moderator", b"_fused_judge_moderator"]  # noqa: Y015
     _WhichOneofReturnType_role_source: _TypeAlias = _typing.Literal["task_description", "roles"]  # noqa: Y015
     _WhichOneofArgType_role_source: _TypeAlias = _typing.Literal["role_source", b"role_source"]  # noqa: Y015
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__fused_judge_moderator) -> _WhichOneofReturnType__fused_judge_moderator | None: ...
+    @_typing.overload
     def WhichOneof(self, oneof_group: _WhichOneofArgType_role_source) -> _WhichOneofReturnType_role_source | None: ...
 
 Global___GenerateRequest: _TypeAlias = GenerateRequest  # noqa: Y015

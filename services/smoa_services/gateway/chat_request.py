@@ -1,10 +1,11 @@
 """An OpenAI chat-completions body as a GenerateRequest. Pure: the gateway's routes only move bytes.
 
-`model` picks the mode (`smoa`, `smoa-fused`, `moa`, `single`, `auto`) and may carry parameters after a colon,
-`smoa:n=6,k=2,layers=3`. The same parameters, and the rest of GenerateRequest's (roles, agents,
-token_budget, ...), travel in the body's `smoa` object (the openai SDK's `extra_body`), which wins. Fields
-OpenAI defines that an ensemble cannot honour (tools, logprobs, n > 1, ...) are refused by name rather than
-silently ignored; fields it does not know are ignored, as OpenAI-compatible servers do."""
+`model` picks the mode (`smoa`, `smoa-fused`, `smoa-separate`, `moa`, `single`, `auto`) and may carry
+parameters after a colon, `smoa:n=6,k=2,layers=3`. The same parameters, and the rest of GenerateRequest's
+(roles, agents, token_budget, ...), travel in the body's `smoa` object (the openai SDK's `extra_body`),
+which wins. Fields OpenAI defines that an ensemble cannot honour (tools, logprobs, n > 1, ...) are refused
+by name rather than silently ignored; fields it does not know are ignored, as OpenAI-compatible servers
+do."""
 
 from __future__ import annotations
 
@@ -16,12 +17,14 @@ from google.protobuf import json_format
 
 from smoa.v1 import common_pb2, orchestrator_pb2
 
-MODES = {
-    "smoa": (orchestrator_pb2.MODE_SMOA, False),
+# Mode, and judge and moderator fused (True), separate (False) or as the service says (None).
+MODES: dict[str, tuple[orchestrator_pb2.Mode.ValueType, bool | None]] = {
+    "smoa": (orchestrator_pb2.MODE_SMOA, None),
     "smoa-fused": (orchestrator_pb2.MODE_SMOA, True),
-    "moa": (orchestrator_pb2.MODE_MOA, False),
-    "single": (orchestrator_pb2.MODE_SINGLE, False),
-    "auto": (orchestrator_pb2.MODE_AUTO, False),
+    "smoa-separate": (orchestrator_pb2.MODE_SMOA, False),
+    "moa": (orchestrator_pb2.MODE_MOA, None),
+    "single": (orchestrator_pb2.MODE_SINGLE, None),
+    "auto": (orchestrator_pb2.MODE_AUTO, None),
 }
 # The model-string shorthands, as GenerateRequest fields.
 PARAMETERS = {"n": "n", "k": "k", "layers": "max_layers", "max_layers": "max_layers", "quorum": "quorum"}
@@ -151,7 +154,9 @@ def _apply_model(model: str, request: orchestrator_pb2.GenerateRequest) -> None:
     name, _, parameters = model.partition(":")
     if name not in MODES:
         raise BadField("model", f"unknown model {name[:40]!r}: one of {', '.join(MODES)}")
-    request.mode, request.fused_judge_moderator = MODES[name]
+    request.mode, fused = MODES[name]
+    if fused is not None:
+        request.fused_judge_moderator = fused
     for item in filter(None, parameters.split(",")):
         key, _, value = item.partition("=")
         if key.strip() not in PARAMETERS or not value.strip().isdigit():

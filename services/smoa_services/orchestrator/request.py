@@ -138,7 +138,11 @@ def plan_of(request: orchestrator_pb2.GenerateRequest, settings: Settings) -> Pl
         roles=tuple(request.roles.roles) if source == "roles" else (),
         task_description=request.task_description if source == "task_description" else "",
         default_roles=tuple(settings.default_roles()),
-        fused_judge_moderator=request.fused_judge_moderator,
+        fused_judge_moderator=(
+            request.fused_judge_moderator
+            if request.HasField("fused_judge_moderator")
+            else settings.fused_judge_moderator
+        ),
         token_budget=request.token_budget or settings.default_token_budget,
         seed=seed,
         aggregation=aggregation_from_wire(request.aggregation),

@@ -26,6 +26,14 @@ def test_defaults_fill_in() -> None:
     assert plan_of(request(n=1), SETTINGS).k == 1
 
 
+def test_judge_and_moderator_are_fused_unless_the_request_or_the_service_says_otherwise() -> None:
+    assert plan_of(request(), SETTINGS).fused_judge_moderator is True
+    assert plan_of(request(fused_judge_moderator=False), SETTINGS).fused_judge_moderator is False
+    separate = Settings(fused_judge_moderator=False)
+    assert plan_of(request(), separate).fused_judge_moderator is False
+    assert plan_of(request(fused_judge_moderator=True), separate).fused_judge_moderator is True
+
+
 def test_agent_overrides_and_seeds() -> None:
     base = common_pb2.ModelSettings(model="base", temperature=0.5)
     agents = [orchestrator_pb2.AgentOverride(index=1, model=common_pb2.ModelSettings(model="big", seed=7))]

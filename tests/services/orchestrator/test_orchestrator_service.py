@@ -109,7 +109,9 @@ def fake() -> Any:
 
 async def test_stream_is_progress_then_tokens_then_summary(fake: FakeOpenAI) -> None:
     async with orchestrator_stack(fake.base_url, scripted_peers(), **EVERY_CALL) as stack:
-        request = orchestrator_pb2.GenerateRequest(messages=question(), n=3, k=2, max_layers=2)
+        request = orchestrator_pb2.GenerateRequest(
+            messages=question(), n=3, k=2, max_layers=2, fused_judge_moderator=False
+        )
         messages = await collect(stack, request)
     kinds = [m.WhichOneof("event") for m in messages]
     first_token = kinds.index("token")
