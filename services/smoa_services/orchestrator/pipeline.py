@@ -144,12 +144,14 @@ class Pipeline:
                     self._describe(span, plan, record)
                     yield run.progress(Stage.JUDGED, record)
                     if plan.fused_judge_moderator:
-                        # The judge's decision came with the judgement; no moderator call.
-                        yield run.progress(Stage.MODERATED, record)
-                        # At the cap the rule's stop is the loop's end: MAX_LAYERS.
-                        if record.decision is Decision.STOP and layers_remain(layer, plan.max_layers):
-                            stop = StopReason.MODERATOR
-                            break
+                        # The judge's decision came with the judgement; no moderator call. At the cap
+                        # nothing was decided (the rule's stop is the loop's end: MAX_LAYERS), as when
+                        # the moderator is separate.
+                        if layers_remain(layer, plan.max_layers):
+                            yield run.progress(Stage.MODERATED, record)
+                            if record.decision is Decision.STOP:
+                                stop = StopReason.MODERATOR
+                                break
                     elif layers_remain(layer, plan.max_layers):
                         if run.over_budget():
                             stop = StopReason.TOKEN_BUDGET
