@@ -17,9 +17,10 @@ from tests.load.local_stack import local_stack
 from tests.load.test_load_against_stack import run
 
 SMOA_LOAD = (sys.executable, "-m", "smoa.cli", "load")
-# 3 proposers x 2 layers, 2 judges, 1 moderator, 1 aggregator: 10 LLM calls of 11 prompt tokens each.
+# 3 proposers x 2 layers, 2 judges (fused with the moderator, the default), 1 aggregator: 9 LLM calls of
+# 11 prompt tokens each.
 SHAPE = ("-n", "3", "-k", "2", "--layers", "2")
-PROMPT_TOKENS_PER_REQUEST = 11 * 10
+PROMPT_TOKENS_PER_REQUEST = 11 * 9
 
 
 async def test_a_streamed_closed_loop_costs_what_the_same_requests_cost_over_grpc(tmp_path: Path) -> None:
