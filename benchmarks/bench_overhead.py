@@ -4,10 +4,11 @@ building, dedup, judging logic, HTTP to the LLM endpoint) and nothing else.
 
     .venv/bin/python benchmarks/bench_overhead.py [--quick] [--json PATH] [--profile DIR]
 
-Request: SMOA, n=4, k=2, max_layers=2, explicit roles (no role-writing call). Latency is measured one
-request at a time (the overhead a request sees); throughput with closed-loop clients at rising
-concurrency (the most requests per second the machine sustains). --profile records the orchestrator and
-one proposer with py-spy during the throughput phase.
+Request: SMOA, n=4, k=2, max_layers=2, explicit roles (no role-writing call), judge and moderator as
+separate calls (the whole call graph, as in the committed figures; fused is the service's default).
+Latency is measured one request at a time (the overhead a request sees); throughput with closed-loop
+clients at rising concurrency (the most requests per second the machine sustains). --profile records the
+orchestrator and one proposer with py-spy during the throughput phase.
 """
 
 from __future__ import annotations
@@ -102,6 +103,7 @@ def request() -> orchestrator_pb2.GenerateRequest:
         roles=orchestrator_pb2.Roles(roles=ROLES),
         model=common_pb2.ModelSettings(max_tokens=64),
         seed=1,
+        fused_judge_moderator=False,
     )
 
 
