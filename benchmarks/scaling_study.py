@@ -68,7 +68,7 @@ def run_eval(args: argparse.Namespace, n: int) -> None:
         sys.executable, "-m", "smoa.cli", "--target", args.target, "eval",
         "--dataset", args.dataset, "--systems", args.systems, "-n", str(n), "-k", str(args.k),
         "--layers", str(args.layers), "--max-tokens", str(args.max_tokens), "--concurrency", "1",
-        "--seed", "0", "--no-progress", "--out", str(args.out / f"n{n}"), *args.eval_flags,
+        "--seed", "1", "--no-progress", "--out", str(args.out / f"n{n}"), *args.eval_flags,
     ]  # fmt: skip
     print("$", " ".join(command[2:]), flush=True)
     subprocess.run(command, check=False)

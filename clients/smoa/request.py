@@ -157,7 +157,9 @@ def options_message(options: GenerateOptions) -> orchestrator_pb2.GenerateReques
     if o.token_budget is not None:
         request.token_budget = _int("token_budget", o.token_budget, 1, INT64)
     if o.seed is not None:
-        request.seed = _int("seed", o.seed, 0, UINT64)
+        # 0 is "unset" on the wire (uint64 without presence): a caller asking for seed 0 would silently
+        # get unseeded, unrepeatable runs.
+        request.seed = _int("seed", o.seed, 1, UINT64)
     if o.roles is not None and o.task_description is not None:
         raise ValueError("roles: give roles or task_description, not both")
     if o.roles is not None:

@@ -17,7 +17,7 @@ BAD = [
     ({"n": 2, "k": 3}, "k: must be <= n (2), got 3"),
     ({"max_layers": -1}, "max_layers: must be >= 1"),
     ({"token_budget": 0}, "token_budget: must be >= 1"),
-    ({"seed": -1}, "seed: must be >= 0"),
+    ({"seed": 0}, "seed: must be >= 1"),  # 0 is "unset" on the wire
     ({"seed": 2**64}, "seed: must be < 2**64"),
     ({"mode": "sparse"}, "mode: must be one of smoa, moa, single, auto, got 'sparse'"),
     ({"roles": ["a"], "task_description": "b"}, "roles: give roles or task_description, not both"),

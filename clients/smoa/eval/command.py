@@ -78,7 +78,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     g.add_argument("--layers", type=int, default=3, help="MoA's layers, SMoA's cap (default: %(default)s)")
     g.add_argument("--max-tokens", type=int, help="per LLM call (default: the service's)")
     g.add_argument("--temperature", type=float, help="sampling temperature (default: the service's)")
-    g.add_argument("--seed", type=int, default=0, help="every request's seed (default: %(default)s)")
+    g.add_argument("--seed", type=int, default=1, help="every request's seed (default: %(default)s)")
     add_ranking_flags(g)
     g.add_argument(
         "--timeout",

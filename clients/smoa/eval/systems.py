@@ -68,8 +68,9 @@ class EvalSettings:
     layers: int | None = 3
     max_tokens: int | None = None
     temperature: float | None = None
-    # Every request carries this seed: the same judge shuffles and sampling seeds for every item and run.
-    seed: int = 0
+    # Every request carries this seed: the same judge shuffles and sampling seeds for every item and run
+    # (0 would be none: it is "unset" on the wire).
+    seed: int = 1
     # Seconds one generation may take.
     timeout: float = 600.0
     # Backend names (SMOA_BACKENDS on the services) given to the proposers in turn: different models.
