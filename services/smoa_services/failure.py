@@ -130,6 +130,13 @@ class InvalidArgument(Failure):
         self.violations = list(violations)
 
 
+def refuse(violations: Sequence[Violation]) -> None:
+    """InvalidArgument naming every violation, when there is one: each service's request.py checks its
+    request with this before building the policy's input."""
+    if violations:
+        raise InvalidArgument(violations)
+
+
 class Unauthenticated(Failure):
     """No caller could be made out: a missing, malformed or unknown bearer token. Says which, never the
     token itself."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from smoa.v1 import judge_pb2
 from smoa_services import convert
 from smoa_services.config import Settings
-from smoa_services.failure import InvalidArgument, Violation
+from smoa_services.failure import Violation, refuse
 from smoa_services.judge.policy import JudgeTask
 from smoa_services.ranking_methods import (
     DEFAULT_AGGREGATION,
@@ -56,9 +56,7 @@ def judge_violations(request: judge_pb2.JudgeRequest, settings: Settings) -> lis
 
 def judge_task(request: judge_pb2.JudgeRequest, settings: Settings) -> JudgeTask:
     """The policy's input, or InvalidArgument naming every field that is wrong."""
-    violations = judge_violations(request, settings)
-    if violations:
-        raise InvalidArgument(violations)
+    refuse(judge_violations(request, settings))
     return JudgeTask(
         conversation=convert.chat_messages(request.messages),
         ids=[c.id for c in request.candidates],

@@ -5,7 +5,7 @@ from __future__ import annotations
 from smoa.v1 import moderator_pb2
 from smoa_services import convert
 from smoa_services.config import Settings
-from smoa_services.failure import InvalidArgument, Violation
+from smoa_services.failure import Violation, refuse
 from smoa_services.moderator.policy import ModerationTask
 from smoa_services.validation import (
     check_candidates,
@@ -34,9 +34,7 @@ def moderate_violations(request: moderator_pb2.ModerateRequest, settings: Settin
 
 def moderation_task(request: moderator_pb2.ModerateRequest, settings: Settings) -> ModerationTask:
     """The policy's input, or InvalidArgument naming every field that is wrong."""
-    violations = moderate_violations(request, settings)
-    if violations:
-        raise InvalidArgument(violations)
+    refuse(moderate_violations(request, settings))
     return ModerationTask(
         conversation=convert.chat_messages(request.messages),
         kept=[c.text for c in request.kept],

@@ -8,7 +8,7 @@ import dataclasses
 from smoa.v1 import common_pb2, orchestrator_pb2
 from smoa_services import convert
 from smoa_services.config import Settings
-from smoa_services.failure import InvalidArgument, Violation
+from smoa_services.failure import Violation, refuse
 from smoa_services.orchestrator.plan import Mode, Plan, proposer_seed
 from smoa_services.orchestrator.prompt_room import max_conversation_chars
 from smoa_services.orchestrator.quorum import default_quorum
@@ -31,9 +31,7 @@ MODES = {
 
 def plan(request: orchestrator_pb2.GenerateRequest, settings: Settings) -> Plan:
     """The pipeline's input, or InvalidArgument naming every field that is wrong."""
-    violations = check_request(request, settings)
-    if violations:
-        raise InvalidArgument(violations)
+    refuse(check_request(request, settings))
     return plan_of(request, settings)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from smoa.v1 import proposer_pb2
 from smoa_services import convert
 from smoa_services.config import Settings
-from smoa_services.failure import InvalidArgument, Violation
+from smoa_services.failure import Violation, refuse
 from smoa_services.proposer.policy import Proposal
 from smoa_services.validation import (
     check_candidates,
@@ -33,9 +33,7 @@ def propose_violations(request: proposer_pb2.ProposeRequest, settings: Settings)
 
 def proposal(request: proposer_pb2.ProposeRequest, settings: Settings) -> Proposal:
     """The policy's input, or InvalidArgument naming every field that is wrong."""
-    violations = propose_violations(request, settings)
-    if violations:
-        raise InvalidArgument(violations)
+    refuse(propose_violations(request, settings))
     return Proposal(
         conversation=convert.chat_messages(request.messages),
         role=request.role,
