@@ -57,7 +57,10 @@ async def test_an_open_loop_of_completions_writes_the_json_report(tmp_path: Path
     data = json.loads(report.read_text())
     assert data["run"].startswith(f"smoa load: POST /v1/chat/completions mode smoa against {url}, open loop")
     assert data["count"] >= 10 and data["statuses"] == {"OK": data["count"]}
-    assert data["tokens"]["input"] == PROMPT_TOKENS_PER_REQUEST * data["count"]
+    # At 20 requests/s on 2 cores an instant call can wait past the 1 s hang cut-off: that attempt is
+    # abandoned, retried, and its prompt billed, as a real provider would (seen once in CI: 11 tokens over).
+    expected = PROMPT_TOKENS_PER_REQUEST * data["count"]
+    assert expected <= data["tokens"]["input"] < expected + PROMPT_TOKENS_PER_REQUEST
     assert data["goodput"]["share"] == 1.0
 
 
