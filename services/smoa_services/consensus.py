@@ -39,8 +39,8 @@ class Agreement:
     # In [0, 1]: answer-key vote share, or mean pairwise similarity.
     agreement: float
     reason: str
-    # The answer key most of them commit to, when they agree by their keys.
-    key: str | None = None
+    # When they agree by their answer keys: the indices of the answers committing to the agreed key.
+    holders: tuple[int, ...] = ()
 
 
 def mean_pairwise(similarity: Sequence[Sequence[float]]) -> float:
@@ -59,7 +59,8 @@ def agreement_of(texts: Sequence[str], threshold: float) -> Agreement:
         key, votes = Counter(keys).most_common(1)[0]
         share = votes / len(keys)
         if share >= threshold:
-            return Agreement(True, share, f"answers agree on {key}", key)
+            holders = tuple(i for i, k in enumerate(keys) if k == key)
+            return Agreement(True, share, f"answers agree on {key}", holders)
         return Agreement(False, share, f"answers commit to different final answers ({share:.0%} agree)")
     similarity = mean_pairwise(core.similarity_matrix(list(texts)))
     if similarity >= threshold:

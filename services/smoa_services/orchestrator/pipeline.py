@@ -35,7 +35,6 @@ from collections.abc import AsyncGenerator, AsyncIterator, Sequence
 
 from opentelemetry import trace
 
-import smoa_core_rs as core
 from smoa_services.consensus import Agreement, agreement_of, central_ranking
 from smoa_services.decision import Decision, by_rule, layers_remain
 from smoa_services.failure import Failure, StreamInterrupted
@@ -267,12 +266,19 @@ class Pipeline:
         found = agreement_of([c.text for c in record.candidates], run.plan.consensus_threshold)
         return found if found.consensus else None
 
-    def _keep_central(self, run: _Run, record: LayerRecord, agreed: Agreement) -> list[Candidate]:
-        """A layer whose answers agree needs no judge to rank them, nor a moderator to say stop."""
+    @staticmethod
+    def _rank_by_centrality(record: LayerRecord, k: int) -> list[Candidate]:
+        """The layer ranked with no judgement to go on: every answer scored by its centrality, the k most
+        central kept."""
         order, scores = central_ranking([c.text for c in record.candidates])
-        kept = [record.candidates[i] for i in order[: run.plan.k]]
+        kept = [record.candidates[i] for i in order[:k]]
         record.kept_ids = [c.id for c in kept]
         record.scores = [(record.candidates[i].id, scores[i]) for i in order]
+        return kept
+
+    def _keep_central(self, run: _Run, record: LayerRecord, agreed: Agreement) -> list[Candidate]:
+        """A layer whose answers agree needs no judge to rank them, nor a moderator to say stop."""
+        kept = self._rank_by_centrality(record, run.plan.k)
         record.decision, record.reason, record.agreement = Decision.STOP, agreed.reason, agreed.agreement
         why = f"{agreed.reason}: kept by centrality, no judge or moderator call"
         run.step(record.layer, "judge_skipped", why)
@@ -288,10 +294,7 @@ class Pipeline:
         found = agreement_of([c.text for c in answers], run.plan.consensus_threshold)
         if not found.consensus:
             return None
-        best = answers[0]
-        if found.key is not None:
-            keys = core.answer_keys([c.text for c in answers])
-            best = next(c for c, key in zip(answers, keys, strict=True) if key == found.key)
+        best = answers[found.holders[0]] if found.holders else answers[0]
         run.step(0, "synthesis_skipped", f"{found.reason}: {best.id} is the answer, no aggregator call")
         return best
 
@@ -385,11 +388,8 @@ class Pipeline:
     def _judge_fallback(
         self, run: _Run, record: LayerRecord, k: int, failure: Failure | str, started: float
     ) -> list[Candidate]:
-        order, scores = central_ranking([c.text for c in record.candidates])
-        kept = [record.candidates[i] for i in order[:k]]
+        kept = self._rank_by_centrality(record, k)
         record.timings.append(("judge", time.perf_counter() - started))
-        record.kept_ids = [c.id for c in kept]
-        record.scores = [(record.candidates[i].id, scores[i]) for i in order]
         record.judge_fallback = True
         run.degrade("judge", record.layer, f"{failure}; kept by consensus centrality")
         if run.plan.fused_judge_moderator:

@@ -22,6 +22,13 @@ def test_share_at_the_threshold_is_consensus() -> None:
     assert agreement_of(texts, threshold=0.75).consensus
 
 
+def test_agreement_by_keys_names_the_answers_that_hold_the_key() -> None:
+    texts = ["The answer is (C).", "The answer is (B).", "So the answer is (B).", "The answer is (B)!"]
+    assert agreement_of(texts, threshold=0.75).holders == (1, 2, 3)
+    # Agreement by similarity has no key to hold.
+    assert agreement_of([PARIS, PARIS], threshold=0.75).holders == ()
+
+
 def test_near_identical_texts_without_keys_are_consensus() -> None:
     found = agreement_of([PARIS, PARIS.replace("Eiffel Tower.", "Eiffel Tower!")], threshold=0.75)
     assert found.consensus and found.reason == "answers are near-identical"
