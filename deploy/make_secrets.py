@@ -1,8 +1,8 @@
 """Secrets to try a secured smoa with: a CA, a certificate per service (the HTTP gateway's too), the
 orchestrator's client certificate, and random bearer tokens, as PEM and token files in one directory.
 
-    python deploy/make_secrets.py deploy/secrets               # docker-compose.secure.yml
-    python deploy/make_secrets.py deploy/k8s/secure/secrets    # deploy/k8s/secure
+    python deploy/make_secrets.py deploy/secrets                        # docker-compose.secure.yml
+    python deploy/make_secrets.py deploy/k8s/components/secure/secrets  # deploy/k8s/secure, secure-tracing
 
 Running it again replaces every file (new CA, new tokens) but `llm-api-key`, which is the operator's: it is
 created empty (the embedded model needs no key) and then left alone. The CA's private key is not kept, so

@@ -1,9 +1,11 @@
-"""deploy/k8s (kustomize): every Deployment hardened (non-root, read-only root, no privilege escalation, no
-capabilities, /tmp on an emptyDir), with resources and probes (native gRPC for the services, HTTP for the
-gateway and the model) on the ports the services listen on; headless Services for dns:/// round robin,
-ClusterIPs for the HTTP ones; the drain fits in the termination grace period; the settings valid for the
-services. Checked on our own rendering of the
-kustomizations and, where kubectl is installed, on `kubectl kustomize`'s."""
+"""deploy/k8s (kustomize): every overlay (the default, base, tracing, secure, secure-tracing) renders with
+`kubectl kustomize` and validates against Kubernetes 1.32's schemas (kubernetes-validate --strict); secure
+and tracing are kustomize Components, which the overlays stack on base. Every Deployment hardened
+(non-root, read-only root, no privilege escalation, no capabilities, /tmp on an emptyDir), with resources
+and probes (native gRPC for the services, HTTP for the gateway and the model) on the ports the services
+listen on; headless Services for dns:/// round robin, ClusterIPs for the HTTP ones; the drain fits in the
+termination grace period; the settings valid for the services. Everything is checked on kubectl's
+rendering; where kubectl is not on PATH these tests are skipped and say so."""
 
 from __future__ import annotations
 
@@ -16,30 +18,33 @@ import pytest
 import yaml
 
 from smoa_services.config import DEFAULT_PORTS
-from tests.deploy import kustomize, settings_env
+from tests.deploy import kubernetes_schemas, overlays, settings_env
 from tests.deploy.commands import SERVICE_MODULES, module_of, option
 from tests.deploy.manifests import Manifest, config_map, container, environment, find, one
 from tests.deploy.paths import COLLECTOR_CONFIG, K8S
 
 GRPC = ["orchestrator", "proposer", "judge", "moderator"]
 SMOA = [*GRPC, "gateway", "model"]
-KUSTOMIZATIONS = {"default": K8S, "base": K8S / "base", "tracing": K8S / "tracing"}
 NAMESPACE = "smoa"
 UID = 10001
+Render = Callable[[str], list[Manifest]]
 
 
-def rendered(renderer: str, directory: Path) -> list[Manifest]:
-    if renderer == "kubectl":
-        docs = kustomize.kubectl_build(directory)
-        if docs is None:
-            pytest.skip("kubectl is not installed (the own rendering is checked instead)")
-        return docs
-    return kustomize.build(directory)
+@pytest.fixture(scope="module")
+def trial(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """deploy/k8s copied with trial secrets: the secured overlays render only with their files there."""
+    return overlays.with_trial_secrets(tmp_path_factory.mktemp("deploy") / "k8s")
 
 
-@pytest.fixture(params=["own", "kubectl"])
-def render(request: pytest.FixtureRequest) -> Callable[[str], list[Manifest]]:
-    return lambda which: rendered(request.param, KUSTOMIZATIONS[which])
+def overlay_directory(request: pytest.FixtureRequest, which: str) -> Path:
+    root = request.getfixturevalue("trial") if which in overlays.SECURED else K8S
+    return Path(root) / overlays.OVERLAYS[which]
+
+
+@pytest.fixture
+def render(request: pytest.FixtureRequest) -> Render:
+    """An overlay by name, as `kubectl kustomize` renders it."""
+    return lambda which: overlays.render(overlay_directory(request, which))
 
 
 def port_number(spec: Manifest, port: int | str) -> int:
@@ -55,27 +60,59 @@ def selects(selector: dict[str, str], labels: dict[str, str]) -> bool:
 
 
 def test_kustomizations_list_only_existing_files() -> None:
-    for directory in KUSTOMIZATIONS.values():
-        spec = kustomize.kustomization(directory)
-        for resource in spec.get("resources", []):
-            assert (directory / resource).exists(), f"{directory}: {resource}"
+    for file in K8S.rglob("kustomization.yaml"):
+        directory = file.parent
+        spec = overlays.kustomization(directory)
+        for entry in [*spec.get("resources", []), *spec.get("components", [])]:
+            assert (directory / entry).exists(), f"{directory}: {entry}"
+        for patch in spec.get("patches", []):
+            assert (directory / patch["path"]).exists(), f"{directory}: {patch}"
         for generator in spec.get("configMapGenerator", []):
             for entry in generator.get("files", []):
-                assert (directory / entry.rpartition("=")[2]).exists()
+                assert (directory / entry.rpartition("=")[2]).exists(), f"{directory}: {entry}"
 
 
-def test_every_component_has_a_deployment_and_a_service(render: Callable[[str], list[Manifest]]) -> None:
-    docs = render("default")
-    assert {d["metadata"]["name"] for d in find(docs, "Deployment")} == set(SMOA)
-    assert {d["metadata"]["name"] for d in find(docs, "Service")} == set(SMOA)
+def test_secure_and_tracing_are_components_that_the_overlays_stack_on_base() -> None:
+    for component in overlays.COMPONENTS.values():
+        spec = overlays.kustomization(component)
+        assert (spec["apiVersion"], spec["kind"]) == ("kustomize.config.k8s.io/v1alpha1", "Component")
+    wanted = {"secure": ["secure"], "tracing": ["tracing"], "secure-tracing": ["secure", "tracing"]}
+    for which, components in wanted.items():
+        spec = overlays.kustomization(K8S / overlays.OVERLAYS[which])
+        assert spec["kind"] == "Kustomization" and spec["resources"] == ["../base"], which
+        assert spec["components"] == [f"../components/{c}" for c in components], which
+    assert overlays.kustomization(K8S)["resources"] == ["base"]  # the default is the base alone
+
+
+@pytest.mark.parametrize("which", overlays.OVERLAYS)
+def test_every_overlay_validates_against_the_kubernetes_schemas(
+    request: pytest.FixtureRequest, which: str
+) -> None:
+    """kubernetes-validate --strict --kubernetes-version 1.32 on `kubectl kustomize`'s output."""
+    rendered = overlays.rendered_yaml(overlay_directory(request, which))
+    report = kubernetes_schemas.validate(rendered)
+    assert report.returncode == 0 and not report.problems, "\n".join(report.problems)
+    docs = [d for d in yaml.safe_load_all(rendered) if d]
+    assert sorted(report.passed) == sorted(f"{d['kind'].lower()}/{d['metadata']['name']}" for d in docs)
+
+
+@pytest.mark.parametrize("which", overlays.OVERLAYS)
+def test_everything_but_the_namespace_is_in_it(render: Render, which: str) -> None:
+    docs = render(which)
     assert one(docs, "Namespace", NAMESPACE)
     for doc in docs:
         if doc["kind"] != "Namespace":
-            assert doc["metadata"]["namespace"] == NAMESPACE, doc["metadata"]["name"]
+            assert doc["metadata"]["namespace"] == NAMESPACE, f"{doc['kind']} {doc['metadata']['name']}"
 
 
-@pytest.mark.parametrize("which", ["default", "tracing"])
-def test_every_deployment_is_hardened_and_sized(render: Callable[[str], list[Manifest]], which: str) -> None:
+def test_every_component_has_a_deployment_and_a_service(render: Render) -> None:
+    docs = render("default")
+    assert {d["metadata"]["name"] for d in find(docs, "Deployment")} == set(SMOA)
+    assert {d["metadata"]["name"] for d in find(docs, "Service")} == set(SMOA)
+
+
+@pytest.mark.parametrize("which", overlays.OVERLAYS)
+def test_every_deployment_is_hardened_and_sized(render: Render, which: str) -> None:
     for deployment in find(render(which), "Deployment"):
         name = deployment["metadata"]["name"]
         pod = deployment["spec"]["template"]["spec"]
@@ -103,14 +140,14 @@ def test_every_deployment_is_hardened_and_sized(render: Callable[[str], list[Man
 
 
 def test_the_namespace_enforces_the_restricted_pod_security_standard(
-    render: Callable[[str], list[Manifest]],
+    render: Render,
 ) -> None:
     labels = one(render("default"), "Namespace", NAMESPACE)["metadata"]["labels"]
     assert labels["pod-security.kubernetes.io/enforce"] == "restricted"
 
 
 @pytest.mark.parametrize("name", SMOA)
-def test_one_image_runs_the_components_module(render: Callable[[str], list[Manifest]], name: str) -> None:
+def test_one_image_runs_the_components_module(render: Render, name: str) -> None:
     docs = render("default")
     spec = container(one(docs, "Deployment", name))
     assert module_of(spec["command"]) == SERVICE_MODULES[name]
@@ -119,9 +156,7 @@ def test_one_image_runs_the_components_module(render: Callable[[str], list[Manif
 
 
 @pytest.mark.parametrize("name", GRPC)
-def test_grpc_probes_check_the_port_the_service_listens_on(
-    render: Callable[[str], list[Manifest]], name: str
-) -> None:
+def test_grpc_probes_check_the_port_the_service_listens_on(render: Render, name: str) -> None:
     docs = render("default")
     deployment = one(docs, "Deployment", name)
     spec = container(deployment)
@@ -135,7 +170,7 @@ def test_grpc_probes_check_the_port_the_service_listens_on(
         assert "service" not in spec[probe]["grpc"]  # "": the whole server, as the health servicer reports it
 
 
-def test_model_probes_ask_for_the_model_list_over_http(render: Callable[[str], list[Manifest]]) -> None:
+def test_model_probes_ask_for_the_model_list_over_http(render: Render) -> None:
     spec = container(one(render("default"), "Deployment", "model"))
     port = int(option(spec["command"], "--port") or 0)
     assert option(spec["command"], "--host") == "0.0.0.0"
@@ -145,9 +180,7 @@ def test_model_probes_ask_for_the_model_list_over_http(render: Callable[[str], l
 
 
 @pytest.mark.parametrize("name", GRPC)
-def test_termination_grace_period_covers_the_drain(
-    render: Callable[[str], list[Manifest]], name: str
-) -> None:
+def test_termination_grace_period_covers_the_drain(render: Render, name: str) -> None:
     docs = render("default")
     deployment = one(docs, "Deployment", name)
     settings = settings_env.load(name, environment(docs, deployment))
@@ -161,16 +194,12 @@ def test_termination_grace_period_covers_the_drain(
 
 
 @pytest.mark.parametrize(("name", "at_least"), [("proposer", 2), ("judge", 2)])
-def test_proposers_and_judges_run_replicas(
-    render: Callable[[str], list[Manifest]], name: str, at_least: int
-) -> None:
+def test_proposers_and_judges_run_replicas(render: Render, name: str, at_least: int) -> None:
     assert one(render("default"), "Deployment", name)["spec"]["replicas"] >= at_least
 
 
 @pytest.mark.parametrize("name", GRPC)
-def test_headless_services_select_exactly_their_components_pods(
-    render: Callable[[str], list[Manifest]], name: str
-) -> None:
+def test_headless_services_select_exactly_their_components_pods(render: Render, name: str) -> None:
     docs = render("default")
     service = one(docs, "Service", name)
     assert service["spec"]["clusterIP"] == "None", "a ClusterIP pins each HTTP/2 connection to one pod"
@@ -188,7 +217,7 @@ def test_headless_services_select_exactly_their_components_pods(
 
 
 @pytest.mark.parametrize("name", ["gateway", "model"])
-def test_http_services_spread_connections(render: Callable[[str], list[Manifest]], name: str) -> None:
+def test_http_services_spread_connections(render: Render, name: str) -> None:
     docs = render("default")
     service = one(docs, "Service", name)
     assert service["spec"].get("clusterIP") != "None"
@@ -202,7 +231,7 @@ def test_http_services_spread_connections(render: Callable[[str], list[Manifest]
     assert port_number(container(one(docs, "Deployment", name)), port["targetPort"]) == port["port"]
 
 
-def test_gateway_probes_liveness_and_readiness_over_http(render: Callable[[str], list[Manifest]]) -> None:
+def test_gateway_probes_liveness_and_readiness_over_http(render: Render) -> None:
     """Liveness /healthz (the process serves): an orchestrator that is down must not get the gateway
     restarted. Readiness /readyz: ready while the orchestrator answers SERVING."""
     docs = render("default")
@@ -221,10 +250,8 @@ def test_gateway_probes_liveness_and_readiness_over_http(render: Callable[[str],
     assert spec["readinessProbe"]["timeoutSeconds"] >= 3
 
 
-@pytest.mark.parametrize("which", ["default", "tracing"])
-def test_gateway_reaches_the_orchestrator_through_its_service(
-    render: Callable[[str], list[Manifest]], which: str
-) -> None:
+@pytest.mark.parametrize("which", overlays.OVERLAYS)
+def test_gateway_reaches_the_orchestrator_through_its_service(render: Render, which: str) -> None:
     docs = render(which)
     settings = settings_env.load("gateway", environment(docs, one(docs, "Deployment", "gateway")))
     orchestrator = settings_env.load(
@@ -240,7 +267,7 @@ def test_gateway_reaches_the_orchestrator_through_its_service(
 
 
 def test_gateway_termination_grace_period_covers_uvicorns_graceful_shutdown(
-    render: Callable[[str], list[Manifest]],
+    render: Render,
 ) -> None:
     """uvicorn gives what is in flight SMOA_GRACE_SECONDS (a stream may last a whole generation)."""
     docs = render("default")
@@ -251,10 +278,8 @@ def test_gateway_termination_grace_period_covers_uvicorns_graceful_shutdown(
     assert settings.grace_seconds >= settings.max_generation_seconds
 
 
-@pytest.mark.parametrize("which", ["default", "tracing"])
-def test_peers_and_the_model_are_reached_through_their_services(
-    render: Callable[[str], list[Manifest]], which: str
-) -> None:
+@pytest.mark.parametrize("which", overlays.OVERLAYS)
+def test_peers_and_the_model_are_reached_through_their_services(render: Render, which: str) -> None:
     docs = render(which)
     deployment = one(docs, "Deployment", "orchestrator")
     settings = settings_env.load("orchestrator", environment(docs, deployment))
@@ -271,17 +296,16 @@ def test_peers_and_the_model_are_reached_through_their_services(
 
 
 @pytest.mark.parametrize("name", GRPC)
-def test_each_service_names_itself_in_traces(render: Callable[[str], list[Manifest]], name: str) -> None:
+def test_each_service_names_itself_in_traces(render: Render, name: str) -> None:
     docs = render("default")
     variables = environment(docs, one(docs, "Deployment", name))
     assert variables["OTEL_SERVICE_NAME"] == f"smoa-{name}"
     assert "OTEL_EXPORTER_OTLP_ENDPOINT" not in variables  # the base exports nothing; see tracing/
 
 
-def test_tracing_overlay_sends_every_service_to_its_collector(
-    render: Callable[[str], list[Manifest]],
-) -> None:
-    docs = render("tracing")
+@pytest.mark.parametrize("which", overlays.TRACED)
+def test_tracing_overlays_send_every_service_to_their_collector(render: Render, which: str) -> None:
+    docs = render(which)
     collector = one(docs, "Deployment", "otel-collector")
     service = one(docs, "Service", "otel-collector")
     for name in GRPC:
@@ -301,21 +325,5 @@ def test_tracing_overlay_sends_every_service_to_its_collector(
 
 
 def test_collector_configs_of_compose_and_kubernetes_agree() -> None:
-    assert (K8S / "tracing" / "otel-collector.yaml").read_text() == COLLECTOR_CONFIG.read_text()
-
-
-def test_own_rendering_matches_kubectl() -> None:
-    """Our reading of the kustomizations agrees with kustomize's (names without the generator's hash)."""
-    for directory in KUSTOMIZATIONS.values():
-        theirs = kustomize.kubectl_build(directory)
-        if theirs is None:
-            pytest.skip("kubectl is not installed")
-
-        def names(docs: list[Manifest]) -> list[tuple[str, str]]:
-            def name(d: Manifest) -> str:
-                plain: str = d["metadata"]["name"]
-                return re.sub(r"-[a-z0-9]{10}$", "", plain) if d["kind"] == "ConfigMap" else plain
-
-            return sorted((d["kind"], name(d)) for d in docs)
-
-        assert names(kustomize.build(directory)) == names(theirs)
+    kubernetes = overlays.COMPONENTS["tracing"] / "otel-collector.yaml"
+    assert kubernetes.read_text() == COLLECTOR_CONFIG.read_text()

@@ -1,40 +1,40 @@
-"""deploy/k8s/secure (kustomize, on top of base/), rendered from a copy with deploy/make_secrets.py's files
-in its gitignored secrets/: every gRPC Deployment mounts its own Secret and serves TLS from it, with
-reflection off; the orchestrator takes end users' tokens and reaches its peers with its client certificate
-and the peer token; the peers require a certificate and allow only the orchestrator; the LLM key comes from
-a Secret; the probes speak TLS; the HTTP gateway serves HTTPS from its own Secret, trusts the CA toward the
-orchestrator and is probed over HTTPS; the Secrets are generated from files only. Then the pods' settings
-and mounted files run the services and the gateway, and the probes and a user's call (gRPC and through the
-gateway) pass where strangers are refused. Checked
-on our own rendering and, where kubectl is installed, on `kubectl kustomize`'s."""
+"""deploy/k8s/secure and deploy/k8s/secure-tracing (base plus the secure component, and plus the tracing
+one too), rendered by `kubectl kustomize` from a copy with deploy/make_secrets.py's files in the component's
+gitignored secrets/: every gRPC Deployment mounts its own Secret and serves TLS from it, with reflection off;
+the orchestrator takes end users' tokens and reaches its peers with its client certificate and the peer
+token; the peers require a certificate and allow only the orchestrator; the LLM key comes from a Secret; the
+probes speak TLS; the HTTP gateway serves HTTPS from its own Secret, trusts the CA toward the orchestrator and
+is probed over HTTPS; the Secrets are generated from files only; in the combined overlay both components'
+settings land in smoa-config. Then the pods' settings and mounted files run the services and the gateway,
+and the probes and a user's call (gRPC and through the gateway) pass where strangers are refused. Where
+kubectl is not on PATH these tests are skipped and say so."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import base64
+import json
 import re
 import runpy
-import shutil
 import ssl
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
 
 import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from smoa_services.config import Settings
-from tests.deploy import kustomize, secured_stack, served_gateway, settings_env, trial_secrets
+from tests.deploy import overlays, secured_stack, served_gateway, settings_env, trial_secrets
 from tests.deploy.container_paths import command_on_host, environment_on_host
-from tests.deploy.manifests import Manifest, container, environment, one
+from tests.deploy.manifests import Manifest, config_map, container, environment, one
 from tests.deploy.paths import K8S, ROOT
 from tests.deploy.pod_volumes import mounted
 from tests.harness.certificates import Issued
 
-SECURE = K8S / "secure"
+SECURE = overlays.COMPONENTS["secure"]
 PROBE = SECURE / "tls_health_probe.py"
 GRPC = ["orchestrator", "proposer", "judge", "moderator"]
 PEERS = ["proposer", "judge", "moderator"]
@@ -45,22 +45,19 @@ PROBES = ("startupProbe", "readinessProbe", "livenessProbe")
 
 
 @pytest.fixture(scope="module")
-def overlay(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def trial(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """deploy/k8s copied (without any secrets of this checkout), with trial secrets made in the copy."""
-    copy = tmp_path_factory.mktemp("deploy") / "k8s"
-    shutil.copytree(K8S, copy, ignore=shutil.ignore_patterns("secrets"))
-    trial_secrets.make(copy / "secure" / "secrets")
-    return copy / "secure"
+    return overlays.with_trial_secrets(tmp_path_factory.mktemp("deploy") / "k8s")
 
 
-@pytest.fixture(scope="module", params=["own", "kubectl"])
-def docs(request: pytest.FixtureRequest, overlay: Path) -> list[Manifest]:
-    if request.param == "own":
-        return kustomize.build(overlay)
-    rendered = kustomize.kubectl_build(overlay)
-    if rendered is None:
-        pytest.skip("kubectl is not installed (the own rendering is checked instead)")
-    return rendered
+@pytest.fixture(scope="module", params=overlays.SECURED)
+def overlay(request: pytest.FixtureRequest, trial: Path) -> Path:
+    return trial / overlays.OVERLAYS[request.param]
+
+
+@pytest.fixture(scope="module")
+def docs(overlay: Path) -> list[Manifest]:
+    return overlays.render(overlay)
 
 
 def generated(name: str, plain: str) -> bool:
@@ -94,7 +91,8 @@ def mounted_file(docs: list[Manifest], name: str, path: str) -> bytes:
 
 
 def made(overlay: Path, file: str) -> bytes:
-    return (overlay / "secrets" / file).read_bytes()
+    """A file make_secrets.py wrote for the overlay's copy."""
+    return (overlay.parent / overlays.SECRETS / file).read_bytes()
 
 
 def probe_arguments(argv: list[str]) -> argparse.Namespace:
@@ -104,7 +102,7 @@ def probe_arguments(argv: list[str]) -> argparse.Namespace:
 
 
 def test_secrets_are_generated_from_gitignored_files_only() -> None:
-    spec = kustomize.kustomization(SECURE)
+    spec = overlays.kustomization(SECURE)
     for generator in spec["secretGenerator"]:
         assert set(generator) == {"name", "files"}, f"{generator['name']}: files only, no literals"
         for entry in generator["files"]:
@@ -114,7 +112,7 @@ def test_secrets_are_generated_from_gitignored_files_only() -> None:
             ignored = subprocess.run(["git", "check-ignore", "--quiet", str(path)], cwd=ROOT, check=False)
             assert ignored.returncode == 0, f"{path} is not gitignored"
     for patch in spec["patches"]:
-        assert {d["kind"] for d in kustomize.load_documents(SECURE / patch["path"])} == {"Deployment"}
+        assert {d["kind"] for d in overlays.load_documents(SECURE / patch["path"])} == {"Deployment"}
 
 
 @pytest.mark.parametrize("name", SMOA)
@@ -170,7 +168,7 @@ def test_the_gateway_trusts_the_ca_toward_the_orchestrator(docs: list[Manifest],
 def test_the_gateway_is_probed_over_https(docs: list[Manifest]) -> None:
     """The base's probes (liveness /healthz, readiness /readyz) with scheme HTTPS: the kubelet does not
     verify the certificate."""
-    base = container(one(kustomize.build(K8S / "base"), "Deployment", "gateway"))
+    base = container(one(overlays.render(K8S / "base"), "Deployment", "gateway"))
     spec = container(one(docs, "Deployment", "gateway"))
     for probe in PROBES:
         assert spec[probe] == {**base[probe], "httpGet": {**base[probe]["httpGet"], "scheme": "HTTPS"}}, probe
@@ -224,7 +222,7 @@ def test_probes_check_the_server_over_tls_with_the_mounted_script(docs: list[Man
 
 @pytest.mark.parametrize("name", SMOA)
 def test_the_pods_stay_hardened(docs: list[Manifest], name: str) -> None:
-    base = one(kustomize.build(K8S / "base"), "Deployment", name)
+    base = one(overlays.render(K8S / "base"), "Deployment", name)
     secured = one(docs, "Deployment", name)
     assert pod(secured)["securityContext"] == {**pod(base)["securityContext"], "fsGroup": UID}
     assert container(secured)["securityContext"] == container(base)["securityContext"]
@@ -233,35 +231,33 @@ def test_the_pods_stay_hardened(docs: list[Manifest], name: str) -> None:
     )
 
 
-def test_own_rendering_matches_kubectl(overlay: Path) -> None:
-    theirs = kustomize.kubectl_build(overlay)
-    if theirs is None:
-        pytest.skip("kubectl is not installed")
+def test_the_combined_overlay_has_both_components_settings(trial: Path) -> None:
+    """Both components merge their literals into the one generated smoa-config, which every service reads:
+    the TLS files and the collector's endpoint."""
+    secured = overlays.render(trial / overlays.OVERLAYS["secure"])
+    traced = overlays.render(K8S / overlays.OVERLAYS["tracing"])
+    both = overlays.render(trial / overlays.OVERLAYS["secure-tracing"])
 
-    def comparable(docs: list[Manifest]) -> list[Any]:
-        """Hashes dropped from generated names, lists of named things in name order, Secrets decoded."""
+    def settings_of(docs: list[Manifest]) -> dict[str, str]:
+        (reference,) = container(one(docs, "Deployment", "orchestrator"))["envFrom"]
+        data: dict[str, str] = config_map(docs, reference["configMapRef"]["name"])["data"]
+        return data
 
-        def normal(value: Any) -> Any:
-            if isinstance(value, dict):
-                return {k: normal(v) for k, v in value.items()}
-            if isinstance(value, list):
-                items = [normal(v) for v in value]
-                if items and all(isinstance(i, dict) and ("name" in i or "mountPath" in i) for i in items):
-                    items.sort(key=lambda i: str(i.get("name", i.get("mountPath"))))
-                return items
-            if isinstance(value, str):
-                return re.sub(r"^(smoa-[a-z-]+)-[a-z0-9]{10}$", r"\1", value)
-            return value
+    assert settings_of(both) == {**settings_of(secured), **settings_of(traced)}
+    wanted = {"SMOA_TLS_CERT_FILE", "SMOA_AUTH_TOKENS_FILE", "OTEL_EXPORTER_OTLP_ENDPOINT"}
+    assert wanted <= set(settings_of(both))
+    for name in SMOA:
+        variables = environment(both, one(both, "Deployment", name))
+        assert variables["SMOA_TLS_CERT_FILE"] == f"{SECRETS_AT}/tls.crt", name
+        assert variables["OTEL_EXPORTER_OTLP_ENDPOINT"] == "http://otel-collector:4317", name
+    # Each Deployment is the secured one (but for the hash in smoa-config's name), the collector beside them.
 
-        def decoded(doc: Manifest) -> Manifest:
-            """A Secret's values as bytes: kubectl wraps long base64 lines."""
-            if doc["kind"] != "Secret":
-                return doc
-            return {**doc, "data": {k: base64.b64decode(v) for k, v in doc["data"].items()}}
+    def unhashed(deployment: Manifest) -> str:
+        return re.sub(r"smoa-config-[a-z0-9]{10}", "smoa-config", json.dumps(deployment, sort_keys=True))
 
-        return sorted((normal(decoded(d)) for d in docs), key=lambda d: (d["kind"], d["metadata"]["name"]))
-
-    assert comparable(kustomize.build(overlay)) == comparable(theirs)
+    for name in SMOA:
+        assert unhashed(one(both, "Deployment", name)) == unhashed(one(secured, "Deployment", name)), name
+    assert {d["metadata"]["name"] for d in both if d["kind"] == "Deployment"} >= {"otel-collector", "jaeger"}
 
 
 @pytest.fixture

@@ -19,8 +19,8 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from smoa_services.auth import parse_tokens
 from smoa_services.channel import peer_token
 from smoa_services.config import Settings
-from tests.deploy import kustomize, trial_secrets
-from tests.deploy.paths import K8S, SECURE_COMPOSE_FILE
+from tests.deploy import overlays, trial_secrets
+from tests.deploy.paths import SECURE_COMPOSE_FILE
 
 SERVER, CLIENT = ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH
 
@@ -39,10 +39,10 @@ def usages(cert: x509.Certificate) -> set[x509.ObjectIdentifier]:
 
 
 def referenced() -> set[str]:
-    """The files docker-compose.secure.yml and deploy/k8s/secure name."""
+    """The files docker-compose.secure.yml and the Kubernetes secure component name."""
     compose = yaml.safe_load(SECURE_COMPOSE_FILE.read_text())["secrets"]
     names = {Path(secret["file"]).name for secret in compose.values()}
-    for generator in kustomize.kustomization(K8S / "secure")["secretGenerator"]:
+    for generator in overlays.kustomization(overlays.COMPONENTS["secure"])["secretGenerator"]:
         names |= {Path(entry.rpartition("=")[2]).name for entry in generator["files"]}
     return names
 
