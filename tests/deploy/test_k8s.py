@@ -4,11 +4,14 @@ and tracing are kustomize Components, which the overlays stack on base. Every De
 (non-root, read-only root, no privilege escalation, no capabilities, /tmp on an emptyDir), with resources
 and probes (native gRPC for the services, HTTP for the gateway and the model) on the ports the services
 listen on; headless Services for dns:/// round robin, ClusterIPs for the HTTP ones; the drain fits in the
-termination grace period; the settings valid for the services. Everything is checked on kubectl's
+termination grace period; the settings valid for the services; autoscalers own the replicas of what
+scales, and whatever runs several pods has a disruption budget; the network policies allow exactly the
+calls smoa makes (tests/deploy/network_policy.py evaluates them). Everything is checked on kubectl's
 rendering; where kubectl is not on PATH these tests are skipped and say so."""
 
 from __future__ import annotations
 
+import ipaddress
 import re
 import urllib.parse
 from collections.abc import Callable
@@ -21,6 +24,7 @@ from smoa_services.config import DEFAULT_PORTS
 from tests.deploy import kubernetes_schemas, overlays, settings_env
 from tests.deploy.commands import SERVICE_MODULES, module_of, option
 from tests.deploy.manifests import Manifest, config_map, container, environment, find, one
+from tests.deploy.network_policy import Cluster, Endpoint, Port, pods
 from tests.deploy.paths import COLLECTOR_CONFIG, K8S
 
 GRPC = ["orchestrator", "proposer", "judge", "moderator"]
@@ -393,6 +397,111 @@ def test_tracing_overlays_send_every_service_to_their_collector(render: Render, 
     metrics_port = int(exporters["prometheus"]["endpoint"].rpartition(":")[2])
     assert metrics_port in {p["port"] for p in service["spec"]["ports"]}
     assert service["metadata"]["annotations"]["prometheus.io/port"] == str(metrics_port)
+
+
+# Who else there is, for the network policies: sources (a client outside the cluster, a pod of another
+# namespace such as a Prometheus or an Ingress controller, a pod someone ran in smoa), and destinations
+# (the cluster's DNS, an LLM provider on the internet, a host of the private network, the cloud's
+# metadata service).
+OUTSIDE_CLIENT = Endpoint("outside client", ipaddress.ip_address("198.51.100.7"))
+ELSEWHERE = Endpoint(
+    "pod elsewhere", ipaddress.ip_address("10.245.0.9"), "monitoring", {"app": "prometheus"}, (Port(9090),)
+)
+STRANGER = Endpoint(
+    "stranger in smoa", ipaddress.ip_address("10.244.200.1"), NAMESPACE, {"run": "debug"}, (Port(8080),)
+)
+KUBE_DNS = Endpoint(
+    "kube-dns",
+    ipaddress.ip_address("10.96.0.10"),
+    "kube-system",
+    {"k8s-app": "kube-dns"},
+    (Port(53, "UDP"), Port(53), Port(9153)),
+)
+PROVIDER = Endpoint("LLM provider", ipaddress.ip_address("203.0.113.10"), ports=(Port(443), Port(80)))
+PRIVATE_HOST = Endpoint("private host", ipaddress.ip_address("192.168.1.20"), ports=(Port(443),))
+SHARED_RANGE_HOST = Endpoint("100.64/10 host", ipaddress.ip_address("100.64.3.4"), ports=(Port(443),))
+METADATA = Endpoint("cloud metadata", ipaddress.ip_address("169.254.169.254"), ports=(Port(80), Port(443)))
+LLM_CALLERS = ["orchestrator", "proposer", "judge", "moderator"]
+DNS = {"53/UDP", "53/TCP"}
+
+
+def reachability(docs: list[Manifest]) -> tuple[Cluster, dict[tuple[str, str], set[str]]]:
+    """Every (source, destination) with at least one end in smoa's namespace, and the destination's ports
+    the source may reach (pairs with none left out). A Deployment to itself: one replica to another."""
+    inside = [*pods(docs), STRANGER]
+    cluster = Cluster.of(docs, [ELSEWHERE, KUBE_DNS])
+    sources = [*inside, OUTSIDE_CLIENT, ELSEWHERE]
+    destinations = [*inside, ELSEWHERE, KUBE_DNS, PROVIDER, PRIVATE_HOST, SHARED_RANGE_HOST, METADATA]
+    graph = {
+        (source.name, destination.name): ports
+        for source in sources
+        for destination in destinations
+        if NAMESPACE in (source.namespace, destination.namespace)
+        if (ports := cluster.reachable(source, destination))
+    }
+    return cluster, graph
+
+
+def expected_reachability(traced: bool) -> dict[tuple[str, str], set[str]]:
+    allowed = {
+        # The doors, to anyone: end users outside the cluster, pods of other namespaces, the gateway.
+        ("outside client", "orchestrator"): {"50051/TCP"},
+        ("outside client", "gateway"): {"8000/TCP"},
+        ("pod elsewhere", "orchestrator"): {"50051/TCP"},
+        ("pod elsewhere", "gateway"): {"8000/TCP"},
+        ("gateway", "orchestrator"): {"50051/TCP"},
+        # The fan-out.
+        ("orchestrator", "proposer"): {"50052/TCP"},
+        ("orchestrator", "judge"): {"50053/TCP"},
+        ("orchestrator", "moderator"): {"50054/TCP"},
+    }
+    for caller in LLM_CALLERS:
+        allowed[(caller, "model")] = {"8080/TCP"}
+        allowed[(caller, "LLM provider")] = {"443/TCP"}
+    own = [*SMOA, STRANGER.name] + (["otel-collector", "jaeger"] if traced else [])
+    for name in own:
+        allowed[(name, "kube-dns")] = DNS
+    if traced:
+        for exporter in [*GRPC, "gateway"]:
+            allowed[(exporter, "otel-collector")] = {"4317/TCP"}
+        allowed[("otel-collector", "jaeger")] = {"4317/TCP"}
+        allowed[("pod elsewhere", "otel-collector")] = {"8889/TCP"}  # a Prometheus scrapes
+        allowed[("pod elsewhere", "jaeger")] = {"16686/TCP"}  # the UI, behind an Ingress
+    return allowed
+
+
+@pytest.mark.parametrize("which", overlays.OVERLAYS)
+def test_network_policies_allow_exactly_the_calls_smoa_makes(render: Render, which: str) -> None:
+    """Default deny, then only what smoa calls, computed from the rendered policies; every pair not listed
+    is refused (a Deployment's pods cannot reach each other either)."""
+    _, graph = reachability(render(which))
+    assert graph == expected_reachability(which in overlays.TRACED)
+
+
+@pytest.mark.parametrize("which", overlays.OVERLAYS)
+def test_network_policies_keep_out_who_has_no_business_there(render: Render, which: str) -> None:
+    docs = render(which)
+    cluster, _ = reachability(docs)
+    pod = {p.name: p for p in pods(docs)}
+    # The gateway reaches the orchestrator only, not the peers it calls.
+    assert not cluster.reachable(pod["gateway"], pod["proposer"])
+    # The peers call no one but an LLM: a proposer cannot reach the judge, nor the orchestrator.
+    assert not cluster.reachable(pod["proposer"], pod["judge"])
+    assert not cluster.reachable(pod["proposer"], pod["orchestrator"])
+    # Nothing from outside reaches a peer or the model.
+    for name in ("proposer", "judge", "moderator", "model"):
+        assert not cluster.reachable(OUTSIDE_CLIENT, pod[name]), name
+        assert not cluster.reachable(ELSEWHERE, pod[name]), name
+    # A pod of the namespace is no orchestrator: it may reach no one but DNS.
+    assert not cluster.reachable(STRANGER, pod["orchestrator"])
+    assert not cluster.reachable(STRANGER, pod["proposer"])
+    # The model calls out to nothing; the LLM callers reach the internet on HTTPS only, and not the
+    # private ranges nor the metadata service.
+    assert not cluster.reachable(pod["model"], PROVIDER)
+    for caller in LLM_CALLERS:
+        assert cluster.reachable(pod[caller], PROVIDER) == {"443/TCP"}
+        for private in (PRIVATE_HOST, SHARED_RANGE_HOST, METADATA):
+            assert not cluster.reachable(pod[caller], private), (caller, private.name)
 
 
 def test_collector_configs_of_compose_and_kubernetes_agree() -> None:
