@@ -8,7 +8,11 @@ gRPC's limit is left far above this one.
 
 A caller is who `auth.py` found: its token's name or its certificate's. Callers it does not know (no
 authentication configured) share the service's limit only: an address is no identity (a proxy, a NAT
-or a load generator puts many behind one)."""
+or a load generator puts many behind one).
+
+The count of calls in flight is also the metric `smoa.rpc.server.in_flight` (telemetry/instruments.py):
+what a replica has on its hands, which an autoscaler can follow better than CPU for a service that mostly
+waits on its LLM."""
 
 from __future__ import annotations
 
@@ -16,6 +20,7 @@ from collections import Counter
 from typing import Any
 
 import grpc
+from opentelemetry.metrics import UpDownCounter
 
 from smoa_services.caller import CALLER
 from smoa_services.failure import Failure
@@ -34,11 +39,13 @@ class Overloaded(Failure):
 
 
 class Admission(grpc.aio.ServerInterceptor):
-    def __init__(self, limit: int, per_caller: int):
+    def __init__(self, limit: int, per_caller: int, measured: UpDownCounter | None = None):
+        """`measured`, if given, follows `in_flight` (the calls admitted and not yet finished)."""
         self.limit = limit
         self.per_caller = per_caller
         self.in_flight = 0
         self.by_caller: Counter[str] = Counter()
+        self.measured = measured
 
     async def intercept_service(
         self, continuation: Continuation, details: grpc.HandlerCallDetails
@@ -53,6 +60,8 @@ class Admission(grpc.aio.ServerInterceptor):
             raise Overloaded("this caller has its share of", self.per_caller)
         self.in_flight += 1
         self.by_caller[caller] += 1
+        if self.measured is not None:
+            self.measured.add(1)
         return caller
 
     def _leave(self, caller: str) -> None:
@@ -60,6 +69,8 @@ class Admission(grpc.aio.ServerInterceptor):
         self.by_caller[caller] -= 1
         if not self.by_caller[caller]:
             del self.by_caller[caller]
+        if self.measured is not None:
+            self.measured.add(-1)
 
     def _unary(self, behaviour: Unary) -> Unary:
         async def run(request: Any, context: Context) -> Any:

@@ -65,6 +65,7 @@ class Server:
                 Admission(
                     settings.max_concurrent_rpcs,
                     settings.max_concurrent_rpcs_per_caller or settings.max_concurrent_rpcs,
+                    telemetry.instruments.rpc_server_in_flight if telemetry.measuring else None,
                 ),
                 self.drain,
             ],

@@ -1,5 +1,7 @@
 """Admission: calls beyond the service's limit, or beyond one caller's share, are refused at once with
-RESOURCE_EXHAUSTED and RetryInfo; health checks never count, so probes answer under full load."""
+RESOURCE_EXHAUSTED and RetryInfo; health checks never count, so probes answer under full load. The calls
+it admitted and that have not finished are the metric smoa.rpc.server.in_flight, read through an
+in-process metric reader."""
 
 from __future__ import annotations
 
@@ -12,10 +14,12 @@ import grpc
 from google.rpc import error_details_pb2
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_status import rpc_status
+from opentelemetry.sdk.metrics.export import InMemoryMetricReader, NumberDataPoint
 
 from smoa_services.config import Settings
 from smoa_services.server import Server
 from smoa_services.telemetry import Telemetry
+from tests.harness.metric_points import points
 
 SERVICE = "test.Work"
 
@@ -38,7 +42,13 @@ def register(server: Server) -> Sequence[str]:
 
 @asynccontextmanager
 async def serving(**settings: Any) -> AsyncIterator[grpc.aio.Channel]:
-    server = Server("test", Settings(port=0, **settings), Telemetry.load("t", environ={}), register)
+    async with measured_serving(Telemetry.load("t", environ={}), settings) as channel:
+        yield channel
+
+
+@asynccontextmanager
+async def measured_serving(telemetry: Telemetry, settings: dict[str, Any]) -> AsyncIterator[grpc.aio.Channel]:
+    server = Server("test", Settings(port=0, **settings), telemetry, register)
     port = await server.start()
     try:
         async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
@@ -108,3 +118,39 @@ async def test_one_callers_slow_calls_do_not_take_anothers_place(monkeypatch: An
         )
         for call in hung:
             call.cancel()
+
+
+async def test_the_calls_in_flight_are_a_metric_for_autoscaling() -> None:
+    """What the documented in-flight autoscaler reads: admitted calls, not refused ones nor probes."""
+    metrics = InMemoryMetricReader()
+    telemetry = Telemetry.load("t", metric_readers=[metrics], environ={})
+
+    def in_flight() -> list[float]:
+        found = list(points(metrics, "smoa.rpc.server.in_flight"))
+        assert all(isinstance(p, NumberDataPoint) and not p.attributes for p in found)
+        return [p.value for p in found if isinstance(p, NumberDataPoint)]
+
+    async with measured_serving(telemetry, {"max_concurrent_rpcs": 2}) as channel:
+        hung = [asyncio.ensure_future(method(channel, "Hang")(b"", timeout=30)) for _ in range(2)]
+        await asyncio.sleep(0.2)
+        assert in_flight() == [2]
+        code, _ = await refusal(method(channel, "Quick")(b"", timeout=5))
+        assert code == grpc.StatusCode.RESOURCE_EXHAUSTED
+        await health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(), timeout=5)
+        assert in_flight() == [2]
+        for call in hung:
+            call.cancel()
+        await asyncio.sleep(0.2)
+        assert in_flight() == [0]
+        assert await refusal(method(channel, "Quick")(b"", timeout=5)) == (grpc.StatusCode.OK, None)
+        assert in_flight() == [0]  # one more came and went
+    data = metrics.get_metrics_data()
+    assert data is not None
+    units = {
+        m.unit
+        for r in data.resource_metrics
+        for s in r.scope_metrics
+        for m in s.metrics
+        if m.name == "smoa.rpc.server.in_flight"
+    }
+    assert units == {"{call}"}

@@ -37,6 +37,13 @@ class Instruments:
             description="Duration of RPCs to peer services (retries included), by method and status code.",
             explicit_bucket_boundaries_advisory=RPC_SECONDS,
         )
+        # An UpDownCounter, so the count is exported as it stands (a gauge in Prometheus:
+        # smoa_rpc_server_in_flight), summed over whatever servers share this meter.
+        self.rpc_server_in_flight = meter.create_up_down_counter(
+            "smoa.rpc.server.in_flight",
+            unit="{call}",
+            description="smoa calls being served (admitted, not finished; health checks excluded).",
+        )
         self.llm_duration = meter.create_histogram(
             "gen_ai.client.operation.duration",
             unit="s",
