@@ -44,8 +44,9 @@ from smoa_services.judge import prompt as judge_prompt
 from smoa_services.moderator import prompt as moderator_prompt
 from smoa_services.server import Server
 from smoa_services.telemetry import Telemetry
+from tests.harness.chat_script import Reply, Script, system_prompt
 from tests.harness.instant_llm import instant_reply
-from tests.harness.openai_endpoint import FakeOpenAI, Reply, Script, system_prompt
+from tests.harness.openai_endpoint import FakeOpenAI
 from tests.harness.orchestrator_stack import REAL_PEERS
 
 ALICE = (("authorization", "Bearer alice-token"),)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from tests.harness.openai_endpoint import Reply, system_prompt
+from tests.harness.chat_script import Reply, system_prompt
 from tests.harness.role_script import ROLES, script
 
 ANSWER = "Forty two is the synthesized answer"

@@ -9,7 +9,7 @@ from typing import Any
 
 from smoa.eval import datasets
 from tests.harness.callers import caller_of
-from tests.harness.openai_endpoint import Reply, last_user
+from tests.harness.chat_script import Reply, last_user
 from tests.harness.running_service import shown_responses
 
 GSM8K = datasets.gsm8k()[:2]

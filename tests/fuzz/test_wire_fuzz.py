@@ -24,8 +24,9 @@ from smoa_services.config import Settings
 from tests.fuzz.protobuf_messages import Shape, corrupted, messages
 from tests.fuzz.replies import Obj, json_values, objects, replies
 from tests.fuzz.test_request_validators import VALIDATORS, blended, plausible
+from tests.harness.chat_script import Reply
 from tests.harness.fuzz_budget import fuzz_wire
-from tests.harness.openai_endpoint import FakeOpenAI, Reply
+from tests.harness.openai_endpoint import FakeOpenAI
 from tests.harness.running_service import RunningService, serving
 
 ANSWERED = {grpc.StatusCode.OK, grpc.StatusCode.INVALID_ARGUMENT}

@@ -11,9 +11,10 @@ import aiohttp
 
 from smoa_services.judge import prompt as judge_prompt
 from smoa_services.orchestrator.prompt import AGGREGATOR_PROMPT
+from tests.harness.chat_script import Reply, system_prompt
 from tests.harness.in_process_gateway import gateway
 from tests.harness.instant_llm import instant_reply
-from tests.harness.openai_endpoint import FakeOpenAI, Reply, system_prompt
+from tests.harness.openai_endpoint import FakeOpenAI
 from tests.harness.orchestrator_stack import orchestrator_stack
 
 ASK = {"model": "smoa:n=2,k=1,layers=1", "messages": [{"role": "user", "content": "What is 6 times 7?"}]}

@@ -9,7 +9,7 @@ from typing import Any, Literal
 from smoa_services.judge import prompt as judge_prompt
 from smoa_services.moderator import prompt as moderator_prompt
 from smoa_services.orchestrator.prompt import AGGREGATOR_PROMPT
-from tests.harness.openai_endpoint import system_prompt
+from tests.harness.chat_script import system_prompt
 
 # "single": no system prompt, the conversation as the user sent it (the single-model mode). "proposer":
 # any other system prompt, since a proposer's is its role, which the request may choose freely. The

@@ -13,7 +13,7 @@ import zlib
 from typing import Any
 
 from tests.harness.callers import asks_for_decision, caller_of
-from tests.harness.openai_endpoint import Reply, system_prompt
+from tests.harness.chat_script import Reply, system_prompt
 from tests.harness.running_service import shown_responses
 
 FINAL_ANSWER = "The synthesized answer is forty two"

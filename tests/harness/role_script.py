@@ -10,7 +10,8 @@ from typing import Any
 
 from smoa.v1 import orchestrator_pb2
 from tests.harness.callers import asks_for_decision, caller_of
-from tests.harness.openai_endpoint import FakeOpenAI, Reply, system_prompt
+from tests.harness.chat_script import Reply, system_prompt
+from tests.harness.openai_endpoint import FakeOpenAI
 from tests.harness.orchestrator_stack import question
 from tests.harness.running_service import shown_responses
 

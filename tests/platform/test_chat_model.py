@@ -13,7 +13,8 @@ from smoa_services.config import Settings
 from smoa_services.llm import ChatModel, Completion, LLMRejected, LLMUnavailable, ModelChoice
 from smoa_services.llm.breaker import State
 from smoa_services.telemetry import Telemetry
-from tests.harness.openai_endpoint import FakeOpenAI, Reply
+from tests.harness.chat_script import Reply
+from tests.harness.openai_endpoint import FakeOpenAI
 
 HI = [{"role": "user", "content": "hi"}]
 

@@ -18,7 +18,8 @@ from smoa_services.config import Settings
 from smoa_services.llm import ChatModel
 from smoa_services.server import Server
 from smoa_services.telemetry import Telemetry
-from tests.harness.openai_endpoint import FakeOpenAI, Reply, last_user
+from tests.harness.chat_script import Reply, last_user
+from tests.harness.openai_endpoint import FakeOpenAI
 from tests.harness.orchestrator_stack import REAL_PEERS, orchestrator_stack, question
 
 SLOW_SECONDS = 3.0

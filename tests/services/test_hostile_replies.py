@@ -11,7 +11,8 @@ from smoa_services.config import Settings
 from smoa_services.judge import prompt as judge_prompt
 from smoa_services.moderator import prompt as moderator_prompt
 from smoa_services.orchestrator.prompt import AGGREGATOR_PROMPT
-from tests.harness.openai_endpoint import FakeOpenAI, Reply, system_prompt
+from tests.harness.chat_script import Reply, system_prompt
+from tests.harness.openai_endpoint import FakeOpenAI
 from tests.harness.orchestrator_stack import EVERY_CALL, collect, orchestrator_stack, question
 
 SURROGATE = "\ud83d"

@@ -10,8 +10,9 @@ import pytest
 from opentelemetry.sdk.metrics.export import NumberDataPoint
 
 from smoa.v1 import orchestrator_pb2
+from tests.harness.chat_script import Reply
 from tests.harness.metric_points import count, matching, points, total
-from tests.harness.openai_endpoint import FakeOpenAI, Reply
+from tests.harness.openai_endpoint import FakeOpenAI
 from tests.harness.orchestrator_stack import orchestrator_stack
 from tests.harness.role_script import script, smoa
 

@@ -26,7 +26,8 @@ from smoa_services.moderator import prompt as moderator_prompt
 from smoa_services.orchestrator.prompt import AGGREGATOR_PROMPT, ROLE_WRITER_PROMPT
 from smoa_services.server import Server
 from smoa_services.telemetry import Telemetry
-from tests.harness.openai_endpoint import FakeOpenAI, Reply, last_user, system_prompt
+from tests.harness.chat_script import Reply, last_user, system_prompt
+from tests.harness.openai_endpoint import FakeOpenAI
 from tests.harness.orchestrator_stack import REAL_PEERS
 from tests.harness.otlp_receiver import OtlpReceiver
 

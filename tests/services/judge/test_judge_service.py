@@ -9,7 +9,8 @@ from smoa.v1 import common_pb2, judge_pb2, judge_pb2_grpc
 from smoa_services import judge
 from smoa_services.consensus import central_ranking
 from smoa_services.judge.prompt import shuffled_order
-from tests.harness.openai_endpoint import FakeOpenAI, Reply, Script
+from tests.harness.chat_script import Reply, Script
+from tests.harness.openai_endpoint import FakeOpenAI
 from tests.harness.running_service import QUESTION, candidate, scores_reply, serving, shown_responses
 
 PARIS = "Paris is the capital of France and its largest city."

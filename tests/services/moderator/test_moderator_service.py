@@ -6,7 +6,8 @@ from typing import Any
 
 from smoa.v1 import common_pb2, moderator_pb2, moderator_pb2_grpc
 from smoa_services import moderator
-from tests.harness.openai_endpoint import FakeOpenAI, Reply
+from tests.harness.chat_script import Reply
+from tests.harness.openai_endpoint import FakeOpenAI
 from tests.harness.running_service import QUESTION, candidate, serving
 
 PARIS = "Paris is the capital of France and its largest city."

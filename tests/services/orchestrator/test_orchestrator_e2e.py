@@ -15,7 +15,8 @@ from opentelemetry.trace import SpanKind
 
 from smoa.v1 import common_pb2, orchestrator_pb2
 from smoa_services.proposer.prompt import SYNTHESIZE
-from tests.harness.openai_endpoint import FakeOpenAI, Reply, system_prompt
+from tests.harness.chat_script import Reply, system_prompt
+from tests.harness.openai_endpoint import FakeOpenAI
 from tests.harness.orchestrator_stack import collect, orchestrator_stack
 from tests.harness.role_script import AGREEING, ANSWERS, caller, counts, judge_reply, script, smoa
 

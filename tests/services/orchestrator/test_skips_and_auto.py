@@ -7,7 +7,8 @@ from __future__ import annotations
 from typing import Any
 
 from smoa.v1 import common_pb2, orchestrator_pb2
-from tests.harness.openai_endpoint import FakeOpenAI, Reply, system_prompt
+from tests.harness.chat_script import Reply, system_prompt
+from tests.harness.openai_endpoint import FakeOpenAI
 from tests.harness.orchestrator_stack import orchestrator_stack
 from tests.harness.role_script import AGREEING, ANSWERS, counts, script, smoa
 

@@ -12,7 +12,8 @@ from smoa.v1 import common_pb2, proposer_pb2, proposer_pb2_grpc
 from smoa_services import proposer
 from smoa_services.config import Settings
 from smoa_services.proposer.prompt import SYNTHESIZE
-from tests.harness.openai_endpoint import FakeOpenAI, Reply, system_prompt
+from tests.harness.chat_script import Reply, system_prompt
+from tests.harness.openai_endpoint import FakeOpenAI
 from tests.harness.running_service import QUESTION, candidate, serving
 
 
