@@ -190,6 +190,9 @@ class Settings:
         default=1.0,
         metadata=_help("once the quorum answered, wait this share of the time it took for the rest"),
     )
+    straggler_min_wait_seconds: float = field(
+        default=0.5, metadata=_help("floor of that wait: a busy host's scheduling delay is not slowness")
+    )
     straggler_max_wait_seconds: float = field(default=10.0, metadata=_help("cap on that wait"))
     roles: str = field(default="", metadata=_help("default proposer roles as a JSON list of strings"))
     role_cache_size: int = field(default=256, metadata=_help("task descriptions whose roles are cached"))
@@ -299,6 +302,7 @@ class Settings:
             ("max_tokens_limit", self.max_tokens_limit >= 1),
             ("default_token_budget", self.default_token_budget >= 0),
             ("straggler_wait_factor", self.straggler_wait_factor >= 0),
+            ("straggler_min_wait_seconds", self.straggler_min_wait_seconds >= 0),
             ("straggler_max_wait_seconds", self.straggler_max_wait_seconds >= 0),
             ("dedup_threshold", 0.0 <= self.dedup_threshold <= 1.0),
             ("consensus_threshold", 0.0 <= self.consensus_threshold <= 1.0),

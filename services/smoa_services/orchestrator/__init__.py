@@ -16,6 +16,7 @@ from smoa_services.llm import ChatModel
 from smoa_services.orchestrator.answer_metrics import AnswerMetrics
 from smoa_services.orchestrator.peers import PeerCalls, PeerStubs
 from smoa_services.orchestrator.pipeline import Pipeline
+from smoa_services.orchestrator.quorum import StragglerWait
 from smoa_services.orchestrator.roles import RoleWriter
 from smoa_services.orchestrator.servicer import OrchestratorServicer
 from smoa_services.server import Server
@@ -40,8 +41,11 @@ def create_server(settings: Settings, telemetry: Telemetry, chat: ChatModel | No
         RoleWriter(model, settings.role_cache_size, settings.max_role_chars),
         telemetry.tracer,
         llm_budget_seconds=settings.llm_timeout_seconds,
-        straggler_wait_factor=settings.straggler_wait_factor,
-        straggler_max_wait_seconds=settings.straggler_max_wait_seconds,
+        straggler_wait=StragglerWait(
+            settings.straggler_wait_factor,
+            settings.straggler_min_wait_seconds,
+            settings.straggler_max_wait_seconds,
+        ),
         max_prompt_chars=settings.max_prompt_chars,
         capture_content=telemetry.capture_content,
     )

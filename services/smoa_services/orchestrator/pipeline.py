@@ -44,7 +44,7 @@ from smoa_services.orchestrator.cost import CostLedger, Usage
 from smoa_services.orchestrator.plan import Mode, Plan
 from smoa_services.orchestrator.ports import Chat, JudgeCall, Moderation, Peers, usage_of
 from smoa_services.orchestrator.prompt import aggregator_messages
-from smoa_services.orchestrator.quorum import MissingKind, QuorumPolicy, gather_quorum
+from smoa_services.orchestrator.quorum import MissingKind, QuorumPolicy, StragglerWait, gather_quorum
 from smoa_services.orchestrator.records import (
     Candidate,
     Degradation,
@@ -71,8 +71,7 @@ class Pipeline:
         tracer: trace.Tracer,
         *,
         llm_budget_seconds: float,
-        straggler_wait_factor: float = 1.0,
-        straggler_max_wait_seconds: float = 10.0,
+        straggler_wait: StragglerWait | None = None,
         max_prompt_chars: int = 200_000,
         capture_content: bool = False,
     ):
@@ -80,8 +79,7 @@ class Pipeline:
         self.role_writer = role_writer
         self.tracer = tracer
         self.llm_budget_seconds = llm_budget_seconds
-        self.straggler_wait_factor = straggler_wait_factor
-        self.straggler_max_wait_seconds = straggler_max_wait_seconds
+        self.straggler_wait = straggler_wait or StragglerWait()
         self.max_prompt_chars = max_prompt_chars
         self.capture_content = capture_content
         # How long the final stage takes, across requests: the time every earlier call leaves for it.
@@ -315,7 +313,7 @@ class Pipeline:
         calls = {i: (lambda i=i: propose(roles[i], references, plan.proposer_models[i])) for i in indices}
         # The layer's quorum counts every answer it has; a part of the layer needs what is still missing.
         needed = quorum or min(len(indices), max(1, (plan.quorum or plan.n) - len(record.candidates)))
-        policy = QuorumPolicy(needed, self.straggler_wait_factor, self.straggler_max_wait_seconds)
+        policy = QuorumPolicy(needed, self.straggler_wait)
         gathered = await gather_quorum(calls, policy, record.layer)
         record.timings.append(("proposer", time.perf_counter() - started))
         for proposal in gathered.answers.values():

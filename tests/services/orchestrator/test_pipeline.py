@@ -22,7 +22,7 @@ from smoa_services.orchestrator.pipeline import Pipeline
 from smoa_services.orchestrator.plan import Mode, Plan
 from smoa_services.orchestrator.ports import Moderation, Peers
 from smoa_services.orchestrator.prompt import AGGREGATOR_PROMPT
-from smoa_services.orchestrator.quorum import MissingKind
+from smoa_services.orchestrator.quorum import MissingKind, StragglerWait
 from smoa_services.orchestrator.records import (
     Event,
     Finished,
@@ -282,7 +282,7 @@ async def test_stragglers_are_cut_off_after_a_wait_derived_from_the_quorum() -> 
     proposers = FakeProposers(delay=0.2, delays={"role-c": 30.0})
     peers, _, _, _ = fake_peers(proposers=proposers)
     runner, _ = pipeline()
-    runner.straggler_wait_factor, runner.straggler_max_wait_seconds = 1.0, 5.0
+    runner.straggler_wait = StragglerWait(factor=1.0, min_seconds=0.05, max_seconds=5.0)
     started = time.monotonic()
     result = result_of([e async for e in runner.run(plan(quorum=2, max_layers=1), peers, untimed())])
     took = time.monotonic() - started
@@ -296,6 +296,19 @@ async def test_stragglers_are_cut_off_after_a_wait_derived_from_the_quorum() -> 
     assert proposer.calls == 3 and proposer.estimated
     assert proposer.input_tokens > 2 * PROPOSER_USAGE.input_tokens
     assert proposer.output_tokens == 2 * PROPOSER_USAGE.output_tokens
+
+
+@pytest.mark.parametrize(("min_seconds", "cut_off"), [(0.5, False), (0.05, True)])
+async def test_a_fast_quorum_leaves_the_rest_the_floor_of_the_wait(min_seconds: float, cut_off: bool) -> None:
+    """The quorum answers in 20 ms and the third proposer 150 ms later, as a busy host delays it: the
+    default floor (0.5 s) waits for it; a floor of 50 ms would lose it."""
+    proposers = FakeProposers(delay=0.02, delays={"role-c": 0.17})
+    peers, _, _, _ = fake_peers(proposers=proposers)
+    runner, _ = pipeline()
+    runner.straggler_wait = StragglerWait(min_seconds=min_seconds)
+    result = result_of([e async for e in runner.run(plan(quorum=2, max_layers=1), peers, untimed())])
+    assert bool(result.layers[0].failures) is cut_off
+    assert len(result.layers[0].candidates) == (2 if cut_off else 3)
 
 
 async def test_a_failed_judge_is_replaced_by_consensus_centrality() -> None:
