@@ -7,6 +7,7 @@ import asyncio
 import csv
 import json
 import sys
+import time
 from pathlib import Path
 
 import smoa.load
@@ -30,14 +31,15 @@ async def run(*argv: str, timeout: float = 60) -> tuple[int, str, str]:
     return process.returncode, out.decode(), err.decode()
 
 
-async def test_smoa_load_open_loop_reports_json_and_plot(tmp_path: Path) -> None:
+async def test_smoa_load_open_loop_reports_json_plot_and_samples(tmp_path: Path) -> None:
+    started = time.time()
     with FakeOpenAI(instant_reply) as fake:
         async with local_stack(fake.base_url) as port:
             code, out, err = await run(
                 sys.executable, "-m", "smoa.cli", "--target", f"127.0.0.1:{port}", "load",
                 "--rate", "20", "--duration", "2s", "--warmup", "5", "-n", "3", "-k", "2", "--layers", "2",
                 "--slo-latency-ms", "5000", "--json", str(tmp_path / "run.json"),
-                "--plot", str(tmp_path / "run.png"),
+                "--plot", str(tmp_path / "run.png"), "--samples", str(tmp_path / "run.jsonl"),
             )  # fmt: skip
     assert code == 0, err
     assert "Summary:" in out and "[OK]" in out and "Goodput (latency <= 5000 ms)" in out
@@ -50,6 +52,12 @@ async def test_smoa_load_open_loop_reports_json_and_plot(tmp_path: Path) -> None
     expected = 11 * 9 * data["count"]
     assert expected <= data["tokens"]["input"] < expected + 11 * 9
     assert (tmp_path / "run.png").read_bytes().startswith(b"\x89PNG")
+    # Every request, the warmup's too, one JSON line each, due times on the wall clock in order.
+    samples = [json.loads(line) for line in (tmp_path / "run.jsonl").read_text().splitlines()]
+    assert len(samples) == data["count"] + 5 and sum(s["warmup"] for s in samples) == 5
+    assert {s["status"] for s in samples} == {"OK"} and all(s["done"] > s["scheduled"] for s in samples)
+    due = sorted(s["due_epoch"] for s in samples)
+    assert started < due[0] and due[-1] < time.time() and due[-1] - due[0] > 1.0
 
 
 async def test_smoa_load_closed_loop_streams_measure_ttft() -> None:

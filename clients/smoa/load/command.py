@@ -25,7 +25,7 @@ from smoa.load.gateway_wire import gateway_url
 from smoa.load.histogram import LatencyHistogram, MissingExtra
 from smoa.load.report import format_summary, summary_json
 from smoa.load.runner import Run
-from smoa.load.sample import Sample
+from smoa.load.sample import sample_json
 from smoa.load.schedule import KINDS, Arrivals
 from smoa.load.shape import DEFAULT_QUESTION, MODES, RequestShape, read_questions
 from smoa.load.slo import Slo
@@ -103,6 +103,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", type=Path, metavar="PATH", help="also write the summary as JSON")
     p.add_argument("--plot", type=Path, metavar="PATH", help="also write a PNG latency plot")
     p.add_argument(
+        "--samples",
+        type=Path,
+        metavar="PATH",
+        help="also write every request as a JSON line (when due, sent, done, status, degraded stages)",
+    )
+    p.add_argument(
         "--progress",
         action=argparse.BooleanOptionalAction,
         default=None,
@@ -156,9 +162,7 @@ def describe(args: argparse.Namespace, shape: RequestShape) -> str:
     return f"smoa load: {call} mode {shape.mode} against {where}, {loop}, {bound}"
 
 
-async def run_load(
-    args: argparse.Namespace, shape: RequestShape, window: Window, err: TextIO
-) -> list[Sample]:
+async def run_load(args: argparse.Namespace, shape: RequestShape, window: Window, err: TextIO) -> Run:
     from smoa.load.progress import show_progress
 
     # The top-level --tls / --ca-file / --cert / --key and SMOA_TOKEN, as `smoa ask` takes them.
@@ -183,8 +187,10 @@ async def run_load(
         try:
             if args.rate is not None:
                 arrivals = Arrivals(args.rate, args.arrival, args.burstiness, args.ramp_up)
-                return await run.open_loop(arrivals, args.max_in_flight, args.seed)
-            return await run.closed_loop(args.concurrency or 1)
+                await run.open_loop(arrivals, args.max_in_flight, args.seed)
+            else:
+                await run.closed_loop(args.concurrency or 1)
+            return run
         finally:
             if progress is not None:
                 progress.cancel()
@@ -207,11 +213,15 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
             require_matplotlib()
         title = describe(args, shape)
         print(title, file=err, flush=True)
-        samples = asyncio.run(run_load(args, shape, window, err))
+        run = asyncio.run(run_load(args, shape, window, err))
+        samples = run.samples
         summary = summarize(samples, slo)
         out.write(format_summary(summary))
         if args.json:
             args.json.write_text(json.dumps({"run": title, **summary_json(summary)}, indent=2) + "\n")
+        if args.samples:
+            started = run.counters.started_epoch
+            args.samples.write_text("".join(json.dumps(sample_json(s, started)) + "\n" for s in samples))
         if args.plot:
             from smoa.load.plot import write_plot
 

@@ -29,6 +29,8 @@ class Counters:
     """Live counts, read by the progress line."""
 
     started: float = field(default_factory=time.perf_counter)
+    # The same instant on the wall clock, to line samples up with what happened elsewhere (faults, logs).
+    started_epoch: float = field(default_factory=time.time)
     sent: int = 0
     done: int = 0
     errors: int = 0

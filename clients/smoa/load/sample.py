@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
+from typing import Any
 
 OK = "OK"
 # Not sent: the in-flight cap was reached at its scheduled time. Counted, never silently delayed.
@@ -41,3 +43,13 @@ class Sample:
     def lateness(self) -> float:
         """How long after its schedule it was sent."""
         return 0.0 if self.sent is None else max(self.sent - self.scheduled, 0.0)
+
+
+def sample_json(sample: Sample, started_epoch: float) -> dict[str, Any]:
+    """One request as `smoa load --samples` writes it: every field (times in seconds from the start of the
+    run), and when it was due on the wall clock (Unix time), to line it up with what happened elsewhere."""
+    return {
+        **dataclasses.asdict(sample),
+        "degraded": list(sample.degraded),
+        "due_epoch": started_epoch + sample.scheduled,
+    }
