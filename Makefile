@@ -9,7 +9,8 @@ export VIRTUAL_ENV := $(CURDIR)/$(VENV)
 
 QUESTION ?= A farmer has 12 cows and buys 30 more. How many cows does he have now?
 
-.PHONY: run stop test bench build build-release venv rust-lint cargo-test stubtest lint pytest protos clean
+.PHONY: run stop test bench build build-release venv rust-lint cargo-test stubtest lint pytest protos clean \
+	image image-offline wheelhouse e2e
 
 # The main job runs the release build of the core; tests run the debug build (quicker to compile).
 run: build-release
@@ -69,6 +70,29 @@ lint: venv
 
 pytest: build
 	$(PY) -m pytest -q
+
+# The image (deploy/README.md, "The image"). `make image` builds everything inside the Dockerfile's builder
+# stage (Docker Hub and the package registries needed); `make image-offline` installs the wheels built
+# here on a base made from Debian's packages, and the build fetches nothing. DOCKER may carry -H HOST.
+IMAGE ?= smoa:0.1.0
+BASE_IMAGE ?= smoa-base:bookworm
+DOCKER ?= docker
+
+image:
+	DOCKER_BUILDKIT=1 $(DOCKER) build --tag $(IMAGE) .
+
+wheelhouse: venv
+	$(PY) deploy/image/wheelhouse.py build/wheelhouse
+
+image-offline: wheelhouse
+	$(PY) deploy/image/base_image.py $(BASE_IMAGE) --docker "$(DOCKER)"
+	DOCKER_BUILDKIT=1 $(DOCKER) build --build-arg WHEELS=host-wheels --build-arg BASE_IMAGE=$(BASE_IMAGE) \
+		--tag $(IMAGE) .
+
+# The compose deployment on a real engine (started here in its own network namespace if none runs),
+# broken from outside under load; figures in .run/e2e/ (tests/e2e/deployment).
+e2e: venv
+	$(PY) -m tests.e2e.deployment
 
 bench: build-release
 	$(PY) benchmarks/bench_core.py
