@@ -208,17 +208,23 @@ class Pipeline:
                 raise StreamInterrupted(failure, sent) from failure
             if fallback is None:
                 raise
-            run.degrade(
-                stage, 0, f"the aggregator failed ({failure}); the answer is {fallback.id}, kept first"
-            )
-            run.text, run.model = fallback.text, fallback.model
-            yield Token(fallback.text)
+            yield self._fall_back(run, stage, f"the aggregator failed ({failure})", fallback)
             run.timings.append((stage, time.perf_counter() - started))
             return
+        if fallback is not None and not run.text.strip():
+            # A small model can end its answer at once; nothing is no synthesis (seen on the embedded model).
+            yield self._fall_back(run, stage, "the aggregator wrote nothing", fallback)
         duration = time.perf_counter() - started
         run.timings.append((stage, duration))
         # Only stages that answered: how long a failure took to give up says nothing about the stage.
         self.final_stage.observe(duration)
+
+    @staticmethod
+    def _fall_back(run: _Run, stage: str, why: str, fallback: Candidate) -> Token:
+        """The best kept answer in place of the aggregator's, and the answer says so."""
+        run.degrade(stage, 0, f"{why}; the answer is {fallback.id}, kept first")
+        run.text, run.model = fallback.text, fallback.model
+        return Token(fallback.text)
 
     async def _roles(self, run: _Run) -> tuple[str, ...]:
         plan = run.plan

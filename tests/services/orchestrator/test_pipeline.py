@@ -354,6 +354,24 @@ async def test_an_aggregator_that_fails_before_any_token_gives_the_best_kept_ans
     assert [(d.stage, d.layer) for d in result.degradations] == [("aggregator", 0)]
 
 
+@pytest.mark.parametrize("stream", [True, False])
+@pytest.mark.parametrize("text", ["", " \n "])
+async def test_an_aggregator_that_writes_nothing_gives_the_best_kept_answer(stream: bool, text: str) -> None:
+    peers, _, _, _ = fake_peers()
+    runner, _ = pipeline(FakeChat(text=text))
+    events = [e async for e in runner.run(plan(max_layers=1), peers, untimed(), stream=stream)]
+    result = result_of(events)
+    kept_first = next(c for c in result.layers[0].candidates if c.id == result.layers[0].kept_ids[0])
+    assert result.text == kept_first.text
+    assert "".join(e.text for e in events if isinstance(e, Token)).strip() == kept_first.text
+    [degradation] = result.degradations
+    assert (degradation.stage, degradation.layer) == (
+        "aggregator",
+        0,
+    ) and "wrote nothing" in degradation.reason
+    assert result.cost.by_stage()["aggregator"].calls == 1  # it was paid for all the same
+
+
 async def test_a_stream_that_broke_after_tokens_ends_with_a_clear_status() -> None:
     chat = FakeChat(text="one two three four", fail=LLMUnavailable("", "connection failed"), fail_after=2)
     peers, _, _, _ = fake_peers()
