@@ -1,6 +1,6 @@
 # Entry points (README): `make run` builds everything, starts the local stack on the embedded model and asks
-# it a question; `make test` runs every check (Rust format and lints first, then every test); `make stop`
-# stops the stack; `make bench` measures the core.
+# it a question; `make test` runs every check (Rust format and lints first, then every test, the deployment
+# on a real engine last: `make e2e`); `make stop` stops the stack; `make bench` measures the core.
 # Every target creates what it needs, so nothing has to be installed by hand first.
 PYTHON ?= python3
 VENV := .venv
@@ -21,7 +21,7 @@ run: build-release
 stop:
 	$(PY) -m smoa_services.stack stop
 
-test: rust-lint cargo-test build stubtest lint pytest
+test: rust-lint cargo-test build stubtest lint pytest e2e
 
 $(VENV)/.installed: pyproject.toml clients/pyproject.toml services/pyproject.toml
 	$(PYTHON) -m venv $(VENV)

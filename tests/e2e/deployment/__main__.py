@@ -86,14 +86,25 @@ def build_image(engine: Engine, log: Any) -> float:
     return took
 
 
-# What must never reach the image's build: local state, builds of this machine, secrets.
-LOCAL_FOLDERS = {".git", "target", "__pycache__", "tests", "secrets", ".pytest_cache", ".mypy_cache"}
+# What must never reach the image's build: local state, builds of this machine, secrets, and the parts of
+# the repository no image needs.
+LOCAL_FOLDERS = {
+    ".git",
+    "target",
+    "__pycache__",
+    ".pytest_cache",
+    ".mypy_cache",
+    ".ruff_cache",
+    ".hypothesis",
+}
+NOT_FOR_THE_IMAGE = {"tests", "benchmarks", "deploy", ".ci", ".run"}
 
 
 def kept_out(path: str) -> bool:
     parts = path.split("/")
     return (
-        bool(LOCAL_FOLDERS.intersection(parts[:-1]))
+        parts[0] in NOT_FOR_THE_IMAGE
+        or bool(LOCAL_FOLDERS.intersection(parts[:-1]))
         or any(p.startswith(".venv") or p.endswith(".egg-info") for p in parts)
         or path.endswith((".so", ".pyc"))
         or parts[-1] == ".env"
@@ -107,7 +118,7 @@ def check_build_context(engine: Engine, report: Report, image: str) -> None:
     build = [*engine.docker, "build", "--quiet", "--tag", "smoa-e2e-context", "--file", "-", "."]
     env = {**os.environ, **engine.env}
     built = subprocess.run(build, input=probe, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
-    report.expect(built.returncode == 0, f"the build context copies ({built.stderr.strip()[-200:]})")
+    report.expect(built.returncode == 0, f"the build context copies {built.stderr.strip()[-200:]}".strip())
     if built.returncode != 0:
         return
     listed = engine.run("run", "--rm", "--entrypoint", "find", "smoa-e2e-context", "/context", "-type", "f")
