@@ -1,7 +1,7 @@
-"""docker-compose 1.29.2 (the Python one, from PyPI) in its own venv at .venv-compose/, made once and
-reused: `docker-compose config` validates a compose file against the Compose schema with no Docker engine.
-Isolated because it pins PyYAML < 6, whose 5.4.1 sdist builds only with Cython < 3 and no build isolation.
-`make compose-venv` (Makefile) runs the same steps."""
+"""docker-compose 1.29.2 (the Python one, from PyPI) in its own venv at .venv-compose/, made on first use
+and reused: `docker-compose config` validates compose files against the Compose schema and renders them
+merged, with no Docker engine (tests/deploy/compose_config.py). Isolated because it pins PyYAML < 6, whose
+5.4.1 sdist builds only with Cython < 3 and no build isolation."""
 
 from __future__ import annotations
 

@@ -1,36 +1,35 @@
-"""docker-compose.secure.yml, merged over docker-compose.yml as `docker compose -f ... -f ...` does: every
-smoa service serves TLS with its own certificate; the orchestrator takes end users' tokens and reaches its
-peers with its client certificate and the peer token; the peers require a certificate and allow only the
+"""docker-compose.secure.yml over docker-compose.yml, as docker-compose renders the pair (`docker-compose
+-f docker-compose.yml -f docker-compose.secure.yml config`, tests/deploy/compose_config.py): every smoa
+service serves TLS with its own certificate; the orchestrator takes end users' tokens and reaches its peers
+with its client certificate and the peer token; the peers require a certificate and allow only the
 orchestrator; reflection is off; the HTTP gateway serves HTTPS with its own certificate and trusts the CA
-toward the orchestrator; the secrets are files in the gitignored deploy/secrets/, and the file holds no
-secret value. Then the services and the gateway run with those settings and deploy/make_secrets.py's files,
-and the health checks and a user's call (gRPC and through the gateway) pass where strangers are refused."""
+toward the orchestrator; the secrets are files in the gitignored deploy/secrets/ (SMOA_SECRETS_DIR's
+default), and the file holds no secret value. Then the services and the gateway run with those settings and
+deploy/make_secrets.py's files, and the health checks and a user's call (gRPC and through the gateway) pass
+where strangers are refused. On a real engine: `make e2e` (tests/e2e/deployment)."""
 
 from __future__ import annotations
 
 import asyncio
+import re
 import subprocess
 import urllib.parse
 from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 from cryptography import x509
 
 from smoa import cli
 from smoa_services.config import Settings
-from tests.deploy import secured_stack, served_gateway, settings_env, trial_secrets
-from tests.deploy.compose_merge import merged
-from tests.deploy.compose_venv import docker_compose
+from tests.deploy import compose_config, secured_stack, served_gateway, settings_env, trial_secrets
+from tests.deploy.compose_config import BASE, SECURE
 from tests.deploy.container_paths import Mounts, command_on_host, environment_on_host
-from tests.deploy.paths import COMPOSE_FILE, ROOT, SECURE_COMPOSE_FILE
+from tests.deploy.paths import ROOT, SECURE_COMPOSE_FILE
 from tests.harness.certificates import Issued
 
-OVERRIDE: dict[str, Any] = yaml.safe_load(SECURE_COMPOSE_FILE.read_text())
-COMPOSE = merged(yaml.safe_load(COMPOSE_FILE.read_text()), OVERRIDE)
-SERVICES: dict[str, Any] = COMPOSE["services"]
-SECRETS: dict[str, Any] = COMPOSE["secrets"]
+pytestmark = pytest.mark.compose
+
 GRPC = ["orchestrator", "proposer", "judge", "moderator"]
 PEERS = ["proposer", "judge", "moderator"]
 SMOA = [*GRPC, "gateway"]
@@ -38,8 +37,17 @@ SECRETS_DIR = ROOT / "deploy" / "secrets"
 MOUNTED_AT = "/run/secrets/"  # compose mounts a secret at /run/secrets/<target>
 
 
+def services() -> dict[str, Any]:
+    return compose_config.services(SECURE)
+
+
+def secrets() -> dict[str, Any]:
+    found: dict[str, Any] = compose_config.rendered(SECURE)["secrets"]
+    return found
+
+
 def env(name: str) -> dict[str, str]:
-    return {k: str(v) for k, v in SERVICES[name]["environment"].items()}
+    return compose_config.environment(SECURE, name)
 
 
 def settings(name: str) -> Settings:
@@ -49,9 +57,9 @@ def settings(name: str) -> Settings:
 def mounted(name: str) -> dict[str, Path]:
     """Where each of the service's secrets is in its container, and which file (in deploy/secrets/) it is."""
     found = {}
-    for secret in SERVICES[name].get("secrets", []):
+    for secret in services()[name].get("secrets", []):
         assert isinstance(secret, dict), f"{name}: mount secrets with source and target"
-        found[MOUNTED_AT + secret["target"]] = (ROOT / SECRETS[secret["source"]]["file"]).resolve()
+        found[MOUNTED_AT + secret["target"]] = Path(secrets()[secret["source"]]["file"])
     return found
 
 
@@ -62,34 +70,27 @@ def source(name: str, container_path: str) -> str:
     return files[container_path].relative_to(SECRETS_DIR).as_posix()
 
 
-@pytest.mark.compose
-def test_docker_compose_accepts_the_pair_and_merges_it_as_these_tests_do() -> None:
-    checked = subprocess.run(
-        [
-            str(docker_compose()),
-            "-f",
-            str(COMPOSE_FILE),
-            "-f",
-            str(SECURE_COMPOSE_FILE),
-            "config",
-            "--no-interpolate",
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert checked.returncode == 0, checked.stderr
-    theirs = yaml.safe_load(checked.stdout)["services"]
+def test_docker_compose_renders_the_pair_with_every_variable_defaulted() -> None:
+    rendering = compose_config.render(SECURE)
+    assert rendering.config is not None, rendering.stderr
+    assert "variable is not set" not in rendering.stderr, rendering.stderr
+
+
+def test_the_overlay_adds_to_the_smoa_services_and_changes_nothing_else() -> None:
+    """The same services; the model as it was; each smoa service keeps every setting it had and gains
+    only TLS, tokens, secrets and a health check that speaks TLS."""
+    alone, secured = compose_config.services(BASE), services()
+    assert set(secured) == set(alone)
+    assert secured["model"] == alone["model"]
     for name in SMOA:
-        assert {k: str(v) for k, v in theirs[name]["environment"].items()} == env(name)
-        assert theirs[name]["secrets"] == sorted(SERVICES[name]["secrets"], key=lambda s: s["source"])
-        assert theirs[name]["healthcheck"]["test"] == SERVICES[name]["healthcheck"]["test"]
-
-
-def test_the_override_touches_only_the_smoa_services() -> None:
-    assert set(OVERRIDE["services"]) == set(SMOA)
+        base_env = compose_config.environment(BASE, name)
+        assert {k: env(name).get(k) for k in base_env} == base_env, f"{name}: a setting changed"
+        changed = {
+            k for k in set(secured[name]) | set(alone[name]) if secured[name].get(k) != alone[name].get(k)
+        }
+        assert changed == {"environment", "secrets", "healthcheck"}, name
+        timing = {k: v for k, v in secured[name]["healthcheck"].items() if k != "test"}
+        assert timing == {k: v for k, v in alone[name]["healthcheck"].items() if k != "test"}
 
 
 @pytest.mark.parametrize("name", GRPC)
@@ -121,11 +122,11 @@ def test_the_gateway_serves_https_and_trusts_the_ca_toward_the_orchestrator() ->
     assert source("gateway", configured.tls_key_file) == "gateway.key"
     assert source("gateway", configured.peer_ca_file) == "ca.crt"
     assert not configured.peer_cert_file and not configured.peer_key_file and not configured.peer_token_file
-    assert {s["target"] for s in SERVICES["gateway"]["secrets"]} == {"tls.crt", "tls.key", "ca.crt"}
+    assert {s["target"] for s in services()["gateway"]["secrets"]} == {"tls.crt", "tls.key", "ca.crt"}
 
 
 def test_the_gateway_health_check_speaks_https_trusting_the_ca() -> None:
-    _, _, _, code = SERVICES["gateway"]["healthcheck"]["test"]
+    _, _, _, code = services()["gateway"]["healthcheck"]["test"]
     url = urllib.parse.urlsplit(code.split("'")[1])
     assert (url.scheme, url.hostname, url.path) == ("https", "127.0.0.1", "/healthz")
     assert url.port == settings("gateway").port
@@ -141,11 +142,11 @@ def test_peers_require_a_certificate_and_allow_only_the_orchestrator(name: str) 
 
 
 def test_secrets_are_files_in_the_gitignored_folder_and_all_are_used() -> None:
-    used = {s["source"] for name in SMOA for s in SERVICES[name]["secrets"]}
-    assert used == set(SECRETS)
-    for name, secret in SECRETS.items():
+    used = {s["source"] for name in SMOA for s in services()[name]["secrets"]}
+    assert used == set(secrets())
+    for name, secret in secrets().items():
         assert set(secret) == {"file"}, f"{name}: only file secrets"
-        path = (ROOT / secret["file"]).resolve()
+        path = Path(secret["file"])
         assert path.parent == SECRETS_DIR, f"{name}: {secret['file']}"
         ignored = subprocess.run(
             ["git", "check-ignore", "--quiet", str(path.relative_to(ROOT))], cwd=ROOT, check=False
@@ -154,21 +155,24 @@ def test_secrets_are_files_in_the_gitignored_folder_and_all_are_used() -> None:
 
 
 def test_the_file_holds_no_secret_value() -> None:
+    """Rendered with nothing from the shell, every secret-named variable is empty: the file gives it no
+    value, only `${NAME:-}` passing on the operator's shell's or .env's; files are mounted secrets."""
     text = SECURE_COMPOSE_FILE.read_text()
     assert "BEGIN" not in text and "PRIVATE" not in text
     for name in SMOA:
-        for variable, value in OVERRIDE["services"][name].get("environment", {}).items():
+        for variable, value in env(name).items():
             secret_named = any(w in variable for w in ("TOKEN", "KEY", "PASSWORD", "SECRET"))
-            if secret_named and not variable.endswith(("_FILE", "_ENV")):
-                # From the operator's shell or .env, never from here.
-                assert value == f"${{{variable}:-}}", f"{name}: {variable}"
-            elif variable.endswith("_FILE"):
+            if variable.endswith("_FILE"):
                 assert value.startswith(MOUNTED_AT), f"{name}: {variable}"
+            elif secret_named and not variable.endswith("_ENV"):
+                assert value == "", f"{name}: {variable} has a value"
+                written = re.findall(rf"^\s*{variable}:\s*(.*?)\s*$", text, re.MULTILINE)
+                assert written == [f"${{{variable}:-}}"], f"{name}: {variable}: {written}"
 
 
 @pytest.mark.parametrize("name", GRPC)
 def test_health_checks_speak_tls_on_the_services_port(name: str) -> None:
-    kind, program, *argv = SERVICES[name]["healthcheck"]["test"]
+    kind, program, *argv = services()[name]["healthcheck"]["test"]
     assert (kind, program) == ("CMD", "smoa")
     args = cli.parser().parse_args(argv)
     configured = settings(name)
@@ -186,7 +190,7 @@ def test_the_certificates_carry_the_names_they_are_dialled_by(tmp_path: Path) ->
         certificate = x509.load_pem_x509_certificate((files / f"{name}.crt").read_bytes())
         names = certificate.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
         dialled = {str(n.value) for n in names}
-        health = cli.parser().parse_args(SERVICES[name]["healthcheck"]["test"][2:])
+        health = cli.parser().parse_args(services()[name]["healthcheck"]["test"][2:])
         assert health.target.rpartition(":")[0] in dialled, name
         if name in PEERS:
             target = getattr(settings("orchestrator"), f"{name}_target")
@@ -196,7 +200,7 @@ def test_the_certificates_carry_the_names_they_are_dialled_by(tmp_path: Path) ->
             assert urllib.parse.urlsplit(target).path.lstrip("/").rpartition(":")[0] in dialled
     gateway = x509.load_pem_x509_certificate((files / "gateway.crt").read_bytes())
     names = gateway.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
-    health = SERVICES["gateway"]["healthcheck"]["test"][3].split("'")[1]
+    health = services()["gateway"]["healthcheck"]["test"][3].split("'")[1]
     assert urllib.parse.urlsplit(health).hostname in {str(n.value) for n in names}
 
 
@@ -211,7 +215,7 @@ async def test_the_secured_services_answer_a_user_and_refuse_everyone_else(tmp_p
     }
     async with secured_stack.running(configured) as ports:
         for name in GRPC:
-            _, _, *argv = command_on_host(SERVICES[name]["healthcheck"]["test"], mounts(name))
+            _, _, *argv = command_on_host(services()[name]["healthcheck"]["test"], mounts(name))
             argv[argv.index("--target") + 1] = f"127.0.0.1:{ports[name]}"
             # In a thread: the CLI blocks, and the servers answer on this loop.
             assert await asyncio.to_thread(cli.main, argv) == 0, f"{name}: health check failed"
@@ -224,7 +228,7 @@ async def test_the_secured_services_answer_a_user_and_refuse_everyone_else(tmp_p
         user = trial_secrets.token_of(files / "front-door.tokens", "user")
         async with served_gateway.serving(configured["gateway"], ports["orchestrator"]) as port:
             status, err = await served_gateway.run_health_check(
-                SERVICES["gateway"]["healthcheck"]["test"], port, mounts("gateway")
+                services()["gateway"]["healthcheck"]["test"], port, mounts("gateway")
             )
             assert status == 0, f"gateway: health check failed: {err}"
             await served_gateway.assert_gateway_secured(port, files / "ca.crt", user)
