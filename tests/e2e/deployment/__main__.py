@@ -219,14 +219,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--time-limit", type=float, default=1800.0, help="seconds, everything included")
     parser.add_argument("--keep", action="store_true", help="leave the deployment and the engine running")
     args = parser.parse_args(argv)
-    args.results.mkdir(parents=True, exist_ok=True)
-    log = logger(args.results / "e2e.log")
     if os.geteuid() != 0:
         print(
             "make e2e: skipped: the faults are injected from outside the containers (nsenter, iptables), "
             "which needs root"
         )
         return 0
+    args.results.mkdir(parents=True, exist_ok=True)
+    log = logger(args.results / "e2e.log")
 
     def expired(_signum: int, _frame: FrameType | None) -> None:
         raise TimeLimit(f"the e2e ran past its time limit of {args.time_limit:.0f} s")
