@@ -19,8 +19,9 @@ from tests.e2e.deployment.faults import Fault
 from tests.e2e.deployment.figures import PhaseFigures, figures, latency, percentile, read_samples
 
 SMOA = str(Path(sys.executable).with_name("smoa"))
-SHAPE = ["--mode", "smoa", "-n", "4", "-k", "2", "--layers", "2"]
-N = 4
+# Every request of the loads and the auditor: SMoA, n proposers, k kept, at most this many layers.
+N, K, LAYERS = 4, 2, 2
+SHAPE = ["--mode", "smoa", "-n", str(N), "-k", str(K), "--layers", str(LAYERS)]
 
 
 @dataclass(frozen=True)
@@ -90,7 +91,9 @@ async def audit(doors: Doors, found: Audit, until: asyncio.Event) -> None:
     async with AsyncSmoaClient(doors.grpc_target, timeout=60) as client:
         while not until.is_set():
             try:
-                found.check(await client.generate("What is 6 x 7?", GenerateOptions(n=N, k=2, max_layers=2)))
+                found.check(
+                    await client.generate("What is 6 x 7?", GenerateOptions(n=N, k=K, max_layers=LAYERS))
+                )
             except Exception as e:  # a failed request shows in the loads' figures too
                 found.unflagged.append(f"audit request failed: {e}")
             await asyncio.sleep(1.0)
