@@ -38,6 +38,8 @@ log = logging.getLogger(__name__)
 
 DOMAIN = "smoa.dev"
 RETRYABLE = frozenset({grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.RESOURCE_EXHAUSTED})
+# What a peer answers when it does not accept a service's own credentials.
+REFUSED_CREDENTIALS = frozenset({grpc.StatusCode.UNAUTHENTICATED, grpc.StatusCode.PERMISSION_DENIED})
 # A caller with less than this left when a timeout surfaces had its deadline reached (the margin every call
 # leaves its caller, deadline.py, and then some).
 DEADLINE_SLACK_SECONDS = 1.0
@@ -249,6 +251,15 @@ class PeerFailure(Failure):
                 details.append(_unpacked(packed))
         if retry_after is None and code in RETRYABLE:
             retry_after = 1.0
+        if code in REFUSED_CREDENTIALS:
+            # The peer refused this service's own token or certificate: no end caller can mend that, and
+            # passing the 401 on would tell them their key is bad. The operator's to fix, so logged.
+            log.error("the %s service refused this service's credentials (%s): %s", peer, code.name, detail)
+            detail = (
+                f"refused this service's peer credentials ({code.name}): smoa is misconfigured (see its log)"
+            )
+            code, reason, retry_after = grpc.StatusCode.INTERNAL, "PEER_CREDENTIALS_REFUSED", None
+            details = []
         super().__init__(
             f"{peer} service: {detail}",
             code,

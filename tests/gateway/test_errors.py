@@ -25,6 +25,8 @@ FAILURES: dict[str, Failure] = {
     "RESOURCE_EXHAUSTED": Failure("full", grpc.StatusCode.RESOURCE_EXHAUSTED, "OVERLOADED", retry_after=7.2),
     "UNAVAILABLE": Failure("quorum not met", grpc.StatusCode.UNAVAILABLE, "QUORUM_NOT_MET", retry_after=1),
     "DEADLINE_EXCEEDED": Failure("deadline", grpc.StatusCode.DEADLINE_EXCEEDED),
+    "INTERNAL": Failure("misconfigured", grpc.StatusCode.INTERNAL, "PEER_CREDENTIALS_REFUSED"),
+    "MESSAGE_TOO_LARGE": Failure("Received message larger than max", grpc.StatusCode.RESOURCE_EXHAUSTED),
 }
 
 
@@ -61,6 +63,8 @@ async def failing_orchestrator() -> AsyncIterator[int]:
         ("RESOURCE_EXHAUSTED", 429, openai.RateLimitError, None),
         ("UNAVAILABLE", 503, openai.InternalServerError, None),
         ("DEADLINE_EXCEEDED", 504, openai.InternalServerError, None),
+        ("INTERNAL", 500, openai.InternalServerError, None),
+        ("MESSAGE_TOO_LARGE", 413, openai.APIStatusError, None),
     ],
 )
 async def test_every_status_maps_to_its_http_code_and_openai_error(
@@ -77,3 +81,5 @@ async def test_every_status_maps_to_its_http_code_and_openai_error(
     assert isinstance(body, dict) and body.get("param") == param and body.get("message")
     if http == 429:
         assert failed.value.response.headers["retry-after"] == "8"
+    if http == 413:
+        assert body.get("code") == "request_too_large" and "retry-after" not in failed.value.response.headers

@@ -91,13 +91,16 @@ def test_the_sync_client_works_too() -> None:
 @pytest.mark.parametrize(
     ("fields", "param"),
     [
-        ({"model": "gpt-9"}, "model"),
         ({"model": "smoa:n=lots"}, "model"),
         ({"tools": [{"type": "function", "function": {"name": "f"}}]}, "tools"),
         ({"n": 2}, "n"),
         ({"extra_body": {"smoa": {"n": 1000}}}, "n"),  # refused by the orchestrator, named by it
         ({"extra_body": {"smoa": {"no_such_field": 1}}}, "smoa"),
-        ({"max_tokens": 10**9}, "model.max_tokens"),
+        # Refused by the orchestrator, named as the client named it.
+        ({"max_tokens": 10**9}, "max_tokens"),
+        ({"max_completion_tokens": 10**9}, "max_completion_tokens"),
+        ({"temperature": 2.5}, "temperature"),
+        ({"model": "smoa:n=1000"}, "model"),
     ],
 )
 async def test_bad_requests_are_400_naming_the_field(fields: dict[str, Any], param: str) -> None:

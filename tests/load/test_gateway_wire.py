@@ -73,7 +73,8 @@ def test_a_completion_gives_the_pipelines_usage_and_degraded_stages() -> None:
         (503, "UNAVAILABLE"),
         (504, "DEADLINE_EXCEEDED"),
         (404, "HTTP_404"),
-        (500, "HTTP_500"),
+        (500, "INTERNAL"),
+        (413, "RESOURCE_EXHAUSTED"),
     ],
 )
 def test_http_errors_are_named_as_grpc_statuses(http: int, status: str) -> None:

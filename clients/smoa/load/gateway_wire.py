@@ -26,8 +26,11 @@ STATUS_OF_HTTP = {
     400: "INVALID_ARGUMENT",
     401: "UNAUTHENTICATED",
     403: "PERMISSION_DENIED",
+    # Both are RESOURCE_EXHAUSTED over gRPC: a full service (429), a request over a size limit (413).
+    413: "RESOURCE_EXHAUSTED",
     429: "RESOURCE_EXHAUSTED",
     499: "CANCELLED",
+    500: "INTERNAL",
     503: "UNAVAILABLE",
     504: "DEADLINE_EXCEEDED",
 }
@@ -41,7 +44,11 @@ STATUS_OF_ERROR_TYPE = {
     "cancelled": "CANCELLED",
     "service_unavailable": "UNAVAILABLE",
     "timeout": "DEADLINE_EXCEEDED",
+    "server_error": "INTERNAL",
 }
+# Where the type is not enough: too large a request is an invalid request to OpenAI, RESOURCE_EXHAUSTED
+# to gRPC.
+STATUS_OF_ERROR_CODE = {"request_too_large": "RESOURCE_EXHAUSTED"}
 # A reply that is not what the gateway sends (a proxy's page, truncated JSON): the server broke its contract.
 MALFORMED = "INTERNAL"
 DETAIL_CHARACTERS = 200
@@ -168,7 +175,9 @@ class StreamedCompletion:
         error = _error(chunk)
         if error is not None:
             # After the 200 the gateway can only end the stream with the error: no [DONE] follows.
-            status = STATUS_OF_ERROR_TYPE.get(str(error.get("type")), "UNKNOWN")
+            status = STATUS_OF_ERROR_CODE.get(str(error.get("code"))) or STATUS_OF_ERROR_TYPE.get(
+                str(error.get("type")), "UNKNOWN"
+            )
             return Outcome(status, str(error.get("message", "")), self.first_token)
         if self.first_token is None and _has_content(chunk):
             self.first_token = at

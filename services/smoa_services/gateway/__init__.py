@@ -8,22 +8,32 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import os
 import time
-from collections.abc import AsyncIterator, Awaitable
+from collections.abc import AsyncIterator, Awaitable, Mapping
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
 import grpc
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from smoa.v1 import orchestrator_pb2, orchestrator_pb2_grpc
 from smoa_services.channel import channel as peer_channel
 from smoa_services.config import Settings
-from smoa_services.gateway.chat_request import BODY_SCHEMA, MODES, BadField, ChatRequest, chat_request
+from smoa_services.gateway.chat_request import (
+    BODY_SCHEMA,
+    MODES,
+    BadField,
+    ChatRequest,
+    UnknownModel,
+    chat_request,
+)
 from smoa_services.gateway.chat_response import chunk, completion, completion_id, extension, usage
 from smoa_services.gateway.http_errors import body, http_error
 from smoa_services.telemetry import Telemetry
@@ -33,6 +43,7 @@ from smoa_services.telemetry import Telemetry
 DEADLINE_MARGIN_SECONDS = 5.0
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 
 def create_app(settings: Settings, telemetry: Telemetry | None = None) -> FastAPI:
@@ -90,8 +101,14 @@ def create_app(settings: Settings, telemetry: Telemetry | None = None) -> FastAP
 
     @app.get("/v1/models")
     async def models() -> dict[str, Any]:
-        listed = [{"id": name, "object": "model", "created": 0, "owned_by": "smoa"} for name in MODES]
-        return {"object": "list", "data": listed}
+        return {"object": "list", "data": [_model(name) for name in MODES]}
+
+    @app.get("/v1/models/{model:path}")
+    async def model(model: str) -> Response:
+        if model.partition(":")[0] not in MODES:
+            refused = UnknownModel(f"the model {model[:40]!r} does not exist: one of {', '.join(MODES)}")
+            return _refused(refused)
+        return JSONResponse(_model(model))
 
     @app.post(
         "/v1/chat/completions",
@@ -101,13 +118,30 @@ def create_app(settings: Settings, telemetry: Telemetry | None = None) -> FastAP
     )
     async def chat_completions(http: Request) -> Response:
         try:
-            parsed = await http.json()
-        except ValueError:  # not JSON, or not text at all (UnicodeDecodeError)
+            return await _chat_completions(http)
+        except Exception:  # a bug of ours: OpenAI's shape, and the connection stays usable
+            log.exception("the gateway failed on a request")
+            return JSONResponse(body("the gateway failed: this is a bug", "server_error"), status_code=500)
+
+    async def _chat_completions(http: Request) -> Response:
+        raw = await http.body()
+        if len(raw) > settings.max_message_bytes:
+            return JSONResponse(
+                body(
+                    f"the body is {len(raw)} bytes, over the limit of {settings.max_message_bytes}",
+                    "invalid_request_error",
+                    code="request_too_large",
+                ),
+                status_code=413,
+            )
+        try:
+            parsed = json.loads(raw)
+        except (ValueError, RecursionError):  # not JSON, not text (UnicodeDecodeError), or nested too deep
             return JSONResponse(body("the body is not JSON", "invalid_request_error"), status_code=400)
         try:
             chat = chat_request(parsed)
         except BadField as e:
-            return JSONResponse(body(str(e), "invalid_request_error", e.param or None), status_code=400)
+            return _refused(e)
         metadata = tuple(("authorization", v) for v in http.headers.getlist("authorization"))
         if chat.stream:
             return await _stream(http, chat, stub(), metadata, timeout)
@@ -115,10 +149,24 @@ def create_app(settings: Settings, telemetry: Telemetry | None = None) -> FastAP
         try:
             summary = await _while_connected(http, call, call)
         except grpc.aio.AioRpcError as e:
-            return _error(e)
+            return _error(e, chat.params)
         except ClientGone:
             return Response(status_code=499)
         return JSONResponse(completion(summary, chat.model, completion_id()))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_exception(http: Request, e: StarletteHTTPException) -> Response:
+        """Routing's own errors (an unknown path, a wrong method) in OpenAI's shape too."""
+        message = f"{e.detail}: {http.method} {http.url.path}"
+        return JSONResponse(
+            body(message, "invalid_request_error"), status_code=e.status_code, headers=e.headers
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(http: Request, e: RequestValidationError) -> Response:
+        return JSONResponse(
+            body(f"invalid request: {e.errors()}"[:500], "invalid_request_error"), status_code=400
+        )
 
     return app
 
@@ -150,9 +198,17 @@ async def _while_connected(http: Request, call: grpc.aio.Call, pending: Awaitabl
     return work.result()
 
 
-def _error(error: grpc.aio.AioRpcError) -> JSONResponse:
-    status, content, headers = http_error(error)
+def _error(error: grpc.aio.AioRpcError, params: Mapping[str, str]) -> JSONResponse:
+    status, content, headers = http_error(error, params)
     return JSONResponse(content, status_code=status, headers=headers)
+
+
+def _refused(e: BadField) -> JSONResponse:
+    return JSONResponse(body(str(e), "invalid_request_error", e.param or None, e.code), status_code=e.status)
+
+
+def _model(name: str) -> dict[str, Any]:
+    return {"id": name, "object": "model", "created": 0, "owned_by": "smoa"}
 
 
 def _sse(data: dict[str, Any] | str) -> bytes:
@@ -172,7 +228,7 @@ async def _stream(
     try:
         first = await _while_connected(http, call, anext(events, None))
     except grpc.aio.AioRpcError as e:
-        return _error(e)
+        return _error(e, chat.params)
     except ClientGone:
         return Response(status_code=499)
     identifier, created = completion_id(), int(time.time())
@@ -202,7 +258,7 @@ async def _stream(
             yield _sse("[DONE]")
         except grpc.aio.AioRpcError as e:
             # Tokens were sent with a 200: the error can only be the stream's last event.
-            _, content, _ = http_error(e)
+            _, content, _ = http_error(e, chat.params)
             yield _sse(content)
         finally:
             # A client that went away closes this generator: the call, and with it the fan-out, is cancelled.

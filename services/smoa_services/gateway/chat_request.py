@@ -3,19 +3,21 @@
 `model` picks the mode (`smoa`, `smoa-fused`, `smoa-separate`, `moa`, `single`, `auto`) and may carry
 parameters after a colon, `smoa:n=6,k=2,layers=3`. The same parameters, and the rest of GenerateRequest's
 (roles, agents, token_budget, ...), travel in the body's `smoa` object (the openai SDK's `extra_body`),
-which wins. Fields OpenAI defines that an ensemble cannot honour (tools, logprobs, n > 1, ...) are refused
-by name rather than silently ignored; fields it does not know are ignored, as OpenAI-compatible servers
-do."""
+which wins. What becomes of each field OpenAI defines is listed in openai_fields.py: what an ensemble
+cannot honour (logprobs, n > 1, ...) is refused by name, never silently ignored; fields OpenAI does not
+define are ignored, as OpenAI-compatible servers do."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from google.protobuf import json_format
 
 from smoa.v1 import common_pb2, orchestrator_pb2
+from smoa_services.gateway.openai_fields import refusal
 
 # Mode, and judge and moderator fused (True), separate (False) or as the service says (None).
 MODES: dict[str, tuple[orchestrator_pb2.Mode.ValueType, bool | None]] = {
@@ -34,7 +36,8 @@ ROLES = {
     "user": common_pb2.CHAT_ROLE_USER,
     "assistant": common_pb2.CHAT_ROLE_ASSISTANT,
 }
-UNSUPPORTED = ("tools", "tool_choice", "functions", "function_call", "logprobs", "top_logprobs", "audio")
+INT32_MAX = 2**31 - 1
+DIGITS = re.compile(r"[0-9]{1,10}")
 
 
 # What chat_request reads, as the OpenAPI description of the body (the route reads the JSON itself, so a
@@ -83,11 +86,24 @@ BODY_SCHEMA: dict[str, Any] = {
 
 
 class BadField(ValueError):
-    """A body the gateway refuses: OpenAI's error shape names the field in `param`."""
+    """A body the gateway refuses: OpenAI's error shape names the field in `param`, as the client named it;
+    `code` is OpenAI's machine-readable one where it has one."""
 
-    def __init__(self, param: str, message: str):
+    status = 400
+
+    def __init__(self, param: str, message: str, code: str | None = None):
         super().__init__(message)
         self.param = param
+        self.code = code
+
+
+class UnknownModel(BadField):
+    """OpenAI answers a model it does not serve with 404 `model_not_found`."""
+
+    status = 404
+
+    def __init__(self, message: str):
+        super().__init__("model", message, "model_not_found")
 
 
 @dataclass(frozen=True)
@@ -96,37 +112,38 @@ class ChatRequest:
     model: str
     stream: bool
     include_usage: bool
+    # GenerateRequest field paths the client set under OpenAI's names, and those names, so that an error
+    # names the field as the client did (`temperature`, not `model.temperature`).
+    params: Mapping[str, str] = field(default_factory=dict)
 
 
 def chat_request(body: Any) -> ChatRequest:
     if not isinstance(body, Mapping):
         raise BadField("", "the body must be a JSON object")
-    for name in UNSUPPORTED:
-        if body.get(name) not in (None, False, [], {}):
-            raise BadField(name, f"{name} is not supported by an ensemble of models")
-    if body.get("n", 1) != 1:
-        raise BadField("n", "only n = 1 is supported: an ensemble answers once")
+    refused = refusal(body)
+    if refused is not None:
+        raise BadField(*refused)
     if body.get("stop") not in (None, [], ""):
         raise BadField("stop", "stop sequences are not supported")
     model = body.get("model")
     if not isinstance(model, str) or not model:
         raise BadField("model", f"model must be one of {', '.join(MODES)}, optionally with parameters")
     request = orchestrator_pb2.GenerateRequest(messages=_messages(body.get("messages")))
-    _apply_model(model, request)
-    _apply_sampling(body, request.model)
+    params = _apply_model(model, request)
+    params.update(_apply_sampling(body, request.model))
     extension = body.get("smoa")
     if extension is not None:
         if not isinstance(extension, Mapping):
             raise BadField("smoa", "smoa must be an object of GenerateRequest fields")
         try:
             json_format.ParseDict(dict(extension), request, ignore_unknown_fields=False)
-        except json_format.ParseError as e:
-            raise BadField("smoa", f"smoa: {e}") from None
-    stream = body.get("stream", False)
+        except (json_format.ParseError, RecursionError) as e:
+            raise BadField("smoa", f"smoa: {e}"[:300]) from None
+    stream = False if body.get("stream") is None else body["stream"]
     options = body.get("stream_options") or {}
     if not isinstance(stream, bool) or not isinstance(options, Mapping):
         raise BadField("stream", "stream must be a boolean and stream_options an object")
-    return ChatRequest(request, model, stream, bool(options.get("include_usage", False)))
+    return ChatRequest(request, model, stream, bool(options.get("include_usage", False)), params)
 
 
 def _messages(raw: Any) -> list[common_pb2.ChatMessage]:
@@ -135,7 +152,7 @@ def _messages(raw: Any) -> list[common_pb2.ChatMessage]:
     found = []
     for i, message in enumerate(raw):
         role = message.get("role") if isinstance(message, Mapping) else None
-        if role not in ROLES:
+        if not isinstance(role, str) or role not in ROLES:
             raise BadField(f"messages[{i}].role", f"role must be one of {', '.join(ROLES)}")
         found.append(common_pb2.ChatMessage(role=ROLES[role], content=_text(message.get("content"), i)))
     return found
@@ -150,38 +167,52 @@ def _text(content: Any, i: int) -> str:
     raise BadField(f"messages[{i}].content", "content must be a string or a list of text parts")
 
 
-def _apply_model(model: str, request: orchestrator_pb2.GenerateRequest) -> None:
+def _apply_model(model: str, request: orchestrator_pb2.GenerateRequest) -> dict[str, str]:
+    """Sets the mode and the model string's parameters; the fields it set are the client's `model`."""
     name, _, parameters = model.partition(":")
     if name not in MODES:
-        raise BadField("model", f"unknown model {name[:40]!r}: one of {', '.join(MODES)}")
+        raise UnknownModel(f"the model {name[:40]!r} does not exist: one of {', '.join(MODES)}")
     request.mode, fused = MODES[name]
     if fused is not None:
         request.fused_judge_moderator = fused
+    params: dict[str, str] = {}
     for item in filter(None, parameters.split(",")):
         key, _, value = item.partition("=")
-        if key.strip() not in PARAMETERS or not value.strip().isdigit():
+        # ASCII digits only: str.isdigit() takes "²", which int() does not.
+        if key.strip() not in PARAMETERS or not DIGITS.fullmatch(value.strip()) or int(value) > INT32_MAX:
             known = ", ".join(PARAMETERS)
             raise BadField(
-                "model", f"model parameters are name=integer with names {known}, got {item[:40]!r}"
+                "model",
+                f"model parameters are name=integer (up to 2**31-1) with names {known}, got {item[:40]!r}",
             )
         setattr(request, PARAMETERS[key.strip()], int(value))
+        params[PARAMETERS[key.strip()]] = "model"
+    return params
 
 
-def _apply_sampling(body: Mapping[str, Any], model: common_pb2.ModelSettings) -> None:
+def _apply_sampling(body: Mapping[str, Any], model: common_pb2.ModelSettings) -> dict[str, str]:
+    """Sets the model settings OpenAI's fields ask for; returns their paths and the fields' names."""
+    params: dict[str, str] = {}
     temperature = body.get("temperature")
     if temperature is not None:
         if isinstance(temperature, bool) or not isinstance(temperature, int | float):
             raise BadField("temperature", "temperature must be a number")
+        if not -1e9 < temperature < 1e9:  # NaN, infinities and ints past a float's range included
+            raise BadField("temperature", "temperature must be a number in [0, 2]")
         model.temperature = float(temperature)
+        params["model.temperature"] = "temperature"
     for name in ("max_completion_tokens", "max_tokens"):
         value = body.get(name)
         if value is not None:
             if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value < 2**31:
                 raise BadField(name, f"{name} must be a positive integer")
             model.max_tokens = value
+            params["model.max_tokens"] = name
             break
     seed = body.get("seed")
     if seed is not None:
         if isinstance(seed, bool) or not isinstance(seed, int) or not -(2**63) <= seed < 2**63:
             raise BadField("seed", "seed must be an integer")
         model.seed = seed
+        params["model.seed"] = "seed"
+    return params

@@ -1,11 +1,14 @@
 """A gRPC status as OpenAI's error JSON, with the HTTP code an OpenAI client expects: 400 for a bad
-field (named in `param`), 401/403 for who may call, 429 with Retry-After for a full service, 503 when
-nothing could answer, 504 when the deadline passed. The status's own message goes along: the services
-write it for callers, without prompt text."""
+field (named in `param` as the client named it), 401/403 for who may call, 429 with Retry-After for a
+full service, 413 for a request over a size limit (never 429: a client would retry it for nothing), 500
+when smoa itself is at fault (a misconfigured credential between its services), 503 when nothing could
+answer, 504 when the deadline passed. The status's own message goes along: the services write it for
+callers, without prompt text."""
 
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import Any
 
 import grpc
@@ -23,16 +26,23 @@ HTTP = {
     grpc.StatusCode.CANCELLED: (499, "cancelled"),
     grpc.StatusCode.UNAVAILABLE: (503, "service_unavailable"),
     grpc.StatusCode.DEADLINE_EXCEEDED: (504, "timeout"),
+    grpc.StatusCode.INTERNAL: (500, "server_error"),
 }
+# RESOURCE_EXHAUSTED for want of capacity (the ErrorInfo reasons that say so) is a rate limit; any other
+# (gRPC's own message size limit) is a request too large.
+RATE_LIMITED = frozenset({"OVERLOADED"})
 
 
 def body(message: str, kind: str, param: str | None = None, code: str | None = None) -> dict[str, Any]:
     return {"error": {"message": message, "type": kind, "param": param, "code": code}}
 
 
-def http_error(error: grpc.aio.AioRpcError) -> tuple[int, dict[str, Any], dict[str, str]]:
-    """(HTTP status, OpenAI error body, headers) for a failed call."""
-    status, kind = HTTP.get(error.code(), (500, "api_error"))
+def http_error(
+    error: grpc.aio.AioRpcError, params: Mapping[str, str] | None = None
+) -> tuple[int, dict[str, Any], dict[str, str]]:
+    """(HTTP status, OpenAI error body, headers) for a failed call. `params`: a bad field's name as the
+    client gave it, by its GenerateRequest path (`model.temperature` -> `temperature`)."""
+    status, kind = HTTP.get(error.code(), (500, "server_error"))
     param, reason, headers = None, None, {}
     rich = rpc_status.from_call(error)  # type: ignore[arg-type]
     for detail in rich.details if rich is not None else ():
@@ -42,11 +52,13 @@ def http_error(error: grpc.aio.AioRpcError) -> tuple[int, dict[str, Any], dict[s
             error_details_pb2.RetryInfo(),
         )
         if detail.Unpack(bad) and bad.field_violations:
-            param = bad.field_violations[0].field
+            param = (params or {}).get(bad.field_violations[0].field, bad.field_violations[0].field)
         elif detail.Unpack(info):
             reason = info.reason or None
         elif detail.Unpack(retry):
             headers["Retry-After"] = str(max(1, math.ceil(retry.retry_delay.ToTimedelta().total_seconds())))
+    if status == 429 and reason not in RATE_LIMITED:
+        status, kind, reason, headers = 413, "invalid_request_error", "request_too_large", {}
     if status == 429 and "Retry-After" not in headers:
         headers["Retry-After"] = "1"
     return status, body(error.details() or error.code().name, kind, param, reason), headers
