@@ -54,6 +54,11 @@ class GenerateOptions:
     quorum: int | None = None
     # Which calls SMoA and AUTO may leave out when they would add nothing.
     skips: Skips | None = None
+    # The answer ends before the first of these (up to 4), as a single model's would: the proposers and
+    # the aggregator stop on them, the judge and the moderator do not.
+    stop: str | Sequence[str] | None = None
+    # Labels recorded with the request (its trace), never taken as who is calling.
+    metadata: Mapping[str, str] | None = None
 
     def __post_init__(self) -> None:
         options_message(self)  # raises for the first bad field
@@ -68,6 +73,10 @@ class GenerateOptions:
             object.__setattr__(self, "roles", tuple(self.roles))
         if self.agents is not None:
             object.__setattr__(self, "agents", dict(self.agents))
+        if self.stop is not None and not isinstance(self.stop, str):
+            object.__setattr__(self, "stop", tuple(self.stop))
+        if self.metadata is not None:
+            object.__setattr__(self, "metadata", dict(self.metadata))
 
 
 class GenerateOverrides(TypedDict, total=False):
@@ -89,6 +98,8 @@ class GenerateOverrides(TypedDict, total=False):
     selection: Selection | str | None
     quorum: int | None
     skips: Skips | None
+    stop: str | Sequence[str] | None
+    metadata: Mapping[str, str] | None
 
 
 def with_overrides(options: GenerateOptions | None, overrides: GenerateOverrides) -> GenerateOptions:

@@ -4,7 +4,7 @@ settings (config.py): nothing a caller sends reaches an LLM unbounded."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from smoa.v1 import common_pb2
 from smoa_services.config import Settings
@@ -72,6 +72,37 @@ def check_model(
         found.append(
             Violation(f"{field}.backend", f"unknown backend {echo(settings.backend)} (known: {known})")
         )
+    return found
+
+
+# OpenAI's limits, so what its clients send is taken as it would be.
+MAX_STOP_SEQUENCES, MAX_STOP_CHARS = 4, 256
+MAX_METADATA_PAIRS, MAX_METADATA_KEY_CHARS, MAX_METADATA_VALUE_CHARS = 16, 64, 512
+
+
+def check_stop(stop: Sequence[str], field: str = "stop") -> list[Violation]:
+    if len(stop) > MAX_STOP_SEQUENCES:
+        return [Violation(field, f"{len(stop)} stop sequences, over {MAX_STOP_SEQUENCES}")]
+    return [
+        Violation(f"{field}[{i}]", f"must be 1 to {MAX_STOP_CHARS} characters, got {len(sequence)}")
+        for i, sequence in enumerate(stop)
+        if not 0 < len(sequence) <= MAX_STOP_CHARS
+    ]
+
+
+def check_metadata(metadata: Mapping[str, str], field: str = "metadata") -> list[Violation]:
+    if len(metadata) > MAX_METADATA_PAIRS:
+        return [Violation(field, f"{len(metadata)} pairs, over {MAX_METADATA_PAIRS}")]
+    found = []
+    for key, value in metadata.items():
+        if not 0 < len(key) <= MAX_METADATA_KEY_CHARS:
+            found.append(
+                Violation(field, f"keys must be 1 to {MAX_METADATA_KEY_CHARS} characters: {echo(key)}")
+            )
+        elif len(value) > MAX_METADATA_VALUE_CHARS:
+            found.append(
+                Violation(field, f"the value of {echo(key)} is over {MAX_METADATA_VALUE_CHARS} characters")
+            )
     return found
 
 

@@ -60,13 +60,18 @@ def shape_for(settings: Settings) -> Shape:
     )
 
 
+def is_map(field: Any) -> bool:
+    """A map field (metadata): a repeated message of map entries, which is no list."""
+    return field.message_type is not None and bool(field.message_type.GetOptions().map_entry)
+
+
 def plausible(message: Message, settings: Settings) -> None:
     """Repairs what random requests almost never get right (a conversation ending with a user turn,
     distinct candidate ids, a known backend), so the accepting side of the validators is reached too.
     Sizes, counts and every number are left as drawn."""
     for field, value in message.ListFields():
-        if field.type != field.TYPE_MESSAGE:
-            continue
+        if field.type != field.TYPE_MESSAGE or is_map(field):
+            continue  # scalars and maps of scalars (metadata) need no repair
         items = list(value) if field.is_repeated else [value]
         for i, item in enumerate(items):
             if isinstance(item, common_pb2.ChatMessage):
@@ -234,7 +239,9 @@ def blended(base: Message, drawn: Message, names: set[str]) -> Message:
     for name in sorted(names):
         field = base.DESCRIPTOR.fields_by_name[name]
         out.ClearField(name)
-        if field.is_repeated:
+        if is_map(field):
+            getattr(out, name).update(getattr(drawn, name))
+        elif field.is_repeated:
             getattr(out, name).extend(getattr(drawn, name))
         elif field.type == field.TYPE_MESSAGE:
             if drawn.HasField(name):

@@ -144,6 +144,26 @@ Global___AgentOverride: _TypeAlias = AgentOverride  # noqa: Y015
 class GenerateRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
+    @_typing.final
+    class MetadataEntry(_message.Message):
+        DESCRIPTOR: _descriptor.Descriptor
+
+        KEY_FIELD_NUMBER: _builtins.int
+        VALUE_FIELD_NUMBER: _builtins.int
+        key: _builtins.str
+        value: _builtins.str
+        def __init__(
+            self,
+            *,
+            key: _builtins.str = ...,
+            value: _builtins.str = ...,
+        ) -> None: ...
+        _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+        def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+        _ClearFieldArgType: _TypeAlias = _typing.Literal["key", b"key", "value", b"value"]  # noqa: Y015
+        def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+        def WhichOneof(self, oneof_group: _Never) -> None: ...
+
     MESSAGES_FIELD_NUMBER: _builtins.int
     MODE_FIELD_NUMBER: _builtins.int
     N_FIELD_NUMBER: _builtins.int
@@ -160,6 +180,8 @@ class GenerateRequest(_message.Message):
     SELECTION_FIELD_NUMBER: _builtins.int
     QUORUM_FIELD_NUMBER: _builtins.int
     SKIPS_FIELD_NUMBER: _builtins.int
+    STOP_FIELD_NUMBER: _builtins.int
+    METADATA_FIELD_NUMBER: _builtins.int
     mode: Global___Mode.ValueType
     n: _builtins.int
     """Proposers per layer (0 = service default), answers kept per layer (0 = default), layer cap (0 = default)."""
@@ -198,6 +220,20 @@ class GenerateRequest(_message.Message):
 
     @_builtins.property
     def skips(self) -> Global___Skips: ...
+    @_builtins.property
+    def stop(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Stop sequences for the calls that write the answer (the proposers, the aggregator, SINGLE's call; not
+        the judge or the moderator, whose replies are JSON): at most 4, each 1 to 256 characters. The answer
+        ends before the first one a call meets, as a single model's would.
+        """
+
+    @_builtins.property
+    def metadata(self) -> _containers.ScalarMap[_builtins.str, _builtins.str]:
+        """Recorded with the request (its trace, as smoa.request.metadata.KEY), never taken as who calls: at most
+        16 pairs, keys up to 64 characters, values up to 512. The gateway puts OpenAI's `user`,
+        `safety_identifier` and `metadata` here.
+        """
+
     def __init__(
         self,
         *,
@@ -217,10 +253,12 @@ class GenerateRequest(_message.Message):
         selection: _common_pb2.SelectionMethod.ValueType = ...,
         quorum: _builtins.int = ...,
         skips: Global___Skips | None = ...,
+        stop: _abc.Iterable[_builtins.str] | None = ...,
+        metadata: _abc.Mapping[_builtins.str, _builtins.str] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["_fused_judge_moderator", b"_fused_judge_moderator", "fused_judge_moderator", b"fused_judge_moderator", "model", b"model", "role_source", b"role_source", "roles", b"roles", "skips", b"skips", "task_description", b"task_description"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["_fused_judge_moderator", b"_fused_judge_moderator", "agents", b"agents", "aggregation", b"aggregation", "fused_judge_moderator", b"fused_judge_moderator", "k", b"k", "max_layers", b"max_layers", "messages", b"messages", "mode", b"mode", "model", b"model", "n", b"n", "quorum", b"quorum", "role_source", b"role_source", "roles", b"roles", "seed", b"seed", "selection", b"selection", "skips", b"skips", "task_description", b"task_description", "token_budget", b"token_budget"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_fused_judge_moderator", b"_fused_judge_moderator", "agents", b"agents", "aggregation", b"aggregation", "fused_judge_moderator", b"fused_judge_moderator", "k", b"k", "max_layers", b"max_layers", "messages", b"messages", "metadata", b"metadata", "mode", b"mode", "model", b"model", "n", b"n", "quorum", b"quorum", "role_source", b"role_source", "roles", b"roles", "seed", b"seed", "selection", b"selection", "skips", b"skips", "stop", b"stop", "task_description", b"task_description", "token_budget", b"token_budget"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     _WhichOneofReturnType__fused_judge_moderator: _TypeAlias = _typing.Literal["fused_judge_moderator"]  # noqa: Y015
     _WhichOneofArgType__fused_judge_moderator: _TypeAlias = _typing.Literal["_fused_judge_moderator", b"_fused_judge_moderator"]  # noqa: Y015

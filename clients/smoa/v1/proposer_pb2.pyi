@@ -50,6 +50,7 @@ class ProposeRequest(_message.Message):
     ROLE_FIELD_NUMBER: _builtins.int
     REFERENCES_FIELD_NUMBER: _builtins.int
     MODEL_FIELD_NUMBER: _builtins.int
+    STOP_FIELD_NUMBER: _builtins.int
     role: _builtins.str
     """The agent's role description (system prompt persona); empty = a plain assistant."""
     @_builtins.property
@@ -60,6 +61,10 @@ class ProposeRequest(_message.Message):
 
     @_builtins.property
     def model(self) -> _common_pb2.ModelSettings: ...
+    @_builtins.property
+    def stop(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Stop sequences (GenerateRequest.stop): the answer ends before the first one."""
+
     def __init__(
         self,
         *,
@@ -67,10 +72,11 @@ class ProposeRequest(_message.Message):
         role: _builtins.str = ...,
         references: _abc.Iterable[_common_pb2.Candidate] | None = ...,
         model: _common_pb2.ModelSettings | None = ...,
+        stop: _abc.Iterable[_builtins.str] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["model", b"model"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["messages", b"messages", "model", b"model", "references", b"references", "role", b"role"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["messages", b"messages", "model", b"model", "references", b"references", "role", b"role", "stop", b"stop"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

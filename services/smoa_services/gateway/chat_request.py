@@ -18,6 +18,7 @@ from google.protobuf import json_format
 
 from smoa.v1 import common_pb2, orchestrator_pb2
 from smoa_services.gateway.openai_fields import refusal
+from smoa_services.validation import MAX_METADATA_VALUE_CHARS
 
 # Mode, and judge and moderator fused (True), separate (False) or as the service says (None).
 MODES: dict[str, tuple[orchestrator_pb2.Mode.ValueType, bool | None]] = {
@@ -70,6 +71,12 @@ BODY_SCHEMA: dict[str, Any] = {
         "max_completion_tokens": {"type": "integer", "minimum": 1},
         "seed": {"type": "integer"},
         "n": {"type": "integer", "enum": [1]},
+        "stop": {
+            "description": "the answer ends before the first of these (proposers and aggregator)",
+            "oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}, "maxItems": 4}],
+        },
+        "user": {"type": "string", "description": "recorded with the request, never taken as identity"},
+        "metadata": {"type": "object", "additionalProperties": {"type": "string"}, "maxProperties": 16},
         "smoa": {
             "type": "object",
             "description": "any GenerateRequest field, in protobuf's JSON mapping",
@@ -123,14 +130,14 @@ def chat_request(body: Any) -> ChatRequest:
     refused = refusal(body)
     if refused is not None:
         raise BadField(*refused)
-    if body.get("stop") not in (None, [], ""):
-        raise BadField("stop", "stop sequences are not supported")
     model = body.get("model")
     if not isinstance(model, str) or not model:
         raise BadField("model", f"model must be one of {', '.join(MODES)}, optionally with parameters")
     request = orchestrator_pb2.GenerateRequest(messages=_messages(body.get("messages")))
     params = _apply_model(model, request)
     params.update(_apply_sampling(body, request.model))
+    _apply_stop(body.get("stop"), request)
+    _apply_metadata(body, request)
     extension = body.get("smoa")
     if extension is not None:
         if not isinstance(extension, Mapping):
@@ -188,6 +195,36 @@ def _apply_model(model: str, request: orchestrator_pb2.GenerateRequest) -> dict[
         setattr(request, PARAMETERS[key.strip()], int(value))
         params[PARAMETERS[key.strip()]] = "model"
     return params
+
+
+def _apply_stop(stop: Any, request: orchestrator_pb2.GenerateRequest) -> None:
+    """A string or a list of strings; the orchestrator checks how many and how long."""
+    sequences = [stop] if isinstance(stop, str) else stop
+    if sequences is None:
+        return
+    if not isinstance(sequences, list) or not all(isinstance(s, str) for s in sequences):
+        raise BadField("stop", "stop must be a string or a list of strings")
+    request.stop.extend(s for s in sequences if s)  # "" stops nothing: OpenAI takes it as none
+
+
+def _apply_metadata(body: Mapping[str, Any], request: orchestrator_pb2.GenerateRequest) -> None:
+    """OpenAI's `metadata` and the end user's labels (`user`, `safety_identifier`) as the request's
+    metadata: recorded, never taken as who is calling (that is the API key's)."""
+    metadata = body.get("metadata")
+    if metadata is not None:
+        if not isinstance(metadata, Mapping) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in metadata.items()
+        ):
+            raise BadField("metadata", "metadata must be an object of strings")
+        request.metadata.update(metadata)
+    for name in ("user", "safety_identifier"):
+        value = body.get(name)
+        if value is not None:
+            if not isinstance(value, str) or len(value) > MAX_METADATA_VALUE_CHARS:
+                raise BadField(
+                    name, f"{name} must be a string of up to {MAX_METADATA_VALUE_CHARS} characters"
+                )
+            request.metadata[name] = value
 
 
 def _apply_sampling(body: Mapping[str, Any], model: common_pb2.ModelSettings) -> dict[str, str]:

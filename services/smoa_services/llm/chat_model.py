@@ -63,6 +63,8 @@ class ModelChoice:
     temperature: float | None = None
     max_tokens: int | None = None
     seed: int | None = None
+    # The answer ends before the first of these (only for calls that write the answer).
+    stop: tuple[str, ...] = ()
 
 
 class Ask(Protocol):
@@ -114,6 +116,8 @@ class ChatModel:
         }
         if choice.seed is not None:
             request["seed"] = choice.seed
+        if choice.stop:
+            request["stop"] = list(choice.stop)
         return request
 
     def _policy(self, endpoint: Endpoint, max_attempts: int | None) -> AttemptPolicy:

@@ -136,6 +136,7 @@ class GrpcProposers:
             role=role,
             references=fitted(references, self.room),
             model=convert.model_settings(model),
+            stop=model.stop,
         )
         reply = await self.call.once("proposer", lambda timeout: self.stub.Propose(request, timeout=timeout))
         return Proposal(reply.text, _usage(reply.usage), reply.model)

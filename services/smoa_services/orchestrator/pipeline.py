@@ -194,7 +194,7 @@ class Pipeline:
         sent = 0
         try:
             stream = self.chat.stream(
-                messages, run.plan.model, timeout=run.timeline.final_timeout(self.llm_budget_seconds)
+                messages, run.plan.answer_model, timeout=run.timeline.final_timeout(self.llm_budget_seconds)
             )
             async for piece in stream:
                 if isinstance(piece, str):

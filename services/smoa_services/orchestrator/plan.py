@@ -3,6 +3,7 @@ filled in, so the policy never looks at the wire or the settings."""
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 from dataclasses import dataclass
 
@@ -28,7 +29,7 @@ class Plan:
     max_layers: int
     # One per proposer, per-agent overrides and sampling seeds already applied.
     proposer_models: tuple[ModelChoice, ...]
-    # Judge, moderator, aggregator, role writer and the SINGLE call.
+    # Judge, moderator and role writer (no stop sequences: their replies are JSON).
     model: ModelChoice
     # Where roles come from, first that is set wins: explicit roles (reused in turn), a task description
     # (one LLM call, cached), the configured defaults, the built-in generic roles.
@@ -54,6 +55,14 @@ class Plan:
     consensus_threshold: float = 0.75
     # AUTO: proposers asked first; the rest of the layer only when they disagree.
     panel: int = 2
+    # The answer's stop sequences (GenerateRequest.stop): on the proposers' models (plan_of sets them) and
+    # on `answer_model`, never on the judge's or the moderator's, whose replies are JSON.
+    stop: tuple[str, ...] = ()
+
+    @property
+    def answer_model(self) -> ModelChoice:
+        """The aggregator's and SINGLE's call: `model` with the stop sequences."""
+        return dataclasses.replace(self.model, stop=self.stop)
 
     @property
     def sparse(self) -> bool:

@@ -18,7 +18,13 @@ from smoa_services.ranking_methods import (
     known_selection,
     selection_from_wire,
 )
-from smoa_services.validation import check_messages, check_model, check_text
+from smoa_services.validation import (
+    check_messages,
+    check_metadata,
+    check_model,
+    check_stop,
+    check_text,
+)
 
 MODES = {
     orchestrator_pb2.MODE_UNSPECIFIED: Mode.SMOA,
@@ -87,6 +93,8 @@ def check_request(request: orchestrator_pb2.GenerateRequest, settings: Settings)
                 found.append(Violation(f"agents[{i}].index", f"proposer {agent.index} is overridden twice"))
             seen.add(agent.index)
             found += check_model(agent.model, settings, f"agents[{i}].model")
+    found += check_stop(request.stop)
+    found += check_metadata(request.metadata)
     source = request.WhichOneof("role_source")
     if source == "roles":
         if not request.roles.roles:
@@ -121,7 +129,7 @@ def plan_of(request: orchestrator_pb2.GenerateRequest, settings: Settings) -> Pl
         # The request seed varies per proposer; a seed set on the agent itself is taken as given.
         if seed is not None and not override.HasField("seed"):
             choice = dataclasses.replace(choice, seed=proposer_seed(seed, i))
-        proposer_models.append(choice)
+        proposer_models.append(dataclasses.replace(choice, stop=tuple(request.stop)))
     source = request.WhichOneof("role_source")
     k = request.k or min(settings.k, n)
     return Plan(
@@ -154,6 +162,7 @@ def plan_of(request: orchestrator_pb2.GenerateRequest, settings: Settings) -> Pl
         ),
         consensus_threshold=settings.consensus_threshold,
         panel=min(settings.auto_panel, n),
+        stop=tuple(request.stop),
     )
 
 

@@ -61,6 +61,8 @@ class OrchestratorServicer(orchestrator_pb2_grpc.OrchestratorServiceServicer):
         peers = self.peers.for_request(request.messages, timeline)
         span = trace.get_current_span()  # the server span of this RPC
         span.set_attribute(attributes.MODE, plan.mode.value)
+        for key, value in request.metadata.items():
+            span.set_attribute(attributes.request_metadata(key), value)
         async with aclosing(self.pipeline.run(plan, peers, timeline, stream=stream)) as events:
             async for event in events:
                 if isinstance(event, Finished):

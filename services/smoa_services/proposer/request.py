@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from smoa.v1 import proposer_pb2
 from smoa_services import convert
 from smoa_services.config import Settings
@@ -12,6 +14,7 @@ from smoa_services.validation import (
     check_messages,
     check_model,
     check_prompt_size,
+    check_stop,
     check_text,
 )
 
@@ -28,6 +31,7 @@ def propose_violations(request: proposer_pb2.ProposeRequest, settings: Settings)
         *check_model(request.model, settings),
         *check_text(request.role, settings.max_role_chars, "role"),
         *check_prompt_size(chars, settings.max_prompt_chars),
+        *check_stop(request.stop),
     ]
 
 
@@ -38,5 +42,5 @@ def proposal(request: proposer_pb2.ProposeRequest, settings: Settings) -> Propos
         conversation=convert.chat_messages(request.messages),
         role=request.role,
         references=[r.text for r in request.references],
-        model=convert.model_choice(request.model),
+        model=dataclasses.replace(convert.model_choice(request.model), stop=tuple(request.stop)),
     )

@@ -48,6 +48,12 @@ BACKEND = "smoa.backend"  # str: the named backend ("" is the default)
 BREAKER_STATE = "smoa.breaker.state"  # str: closed, open, half_open
 
 
+def request_metadata(key: str) -> str:
+    """A GenerateRequest.metadata pair (str): the caller's labels, e.g. OpenAI's `user`. Not content: a
+    caller's labels for its own request, set on the generation's span."""
+    return f"smoa.request.metadata.{key}"
+
+
 def step_event(action: str) -> str:
     """The event of a call left out or added (a Step: judge_skipped, synthesis_skipped, panel, escalated)."""
     return f"smoa.{action}"
