@@ -12,6 +12,7 @@ import openai
 import pytest
 
 from smoa.v1 import orchestrator_pb2
+from tests.harness.chat_script import Reply
 from tests.harness.in_process_gateway import gateway
 from tests.harness.instant_llm import instant_reply
 from tests.harness.openai_endpoint import FakeOpenAI
@@ -126,3 +127,19 @@ async def test_the_api_key_is_the_orchestrators_bearer_token(tmp_path: Path) -> 
             with pytest.raises(openai.AuthenticationError):
                 await client(url, api_key="mallory-key").chat.completions.create(**ask)
     assert answered.choices[0].message.content
+
+
+async def test_a_client_timeout_is_the_sdks_api_timeout_error_and_cancels_the_fan_out() -> None:
+    with FakeOpenAI(lambda request: Reply(text="late", delay=30.0)) as llm:
+        async with orchestrator_stack(llm.base_url) as stack, gateway(stack.port) as url:
+            impatient = openai.AsyncOpenAI(base_url=f"{url}/v1", api_key="unused", max_retries=0, timeout=0.5)
+            with pytest.raises(openai.APITimeoutError):
+                await impatient.chat.completions.create(
+                    model="single", messages=[{"role": "user", "content": QUESTION}]
+                )
+            # The client left: the gateway cancels the call, and the LLM call behind it is abandoned.
+            for _ in range(50):
+                if llm.in_flight == 0:
+                    break
+                await asyncio.sleep(0.1)
+            assert llm.in_flight == 0 and len(llm.calls()) == 1
