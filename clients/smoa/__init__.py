@@ -32,7 +32,7 @@ from smoa.events import Progress, Stage, StreamEvent, Summary, Token
 from smoa.health import ServingStatus
 from smoa.options import GenerateOptions
 from smoa.ranking import Aggregation, Selection
-from smoa.request import Message, ModelSettings, Skips
+from smoa.request import JsonAnswer, Message, ModelSettings, Skips
 from smoa.result import (
     AgentFailure,
     Candidate,
@@ -69,6 +69,7 @@ __all__ = [
     "FieldViolation",
     "GenerateOptions",
     "InvalidArgumentError",
+    "JsonAnswer",
     "Layer",
     "Message",
     "Mode",

@@ -5,10 +5,12 @@
 from __future__ import annotations
 
 import argparse
+import json
+from pathlib import Path
 
 from smoa.options import GenerateOptions
 from smoa.ranking import Aggregation, Selection
-from smoa.request import ModelSettings
+from smoa.request import JsonAnswer, ModelSettings
 from smoa.result import Mode
 
 
@@ -34,6 +36,31 @@ def add_option_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--max-tokens", type=int, help="per LLM call (default: the service's)")
     p.add_argument("--token-budget", type=int, help="total tokens the request may spend (default: unlimited)")
     p.add_argument("--seed", type=int, help="same seed, same pipeline decisions")
+    p.add_argument("--stop", action="append", help="the answer ends before this (repeat for up to 4)")
+    answer = p.add_mutually_exclusive_group()
+    answer.add_argument(
+        "--json-object", action="store_true", help="the answer is a JSON object (checked before it is sent)"
+    )
+    answer.add_argument(
+        "--json-schema",
+        type=Path,
+        metavar="FILE",
+        help="the answer is JSON valid against the JSON Schema in FILE (checked before it is sent)",
+    )
+
+
+def json_answer(args: argparse.Namespace) -> JsonAnswer | None:
+    if args.json_schema is not None:
+        try:
+            schema = json.loads(args.json_schema.read_text())
+        except (OSError, ValueError) as e:
+            raise ValueError(
+                f"--json-schema: cannot read a JSON Schema from {args.json_schema}: {e}"
+            ) from None
+        if not isinstance(schema, dict):
+            raise ValueError(f"--json-schema: {args.json_schema} holds no JSON object")
+        return JsonAnswer(schema=schema, name=args.json_schema.stem)
+    return JsonAnswer() if args.json_object else None
 
 
 def add_ranking_flags(p: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
@@ -64,4 +91,6 @@ def options_from(args: argparse.Namespace) -> GenerateOptions:
         seed=args.seed,
         aggregation=args.aggregation,
         selection=args.selection,
+        stop=args.stop,
+        response_format=json_answer(args),
     )

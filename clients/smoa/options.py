@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import TypedDict
 
 from smoa.ranking import Aggregation, Selection
-from smoa.request import ModelSettings, Skips, choice, options_message
+from smoa.request import JsonAnswer, ModelSettings, Skips, choice, options_message
 from smoa.result import Mode
 
 
@@ -59,6 +59,8 @@ class GenerateOptions:
     stop: str | Sequence[str] | None = None
     # Labels recorded with the request (its trace), never taken as who is calling.
     metadata: Mapping[str, str] | None = None
+    # The answer as JSON (any object, or valid against a schema), checked before it is sent.
+    response_format: JsonAnswer | None = None
 
     def __post_init__(self) -> None:
         options_message(self)  # raises for the first bad field
@@ -100,6 +102,7 @@ class GenerateOverrides(TypedDict, total=False):
     skips: Skips | None
     stop: str | Sequence[str] | None
     metadata: Mapping[str, str] | None
+    response_format: JsonAnswer | None
 
 
 def with_overrides(options: GenerateOptions | None, overrides: GenerateOverrides) -> GenerateOptions:

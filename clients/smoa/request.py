@@ -9,10 +9,11 @@ stay the service's to enforce: it answers INVALID_ARGUMENT with every violation,
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
-from typing import TYPE_CHECKING, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from smoa.ranking import Aggregation, Selection
 from smoa.result import Mode
@@ -73,6 +74,17 @@ class Skips:
     synthesis_on_agreement: bool | None = None
 
 
+@dataclass(frozen=True)
+class JsonAnswer:
+    """The answer as JSON: any JSON object (no schema), or JSON valid against `schema`, a JSON Schema. The
+    service validates the final answer before it is sent, and repairs it or fails rather than answer
+    invalid JSON. `strict` goes to backends that take it (OpenAI's strict structured outputs)."""
+
+    schema: Mapping[str, Any] | None = None
+    name: str = "answer"
+    strict: bool = False
+
+
 Messages = str | Sequence[Message | Mapping[str, str]]
 
 
@@ -121,6 +133,25 @@ def model_settings(settings: ModelSettings | str, name: str) -> common_pb2.Model
     if settings.seed is not None:
         wire.seed = _int(f"{name}.seed", settings.seed, -(2**63), INT64)
     return wire
+
+
+def response_format(answer: JsonAnswer) -> common_pb2.ResponseFormat:
+    if not isinstance(answer, JsonAnswer):
+        raise TypeError(f"response_format: must be a JsonAnswer, got {type(answer).__name__}")
+    if answer.schema is None:
+        return common_pb2.ResponseFormat(format=common_pb2.OUTPUT_FORMAT_JSON_OBJECT)
+    if not isinstance(answer.schema, Mapping):
+        raise ValueError("response_format.schema: must be a JSON Schema, as a mapping")
+    try:
+        schema = json.dumps(answer.schema, allow_nan=False)
+    except (TypeError, ValueError) as e:
+        raise ValueError(f"response_format.schema: not JSON ({e})") from None
+    return common_pb2.ResponseFormat(
+        format=common_pb2.OUTPUT_FORMAT_JSON_SCHEMA,
+        json_schema=schema,
+        name=answer.name,
+        strict=answer.strict,
+    )
 
 
 def choice(name: str, kind: type[Choice], value: object) -> Choice:
@@ -191,6 +222,8 @@ def options_message(options: GenerateOptions) -> orchestrator_pb2.GenerateReques
         if not all(isinstance(s, str) and s for s in stop) or len(stop) > MAX_STOP_SEQUENCES:
             raise ValueError(f"stop: must be up to {MAX_STOP_SEQUENCES} non-empty strings, got {o.stop!r}")
         request.stop.extend(stop)
+    if o.response_format is not None:
+        request.response_format.CopyFrom(response_format(o.response_format))
     if o.metadata is not None:
         if not all(isinstance(k, str) and k and isinstance(v, str) for k, v in o.metadata.items()):
             raise ValueError("metadata: must map non-empty strings to strings")

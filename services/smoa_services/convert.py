@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from google.protobuf import duration_pb2
 
 from smoa.v1 import common_pb2
+from smoa_services.answer_format import AnswerFormat
 from smoa_services.llm import Completion, ModelChoice
 
 ROLE_NAMES = {
@@ -36,6 +37,29 @@ def model_choice(
         max_tokens=merged.max_tokens if merged.HasField("max_tokens") else None,
         seed=merged.seed if merged.HasField("seed") else None,
     )
+
+
+def answer_format(wire: common_pb2.ResponseFormat) -> AnswerFormat:
+    """A ResponseFormat that passed check_response_format."""
+    if wire.format == common_pb2.OUTPUT_FORMAT_JSON_SCHEMA:
+        return AnswerFormat(
+            json=True, schema=wire.json_schema, name=wire.name or "answer", strict=wire.strict
+        )
+    return AnswerFormat(json=wire.format == common_pb2.OUTPUT_FORMAT_JSON_OBJECT)
+
+
+def response_format(answer: AnswerFormat) -> common_pb2.ResponseFormat:
+    """The reverse of answer_format: what a peer is told."""
+    if answer.schema:
+        return common_pb2.ResponseFormat(
+            format=common_pb2.OUTPUT_FORMAT_JSON_SCHEMA,
+            json_schema=answer.schema,
+            name=answer.name,
+            strict=answer.strict,
+        )
+    if answer.json:
+        return common_pb2.ResponseFormat(format=common_pb2.OUTPUT_FORMAT_JSON_OBJECT)
+    return common_pb2.ResponseFormat()
 
 
 def usage(completions: Iterable[Completion]) -> common_pb2.Usage:

@@ -205,6 +205,20 @@ class QuorumNotMet(Failure):
         )
 
 
+class OutputNotValid(Failure):
+    """No answer in the requested format (a JSON object, JSON valid against the caller's schema) could be
+    had within the request's budget: the last call's and every kept answer were checked. Sampling again
+    may succeed, so it is worth a retry; a schema no model can meet is not."""
+
+    def __init__(self, problem: str):
+        super().__init__(
+            f"no answer in the requested format: {problem}",
+            grpc.StatusCode.UNAVAILABLE,
+            "OUTPUT_NOT_VALID",
+            retry_after=1.0,
+        )
+
+
 class ShuttingDown(Failure):
     """The server's drain ran out of grace with this call still running: another replica can take it."""
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from smoa.v1 import common_pb2
+from smoa_services.answer_format import schema_problem
 from smoa_services.config import Settings
 from smoa_services.failure import Violation
 
@@ -76,6 +77,7 @@ def check_model(
 
 
 # OpenAI's limits, so what its clients send is taken as it would be.
+MAX_SCHEMA_NAME_CHARS = 64
 MAX_STOP_SEQUENCES, MAX_STOP_CHARS = 4, 256
 MAX_METADATA_PAIRS, MAX_METADATA_KEY_CHARS, MAX_METADATA_VALUE_CHARS = 16, 64, 512
 
@@ -104,6 +106,20 @@ def check_metadata(metadata: Mapping[str, str], field: str = "metadata") -> list
                 Violation(field, f"the value of {echo(key)} is over {MAX_METADATA_VALUE_CHARS} characters")
             )
     return found
+
+
+def check_response_format(wire: common_pb2.ResponseFormat, field: str = "response_format") -> list[Violation]:
+    if wire.format not in common_pb2.OutputFormat.values():
+        return [Violation(f"{field}.format", f"unknown OutputFormat {wire.format}")]
+    if wire.format != common_pb2.OUTPUT_FORMAT_JSON_SCHEMA:
+        if wire.json_schema:
+            return [Violation(f"{field}.json_schema", "a schema needs format OUTPUT_FORMAT_JSON_SCHEMA")]
+        return []
+    if not wire.json_schema:
+        return [Violation(f"{field}.json_schema", "OUTPUT_FORMAT_JSON_SCHEMA needs the schema")]
+    problem = schema_problem(wire.json_schema)
+    found = [Violation(f"{field}.json_schema", problem)] if problem else []
+    return found + check_text(wire.name, MAX_SCHEMA_NAME_CHARS, f"{field}.name")
 
 
 def check_candidates(

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import argparse
 import json
+from pathlib import Path
 
 import pytest
 
-from smoa import cli
+from smoa import JsonAnswer, cli
 from smoa.health import ServingStatus
+from smoa.option_flags import options_from
 from tests.client.script import ANSWER, ROLES
 
 
@@ -117,3 +119,22 @@ def test_every_subcommand_and_option_is_documented(capsys: pytest.CaptureFixture
         assert command.description and command.description.startswith(listed[name] or "?"), name
         for action in command._actions:
             assert action.help, f"{name} {action.dest}"
+
+
+def test_ask_flags_for_stop_and_a_json_answer_reach_the_options(tmp_path: Path) -> None:
+    schema = tmp_path / "count.json"
+    schema.write_text('{"type": "object", "required": ["answer"]}')
+    args = cli.parser().parse_args(
+        ["ask", "q", "--stop", "END", "--stop", "###", "--json-schema", str(schema)]
+    )
+    options = options_from(args)
+    assert options.stop == ("END", "###")
+    assert options.response_format == JsonAnswer(
+        schema={"type": "object", "required": ["answer"]}, name="count"
+    )
+    assert (
+        options_from(cli.parser().parse_args(["ask", "q", "--json-object"])).response_format == JsonAnswer()
+    )
+    schema.write_text("[1]")
+    with pytest.raises(ValueError, match="--json-schema"):
+        options_from(cli.parser().parse_args(["ask", "q", "--json-schema", str(schema)]))

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from google.protobuf.descriptor import EnumDescriptor
 
-from smoa import Aggregation, GenerateOptions, Mode, ModelSettings, Selection, Skips
+from smoa import Aggregation, GenerateOptions, JsonAnswer, Mode, ModelSettings, Selection, Skips
 from smoa.options import GenerateOverrides
 from smoa.request import generate_request
 from smoa.v1 import common_pb2, orchestrator_pb2
@@ -42,6 +42,12 @@ SET: dict[str, tuple[Any, Any]] = {
     "skips": (Skips(judge_on_consensus=False), orchestrator_pb2.Skips(judge_on_consensus=False)),
     "stop": (["\nObservation:"], ["\nObservation:"]),
     "metadata": ({"user": "u-1"}, {"user": "u-1"}),
+    "response_format": (
+        JsonAnswer(schema={"type": "object"}, name="verdict"),
+        common_pb2.ResponseFormat(
+            format=common_pb2.OUTPUT_FORMAT_JSON_SCHEMA, json_schema='{"type": "object"}', name="verdict"
+        ),
+    ),
 }
 OPTIONS = [f.name for f in dataclasses.fields(GenerateOptions)]
 WIRE_NAME = {option: wire for wire, option in RENAMED.items()}

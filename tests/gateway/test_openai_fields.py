@@ -46,7 +46,6 @@ NOT_NEUTRAL: dict[str, Any] = {
     "presence_penalty": -1,
     "store": True,
     "modalities": ["text", "audio"],
-    "response_format": {"type": "json_object"},
     "parallel_tool_calls": "yes",
 }
 

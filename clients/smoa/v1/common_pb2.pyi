@@ -38,6 +38,32 @@ CHAT_ROLE_USER: ChatRole.ValueType  # 2
 CHAT_ROLE_ASSISTANT: ChatRole.ValueType  # 3
 Global___ChatRole: _TypeAlias = ChatRole  # noqa: Y015
 
+class _OutputFormat:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _OutputFormatEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_OutputFormat.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    OUTPUT_FORMAT_UNSPECIFIED: _OutputFormat.ValueType  # 0
+    """Free text."""
+    OUTPUT_FORMAT_TEXT: _OutputFormat.ValueType  # 1
+    OUTPUT_FORMAT_JSON_OBJECT: _OutputFormat.ValueType  # 2
+    """Any JSON object."""
+    OUTPUT_FORMAT_JSON_SCHEMA: _OutputFormat.ValueType  # 3
+    """JSON valid against ResponseFormat.json_schema."""
+
+class OutputFormat(_OutputFormat, metaclass=_OutputFormatEnumTypeWrapper):
+    """What the answer must be (OpenAI's response_format)."""
+
+OUTPUT_FORMAT_UNSPECIFIED: OutputFormat.ValueType  # 0
+"""Free text."""
+OUTPUT_FORMAT_TEXT: OutputFormat.ValueType  # 1
+OUTPUT_FORMAT_JSON_OBJECT: OutputFormat.ValueType  # 2
+"""Any JSON object."""
+OUTPUT_FORMAT_JSON_SCHEMA: OutputFormat.ValueType  # 3
+"""JSON valid against ResponseFormat.json_schema."""
+Global___OutputFormat: _TypeAlias = OutputFormat  # noqa: Y015
+
 class _StopReason:
     ValueType = _typing.NewType("ValueType", _builtins.int)
     V: _TypeAlias = ValueType  # noqa: Y015
@@ -162,6 +188,42 @@ class ChatMessage(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___ChatMessage: _TypeAlias = ChatMessage  # noqa: Y015
+
+@_typing.final
+class ResponseFormat(_message.Message):
+    """The answer's format. The calls that write the answer are asked for it; the final answer is validated
+    (a JSON Schema library), repaired within the request's budget if it is not valid (asked again with the
+    error, or the best kept answer that is valid), and the request fails (UNAVAILABLE, reason
+    OUTPUT_NOT_VALID, naming the schema error) rather than answer something invalid.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    FORMAT_FIELD_NUMBER: _builtins.int
+    JSON_SCHEMA_FIELD_NUMBER: _builtins.int
+    NAME_FIELD_NUMBER: _builtins.int
+    STRICT_FIELD_NUMBER: _builtins.int
+    format: Global___OutputFormat.ValueType
+    json_schema: _builtins.str
+    """OUTPUT_FORMAT_JSON_SCHEMA: the JSON Schema, as JSON text (at most 64 KiB), and its name."""
+    name: _builtins.str
+    strict: _builtins.bool
+    """Passed on to backends that take it (OpenAI's strict structured outputs); the validation is the same."""
+    def __init__(
+        self,
+        *,
+        format: Global___OutputFormat.ValueType = ...,
+        json_schema: _builtins.str = ...,
+        name: _builtins.str = ...,
+        strict: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["format", b"format", "json_schema", b"json_schema", "name", b"name", "strict", b"strict"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ResponseFormat: _TypeAlias = ResponseFormat  # noqa: Y015
 
 @_typing.final
 class ModelSettings(_message.Message):

@@ -182,6 +182,7 @@ class GenerateRequest(_message.Message):
     SKIPS_FIELD_NUMBER: _builtins.int
     STOP_FIELD_NUMBER: _builtins.int
     METADATA_FIELD_NUMBER: _builtins.int
+    RESPONSE_FORMAT_FIELD_NUMBER: _builtins.int
     mode: Global___Mode.ValueType
     n: _builtins.int
     """Proposers per layer (0 = service default), answers kept per layer (0 = default), layer cap (0 = default)."""
@@ -234,6 +235,10 @@ class GenerateRequest(_message.Message):
         `safety_identifier` and `metadata` here.
         """
 
+    @_builtins.property
+    def response_format(self) -> _common_pb2.ResponseFormat:
+        """What the answer must be: text (unset), a JSON object, or JSON valid against a schema."""
+
     def __init__(
         self,
         *,
@@ -255,10 +260,11 @@ class GenerateRequest(_message.Message):
         skips: Global___Skips | None = ...,
         stop: _abc.Iterable[_builtins.str] | None = ...,
         metadata: _abc.Mapping[_builtins.str, _builtins.str] | None = ...,
+        response_format: _common_pb2.ResponseFormat | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["_fused_judge_moderator", b"_fused_judge_moderator", "fused_judge_moderator", b"fused_judge_moderator", "model", b"model", "role_source", b"role_source", "roles", b"roles", "skips", b"skips", "task_description", b"task_description"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_fused_judge_moderator", b"_fused_judge_moderator", "fused_judge_moderator", b"fused_judge_moderator", "model", b"model", "response_format", b"response_format", "role_source", b"role_source", "roles", b"roles", "skips", b"skips", "task_description", b"task_description"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["_fused_judge_moderator", b"_fused_judge_moderator", "agents", b"agents", "aggregation", b"aggregation", "fused_judge_moderator", b"fused_judge_moderator", "k", b"k", "max_layers", b"max_layers", "messages", b"messages", "metadata", b"metadata", "mode", b"mode", "model", b"model", "n", b"n", "quorum", b"quorum", "role_source", b"role_source", "roles", b"roles", "seed", b"seed", "selection", b"selection", "skips", b"skips", "stop", b"stop", "task_description", b"task_description", "token_budget", b"token_budget"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_fused_judge_moderator", b"_fused_judge_moderator", "agents", b"agents", "aggregation", b"aggregation", "fused_judge_moderator", b"fused_judge_moderator", "k", b"k", "max_layers", b"max_layers", "messages", b"messages", "metadata", b"metadata", "mode", b"mode", "model", b"model", "n", b"n", "quorum", b"quorum", "response_format", b"response_format", "role_source", b"role_source", "roles", b"roles", "seed", b"seed", "selection", b"selection", "skips", b"skips", "stop", b"stop", "task_description", b"task_description", "token_budget", b"token_budget"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     _WhichOneofReturnType__fused_judge_moderator: _TypeAlias = _typing.Literal["fused_judge_moderator"]  # noqa: Y015
     _WhichOneofArgType__fused_judge_moderator: _TypeAlias = _typing.Literal["_fused_judge_moderator", b"_fused_judge_moderator"]  # noqa: Y015

@@ -26,19 +26,19 @@ from google.protobuf import duration_pb2 as google_dot_protobuf_dot_duration__pb
 from smoa.v1 import common_pb2 as smoa_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x16smoa/v1/proposer.proto\x12\x07smoa.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x14smoa/v1/common.proto\"\xa3\x01\n\x0eProposeRequest\x12&\n\x08messages\x18\x01 \x03(\x0b\x32\x14.smoa.v1.ChatMessage\x12\x0c\n\x04role\x18\x02 \x01(\t\x12&\n\nreferences\x18\x03 \x03(\x0b\x32\x12.smoa.v1.Candidate\x12%\n\x05model\x18\x04 \x01(\x0b\x32\x16.smoa.v1.ModelSettings\x12\x0c\n\x04stop\x18\x05 \x03(\t\"\xa7\x01\n\x0fProposeResponse\x12\x0c\n\x04text\x18\x01 \x01(\t\x12\x1d\n\x05usage\x18\x02 \x01(\x0b\x32\x0e.smoa.v1.Usage\x12\r\n\x05model\x18\x03 \x01(\t\x12*\n\x07latency\x18\x04 \x01(\x0b\x32\x19.google.protobuf.Duration\x12,\n\rfinish_reason\x18\x05 \x01(\x0e\x32\x15.smoa.v1.FinishReason*\x9a\x01\n\x0c\x46inishReason\x12\x1d\n\x19\x46INISH_REASON_UNSPECIFIED\x10\x00\x12\x16\n\x12\x46INISH_REASON_STOP\x10\x01\x12\x18\n\x14\x46INISH_REASON_LENGTH\x10\x02\x12 \n\x1c\x46INISH_REASON_CONTENT_FILTER\x10\x03\x12\x17\n\x13\x46INISH_REASON_OTHER\x10\x04\x32O\n\x0fProposerService\x12<\n\x07Propose\x12\x17.smoa.v1.ProposeRequest\x1a\x18.smoa.v1.ProposeResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x16smoa/v1/proposer.proto\x12\x07smoa.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x14smoa/v1/common.proto\"\xd5\x01\n\x0eProposeRequest\x12&\n\x08messages\x18\x01 \x03(\x0b\x32\x14.smoa.v1.ChatMessage\x12\x0c\n\x04role\x18\x02 \x01(\t\x12&\n\nreferences\x18\x03 \x03(\x0b\x32\x12.smoa.v1.Candidate\x12%\n\x05model\x18\x04 \x01(\x0b\x32\x16.smoa.v1.ModelSettings\x12\x0c\n\x04stop\x18\x05 \x03(\t\x12\x30\n\x0fresponse_format\x18\x06 \x01(\x0b\x32\x17.smoa.v1.ResponseFormat\"\xa7\x01\n\x0fProposeResponse\x12\x0c\n\x04text\x18\x01 \x01(\t\x12\x1d\n\x05usage\x18\x02 \x01(\x0b\x32\x0e.smoa.v1.Usage\x12\r\n\x05model\x18\x03 \x01(\t\x12*\n\x07latency\x18\x04 \x01(\x0b\x32\x19.google.protobuf.Duration\x12,\n\rfinish_reason\x18\x05 \x01(\x0e\x32\x15.smoa.v1.FinishReason*\x9a\x01\n\x0c\x46inishReason\x12\x1d\n\x19\x46INISH_REASON_UNSPECIFIED\x10\x00\x12\x16\n\x12\x46INISH_REASON_STOP\x10\x01\x12\x18\n\x14\x46INISH_REASON_LENGTH\x10\x02\x12 \n\x1c\x46INISH_REASON_CONTENT_FILTER\x10\x03\x12\x17\n\x13\x46INISH_REASON_OTHER\x10\x04\x32O\n\x0fProposerService\x12<\n\x07Propose\x12\x17.smoa.v1.ProposeRequest\x1a\x18.smoa.v1.ProposeResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'smoa.v1.proposer_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_FINISHREASON']._serialized_start=426
-  _globals['_FINISHREASON']._serialized_end=580
+  _globals['_FINISHREASON']._serialized_start=476
+  _globals['_FINISHREASON']._serialized_end=630
   _globals['_PROPOSEREQUEST']._serialized_start=90
-  _globals['_PROPOSEREQUEST']._serialized_end=253
-  _globals['_PROPOSERESPONSE']._serialized_start=256
-  _globals['_PROPOSERESPONSE']._serialized_end=423
-  _globals['_PROPOSERSERVICE']._serialized_start=582
-  _globals['_PROPOSERSERVICE']._serialized_end=661
+  _globals['_PROPOSEREQUEST']._serialized_end=303
+  _globals['_PROPOSERESPONSE']._serialized_start=306
+  _globals['_PROPOSERESPONSE']._serialized_end=473
+  _globals['_PROPOSERSERVICE']._serialized_start=632
+  _globals['_PROPOSERSERVICE']._serialized_end=711
 # @@protoc_insertion_point(module_scope)

@@ -51,6 +51,7 @@ class ProposeRequest(_message.Message):
     REFERENCES_FIELD_NUMBER: _builtins.int
     MODEL_FIELD_NUMBER: _builtins.int
     STOP_FIELD_NUMBER: _builtins.int
+    RESPONSE_FORMAT_FIELD_NUMBER: _builtins.int
     role: _builtins.str
     """The agent's role description (system prompt persona); empty = a plain assistant."""
     @_builtins.property
@@ -65,6 +66,10 @@ class ProposeRequest(_message.Message):
     def stop(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
         """Stop sequences (GenerateRequest.stop): the answer ends before the first one."""
 
+    @_builtins.property
+    def response_format(self) -> _common_pb2.ResponseFormat:
+        """The answer's format (GenerateRequest.response_format): a JSON answer comes back as canonical JSON."""
+
     def __init__(
         self,
         *,
@@ -73,10 +78,11 @@ class ProposeRequest(_message.Message):
         references: _abc.Iterable[_common_pb2.Candidate] | None = ...,
         model: _common_pb2.ModelSettings | None = ...,
         stop: _abc.Iterable[_builtins.str] | None = ...,
+        response_format: _common_pb2.ResponseFormat | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["model", b"model"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["model", b"model", "response_format", b"response_format"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["messages", b"messages", "model", b"model", "references", b"references", "role", b"role", "stop", b"stop"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["messages", b"messages", "model", b"model", "references", b"references", "response_format", b"response_format", "role", b"role", "stop", b"stop"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -9,6 +9,7 @@ define are ignored, as OpenAI-compatible servers do."""
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -76,6 +77,11 @@ BODY_SCHEMA: dict[str, Any] = {
             "oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}, "maxItems": 4}],
         },
         "user": {"type": "string", "description": "recorded with the request, never taken as identity"},
+        "response_format": {
+            "type": "object",
+            "description": "text, json_object, or json_schema with {name, schema, strict}",
+            "properties": {"type": {"type": "string", "enum": ["text", "json_object", "json_schema"]}},
+        },
         "metadata": {"type": "object", "additionalProperties": {"type": "string"}, "maxProperties": 16},
         "smoa": {
             "type": "object",
@@ -138,6 +144,7 @@ def chat_request(body: Any) -> ChatRequest:
     params.update(_apply_sampling(body, request.model))
     _apply_stop(body.get("stop"), request)
     _apply_metadata(body, request)
+    params.update(_apply_response_format(body.get("response_format"), request.response_format))
     extension = body.get("smoa")
     if extension is not None:
         if not isinstance(extension, Mapping):
@@ -195,6 +202,39 @@ def _apply_model(model: str, request: orchestrator_pb2.GenerateRequest) -> dict[
         setattr(request, PARAMETERS[key.strip()], int(value))
         params[PARAMETERS[key.strip()]] = "model"
     return params
+
+
+def _apply_response_format(raw: Any, wire: common_pb2.ResponseFormat) -> dict[str, str]:
+    """OpenAI's `text`, `json_object` or `json_schema` (name, schema, strict); the orchestrator checks the
+    schema itself. Its errors name `response_format`, as the client sent it."""
+    if raw is None:
+        return {}
+    kind = raw.get("type") if isinstance(raw, Mapping) else None
+    if kind == "text":
+        return {}
+    if kind == "json_object":
+        wire.format = common_pb2.OUTPUT_FORMAT_JSON_OBJECT
+        return {}
+    spec = raw.get("json_schema") if kind == "json_schema" else None
+    if not isinstance(spec, Mapping) or not isinstance(spec.get("schema", {}), Mapping):
+        raise BadField(
+            "response_format",
+            "response_format must be {type: text}, {type: json_object} or "
+            "{type: json_schema, json_schema: {name, schema, strict}}",
+        )
+    name, strict = spec.get("name", "answer"), spec.get("strict") or False
+    if not isinstance(name, str) or not isinstance(strict, bool):
+        raise BadField("response_format", "response_format.json_schema: name is a string, strict a boolean")
+    try:
+        schema = json.dumps(spec.get("schema", {}), allow_nan=False)
+    except (ValueError, RecursionError):
+        raise BadField("response_format", "response_format.json_schema.schema is no JSON Schema") from None
+    wire.CopyFrom(
+        common_pb2.ResponseFormat(
+            format=common_pb2.OUTPUT_FORMAT_JSON_SCHEMA, json_schema=schema, name=name, strict=strict
+        )
+    )
+    return {f"response_format.{f}": "response_format" for f in ("format", "json_schema", "name")}
 
 
 def _apply_stop(stop: Any, request: orchestrator_pb2.GenerateRequest) -> None:

@@ -26,6 +26,7 @@ HONOURED = frozenset(
         "max_completion_tokens",
         "seed",
         "stop",
+        "response_format",
     }
 )
 RECORDED = frozenset({"user", "safety_identifier", "metadata"})
@@ -37,7 +38,6 @@ NEUTRAL: Mapping[str, tuple[Any, ...]] = {
     "presence_penalty": (0,),
     "store": (False,),
     "modalities": (["text"],),
-    "response_format": ({"type": "text"},),
     "parallel_tool_calls": (True, False),  # without tools there is nothing to run in parallel
 }
 INERT = frozenset({"service_tier", "prompt_cache_key", "prompt_cache_retention", "prompt_cache_options"})

@@ -57,12 +57,18 @@ class PeerCalls:
         self.settings = settings
         self.latency = {"judge": LatencyWindow(), "moderator": LatencyWindow()}
 
-    def for_request(self, messages: Sequence[common_pb2.ChatMessage], timeline: Timeline) -> Peers:
+    def for_request(
+        self,
+        messages: Sequence[common_pb2.ChatMessage],
+        timeline: Timeline,
+        response_format: common_pb2.ResponseFormat | None = None,
+    ) -> Peers:
         call = _Call(self, timeline)
         conversation = sum(len(m.content) for m in messages)
         room = room_for_answers(conversation, self.settings.max_prompt_chars, self.settings.max_role_chars)
+        answer_format = response_format or common_pb2.ResponseFormat()
         return Peers(
-            GrpcProposers(self.stubs.proposer, messages, call, room),
+            GrpcProposers(self.stubs.proposer, messages, call, room, answer_format),
             GrpcJudge(self.stubs.judge, messages, call, room),
             GrpcModerator(self.stubs.moderator, messages, call, room),
         )
@@ -127,8 +133,10 @@ class GrpcProposers:
         messages: Sequence[common_pb2.ChatMessage],
         call: _Call,
         room: int,
+        response_format: common_pb2.ResponseFormat,
     ):
         self.stub, self.messages, self.call, self.room = stub, messages, call, room
+        self.response_format = response_format
 
     async def propose(self, role: str, references: Sequence[Candidate], model: ModelChoice) -> Proposal:
         request = proposer_pb2.ProposeRequest(
@@ -137,6 +145,7 @@ class GrpcProposers:
             references=fitted(references, self.room),
             model=convert.model_settings(model),
             stop=model.stop,
+            response_format=self.response_format,
         )
         reply = await self.call.once("proposer", lambda timeout: self.stub.Propose(request, timeout=timeout))
         return Proposal(reply.text, _usage(reply.usage), reply.model)

@@ -28,6 +28,7 @@ cancels the calls in flight with it.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import random
 import time
@@ -35,15 +36,16 @@ from collections.abc import AsyncGenerator, AsyncIterator, Sequence
 
 from opentelemetry import trace
 
+from smoa_services.answer_format import AnswerFormat, AnswerInvalid
 from smoa_services.consensus import Agreement, agreement_of, central_ranking
 from smoa_services.decision import Decision, by_rule, layers_remain
-from smoa_services.failure import Failure, StreamInterrupted
+from smoa_services.failure import Failure, OutputNotValid, StreamInterrupted
 from smoa_services.latency import LatencyWindow
 from smoa_services.llm.completion import Message, estimate_prompt, estimate_tokens
 from smoa_services.orchestrator.cost import CostLedger, Usage
 from smoa_services.orchestrator.plan import Mode, Plan
 from smoa_services.orchestrator.ports import Chat, JudgeCall, Moderation, Peers, usage_of
-from smoa_services.orchestrator.prompt import aggregator_messages
+from smoa_services.orchestrator.prompt import aggregator_messages, in_format, repair
 from smoa_services.orchestrator.quorum import MissingKind, QuorumPolicy, StragglerWait, gather_quorum
 from smoa_services.orchestrator.records import (
     Candidate,
@@ -92,7 +94,7 @@ class Pipeline:
         sent cannot be replaced by a fallback; without it, it can."""
         run = _Run(plan, peers, timeline, stream)
         if plan.mode is Mode.SINGLE:
-            async for event in self._final(run, "single", plan.conversation, fallback=None):
+            async for event in self._final(run, "single", plan.conversation, candidates=[]):
                 yield event
             yield Finished(run.result(StopReason.FIXED_LAYERS, []))
             return
@@ -174,6 +176,8 @@ class Pipeline:
 
         if plan.sparse and plan.skip_synthesis_on_agreement:
             best = self._nothing_to_synthesize(run, answers)
+            if best is not None and plan.answer_format.json:
+                best = next(iter(valid(plan.answer_format, [best])), None)  # else the aggregator fixes it
             if best is not None:
                 run.text, run.model = best.text, best.model
                 yield Token(best.text)
@@ -181,11 +185,62 @@ class Pipeline:
                 return
         yield run.progress(Stage.AGGREGATING, None)
         messages = aggregator_messages(plan.conversation, answers, self.max_prompt_chars)
-        async for event in self._final(run, "aggregator", messages, fallback=answers[0]):
+        async for event in self._final(run, "aggregator", messages, candidates=answers):
             yield event
         yield Finished(run.result(stop, list(roles)))
 
     async def _final(
+        self, run: _Run, stage: str, messages: Sequence[Message], candidates: Sequence[Candidate]
+    ) -> AsyncIterator[Event]:
+        """The last call (aggregator or SINGLE): streamed text, or the checked structured answer."""
+        if run.plan.answer_format.json:
+            yield await self._final_structured(run, stage, messages, candidates)
+        else:
+            async for event in self._final_text(run, stage, messages, candidates[0] if candidates else None):
+                yield event
+
+    async def _final_structured(
+        self, run: _Run, stage: str, messages: Sequence[Message], candidates: Sequence[Candidate]
+    ) -> Token:
+        """The answer in the requested format, checked before anything is sent: asked for in that format,
+        asked once more with the problem named if it is not valid and time allows, else the best kept
+        answer that is valid; with none, the request fails (OutputNotValid) rather than answer invalid."""
+        form, started = run.plan.answer_format, time.perf_counter()
+        asked = in_format(messages, form.instruction())
+        problem = ""
+        for attempt in range(2):
+            left = run.timeline.left()
+            if attempt and left is not None and left < time.perf_counter() - started:
+                break  # no time for a second call as long as the first
+            try:
+                completion = await self.chat.complete(
+                    asked,
+                    run.plan.answer_model,
+                    timeout=run.timeline.final_timeout(self.llm_budget_seconds),
+                    json_mode=True,
+                    schema=form.schema_object,
+                )
+            except Failure as failure:
+                problem = f"the {stage} failed ({failure})"
+                break
+            run.ledger.add(stage, 0, usage_of(completion))
+            try:
+                run.text, run.model = form.check(completion.text), completion.model
+            except AnswerInvalid as e:
+                problem = f"the {stage}'s answer is not valid: {e}"
+                run.step(0, "format_repair", f"{problem}; asked again with the problem named")
+                asked = repair(asked, completion.text, str(e))
+                continue
+            run.timings.append((stage, time.perf_counter() - started))
+            self.final_stage.observe(time.perf_counter() - started)
+            return Token(run.text)
+        run.timings.append((stage, time.perf_counter() - started))
+        fallback = next(iter(valid(form, candidates)), None)
+        if fallback is None:
+            raise OutputNotValid(problem)
+        return self._fall_back(run, stage, problem, fallback)
+
+    async def _final_text(
         self, run: _Run, stage: str, messages: Sequence[Message], fallback: Candidate | None
     ) -> AsyncIterator[Event]:
         """The streamed last call (aggregator or SINGLE). Should it fail before a token reached the caller,
@@ -222,7 +277,8 @@ class Pipeline:
     @staticmethod
     def _fall_back(run: _Run, stage: str, why: str, fallback: Candidate) -> Token:
         """The best kept answer in place of the aggregator's, and the answer says so."""
-        run.degrade(stage, 0, f"{why}; the answer is {fallback.id}, kept first")
+        kept = "kept first that is valid" if run.plan.answer_format.json else "kept first"
+        run.degrade(stage, 0, f"{why}; the answer is {fallback.id}, {kept}")
         run.text, run.model = fallback.text, fallback.model
         return Token(fallback.text)
 
@@ -501,3 +557,14 @@ class _Run:
             self.degradations,
             self.steps,
         )
+
+
+def valid(form: AnswerFormat, candidates: Sequence[Candidate]) -> list[Candidate]:
+    """The candidates whose text is valid in `form`, in their order, each as its canonical JSON."""
+    found = []
+    for candidate in candidates:
+        try:
+            found.append(dataclasses.replace(candidate, text=form.check(candidate.text)))
+        except AnswerInvalid:
+            continue
+    return found

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import dataclasses
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from smoa_services.answer_format import AnswerFormat
 from smoa_services.llm import ModelChoice
 from smoa_services.llm.completion import Message
 from smoa_services.ranking_methods import Aggregation, Selection
@@ -58,6 +59,9 @@ class Plan:
     # The answer's stop sequences (GenerateRequest.stop): on the proposers' models (plan_of sets them) and
     # on `answer_model`, never on the judge's or the moderator's, whose replies are JSON.
     stop: tuple[str, ...] = ()
+    # What the answer must be (text, a JSON object, JSON valid against a schema): asked of the proposers
+    # and the final call, checked before the answer leaves.
+    answer_format: AnswerFormat = field(default_factory=AnswerFormat)
 
     @property
     def answer_model(self) -> ModelChoice:

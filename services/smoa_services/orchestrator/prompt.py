@@ -44,6 +44,9 @@ AGGREGATOR_PROMPT = (
 )
 
 
+REPAIR = "That answer is not in the required format. Answer again, with the corrected answer only."
+
+
 def aggregator_messages(
     conversation: Sequence[Message], answers: Sequence[Candidate], max_prompt_chars: int
 ) -> list[Message]:
@@ -55,3 +58,22 @@ def aggregator_messages(
     numbered = "\n\n".join(f"[{i + 1}]\n{text}" for i, text in enumerate(texts))
     system = f"{AGGREGATOR_PROMPT}\n\nCandidate responses:\n\n{numbered}"
     return [{"role": "system", "content": system}, *conversation]
+
+
+def in_format(messages: Sequence[Message], form: str) -> list[Message]:
+    """The messages with what form the answer must take said last in the system message (one is added
+    where there is none: many chat templates take a single system message, and only first)."""
+    if messages and messages[0]["role"] == "system":
+        first = {**messages[0], "content": f"{messages[0]['content']}\n\n{form}"}
+        return [first, *messages[1:]]
+    return [{"role": "system", "content": form}, *messages]
+
+
+def repair(messages: Sequence[Message], answer: str, problem: str) -> list[Message]:
+    """The same call again, shown its own answer and exactly what is wrong with it (a named mistake is fixed
+    far more often than a blind second sample gets it right)."""
+    return [
+        *messages,
+        {"role": "assistant", "content": answer},
+        {"role": "user", "content": f"{REPAIR} The problem: {problem}"},
+    ]

@@ -22,6 +22,7 @@ from smoa_services.validation import (
     check_messages,
     check_metadata,
     check_model,
+    check_response_format,
     check_stop,
     check_text,
 )
@@ -95,6 +96,7 @@ def check_request(request: orchestrator_pb2.GenerateRequest, settings: Settings)
             found += check_model(agent.model, settings, f"agents[{i}].model")
     found += check_stop(request.stop)
     found += check_metadata(request.metadata)
+    found += check_response_format(request.response_format)
     source = request.WhichOneof("role_source")
     if source == "roles":
         if not request.roles.roles:
@@ -163,6 +165,7 @@ def plan_of(request: orchestrator_pb2.GenerateRequest, settings: Settings) -> Pl
         consensus_threshold=settings.consensus_threshold,
         panel=min(settings.auto_panel, n),
         stop=tuple(request.stop),
+        answer_format=convert.answer_format(request.response_format),
     )
 
 

@@ -58,7 +58,7 @@ class OrchestratorServicer(orchestrator_pb2_grpc.OrchestratorServiceServicer):
         plan = plan_of(request, self.settings)
         deadline = self.drain.deadline(context, longest=self.settings.max_generation_seconds)
         timeline = Timeline(deadline, self.pipeline.final_stage)
-        peers = self.peers.for_request(request.messages, timeline)
+        peers = self.peers.for_request(request.messages, timeline, request.response_format)
         span = trace.get_current_span()  # the server span of this RPC
         span.set_attribute(attributes.MODE, plan.mode.value)
         for key, value in request.metadata.items():

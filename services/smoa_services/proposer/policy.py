@@ -3,9 +3,11 @@ improves on the previous layer's kept answers. Plain Python over a ChatModel, so
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from smoa_services.answer_format import AnswerFormat
 from smoa_services.llm import ChatModel, Completion, ModelChoice
 from smoa_services.proposer.prompt import proposer_messages
 
@@ -18,6 +20,7 @@ class Proposal:
     role: str
     references: Sequence[str]
     model: ModelChoice
+    answer_format: AnswerFormat = field(default_factory=AnswerFormat)
 
 
 class Proposer:
@@ -25,5 +28,15 @@ class Proposer:
         self.chat = chat
 
     async def propose(self, proposal: Proposal, timeout: float) -> Completion:
-        messages = proposer_messages(proposal.conversation, proposal.role, proposal.references)
-        return await self.chat.complete(messages, proposal.model, timeout=timeout)
+        form = proposal.answer_format
+        if not form.json:
+            messages = proposer_messages(proposal.conversation, proposal.role, proposal.references)
+            return await self.chat.complete(messages, proposal.model, timeout=timeout)
+        messages = proposer_messages(
+            proposal.conversation, proposal.role, proposal.references, form.instruction()
+        )
+        completion = await self.chat.complete(
+            messages, proposal.model, timeout=timeout, json_mode=True, schema=form.schema_object
+        )
+        # Canonical where it parses, so answers that differ only in key order or spacing are one answer.
+        return dataclasses.replace(completion, text=form.comparable(completion.text))

@@ -26,15 +26,17 @@ def references_block(references: Sequence[str]) -> str:
 
 
 def proposer_messages(
-    conversation: Sequence[Mapping[str, str]], role: str, references: Sequence[str]
+    conversation: Sequence[Mapping[str, str]], role: str, references: Sequence[str], form: str = ""
 ) -> list[dict[str, str]]:
     """One system message (role, then the references, then the conversation's own leading system
-    messages), then the rest of the conversation. Merged into one because many chat templates accept a
-    single system message, and only at the start."""
+    messages, then what form the answer must take), then the rest of the conversation. Merged into one
+    because many chat templates accept a single system message, and only at the start."""
     parts = [role.strip() or DEFAULT_ROLE]
     if references:
         parts.append(references_block(references))
     rest = list(conversation)
     while rest and rest[0]["role"] == "system":
         parts.append(rest.pop(0)["content"])
+    if form:
+        parts.append(form)
     return [{"role": "system", "content": "\n\n".join(parts)}, *({**m} for m in rest)]

@@ -14,6 +14,7 @@ from smoa_services.validation import (
     check_messages,
     check_model,
     check_prompt_size,
+    check_response_format,
     check_stop,
     check_text,
 )
@@ -32,6 +33,7 @@ def propose_violations(request: proposer_pb2.ProposeRequest, settings: Settings)
         *check_text(request.role, settings.max_role_chars, "role"),
         *check_prompt_size(chars, settings.max_prompt_chars),
         *check_stop(request.stop),
+        *check_response_format(request.response_format),
     ]
 
 
@@ -43,4 +45,5 @@ def proposal(request: proposer_pb2.ProposeRequest, settings: Settings) -> Propos
         role=request.role,
         references=[r.text for r in request.references],
         model=dataclasses.replace(convert.model_choice(request.model), stop=tuple(request.stop)),
+        answer_format=convert.answer_format(request.response_format),
     )
