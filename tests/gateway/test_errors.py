@@ -14,7 +14,7 @@ import pytest
 
 from smoa.v1 import orchestrator_pb2, orchestrator_pb2_grpc
 from smoa_services.failure import Failure, InvalidArgument, Violation
-from tests.harness.in_process_gateway import gateway
+from tests.harness.in_process_gateway import gateway, openai_client
 
 FAILURES: dict[str, Failure] = {
     "INVALID_ARGUMENT": InvalidArgument([Violation("k", "must be in [1, n=3], got 9")]),
@@ -71,7 +71,7 @@ async def test_every_status_maps_to_its_http_code_and_openai_error(
     status: str, http: int, exception: type[openai.APIStatusError], param: str | None, stream: bool
 ) -> None:
     async with failing_orchestrator() as port, gateway(port) as url:
-        client = openai.AsyncOpenAI(base_url=f"{url}/v1", api_key="unused", max_retries=0)
+        client = openai_client(url)
         with pytest.raises(exception) as failed:
             await client.chat.completions.create(
                 model="smoa", messages=[{"role": "user", "content": status}], stream=stream

@@ -11,7 +11,7 @@ from typing import Any
 import openai
 import pytest
 
-from tests.harness.in_process_gateway import gateway
+from tests.harness.in_process_gateway import gateway, openai_client
 from tests.harness.instant_llm import instant_reply
 from tests.harness.openai_endpoint import FakeOpenAI
 from tests.harness.orchestrator_stack import orchestrator_stack
@@ -99,7 +99,7 @@ async def test_routing_errors_are_openais_error_object() -> None:
 async def test_the_sdk_sees_openais_classes_for_a_missing_model_and_a_large_body() -> None:
     with FakeOpenAI(instant_reply) as llm:
         async with orchestrator_stack(llm.base_url) as stack, gateway(stack.port) as url:
-            client = openai.AsyncOpenAI(base_url=f"{url}/v1", api_key="unused", max_retries=0)
+            client = openai_client(url)
             with pytest.raises(openai.NotFoundError) as missing:
                 await client.chat.completions.create(
                     model="gpt-9", messages=[{"role": "user", "content": "hi"}]

@@ -13,7 +13,7 @@ from openai.types.chat import completion_create_params
 
 from smoa_services.gateway import openai_fields
 from smoa_services.gateway.chat_request import BadField, chat_request
-from tests.harness.in_process_gateway import gateway
+from tests.harness.in_process_gateway import gateway, openai_client
 from tests.harness.instant_llm import instant_reply
 from tests.harness.openai_endpoint import FakeOpenAI
 from tests.harness.orchestrator_stack import orchestrator_stack
@@ -92,7 +92,7 @@ def test_null_is_not_given() -> None:
 async def test_the_sdk_reads_each_refusal_as_a_bad_request_naming_the_field() -> None:
     with FakeOpenAI(instant_reply) as llm:
         async with orchestrator_stack(llm.base_url) as stack, gateway(stack.port) as url:
-            client = openai.AsyncOpenAI(base_url=f"{url}/v1", api_key="unused", max_retries=0)
+            client = openai_client(url)
             named = {}
             for name, value in {**REFUSED_VALUES, **NOT_NEUTRAL}.items():
                 with pytest.raises(openai.BadRequestError) as refused:

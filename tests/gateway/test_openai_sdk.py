@@ -13,16 +13,12 @@ import pytest
 
 from smoa.v1 import orchestrator_pb2
 from tests.harness.chat_script import Reply
-from tests.harness.in_process_gateway import gateway
+from tests.harness.in_process_gateway import gateway, openai_client
 from tests.harness.instant_llm import instant_reply
 from tests.harness.openai_endpoint import FakeOpenAI
 from tests.harness.orchestrator_stack import orchestrator_stack, question
 
 QUESTION = "What is 6 times 7?"
-
-
-def client(url: str, api_key: str = "unused") -> openai.AsyncOpenAI:
-    return openai.AsyncOpenAI(base_url=f"{url}/v1", api_key=api_key, max_retries=0)
 
 
 async def test_a_completion_is_the_pipelines_answer_with_its_whole_usage() -> None:
@@ -32,7 +28,7 @@ async def test_a_completion_is_the_pipelines_answer_with_its_whole_usage() -> No
                 orchestrator_pb2.GenerateRequest(messages=question(QUESTION), n=3, k=2, max_layers=2),
                 timeout=30,
             )
-            reply = await client(url).chat.completions.create(
+            reply = await openai_client(url).chat.completions.create(
                 model="smoa:n=3,k=2,layers=2", messages=[{"role": "user", "content": QUESTION}]
             )
     assert reply.object == "chat.completion" and reply.model == "smoa:n=3,k=2,layers=2"
@@ -51,7 +47,7 @@ async def test_a_completion_is_the_pipelines_answer_with_its_whole_usage() -> No
 async def test_a_stream_sends_tokens_as_they_come_and_a_usage_chunk_equal_to_the_summary() -> None:
     with FakeOpenAI(instant_reply) as llm:
         async with orchestrator_stack(llm.base_url) as stack, gateway(stack.port) as url:
-            stream = await client(url).chat.completions.create(
+            stream = await openai_client(url).chat.completions.create(
                 model="moa",
                 messages=[{"role": "user", "content": QUESTION}],
                 stream=True,
@@ -109,7 +105,7 @@ async def test_bad_requests_are_400_naming_the_field(fields: dict[str, Any], par
         async with orchestrator_stack(llm.base_url) as stack, gateway(stack.port) as url:
             arguments: dict[str, Any] = {"model": "smoa", "messages": [{"role": "user", "content": "hi"}]}
             with pytest.raises(openai.BadRequestError) as refused:
-                await client(url).chat.completions.create(**{**arguments, **fields})
+                await openai_client(url).chat.completions.create(**{**arguments, **fields})
     assert refused.value.status_code == 400
     assert isinstance(refused.value.body, dict) and refused.value.body.get("param") == param
 
@@ -123,16 +119,16 @@ async def test_the_api_key_is_the_orchestrators_bearer_token(tmp_path: Path) -> 
             orchestrator_stack(llm.base_url, auth_tokens_file=str(tokens)) as stack,
             gateway(stack.port) as url,
         ):
-            answered = await client(url, api_key="alice-key").chat.completions.create(**ask)
+            answered = await openai_client(url, api_key="alice-key").chat.completions.create(**ask)
             with pytest.raises(openai.AuthenticationError):
-                await client(url, api_key="mallory-key").chat.completions.create(**ask)
+                await openai_client(url, api_key="mallory-key").chat.completions.create(**ask)
     assert answered.choices[0].message.content
 
 
 async def test_a_client_timeout_is_the_sdks_api_timeout_error_and_cancels_the_fan_out() -> None:
     with FakeOpenAI(lambda request: Reply(text="late", delay=30.0)) as llm:
         async with orchestrator_stack(llm.base_url) as stack, gateway(stack.port) as url:
-            impatient = openai.AsyncOpenAI(base_url=f"{url}/v1", api_key="unused", max_retries=0, timeout=0.5)
+            impatient = openai_client(url, timeout=0.5)
             with pytest.raises(openai.APITimeoutError):
                 await impatient.chat.completions.create(
                     model="single", messages=[{"role": "user", "content": QUESTION}]

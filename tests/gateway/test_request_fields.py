@@ -11,7 +11,7 @@ from langchain_openai import ChatOpenAI
 from pydantic import SecretStr
 
 from tests.harness.callers import caller_of
-from tests.harness.in_process_gateway import gateway
+from tests.harness.in_process_gateway import gateway, openai_client
 from tests.harness.instant_llm import instant_reply
 from tests.harness.openai_endpoint import FakeOpenAI
 from tests.harness.orchestrator_stack import orchestrator_stack
@@ -31,7 +31,7 @@ def stops_by_caller(llm: FakeOpenAI) -> dict[str, set[str | None]]:
 async def test_the_openai_sdk_sends_stop_and_labels() -> None:
     with FakeOpenAI(instant_reply) as llm:
         async with orchestrator_stack(llm.base_url) as stack, gateway(stack.port) as url:
-            client = openai.AsyncOpenAI(base_url=f"{url}/v1", api_key="unused", max_retries=0)
+            client = openai_client(url)
             reply = await client.chat.completions.create(
                 model=MODEL,
                 messages=[{"role": "user", "content": "What is 6 times 7?"}],
@@ -74,7 +74,7 @@ async def test_langchain_binds_stop_sequences() -> None:
 async def test_too_many_stop_sequences_are_a_bad_request_naming_stop() -> None:
     with FakeOpenAI(instant_reply) as llm:
         async with orchestrator_stack(llm.base_url) as stack, gateway(stack.port) as url:
-            client = openai.AsyncOpenAI(base_url=f"{url}/v1", api_key="unused", max_retries=0)
+            client = openai_client(url)
             try:
                 await client.chat.completions.create(
                     model=MODEL, messages=[{"role": "user", "content": "hi"}], stop=["a", "b", "c", "d", "e"]

@@ -17,7 +17,7 @@ from pydantic import BaseModel, SecretStr
 from smoa_services.answer_format import JSON_ONLY
 from tests.harness.callers import caller_of
 from tests.harness.chat_script import Reply, system_prompt
-from tests.harness.in_process_gateway import gateway
+from tests.harness.in_process_gateway import gateway, openai_client
 from tests.harness.instant_llm import instant_reply
 from tests.harness.openai_endpoint import FakeOpenAI
 from tests.harness.orchestrator_stack import orchestrator_stack
@@ -49,7 +49,7 @@ def structured(request: dict[str, Any]) -> Reply:
 async def test_the_sdks_json_schema_answer_validates_and_every_writer_was_asked_for_it() -> None:
     with FakeOpenAI(structured) as llm:
         async with orchestrator_stack(llm.base_url) as stack, gateway(stack.port) as url:
-            client = openai.AsyncOpenAI(base_url=f"{url}/v1", api_key="unused", max_retries=0)
+            client = openai_client(url)
             reply = await client.chat.completions.create(
                 model=MODEL,
                 messages=QUESTION,
@@ -76,7 +76,7 @@ async def test_the_sdks_json_schema_answer_validates_and_every_writer_was_asked_
 async def test_a_stream_sends_the_checked_json_text() -> None:
     with FakeOpenAI(structured) as llm:
         async with orchestrator_stack(llm.base_url) as stack, gateway(stack.port) as url:
-            client = openai.AsyncOpenAI(base_url=f"{url}/v1", api_key="unused", max_retries=0)
+            client = openai_client(url)
             chunks = await client.chat.completions.create(
                 model=MODEL,
                 messages=QUESTION,
@@ -116,7 +116,7 @@ async def test_langchain_with_structured_output(method: Literal["json_schema", "
 async def test_a_bad_schema_is_a_bad_request_naming_response_format(response_format: Any, says: str) -> None:
     with FakeOpenAI(structured) as llm:
         async with orchestrator_stack(llm.base_url) as stack, gateway(stack.port) as url:
-            client = openai.AsyncOpenAI(base_url=f"{url}/v1", api_key="unused", max_retries=0)
+            client = openai_client(url)
             with pytest.raises(openai.BadRequestError) as refused:
                 await client.chat.completions.create(
                     model=MODEL, messages=QUESTION, response_format=response_format

@@ -8,11 +8,17 @@ from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
+import openai
 import uvicorn
 
 from smoa_services.config import Settings
 from smoa_services.gateway import create_app
 from smoa_services.telemetry import Telemetry
+
+
+def openai_client(url: str, api_key: str = "unused", **options: Any) -> openai.AsyncOpenAI:
+    """The official SDK pointed at a gateway's base URL, with no retries of its own (tests count calls)."""
+    return openai.AsyncOpenAI(base_url=f"{url}/v1", api_key=api_key, max_retries=0, **options)
 
 
 @asynccontextmanager
