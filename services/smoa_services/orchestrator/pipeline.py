@@ -207,7 +207,7 @@ class Pipeline:
         answer that is valid; with none, the request fails (OutputNotValid) rather than answer invalid."""
         form, started = run.plan.answer_format, time.perf_counter()
         asked = in_format(messages, form.instruction())
-        problem = ""
+        problem, failed = "", None
         for attempt in range(2):
             left = run.timeline.left()
             if attempt and left is not None and left < time.perf_counter() - started:
@@ -221,7 +221,7 @@ class Pipeline:
                     schema=form.schema_object,
                 )
             except Failure as failure:
-                problem = f"the {stage} failed ({failure})"
+                problem, failed = f"the {stage} failed ({failure})", failure
                 break
             run.ledger.add(stage, 0, usage_of(completion))
             try:
@@ -237,7 +237,8 @@ class Pipeline:
         run.timings.append((stage, time.perf_counter() - started))
         fallback = next(iter(valid(form, candidates)), None)
         if fallback is None:
-            raise OutputNotValid(problem)
+            # A call that failed fails the request with its own status (SINGLE's has nothing to fall back on).
+            raise failed or OutputNotValid(problem)
         return self._fall_back(run, stage, problem, fallback)
 
     async def _final_text(

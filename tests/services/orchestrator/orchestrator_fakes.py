@@ -107,8 +107,9 @@ class FakeModerator:
 
 
 class FakeChat:
-    """The orchestrator's own LLM calls. `complete` answers with `replies` in turn (role writing);
-    `stream` writes `text` word by word (aggregator, SINGLE), or raises `fail` after `fail_after` words."""
+    """The orchestrator's own LLM calls. `complete` answers with `replies` in turn (role writing, a
+    structured final answer); `stream` writes `text` word by word (aggregator, SINGLE), or raises `fail`
+    after `fail_after` words (`complete` raises it when `fail_after` is 0)."""
 
     def __init__(
         self,
@@ -137,6 +138,8 @@ class FakeChat:
         schema: Mapping[str, Any] | None = None,
     ) -> Completion:
         self.completed.append(list(messages))
+        if self.fail is not None and self.fail_after == 0:
+            raise self.fail
         return self._completion(self.replies.pop(0))
 
     async def stream(

@@ -11,7 +11,7 @@ import grpc
 import pytest
 
 from smoa_services.answer_format import AnswerFormat
-from smoa_services.failure import OutputNotValid
+from smoa_services.failure import LLMUnavailable, OutputNotValid
 from smoa_services.orchestrator.plan import Mode
 from smoa_services.orchestrator.records import Token
 from tests.services.orchestrator.orchestrator_fakes import FakeChat, FakeProposers, fake_peers
@@ -111,3 +111,15 @@ async def test_agreeing_answers_skip_the_aggregator_only_when_they_are_valid() -
     chat = FakeChat(replies=['{"answer": 2}'])
     result = result_of((await events_of(plan(**skip), peers, chat))[0])
     assert result.text == '{"answer":2}' and len(chat.completed) == 1
+
+
+async def test_a_failed_final_call_falls_back_to_a_valid_kept_answer_or_fails_with_its_own_status() -> None:
+    unavailable = LLMUnavailable("", "HTTP 500")
+    peers, _, _, _ = fake_peers(proposers=json_proposers(VALID, VALID, "y"))
+    result = result_of(
+        (await events_of(plan(max_layers=1, answer_format=FORM), peers, FakeChat(fail=unavailable)))[0]
+    )
+    assert result.text == CANONICAL and "the aggregator failed" in result.degradations[0].reason
+    runner, _ = pipeline(FakeChat(fail=unavailable))
+    with pytest.raises(LLMUnavailable):
+        [e async for e in runner.run(plan(mode=Mode.SINGLE, answer_format=FORM), peers, untimed())]
