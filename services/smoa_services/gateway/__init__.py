@@ -124,11 +124,11 @@ def create_app(settings: Settings, telemetry: Telemetry | None = None) -> FastAP
             return JSONResponse(body("the gateway failed: this is a bug", "server_error"), status_code=500)
 
     async def _chat_completions(http: Request) -> Response:
-        raw = await http.body()
-        if len(raw) > settings.max_message_bytes:
+        raw = await _body_within(http, settings.max_message_bytes)
+        if raw is None:
             return JSONResponse(
                 body(
-                    f"the body is {len(raw)} bytes, over the limit of {settings.max_message_bytes}",
+                    f"the body is over the limit of {settings.max_message_bytes} bytes",
                     "invalid_request_error",
                     code="request_too_large",
                 ),
@@ -173,6 +173,20 @@ def create_app(settings: Settings, telemetry: Telemetry | None = None) -> FastAP
 
 class ClientGone(Exception):
     pass
+
+
+async def _body_within(http: Request, limit: int) -> bytes | None:
+    """The body, or None as soon as it is known to be over `limit` bytes (by its Content-Length, or while
+    it arrives): a body too large is never held whole in memory."""
+    declared = http.headers.get("content-length", "")
+    if declared.isascii() and declared.isdigit() and int(declared) > limit:
+        return None
+    received = bytearray()
+    async for piece in http.stream():
+        received += piece
+        if len(received) > limit:
+            return None
+    return bytes(received)
 
 
 async def _disconnect(http: Request) -> None:
