@@ -42,24 +42,8 @@ def model_choice(
 def answer_format(wire: common_pb2.ResponseFormat) -> AnswerFormat:
     """A ResponseFormat that passed check_response_format."""
     if wire.format == common_pb2.OUTPUT_FORMAT_JSON_SCHEMA:
-        return AnswerFormat(
-            json=True, schema=wire.json_schema, name=wire.name or "answer", strict=wire.strict
-        )
+        return AnswerFormat(json=True, schema=wire.json_schema)
     return AnswerFormat(json=wire.format == common_pb2.OUTPUT_FORMAT_JSON_OBJECT)
-
-
-def response_format(answer: AnswerFormat) -> common_pb2.ResponseFormat:
-    """The reverse of answer_format: what a peer is told."""
-    if answer.schema:
-        return common_pb2.ResponseFormat(
-            format=common_pb2.OUTPUT_FORMAT_JSON_SCHEMA,
-            json_schema=answer.schema,
-            name=answer.name,
-            strict=answer.strict,
-        )
-    if answer.json:
-        return common_pb2.ResponseFormat(format=common_pb2.OUTPUT_FORMAT_JSON_OBJECT)
-    return common_pb2.ResponseFormat()
 
 
 def usage(completions: Iterable[Completion]) -> common_pb2.Usage:

@@ -29,14 +29,12 @@ class Proposer:
 
     async def propose(self, proposal: Proposal, timeout: float) -> Completion:
         form = proposal.answer_format
-        if not form.json:
-            messages = proposer_messages(proposal.conversation, proposal.role, proposal.references)
-            return await self.chat.complete(messages, proposal.model, timeout=timeout)
-        messages = proposer_messages(
-            proposal.conversation, proposal.role, proposal.references, form.instruction()
-        )
+        told = form.instruction() if form.json else ""
+        messages = proposer_messages(proposal.conversation, proposal.role, proposal.references, told)
         completion = await self.chat.complete(
-            messages, proposal.model, timeout=timeout, json_mode=True, schema=form.schema_object
+            messages, proposal.model, timeout=timeout, json_mode=form.json, schema=form.schema_object
         )
+        if not form.json:
+            return completion
         # Canonical where it parses, so answers that differ only in key order or spacing are one answer.
         return dataclasses.replace(completion, text=form.comparable(completion.text))
