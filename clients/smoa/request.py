@@ -78,7 +78,8 @@ class Skips:
 class JsonAnswer:
     """The answer as JSON: any JSON object (no schema), or JSON valid against `schema`, a JSON Schema. The
     service validates the final answer before it is sent, and repairs it or fails rather than answer
-    invalid JSON. `strict` goes to backends that take it (OpenAI's strict structured outputs)."""
+    invalid JSON. `name` and `strict` travel as OpenAI's clients send them; the service does not act on them
+    yet (backends are asked with the schema alone, and the validation is the same either way)."""
 
     schema: Mapping[str, Any] | None = None
     name: str = "answer"

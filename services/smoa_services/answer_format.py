@@ -31,8 +31,6 @@ class AnswerFormat:
 
     json: bool = False
     schema: str = ""
-    name: str = "answer"
-    strict: bool = False
 
     @property
     def schema_object(self) -> Mapping[str, Any] | None:

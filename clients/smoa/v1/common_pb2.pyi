@@ -205,10 +205,12 @@ class ResponseFormat(_message.Message):
     STRICT_FIELD_NUMBER: _builtins.int
     format: Global___OutputFormat.ValueType
     json_schema: _builtins.str
-    """OUTPUT_FORMAT_JSON_SCHEMA: the JSON Schema, as JSON text (at most 64 KiB), and its name."""
+    """OUTPUT_FORMAT_JSON_SCHEMA: the JSON Schema, as JSON text (at most 64 KiB)."""
     name: _builtins.str
+    """Taken as OpenAI's clients send them (the name up to 64 characters), not acted on yet: backends are
+    asked with the schema alone, and the answer is validated against it the same way, strict or not.
+    """
     strict: _builtins.bool
-    """Passed on to backends that take it (OpenAI's strict structured outputs); the validation is the same."""
     def __init__(
         self,
         *,

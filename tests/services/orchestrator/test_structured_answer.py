@@ -25,7 +25,7 @@ SCHEMA = json.dumps(
         "additionalProperties": False,
     }
 )
-FORM = AnswerFormat(json=True, schema=SCHEMA, name="result")
+FORM = AnswerFormat(json=True, schema=SCHEMA)
 VALID = '{"unit": "cows", "answer": 42}'
 CANONICAL = '{"answer":42,"unit":"cows"}'
 
