@@ -5,6 +5,7 @@ aggregator are asked for the caller's schema; the judge keeps its own; the answe
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any, Literal
 
@@ -124,3 +125,34 @@ async def test_a_bad_schema_is_a_bad_request_naming_response_format(response_for
         assert not llm.calls()
     assert isinstance(refused.value.body, dict) and refused.value.body["param"] == "response_format"
     assert says in refused.value.body["message"]
+
+
+async def test_a_final_call_that_hangs_past_its_budget_gives_the_best_kept_valid_answer_flagged() -> None:
+    """The aggregator's structured call never answers within its budget: the answer is a kept one that is
+    valid, and says so; the request neither hangs nor fails."""
+
+    def hanging_aggregator(request: dict[str, Any]) -> Reply:
+        if caller_of(request) == "aggregator":
+            return Reply(text='{"answer": 1, "unit": "cows"}', delay=30.0)
+        return structured(request)
+
+    with FakeOpenAI(hanging_aggregator) as llm:
+        async with (
+            orchestrator_stack(llm.base_url, llm_timeout_seconds=1.0) as stack,
+            gateway(stack.port) as url,
+        ):
+            started = asyncio.get_running_loop().time()
+            reply = await openai_client(url).chat.completions.create(
+                model=MODEL,
+                messages=QUESTION,
+                response_format=JSON_SCHEMA,
+                extra_body={
+                    "smoa": {"skips": {"judge_on_consensus": False, "synthesis_on_agreement": False}}
+                },
+            )
+            took = asyncio.get_running_loop().time() - started
+    assert json.loads(reply.choices[0].message.content or "") == {"answer": 42, "unit": "cows"}
+    assert reply.model_extra and reply.model_extra["smoa"]["degraded"]
+    [degradation] = reply.model_extra["smoa"]["degradations"]
+    assert degradation["stage"] == "aggregator" and "kept first that is valid" in degradation["reason"]
+    assert took < 15
