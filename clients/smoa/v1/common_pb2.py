@@ -25,37 +25,45 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import duration_pb2 as google_dot_protobuf_dot_duration__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x14smoa/v1/common.proto\x12\x07smoa.v1\x1a\x1egoogle/protobuf/duration.proto\"?\n\x0b\x43hatMessage\x12\x1f\n\x04role\x18\x01 \x01(\x0e\x32\x11.smoa.v1.ChatRole\x12\x0f\n\x07\x63ontent\x18\x02 \x01(\t\"j\n\x0eResponseFormat\x12%\n\x06\x66ormat\x18\x01 \x01(\x0e\x32\x15.smoa.v1.OutputFormat\x12\x13\n\x0bjson_schema\x18\x02 \x01(\t\x12\x0c\n\x04name\x18\x03 \x01(\t\x12\x0e\n\x06strict\x18\x04 \x01(\x08\"\x9d\x01\n\rModelSettings\x12\r\n\x05model\x18\x01 \x01(\t\x12\x18\n\x0btemperature\x18\x02 \x01(\x01H\x00\x88\x01\x01\x12\x17\n\nmax_tokens\x18\x03 \x01(\x05H\x01\x88\x01\x01\x12\x11\n\x04seed\x18\x04 \x01(\x03H\x02\x88\x01\x01\x12\x0f\n\x07\x62\x61\x63kend\x18\x05 \x01(\tB\x0e\n\x0c_temperatureB\r\n\x0b_max_tokensB\x07\n\x05_seed\"V\n\x05Usage\x12\x14\n\x0cinput_tokens\x18\x01 \x01(\x03\x12\x15\n\routput_tokens\x18\x02 \x01(\x03\x12\r\n\x05\x63\x61lls\x18\x03 \x01(\x05\x12\x11\n\testimated\x18\x04 \x01(\x08\"4\n\tCandidate\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04text\x18\x02 \x01(\t\x12\r\n\x05\x61gent\x18\x03 \x01(\t\"+\n\x0e\x43\x61ndidateScore\x12\n\n\x02id\x18\x01 \x01(\t\x12\r\n\x05score\x18\x02 \x01(\x01\"D\n\x06Timing\x12\r\n\x05stage\x18\x01 \x01(\t\x12+\n\x08\x64uration\x18\x02 \x01(\x0b\x32\x19.google.protobuf.Duration*h\n\x08\x43hatRole\x12\x19\n\x15\x43HAT_ROLE_UNSPECIFIED\x10\x00\x12\x14\n\x10\x43HAT_ROLE_SYSTEM\x10\x01\x12\x12\n\x0e\x43HAT_ROLE_USER\x10\x02\x12\x17\n\x13\x43HAT_ROLE_ASSISTANT\x10\x03*\x83\x01\n\x0cOutputFormat\x12\x1d\n\x19OUTPUT_FORMAT_UNSPECIFIED\x10\x00\x12\x16\n\x12OUTPUT_FORMAT_TEXT\x10\x01\x12\x1d\n\x19OUTPUT_FORMAT_JSON_OBJECT\x10\x02\x12\x1d\n\x19OUTPUT_FORMAT_JSON_SCHEMA\x10\x03*\xd1\x01\n\nStopReason\x12\x1b\n\x17STOP_REASON_UNSPECIFIED\x10\x00\x12\x1c\n\x18STOP_REASON_FIXED_LAYERS\x10\x01\x12\x1a\n\x16STOP_REASON_MAX_LAYERS\x10\x02\x12\x19\n\x15STOP_REASON_CONSENSUS\x10\x03\x12\x19\n\x15STOP_REASON_MODERATOR\x10\x04\x12\x1c\n\x18STOP_REASON_TOKEN_BUDGET\x10\x05\x12\x18\n\x14STOP_REASON_DEADLINE\x10\x06*\xf3\x01\n\x11\x41ggregationMethod\x12\"\n\x1e\x41GGREGATION_METHOD_UNSPECIFIED\x10\x00\x12\x1b\n\x17\x41GGREGATION_METHOD_MEAN\x10\x01\x12\x1c\n\x18\x41GGREGATION_METHOD_ZMEAN\x10\x02\x12\x1c\n\x18\x41GGREGATION_METHOD_BORDA\x10\x03\x12\x1a\n\x16\x41GGREGATION_METHOD_RRF\x10\x04\x12\x1f\n\x1b\x41GGREGATION_METHOD_COPELAND\x10\x05\x12$\n AGGREGATION_METHOD_BRADLEY_TERRY\x10\x06*i\n\x0fSelectionMethod\x12 \n\x1cSELECTION_METHOD_UNSPECIFIED\x10\x00\x12\x1a\n\x16SELECTION_METHOD_TOP_K\x10\x01\x12\x18\n\x14SELECTION_METHOD_MMR\x10\x02*N\n\x08\x44\x65\x63ision\x12\x18\n\x14\x44\x45\x43ISION_UNSPECIFIED\x10\x00\x12\x11\n\rDECISION_STOP\x10\x01\x12\x15\n\x11\x44\x45\x43ISION_CONTINUE\x10\x02\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x14smoa/v1/common.proto\x12\x07smoa.v1\x1a\x1egoogle/protobuf/duration.proto\"|\n\x0b\x43hatMessage\x12\x1f\n\x04role\x18\x01 \x01(\x0e\x32\x11.smoa.v1.ChatRole\x12\x0f\n\x07\x63ontent\x18\x02 \x01(\t\x12%\n\ntool_calls\x18\x03 \x03(\x0b\x32\x11.smoa.v1.ToolCall\x12\x14\n\x0ctool_call_id\x18\x04 \x01(\t\"=\n\x04Tool\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x02 \x01(\t\x12\x12\n\nparameters\x18\x03 \x01(\t\"7\n\x08ToolCall\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x11\n\targuments\x18\x03 \x01(\t\"\xa8\x01\n\nToolChoice\x12&\n\x04mode\x18\x01 \x01(\x0e\x32\x18.smoa.v1.ToolChoice.Mode\x12\x10\n\x08\x66unction\x18\x02 \x01(\t\"`\n\x04Mode\x12\x14\n\x10MODE_UNSPECIFIED\x10\x00\x12\r\n\tMODE_AUTO\x10\x01\x12\r\n\tMODE_NONE\x10\x02\x12\x11\n\rMODE_REQUIRED\x10\x03\x12\x11\n\rMODE_FUNCTION\x10\x04\"j\n\x0eResponseFormat\x12%\n\x06\x66ormat\x18\x01 \x01(\x0e\x32\x15.smoa.v1.OutputFormat\x12\x13\n\x0bjson_schema\x18\x02 \x01(\t\x12\x0c\n\x04name\x18\x03 \x01(\t\x12\x0e\n\x06strict\x18\x04 \x01(\x08\"\x9d\x01\n\rModelSettings\x12\r\n\x05model\x18\x01 \x01(\t\x12\x18\n\x0btemperature\x18\x02 \x01(\x01H\x00\x88\x01\x01\x12\x17\n\nmax_tokens\x18\x03 \x01(\x05H\x01\x88\x01\x01\x12\x11\n\x04seed\x18\x04 \x01(\x03H\x02\x88\x01\x01\x12\x0f\n\x07\x62\x61\x63kend\x18\x05 \x01(\tB\x0e\n\x0c_temperatureB\r\n\x0b_max_tokensB\x07\n\x05_seed\"V\n\x05Usage\x12\x14\n\x0cinput_tokens\x18\x01 \x01(\x03\x12\x15\n\routput_tokens\x18\x02 \x01(\x03\x12\r\n\x05\x63\x61lls\x18\x03 \x01(\x05\x12\x11\n\testimated\x18\x04 \x01(\x08\"4\n\tCandidate\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04text\x18\x02 \x01(\t\x12\r\n\x05\x61gent\x18\x03 \x01(\t\"+\n\x0e\x43\x61ndidateScore\x12\n\n\x02id\x18\x01 \x01(\t\x12\r\n\x05score\x18\x02 \x01(\x01\"D\n\x06Timing\x12\r\n\x05stage\x18\x01 \x01(\t\x12+\n\x08\x64uration\x18\x02 \x01(\x0b\x32\x19.google.protobuf.Duration*|\n\x08\x43hatRole\x12\x19\n\x15\x43HAT_ROLE_UNSPECIFIED\x10\x00\x12\x14\n\x10\x43HAT_ROLE_SYSTEM\x10\x01\x12\x12\n\x0e\x43HAT_ROLE_USER\x10\x02\x12\x17\n\x13\x43HAT_ROLE_ASSISTANT\x10\x03\x12\x12\n\x0e\x43HAT_ROLE_TOOL\x10\x04*\x83\x01\n\x0cOutputFormat\x12\x1d\n\x19OUTPUT_FORMAT_UNSPECIFIED\x10\x00\x12\x16\n\x12OUTPUT_FORMAT_TEXT\x10\x01\x12\x1d\n\x19OUTPUT_FORMAT_JSON_OBJECT\x10\x02\x12\x1d\n\x19OUTPUT_FORMAT_JSON_SCHEMA\x10\x03*\xd1\x01\n\nStopReason\x12\x1b\n\x17STOP_REASON_UNSPECIFIED\x10\x00\x12\x1c\n\x18STOP_REASON_FIXED_LAYERS\x10\x01\x12\x1a\n\x16STOP_REASON_MAX_LAYERS\x10\x02\x12\x19\n\x15STOP_REASON_CONSENSUS\x10\x03\x12\x19\n\x15STOP_REASON_MODERATOR\x10\x04\x12\x1c\n\x18STOP_REASON_TOKEN_BUDGET\x10\x05\x12\x18\n\x14STOP_REASON_DEADLINE\x10\x06*\xf3\x01\n\x11\x41ggregationMethod\x12\"\n\x1e\x41GGREGATION_METHOD_UNSPECIFIED\x10\x00\x12\x1b\n\x17\x41GGREGATION_METHOD_MEAN\x10\x01\x12\x1c\n\x18\x41GGREGATION_METHOD_ZMEAN\x10\x02\x12\x1c\n\x18\x41GGREGATION_METHOD_BORDA\x10\x03\x12\x1a\n\x16\x41GGREGATION_METHOD_RRF\x10\x04\x12\x1f\n\x1b\x41GGREGATION_METHOD_COPELAND\x10\x05\x12$\n AGGREGATION_METHOD_BRADLEY_TERRY\x10\x06*i\n\x0fSelectionMethod\x12 \n\x1cSELECTION_METHOD_UNSPECIFIED\x10\x00\x12\x1a\n\x16SELECTION_METHOD_TOP_K\x10\x01\x12\x18\n\x14SELECTION_METHOD_MMR\x10\x02*N\n\x08\x44\x65\x63ision\x12\x18\n\x14\x44\x45\x43ISION_UNSPECIFIED\x10\x00\x12\x11\n\rDECISION_STOP\x10\x01\x12\x15\n\x11\x44\x45\x43ISION_CONTINUE\x10\x02\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'smoa.v1.common_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_CHATROLE']._serialized_start=655
-  _globals['_CHATROLE']._serialized_end=759
-  _globals['_OUTPUTFORMAT']._serialized_start=762
-  _globals['_OUTPUTFORMAT']._serialized_end=893
-  _globals['_STOPREASON']._serialized_start=896
-  _globals['_STOPREASON']._serialized_end=1105
-  _globals['_AGGREGATIONMETHOD']._serialized_start=1108
-  _globals['_AGGREGATIONMETHOD']._serialized_end=1351
-  _globals['_SELECTIONMETHOD']._serialized_start=1353
-  _globals['_SELECTIONMETHOD']._serialized_end=1458
-  _globals['_DECISION']._serialized_start=1460
-  _globals['_DECISION']._serialized_end=1538
+  _globals['_CHATROLE']._serialized_start=1007
+  _globals['_CHATROLE']._serialized_end=1131
+  _globals['_OUTPUTFORMAT']._serialized_start=1134
+  _globals['_OUTPUTFORMAT']._serialized_end=1265
+  _globals['_STOPREASON']._serialized_start=1268
+  _globals['_STOPREASON']._serialized_end=1477
+  _globals['_AGGREGATIONMETHOD']._serialized_start=1480
+  _globals['_AGGREGATIONMETHOD']._serialized_end=1723
+  _globals['_SELECTIONMETHOD']._serialized_start=1725
+  _globals['_SELECTIONMETHOD']._serialized_end=1830
+  _globals['_DECISION']._serialized_start=1832
+  _globals['_DECISION']._serialized_end=1910
   _globals['_CHATMESSAGE']._serialized_start=65
-  _globals['_CHATMESSAGE']._serialized_end=128
-  _globals['_RESPONSEFORMAT']._serialized_start=130
-  _globals['_RESPONSEFORMAT']._serialized_end=236
-  _globals['_MODELSETTINGS']._serialized_start=239
-  _globals['_MODELSETTINGS']._serialized_end=396
-  _globals['_USAGE']._serialized_start=398
-  _globals['_USAGE']._serialized_end=484
-  _globals['_CANDIDATE']._serialized_start=486
-  _globals['_CANDIDATE']._serialized_end=538
-  _globals['_CANDIDATESCORE']._serialized_start=540
-  _globals['_CANDIDATESCORE']._serialized_end=583
-  _globals['_TIMING']._serialized_start=585
-  _globals['_TIMING']._serialized_end=653
+  _globals['_CHATMESSAGE']._serialized_end=189
+  _globals['_TOOL']._serialized_start=191
+  _globals['_TOOL']._serialized_end=252
+  _globals['_TOOLCALL']._serialized_start=254
+  _globals['_TOOLCALL']._serialized_end=309
+  _globals['_TOOLCHOICE']._serialized_start=312
+  _globals['_TOOLCHOICE']._serialized_end=480
+  _globals['_TOOLCHOICE_MODE']._serialized_start=384
+  _globals['_TOOLCHOICE_MODE']._serialized_end=480
+  _globals['_RESPONSEFORMAT']._serialized_start=482
+  _globals['_RESPONSEFORMAT']._serialized_end=588
+  _globals['_MODELSETTINGS']._serialized_start=591
+  _globals['_MODELSETTINGS']._serialized_end=748
+  _globals['_USAGE']._serialized_start=750
+  _globals['_USAGE']._serialized_end=836
+  _globals['_CANDIDATE']._serialized_start=838
+  _globals['_CANDIDATE']._serialized_end=890
+  _globals['_CANDIDATESCORE']._serialized_start=892
+  _globals['_CANDIDATESCORE']._serialized_end=935
+  _globals['_TIMING']._serialized_start=937
+  _globals['_TIMING']._serialized_end=1005
 # @@protoc_insertion_point(module_scope)

@@ -3,9 +3,11 @@
 isort:skip_file
 """
 
+from collections import abc as _abc
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import duration_pb2 as _duration_pb2
 from google.protobuf import message as _message
+from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 import builtins as _builtins
 import sys
@@ -28,6 +30,8 @@ class _ChatRoleEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ChatRole.Val
     CHAT_ROLE_SYSTEM: _ChatRole.ValueType  # 1
     CHAT_ROLE_USER: _ChatRole.ValueType  # 2
     CHAT_ROLE_ASSISTANT: _ChatRole.ValueType  # 3
+    CHAT_ROLE_TOOL: _ChatRole.ValueType  # 4
+    """A tool's result, answering the assistant's tool call `tool_call_id`."""
 
 class ChatRole(_ChatRole, metaclass=_ChatRoleEnumTypeWrapper):
     """Who wrote a message of the conversation."""
@@ -36,6 +40,8 @@ CHAT_ROLE_UNSPECIFIED: ChatRole.ValueType  # 0
 CHAT_ROLE_SYSTEM: ChatRole.ValueType  # 1
 CHAT_ROLE_USER: ChatRole.ValueType  # 2
 CHAT_ROLE_ASSISTANT: ChatRole.ValueType  # 3
+CHAT_ROLE_TOOL: ChatRole.ValueType  # 4
+"""A tool's result, answering the assistant's tool call `tool_call_id`."""
 Global___ChatRole: _TypeAlias = ChatRole  # noqa: Y015
 
 class _OutputFormat:
@@ -173,21 +179,142 @@ class ChatMessage(_message.Message):
 
     ROLE_FIELD_NUMBER: _builtins.int
     CONTENT_FIELD_NUMBER: _builtins.int
+    TOOL_CALLS_FIELD_NUMBER: _builtins.int
+    TOOL_CALL_ID_FIELD_NUMBER: _builtins.int
     role: Global___ChatRole.ValueType
     content: _builtins.str
+    tool_call_id: _builtins.str
+    """CHAT_ROLE_TOOL: the call this message is the result of."""
+    @_builtins.property
+    def tool_calls(self) -> _containers.RepeatedCompositeFieldContainer[Global___ToolCall]:
+        """CHAT_ROLE_ASSISTANT: the tools it called (its content may then be empty)."""
+
     def __init__(
         self,
         *,
         role: Global___ChatRole.ValueType = ...,
         content: _builtins.str = ...,
+        tool_calls: _abc.Iterable[Global___ToolCall] | None = ...,
+        tool_call_id: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["content", b"content", "role", b"role"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["content", b"content", "role", b"role", "tool_call_id", b"tool_call_id", "tool_calls", b"tool_calls"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___ChatMessage: _TypeAlias = ChatMessage  # noqa: Y015
+
+@_typing.final
+class Tool(_message.Message):
+    """A function the answer may call instead of answering (OpenAI's function tools)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NAME_FIELD_NUMBER: _builtins.int
+    DESCRIPTION_FIELD_NUMBER: _builtins.int
+    PARAMETERS_FIELD_NUMBER: _builtins.int
+    name: _builtins.str
+    """1 to 64 of a-z, A-Z, 0-9, underscores and dashes; unique within a request."""
+    description: _builtins.str
+    parameters: _builtins.str
+    """A JSON Schema for the arguments, as JSON text; empty = an object of any shape."""
+    def __init__(
+        self,
+        *,
+        name: _builtins.str = ...,
+        description: _builtins.str = ...,
+        parameters: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["description", b"description", "name", b"name", "parameters", b"parameters"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Tool: _TypeAlias = Tool  # noqa: Y015
+
+@_typing.final
+class ToolCall(_message.Message):
+    """One call of a tool: by the final answer, or earlier in the conversation."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    NAME_FIELD_NUMBER: _builtins.int
+    ARGUMENTS_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    """Unique within the conversation ("call_..." when smoa writes it)."""
+    name: _builtins.str
+    arguments: _builtins.str
+    """The arguments as JSON text; in an answer, always valid against the tool's parameters."""
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+        name: _builtins.str = ...,
+        arguments: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["arguments", b"arguments", "id", b"id", "name", b"name"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ToolCall: _TypeAlias = ToolCall  # noqa: Y015
+
+@_typing.final
+class ToolChoice(_message.Message):
+    """Whether the answer may, must or must not call tools (OpenAI's tool_choice)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    class _Mode:
+        ValueType = _typing.NewType("ValueType", _builtins.int)
+        V: _TypeAlias = ValueType  # noqa: Y015
+
+    class _ModeEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[ToolChoice._Mode.ValueType], _builtins.type):
+        DESCRIPTOR: _descriptor.EnumDescriptor
+        MODE_UNSPECIFIED: ToolChoice._Mode.ValueType  # 0
+        """AUTO when tools are given."""
+        MODE_AUTO: ToolChoice._Mode.ValueType  # 1
+        """Answer, or call tools."""
+        MODE_NONE: ToolChoice._Mode.ValueType  # 2
+        """Answer; the tools are not offered."""
+        MODE_REQUIRED: ToolChoice._Mode.ValueType  # 3
+        """Call at least one tool."""
+        MODE_FUNCTION: ToolChoice._Mode.ValueType  # 4
+        """Call the tool named `function`."""
+
+    class Mode(_Mode, metaclass=_ModeEnumTypeWrapper): ...
+    MODE_UNSPECIFIED: ToolChoice.Mode.ValueType  # 0
+    """AUTO when tools are given."""
+    MODE_AUTO: ToolChoice.Mode.ValueType  # 1
+    """Answer, or call tools."""
+    MODE_NONE: ToolChoice.Mode.ValueType  # 2
+    """Answer; the tools are not offered."""
+    MODE_REQUIRED: ToolChoice.Mode.ValueType  # 3
+    """Call at least one tool."""
+    MODE_FUNCTION: ToolChoice.Mode.ValueType  # 4
+    """Call the tool named `function`."""
+
+    MODE_FIELD_NUMBER: _builtins.int
+    FUNCTION_FIELD_NUMBER: _builtins.int
+    mode: Global___ToolChoice.Mode.ValueType
+    function: _builtins.str
+    def __init__(
+        self,
+        *,
+        mode: Global___ToolChoice.Mode.ValueType = ...,
+        function: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["function", b"function", "mode", b"mode"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ToolChoice: _TypeAlias = ToolChoice  # noqa: Y015
 
 @_typing.final
 class ResponseFormat(_message.Message):

@@ -26,7 +26,7 @@ from google.protobuf import duration_pb2 as google_dot_protobuf_dot_duration__pb
 from smoa.v1 import common_pb2 as smoa_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1asmoa/v1/orchestrator.proto\x12\x07smoa.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x14smoa/v1/common.proto\"\x7f\n\x05Skips\x12\x1f\n\x12judge_on_consensus\x18\x01 \x01(\x08H\x00\x88\x01\x01\x12#\n\x16synthesis_on_agreement\x18\x02 \x01(\x08H\x01\x88\x01\x01\x42\x15\n\x13_judge_on_consensusB\x19\n\x17_synthesis_on_agreement\"\x16\n\x05Roles\x12\r\n\x05roles\x18\x01 \x03(\t\"E\n\rAgentOverride\x12\r\n\x05index\x18\x01 \x01(\x05\x12%\n\x05model\x18\x02 \x01(\x0b\x32\x16.smoa.v1.ModelSettings\"\xb5\x05\n\x0fGenerateRequest\x12&\n\x08messages\x18\x01 \x03(\x0b\x32\x14.smoa.v1.ChatMessage\x12\x1b\n\x04mode\x18\x02 \x01(\x0e\x32\r.smoa.v1.Mode\x12\t\n\x01n\x18\x03 \x01(\x05\x12\t\n\x01k\x18\x04 \x01(\x05\x12\x12\n\nmax_layers\x18\x05 \x01(\x05\x12\x1a\n\x10task_description\x18\x06 \x01(\tH\x00\x12\x1f\n\x05roles\x18\x07 \x01(\x0b\x32\x0e.smoa.v1.RolesH\x00\x12&\n\x06\x61gents\x18\x08 \x03(\x0b\x32\x16.smoa.v1.AgentOverride\x12\"\n\x15\x66used_judge_moderator\x18\t \x01(\x08H\x01\x88\x01\x01\x12\x14\n\x0ctoken_budget\x18\n \x01(\x03\x12%\n\x05model\x18\x0b \x01(\x0b\x32\x16.smoa.v1.ModelSettings\x12\x0c\n\x04seed\x18\x0c \x01(\x04\x12/\n\x0b\x61ggregation\x18\r \x01(\x0e\x32\x1a.smoa.v1.AggregationMethod\x12+\n\tselection\x18\x0e \x01(\x0e\x32\x18.smoa.v1.SelectionMethod\x12\x0e\n\x06quorum\x18\x0f \x01(\x05\x12\x1d\n\x05skips\x18\x10 \x01(\x0b\x32\x0e.smoa.v1.Skips\x12\x0c\n\x04stop\x18\x11 \x03(\t\x12\x38\n\x08metadata\x18\x12 \x03(\x0b\x32&.smoa.v1.GenerateRequest.MetadataEntry\x12\x30\n\x0fresponse_format\x18\x13 \x01(\x0b\x32\x17.smoa.v1.ResponseFormat\x1a/\n\rMetadataEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x42\r\n\x0brole_sourceB\x18\n\x16_fused_judge_moderator\"5\n\x04Step\x12\r\n\x05layer\x18\x01 \x01(\x05\x12\x0e\n\x06\x61\x63tion\x18\x02 \x01(\t\x12\x0e\n\x06reason\x18\x03 \x01(\t\"H\n\tStageCost\x12\r\n\x05stage\x18\x01 \x01(\t\x12\r\n\x05layer\x18\x02 \x01(\x05\x12\x1d\n\x05usage\x18\x03 \x01(\x0b\x32\x0e.smoa.v1.Usage\"I\n\x04\x43ost\x12\"\n\x06stages\x18\x01 \x03(\x0b\x32\x12.smoa.v1.StageCost\x12\x1d\n\x05total\x18\x02 \x01(\x0b\x32\x0e.smoa.v1.Usage\"\xdc\x02\n\nLayerTrace\x12\r\n\x05layer\x18\x01 \x01(\x05\x12&\n\ncandidates\x18\x02 \x03(\x0b\x32\x12.smoa.v1.Candidate\x12\x10\n\x08kept_ids\x18\x03 \x03(\t\x12\'\n\x06scores\x18\x04 \x03(\x0b\x32\x17.smoa.v1.CandidateScore\x12\x15\n\rduplicate_ids\x18\x05 \x03(\t\x12#\n\x08\x64\x65\x63ision\x18\x06 \x01(\x0e\x32\x11.smoa.v1.Decision\x12\x0e\n\x06reason\x18\x07 \x01(\t\x12\x11\n\tagreement\x18\x08 \x01(\x01\x12\x16\n\x0ejudge_fallback\x18\t \x01(\x08\x12 \n\x07timings\x18\n \x03(\x0b\x32\x0f.smoa.v1.Timing\x12\'\n\x08\x66\x61ilures\x18\x0b \x03(\x0b\x32\x15.smoa.v1.AgentFailure\x12\x1a\n\x12moderator_fallback\x18\x0c \x01(\x08\"\xf2\x01\n\x0c\x41gentFailure\x12\n\n\x02id\x18\x01 \x01(\t\x12\r\n\x05index\x18\x02 \x01(\x05\x12(\n\x04kind\x18\x03 \x01(\x0e\x32\x1a.smoa.v1.AgentFailure.Kind\x12\x0c\n\x04\x63ode\x18\x04 \x01(\t\x12\x0e\n\x06\x64\x65tail\x18\x05 \x01(\t\x12*\n\x07\x65lapsed\x18\x06 \x01(\x0b\x32\x19.google.protobuf.Duration\"S\n\x04Kind\x12\x14\n\x10KIND_UNSPECIFIED\x10\x00\x12\x0f\n\x0bKIND_FAILED\x10\x01\x12\x12\n\x0eKIND_TIMED_OUT\x10\x02\x12\x10\n\x0cKIND_CUT_OFF\x10\x03\";\n\x0b\x44\x65gradation\x12\r\n\x05stage\x18\x01 \x01(\t\x12\r\n\x05layer\x18\x02 \x01(\x05\x12\x0e\n\x06reason\x18\x03 \x01(\t\"\xc5\x02\n\x10GenerateResponse\x12\x0c\n\x04text\x18\x01 \x01(\t\x12\x1b\n\x04mode\x18\x02 \x01(\x0e\x32\r.smoa.v1.Mode\x12#\n\x06layers\x18\x03 \x03(\x0b\x32\x13.smoa.v1.LayerTrace\x12(\n\x0bstop_reason\x18\x04 \x01(\x0e\x32\x13.smoa.v1.StopReason\x12\x1b\n\x04\x63ost\x18\x05 \x01(\x0b\x32\r.smoa.v1.Cost\x12 \n\x07timings\x18\x06 \x03(\x0b\x32\x0f.smoa.v1.Timing\x12\r\n\x05roles\x18\x07 \x03(\t\x12\r\n\x05model\x18\x08 \x01(\t\x12\x10\n\x08\x64\x65graded\x18\t \x01(\x08\x12*\n\x0c\x64\x65gradations\x18\n \x03(\x0b\x32\x14.smoa.v1.Degradation\x12\x1c\n\x05steps\x18\x0b \x03(\x0b\x32\r.smoa.v1.Step\"\xa1\x02\n\x08Progress\x12&\n\x05stage\x18\x01 \x01(\x0e\x32\x17.smoa.v1.Progress.Stage\x12\r\n\x05layer\x18\x02 \x01(\x05\x12\"\n\x05trace\x18\x03 \x01(\x0b\x32\x13.smoa.v1.LayerTrace\x12*\n\x07\x65lapsed\x18\x04 \x01(\x0b\x32\x19.google.protobuf.Duration\"\x8d\x01\n\x05Stage\x12\x15\n\x11STAGE_UNSPECIFIED\x10\x00\x12\x15\n\x11STAGE_ROLES_READY\x10\x01\x12\x18\n\x14STAGE_PROPOSALS_DONE\x10\x02\x12\x10\n\x0cSTAGE_JUDGED\x10\x03\x12\x13\n\x0fSTAGE_MODERATED\x10\x04\x12\x15\n\x11STAGE_AGGREGATING\x10\x05\"\x87\x01\n\x16GenerateStreamResponse\x12%\n\x08progress\x18\x01 \x01(\x0b\x32\x11.smoa.v1.ProgressH\x00\x12\x0f\n\x05token\x18\x02 \x01(\tH\x00\x12,\n\x07summary\x18\x03 \x01(\x0b\x32\x19.smoa.v1.GenerateResponseH\x00\x42\x07\n\x05\x65vent*Y\n\x04Mode\x12\x14\n\x10MODE_UNSPECIFIED\x10\x00\x12\r\n\tMODE_SMOA\x10\x01\x12\x0c\n\x08MODE_MOA\x10\x02\x12\x0f\n\x0bMODE_SINGLE\x10\x03\x12\r\n\tMODE_AUTO\x10\x04\x32\xa5\x01\n\x13OrchestratorService\x12?\n\x08Generate\x12\x18.smoa.v1.GenerateRequest\x1a\x19.smoa.v1.GenerateResponse\x12M\n\x0eGenerateStream\x12\x18.smoa.v1.GenerateRequest\x1a\x1f.smoa.v1.GenerateStreamResponse0\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1asmoa/v1/orchestrator.proto\x12\x07smoa.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x14smoa/v1/common.proto\"\x7f\n\x05Skips\x12\x1f\n\x12judge_on_consensus\x18\x01 \x01(\x08H\x00\x88\x01\x01\x12#\n\x16synthesis_on_agreement\x18\x02 \x01(\x08H\x01\x88\x01\x01\x42\x15\n\x13_judge_on_consensusB\x19\n\x17_synthesis_on_agreement\"\x16\n\x05Roles\x12\r\n\x05roles\x18\x01 \x03(\t\"E\n\rAgentOverride\x12\r\n\x05index\x18\x01 \x01(\x05\x12%\n\x05model\x18\x02 \x01(\x0b\x32\x16.smoa.v1.ModelSettings\"\xb7\x06\n\x0fGenerateRequest\x12&\n\x08messages\x18\x01 \x03(\x0b\x32\x14.smoa.v1.ChatMessage\x12\x1b\n\x04mode\x18\x02 \x01(\x0e\x32\r.smoa.v1.Mode\x12\t\n\x01n\x18\x03 \x01(\x05\x12\t\n\x01k\x18\x04 \x01(\x05\x12\x12\n\nmax_layers\x18\x05 \x01(\x05\x12\x1a\n\x10task_description\x18\x06 \x01(\tH\x00\x12\x1f\n\x05roles\x18\x07 \x01(\x0b\x32\x0e.smoa.v1.RolesH\x00\x12&\n\x06\x61gents\x18\x08 \x03(\x0b\x32\x16.smoa.v1.AgentOverride\x12\"\n\x15\x66used_judge_moderator\x18\t \x01(\x08H\x01\x88\x01\x01\x12\x14\n\x0ctoken_budget\x18\n \x01(\x03\x12%\n\x05model\x18\x0b \x01(\x0b\x32\x16.smoa.v1.ModelSettings\x12\x0c\n\x04seed\x18\x0c \x01(\x04\x12/\n\x0b\x61ggregation\x18\r \x01(\x0e\x32\x1a.smoa.v1.AggregationMethod\x12+\n\tselection\x18\x0e \x01(\x0e\x32\x18.smoa.v1.SelectionMethod\x12\x0e\n\x06quorum\x18\x0f \x01(\x05\x12\x1d\n\x05skips\x18\x10 \x01(\x0b\x32\x0e.smoa.v1.Skips\x12\x0c\n\x04stop\x18\x11 \x03(\t\x12\x38\n\x08metadata\x18\x12 \x03(\x0b\x32&.smoa.v1.GenerateRequest.MetadataEntry\x12\x30\n\x0fresponse_format\x18\x13 \x01(\x0b\x32\x17.smoa.v1.ResponseFormat\x12\x1c\n\x05tools\x18\x14 \x03(\x0b\x32\r.smoa.v1.Tool\x12(\n\x0btool_choice\x18\x15 \x01(\x0b\x32\x13.smoa.v1.ToolChoice\x12 \n\x13parallel_tool_calls\x18\x16 \x01(\x08H\x02\x88\x01\x01\x1a/\n\rMetadataEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x42\r\n\x0brole_sourceB\x18\n\x16_fused_judge_moderatorB\x16\n\x14_parallel_tool_calls\"5\n\x04Step\x12\r\n\x05layer\x18\x01 \x01(\x05\x12\x0e\n\x06\x61\x63tion\x18\x02 \x01(\t\x12\x0e\n\x06reason\x18\x03 \x01(\t\"H\n\tStageCost\x12\r\n\x05stage\x18\x01 \x01(\t\x12\r\n\x05layer\x18\x02 \x01(\x05\x12\x1d\n\x05usage\x18\x03 \x01(\x0b\x32\x0e.smoa.v1.Usage\"I\n\x04\x43ost\x12\"\n\x06stages\x18\x01 \x03(\x0b\x32\x12.smoa.v1.StageCost\x12\x1d\n\x05total\x18\x02 \x01(\x0b\x32\x0e.smoa.v1.Usage\"\xdc\x02\n\nLayerTrace\x12\r\n\x05layer\x18\x01 \x01(\x05\x12&\n\ncandidates\x18\x02 \x03(\x0b\x32\x12.smoa.v1.Candidate\x12\x10\n\x08kept_ids\x18\x03 \x03(\t\x12\'\n\x06scores\x18\x04 \x03(\x0b\x32\x17.smoa.v1.CandidateScore\x12\x15\n\rduplicate_ids\x18\x05 \x03(\t\x12#\n\x08\x64\x65\x63ision\x18\x06 \x01(\x0e\x32\x11.smoa.v1.Decision\x12\x0e\n\x06reason\x18\x07 \x01(\t\x12\x11\n\tagreement\x18\x08 \x01(\x01\x12\x16\n\x0ejudge_fallback\x18\t \x01(\x08\x12 \n\x07timings\x18\n \x03(\x0b\x32\x0f.smoa.v1.Timing\x12\'\n\x08\x66\x61ilures\x18\x0b \x03(\x0b\x32\x15.smoa.v1.AgentFailure\x12\x1a\n\x12moderator_fallback\x18\x0c \x01(\x08\"\xf2\x01\n\x0c\x41gentFailure\x12\n\n\x02id\x18\x01 \x01(\t\x12\r\n\x05index\x18\x02 \x01(\x05\x12(\n\x04kind\x18\x03 \x01(\x0e\x32\x1a.smoa.v1.AgentFailure.Kind\x12\x0c\n\x04\x63ode\x18\x04 \x01(\t\x12\x0e\n\x06\x64\x65tail\x18\x05 \x01(\t\x12*\n\x07\x65lapsed\x18\x06 \x01(\x0b\x32\x19.google.protobuf.Duration\"S\n\x04Kind\x12\x14\n\x10KIND_UNSPECIFIED\x10\x00\x12\x0f\n\x0bKIND_FAILED\x10\x01\x12\x12\n\x0eKIND_TIMED_OUT\x10\x02\x12\x10\n\x0cKIND_CUT_OFF\x10\x03\";\n\x0b\x44\x65gradation\x12\r\n\x05stage\x18\x01 \x01(\t\x12\r\n\x05layer\x18\x02 \x01(\x05\x12\x0e\n\x06reason\x18\x03 \x01(\t\"\xec\x02\n\x10GenerateResponse\x12\x0c\n\x04text\x18\x01 \x01(\t\x12\x1b\n\x04mode\x18\x02 \x01(\x0e\x32\r.smoa.v1.Mode\x12#\n\x06layers\x18\x03 \x03(\x0b\x32\x13.smoa.v1.LayerTrace\x12(\n\x0bstop_reason\x18\x04 \x01(\x0e\x32\x13.smoa.v1.StopReason\x12\x1b\n\x04\x63ost\x18\x05 \x01(\x0b\x32\r.smoa.v1.Cost\x12 \n\x07timings\x18\x06 \x03(\x0b\x32\x0f.smoa.v1.Timing\x12\r\n\x05roles\x18\x07 \x03(\t\x12\r\n\x05model\x18\x08 \x01(\t\x12\x10\n\x08\x64\x65graded\x18\t \x01(\x08\x12*\n\x0c\x64\x65gradations\x18\n \x03(\x0b\x32\x14.smoa.v1.Degradation\x12\x1c\n\x05steps\x18\x0b \x03(\x0b\x32\r.smoa.v1.Step\x12%\n\ntool_calls\x18\x0c \x03(\x0b\x32\x11.smoa.v1.ToolCall\"\xa1\x02\n\x08Progress\x12&\n\x05stage\x18\x01 \x01(\x0e\x32\x17.smoa.v1.Progress.Stage\x12\r\n\x05layer\x18\x02 \x01(\x05\x12\"\n\x05trace\x18\x03 \x01(\x0b\x32\x13.smoa.v1.LayerTrace\x12*\n\x07\x65lapsed\x18\x04 \x01(\x0b\x32\x19.google.protobuf.Duration\"\x8d\x01\n\x05Stage\x12\x15\n\x11STAGE_UNSPECIFIED\x10\x00\x12\x15\n\x11STAGE_ROLES_READY\x10\x01\x12\x18\n\x14STAGE_PROPOSALS_DONE\x10\x02\x12\x10\n\x0cSTAGE_JUDGED\x10\x03\x12\x13\n\x0fSTAGE_MODERATED\x10\x04\x12\x15\n\x11STAGE_AGGREGATING\x10\x05\"\x87\x01\n\x16GenerateStreamResponse\x12%\n\x08progress\x18\x01 \x01(\x0b\x32\x11.smoa.v1.ProgressH\x00\x12\x0f\n\x05token\x18\x02 \x01(\tH\x00\x12,\n\x07summary\x18\x03 \x01(\x0b\x32\x19.smoa.v1.GenerateResponseH\x00\x42\x07\n\x05\x65vent*Y\n\x04Mode\x12\x14\n\x10MODE_UNSPECIFIED\x10\x00\x12\r\n\tMODE_SMOA\x10\x01\x12\x0c\n\x08MODE_MOA\x10\x02\x12\x0f\n\x0bMODE_SINGLE\x10\x03\x12\r\n\tMODE_AUTO\x10\x04\x32\xa5\x01\n\x13OrchestratorService\x12?\n\x08Generate\x12\x18.smoa.v1.GenerateRequest\x1a\x19.smoa.v1.GenerateResponse\x12M\n\x0eGenerateStream\x12\x18.smoa.v1.GenerateRequest\x1a\x1f.smoa.v1.GenerateStreamResponse0\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -35,8 +35,8 @@ if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_GENERATEREQUEST_METADATAENTRY']._loaded_options = None
   _globals['_GENERATEREQUEST_METADATAENTRY']._serialized_options = b'8\001'
-  _globals['_MODE']._serialized_start=2632
-  _globals['_MODE']._serialized_end=2721
+  _globals['_MODE']._serialized_start=2801
+  _globals['_MODE']._serialized_end=2890
   _globals['_SKIPS']._serialized_start=93
   _globals['_SKIPS']._serialized_end=220
   _globals['_ROLES']._serialized_start=222
@@ -44,31 +44,31 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_AGENTOVERRIDE']._serialized_start=246
   _globals['_AGENTOVERRIDE']._serialized_end=315
   _globals['_GENERATEREQUEST']._serialized_start=318
-  _globals['_GENERATEREQUEST']._serialized_end=1011
-  _globals['_GENERATEREQUEST_METADATAENTRY']._serialized_start=923
-  _globals['_GENERATEREQUEST_METADATAENTRY']._serialized_end=970
-  _globals['_STEP']._serialized_start=1013
-  _globals['_STEP']._serialized_end=1066
-  _globals['_STAGECOST']._serialized_start=1068
-  _globals['_STAGECOST']._serialized_end=1140
-  _globals['_COST']._serialized_start=1142
-  _globals['_COST']._serialized_end=1215
-  _globals['_LAYERTRACE']._serialized_start=1218
-  _globals['_LAYERTRACE']._serialized_end=1566
-  _globals['_AGENTFAILURE']._serialized_start=1569
-  _globals['_AGENTFAILURE']._serialized_end=1811
-  _globals['_AGENTFAILURE_KIND']._serialized_start=1728
-  _globals['_AGENTFAILURE_KIND']._serialized_end=1811
-  _globals['_DEGRADATION']._serialized_start=1813
-  _globals['_DEGRADATION']._serialized_end=1872
-  _globals['_GENERATERESPONSE']._serialized_start=1875
-  _globals['_GENERATERESPONSE']._serialized_end=2200
-  _globals['_PROGRESS']._serialized_start=2203
-  _globals['_PROGRESS']._serialized_end=2492
-  _globals['_PROGRESS_STAGE']._serialized_start=2351
-  _globals['_PROGRESS_STAGE']._serialized_end=2492
-  _globals['_GENERATESTREAMRESPONSE']._serialized_start=2495
-  _globals['_GENERATESTREAMRESPONSE']._serialized_end=2630
-  _globals['_ORCHESTRATORSERVICE']._serialized_start=2724
-  _globals['_ORCHESTRATORSERVICE']._serialized_end=2889
+  _globals['_GENERATEREQUEST']._serialized_end=1141
+  _globals['_GENERATEREQUEST_METADATAENTRY']._serialized_start=1029
+  _globals['_GENERATEREQUEST_METADATAENTRY']._serialized_end=1076
+  _globals['_STEP']._serialized_start=1143
+  _globals['_STEP']._serialized_end=1196
+  _globals['_STAGECOST']._serialized_start=1198
+  _globals['_STAGECOST']._serialized_end=1270
+  _globals['_COST']._serialized_start=1272
+  _globals['_COST']._serialized_end=1345
+  _globals['_LAYERTRACE']._serialized_start=1348
+  _globals['_LAYERTRACE']._serialized_end=1696
+  _globals['_AGENTFAILURE']._serialized_start=1699
+  _globals['_AGENTFAILURE']._serialized_end=1941
+  _globals['_AGENTFAILURE_KIND']._serialized_start=1858
+  _globals['_AGENTFAILURE_KIND']._serialized_end=1941
+  _globals['_DEGRADATION']._serialized_start=1943
+  _globals['_DEGRADATION']._serialized_end=2002
+  _globals['_GENERATERESPONSE']._serialized_start=2005
+  _globals['_GENERATERESPONSE']._serialized_end=2369
+  _globals['_PROGRESS']._serialized_start=2372
+  _globals['_PROGRESS']._serialized_end=2661
+  _globals['_PROGRESS_STAGE']._serialized_start=2520
+  _globals['_PROGRESS_STAGE']._serialized_end=2661
+  _globals['_GENERATESTREAMRESPONSE']._serialized_start=2664
+  _globals['_GENERATESTREAMRESPONSE']._serialized_end=2799
+  _globals['_ORCHESTRATORSERVICE']._serialized_start=2893
+  _globals['_ORCHESTRATORSERVICE']._serialized_end=3058
 # @@protoc_insertion_point(module_scope)

@@ -183,6 +183,9 @@ class GenerateRequest(_message.Message):
     STOP_FIELD_NUMBER: _builtins.int
     METADATA_FIELD_NUMBER: _builtins.int
     RESPONSE_FORMAT_FIELD_NUMBER: _builtins.int
+    TOOLS_FIELD_NUMBER: _builtins.int
+    TOOL_CHOICE_FIELD_NUMBER: _builtins.int
+    PARALLEL_TOOL_CALLS_FIELD_NUMBER: _builtins.int
     mode: Global___Mode.ValueType
     n: _builtins.int
     """Proposers per layer (0 = service default), answers kept per layer (0 = default), layer cap (0 = default)."""
@@ -207,6 +210,8 @@ class GenerateRequest(_message.Message):
     """Proposers that must answer for a layer to go on (0 = the service default, max(k, ceil(n/2))). The
     rest get a bounded extra wait and are then cut off; below the quorum the request fails UNAVAILABLE.
     """
+    parallel_tool_calls: _builtins.bool
+    """Several calls in one reply (unset: allowed), or at most one."""
     @_builtins.property
     def messages(self) -> _containers.RepeatedCompositeFieldContainer[_common_pb2.ChatMessage]: ...
     @_builtins.property
@@ -239,6 +244,15 @@ class GenerateRequest(_message.Message):
     def response_format(self) -> _common_pb2.ResponseFormat:
         """What the answer must be: text (unset), a JSON object, or JSON valid against a schema."""
 
+    @_builtins.property
+    def tools(self) -> _containers.RepeatedCompositeFieldContainer[_common_pb2.Tool]:
+        """Functions the answer may call instead of answering: at most 128. The calls that write the answer see
+        them and reply with either an answer or tool calls; the judge ranks replies of both kinds; the final
+        reply's calls are in GenerateResponse.tool_calls, their arguments valid against each tool's schema.
+        """
+
+    @_builtins.property
+    def tool_choice(self) -> _common_pb2.ToolChoice: ...
     def __init__(
         self,
         *,
@@ -261,17 +275,24 @@ class GenerateRequest(_message.Message):
         stop: _abc.Iterable[_builtins.str] | None = ...,
         metadata: _abc.Mapping[_builtins.str, _builtins.str] | None = ...,
         response_format: _common_pb2.ResponseFormat | None = ...,
+        tools: _abc.Iterable[_common_pb2.Tool] | None = ...,
+        tool_choice: _common_pb2.ToolChoice | None = ...,
+        parallel_tool_calls: _builtins.bool | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["_fused_judge_moderator", b"_fused_judge_moderator", "fused_judge_moderator", b"fused_judge_moderator", "model", b"model", "response_format", b"response_format", "role_source", b"role_source", "roles", b"roles", "skips", b"skips", "task_description", b"task_description"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_fused_judge_moderator", b"_fused_judge_moderator", "_parallel_tool_calls", b"_parallel_tool_calls", "fused_judge_moderator", b"fused_judge_moderator", "model", b"model", "parallel_tool_calls", b"parallel_tool_calls", "response_format", b"response_format", "role_source", b"role_source", "roles", b"roles", "skips", b"skips", "task_description", b"task_description", "tool_choice", b"tool_choice"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["_fused_judge_moderator", b"_fused_judge_moderator", "agents", b"agents", "aggregation", b"aggregation", "fused_judge_moderator", b"fused_judge_moderator", "k", b"k", "max_layers", b"max_layers", "messages", b"messages", "metadata", b"metadata", "mode", b"mode", "model", b"model", "n", b"n", "quorum", b"quorum", "response_format", b"response_format", "role_source", b"role_source", "roles", b"roles", "seed", b"seed", "selection", b"selection", "skips", b"skips", "stop", b"stop", "task_description", b"task_description", "token_budget", b"token_budget"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_fused_judge_moderator", b"_fused_judge_moderator", "_parallel_tool_calls", b"_parallel_tool_calls", "agents", b"agents", "aggregation", b"aggregation", "fused_judge_moderator", b"fused_judge_moderator", "k", b"k", "max_layers", b"max_layers", "messages", b"messages", "metadata", b"metadata", "mode", b"mode", "model", b"model", "n", b"n", "parallel_tool_calls", b"parallel_tool_calls", "quorum", b"quorum", "response_format", b"response_format", "role_source", b"role_source", "roles", b"roles", "seed", b"seed", "selection", b"selection", "skips", b"skips", "stop", b"stop", "task_description", b"task_description", "token_budget", b"token_budget", "tool_choice", b"tool_choice", "tools", b"tools"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     _WhichOneofReturnType__fused_judge_moderator: _TypeAlias = _typing.Literal["fused_judge_moderator"]  # noqa: Y015
     _WhichOneofArgType__fused_judge_moderator: _TypeAlias = _typing.Literal["_fused_judge_moderator", b"_fused_judge_moderator"]  # noqa: Y015
+    _WhichOneofReturnType__parallel_tool_calls: _TypeAlias = _typing.Literal["parallel_tool_calls"]  # noqa: Y015
+    _WhichOneofArgType__parallel_tool_calls: _TypeAlias = _typing.Literal["_parallel_tool_calls", b"_parallel_tool_calls"]  # noqa: Y015
     _WhichOneofReturnType_role_source: _TypeAlias = _typing.Literal["task_description", "roles"]  # noqa: Y015
     _WhichOneofArgType_role_source: _TypeAlias = _typing.Literal["role_source", b"role_source"]  # noqa: Y015
     @_typing.overload
     def WhichOneof(self, oneof_group: _WhichOneofArgType__fused_judge_moderator) -> _WhichOneofReturnType__fused_judge_moderator | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__parallel_tool_calls) -> _WhichOneofReturnType__parallel_tool_calls | None: ...
     @_typing.overload
     def WhichOneof(self, oneof_group: _WhichOneofArgType_role_source) -> _WhichOneofReturnType_role_source | None: ...
 
@@ -532,6 +553,7 @@ class GenerateResponse(_message.Message):
     DEGRADED_FIELD_NUMBER: _builtins.int
     DEGRADATIONS_FIELD_NUMBER: _builtins.int
     STEPS_FIELD_NUMBER: _builtins.int
+    TOOL_CALLS_FIELD_NUMBER: _builtins.int
     text: _builtins.str
     mode: Global___Mode.ValueType
     stop_reason: _common_pb2.StopReason.ValueType
@@ -555,6 +577,12 @@ class GenerateResponse(_message.Message):
     def degradations(self) -> _containers.RepeatedCompositeFieldContainer[Global___Degradation]: ...
     @_builtins.property
     def steps(self) -> _containers.RepeatedCompositeFieldContainer[Global___Step]: ...
+    @_builtins.property
+    def tool_calls(self) -> _containers.RepeatedCompositeFieldContainer[_common_pb2.ToolCall]:
+        """The tools the answer calls (then `text` is empty): the caller runs them and sends their results back
+        as CHAT_ROLE_TOOL messages.
+        """
+
     def __init__(
         self,
         *,
@@ -569,10 +597,11 @@ class GenerateResponse(_message.Message):
         degraded: _builtins.bool = ...,
         degradations: _abc.Iterable[Global___Degradation] | None = ...,
         steps: _abc.Iterable[Global___Step] | None = ...,
+        tool_calls: _abc.Iterable[_common_pb2.ToolCall] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["cost", b"cost"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["cost", b"cost", "degradations", b"degradations", "degraded", b"degraded", "layers", b"layers", "mode", b"mode", "model", b"model", "roles", b"roles", "steps", b"steps", "stop_reason", b"stop_reason", "text", b"text", "timings", b"timings"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["cost", b"cost", "degradations", b"degradations", "degraded", b"degraded", "layers", b"layers", "mode", b"mode", "model", b"model", "roles", b"roles", "steps", b"steps", "stop_reason", b"stop_reason", "text", b"text", "timings", b"timings", "tool_calls", b"tool_calls"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
