@@ -50,6 +50,9 @@ class AnswerFormat:
             raise AnswerInvalid(f"not JSON ({str(e)[:120]})") from None
         if self.schema:
             error = jsonschema.exceptions.best_match(_validator(self.schema).iter_errors(value))
+            while error is not None and error.context:
+                # Not valid under any of anyOf's schemas: the one it came closest to says what to fix.
+                error = max(error.context, key=lambda e: len(e.absolute_path))
             if error is not None:
                 where = "/".join(str(p) for p in error.absolute_path) or "the top level"
                 raise AnswerInvalid(f"at {where}: {error.message[:200]}")

@@ -2,24 +2,53 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from google.protobuf import duration_pb2
 
 from smoa.v1 import common_pb2
 from smoa_services.answer_format import AnswerFormat
 from smoa_services.llm import Completion, ModelChoice
+from smoa_services.tool_use import Tool, ToolCall, ToolUse, conversation_text
 
 ROLE_NAMES = {
     common_pb2.CHAT_ROLE_SYSTEM: "system",
     common_pb2.CHAT_ROLE_USER: "user",
     common_pb2.CHAT_ROLE_ASSISTANT: "assistant",
+    common_pb2.CHAT_ROLE_TOOL: "tool",
 }
 
 
 def chat_messages(messages: Iterable[common_pb2.ChatMessage]) -> list[dict[str, str]]:
-    """OpenAI-style messages. Roles are validated before this (CHAT_ROLE_UNSPECIFIED is refused)."""
-    return [{"role": ROLE_NAMES[m.role], "content": m.content} for m in messages]
+    """OpenAI-style messages, tool calls and results as text every backend takes (tool_use.py). Roles are
+    validated before this (CHAT_ROLE_UNSPECIFIED is refused)."""
+    names: dict[str, str] = {}
+    out = []
+    for m in messages:
+        calls = [tool_call(c) for c in m.tool_calls]
+        names.update((c.id, c.name) for c in calls)
+        role, content = conversation_text(ROLE_NAMES[m.role], m.content, calls, m.tool_call_id, names)
+        out.append({"role": role, "content": content})
+    return out
+
+
+def tool_call(wire: common_pb2.ToolCall) -> ToolCall:
+    return ToolCall(wire.id, wire.name, wire.arguments)
+
+
+def tool_use(
+    tools: Sequence[common_pb2.Tool], choice: common_pb2.ToolChoice, parallel: bool, answer: AnswerFormat
+) -> ToolUse | None:
+    """The tools a request offers (checked by check_tools), or None when it offers none."""
+    if not tools or choice.mode == common_pb2.ToolChoice.MODE_NONE:
+        return None
+    return ToolUse(
+        tuple(Tool(t.name, t.description, t.parameters) for t in tools),
+        answer,
+        required=choice.mode == common_pb2.ToolChoice.MODE_REQUIRED,
+        only=choice.function if choice.mode == common_pb2.ToolChoice.MODE_FUNCTION else "",
+        parallel=parallel,
+    )
 
 
 def model_choice(
@@ -44,6 +73,15 @@ def answer_format(wire: common_pb2.ResponseFormat) -> AnswerFormat:
     if wire.format == common_pb2.OUTPUT_FORMAT_JSON_SCHEMA:
         return AnswerFormat(json=True, schema=wire.json_schema)
     return AnswerFormat(json=wire.format == common_pb2.OUTPUT_FORMAT_JSON_OBJECT)
+
+
+def response_format(form: AnswerFormat) -> common_pb2.ResponseFormat:
+    """The reverse of answer_format: what a peer is told to write."""
+    if form.schema:
+        return common_pb2.ResponseFormat(format=common_pb2.OUTPUT_FORMAT_JSON_SCHEMA, json_schema=form.schema)
+    if form.json:
+        return common_pb2.ResponseFormat(format=common_pb2.OUTPUT_FORMAT_JSON_OBJECT)
+    return common_pb2.ResponseFormat()
 
 
 def usage(completions: Iterable[Completion]) -> common_pb2.Usage:

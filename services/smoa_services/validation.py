@@ -7,10 +7,17 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from smoa.v1 import common_pb2
-from smoa_services.answer_format import schema_problem
+from smoa_services.answer_format import MAX_SCHEMA_CHARS, schema_problem
 from smoa_services.config import Settings
 from smoa_services.failure import Violation
+from smoa_services.tool_use import MAX_TOOLS, NAME
 
+ROLES = (
+    common_pb2.CHAT_ROLE_SYSTEM,
+    common_pb2.CHAT_ROLE_USER,
+    common_pb2.CHAT_ROLE_ASSISTANT,
+    common_pb2.CHAT_ROLE_TOOL,
+)
 # What a caller sent is quoted in a refusal this short at most (failure.py says why refusals stay small).
 ECHO_CHARS = 40
 
@@ -32,19 +39,81 @@ def check_messages(
         return [Violation(field, f"{len(messages)} messages, over the limit of {settings.max_messages}")]
     found: list[Violation] = []
     for i, m in enumerate(messages):
-        if m.role not in (
-            common_pb2.CHAT_ROLE_SYSTEM,
-            common_pb2.CHAT_ROLE_USER,
-            common_pb2.CHAT_ROLE_ASSISTANT,
-        ):
-            found.append(Violation(f"{field}[{i}].role", f"must be SYSTEM, USER or ASSISTANT, got {m.role}"))
-        if not m.content.strip():
-            found.append(Violation(f"{field}[{i}].content", "must not be empty"))
-        found += check_text(m.content, settings.max_message_chars, f"{field}[{i}].content")
-    if messages[-1].role != common_pb2.CHAT_ROLE_USER:
+        where = f"{field}[{i}]"
+        if m.role not in ROLES:
+            found.append(Violation(f"{where}.role", f"must be SYSTEM, USER, ASSISTANT or TOOL, got {m.role}"))
+        if m.tool_calls and m.role != common_pb2.CHAT_ROLE_ASSISTANT:
+            found.append(Violation(f"{where}.tool_calls", "only an assistant message calls tools"))
+        if m.role == common_pb2.CHAT_ROLE_TOOL:
+            if not m.tool_call_id:
+                found.append(
+                    Violation(f"{where}.tool_call_id", "a tool message must name the call it answers")
+                )
+        elif m.tool_call_id:
+            found.append(Violation(f"{where}.tool_call_id", "only a tool message answers a call"))
+        if not m.content.strip() and not m.tool_calls and m.role != common_pb2.CHAT_ROLE_TOOL:
+            found.append(Violation(f"{where}.content", "must not be empty"))
+        found += check_text(m.content, settings.max_message_chars, f"{where}.content")
+        for j, call in enumerate(m.tool_calls):
+            found += check_tool_call(call, settings, f"{where}.tool_calls[{j}]")
+    if messages[-1].role not in (common_pb2.CHAT_ROLE_USER, common_pb2.CHAT_ROLE_TOOL):
         found.append(
-            Violation(f"{field}[{len(messages) - 1}].role", "the last message must be from the user")
+            Violation(
+                f"{field}[{len(messages) - 1}].role", "the last message must be from the user or a tool"
+            )
         )
+    return found
+
+
+def check_tool_call(call: common_pb2.ToolCall, settings: Settings, field: str) -> list[Violation]:
+    found = [] if call.id else [Violation(f"{field}.id", "must not be empty")]
+    found += check_name(call.name, f"{field}.name")
+    return found + check_text(call.arguments, settings.max_message_chars, f"{field}.arguments")
+
+
+def check_name(name: str, field: str) -> list[Violation]:
+    """A tool's name, as OpenAI takes it."""
+    if NAME.fullmatch(name):
+        return []
+    return [Violation(field, f"must be 1 to 64 of a-z, A-Z, 0-9, _ and -, got {echo(name)}")]
+
+
+def conversation_chars(messages: Sequence[common_pb2.ChatMessage]) -> int:
+    """What a conversation puts into a prompt, tool calls included."""
+    return sum(len(m.content) + sum(len(c.name) + len(c.arguments) for c in m.tool_calls) for m in messages)
+
+
+def check_tools(
+    tools: Sequence[common_pb2.Tool], choice: common_pb2.ToolChoice, settings: Settings
+) -> list[Violation]:
+    if len(tools) > MAX_TOOLS:
+        return [Violation("tools", f"{len(tools)} tools, over {MAX_TOOLS}")]
+    found: list[Violation] = []
+    names: set[str] = set()
+    for i, tool in enumerate(tools):
+        named = check_name(tool.name, f"tools[{i}].name")
+        found += named
+        if not named and tool.name in names:
+            found.append(Violation(f"tools[{i}].name", f"{echo(tool.name)} is defined twice"))
+        names.add(tool.name)
+        found += check_text(tool.description, settings.max_role_chars, f"tools[{i}].description")
+        if tool.parameters:
+            problem = schema_problem(tool.parameters)
+            if problem:
+                found.append(Violation(f"tools[{i}].parameters", problem))
+    if choice.mode not in common_pb2.ToolChoice.Mode.values():
+        found.append(Violation("tool_choice.mode", f"unknown ToolChoice.Mode {choice.mode}"))
+    elif choice.mode == common_pb2.ToolChoice.MODE_FUNCTION:
+        if choice.function not in names:
+            found.append(Violation("tool_choice.function", f"no tool is named {echo(choice.function)}"))
+    elif choice.function:
+        found.append(Violation("tool_choice.function", "a function is named only with MODE_FUNCTION"))
+    if not tools and choice.mode == common_pb2.ToolChoice.MODE_REQUIRED:
+        found.append(Violation("tool_choice", "a tool call is required, but no tools are given"))
+    # Every prompt that writes an answer carries the tools: their total is bounded, not just each one.
+    size = sum(len(t.description) + len(t.parameters) for t in tools)
+    if size > MAX_TOOLS_CHARS:
+        found.append(Violation("tools", f"{size} characters of definitions, over {MAX_TOOLS_CHARS}"))
     return found
 
 
@@ -79,6 +148,7 @@ def check_model(
 # OpenAI's limits, so what its clients send is taken as it would be.
 MAX_SCHEMA_NAME_CHARS = 64
 MAX_STOP_SEQUENCES, MAX_STOP_CHARS = 4, 256
+MAX_TOOLS_CHARS = 4 * MAX_SCHEMA_CHARS
 MAX_METADATA_PAIRS, MAX_METADATA_KEY_CHARS, MAX_METADATA_VALUE_CHARS = 16, 64, 512
 
 

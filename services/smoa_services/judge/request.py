@@ -20,6 +20,7 @@ from smoa_services.validation import (
     check_messages,
     check_model,
     check_prompt_size,
+    conversation_chars,
 )
 
 # Several passes cost one LLM call each (two on a retry); beyond this the ranking no longer improves
@@ -49,7 +50,7 @@ def judge_violations(request: judge_pb2.JudgeRequest, settings: Settings) -> lis
             found.append(Violation("layer", f"must be at least 1 for a fused request, got {request.layer}"))
         if request.max_layers < max(request.layer, 1):
             found.append(Violation("max_layers", f"must be at least layer, got {request.max_layers}"))
-    chars = sum(len(m.content) for m in request.messages) + sum(len(c.text) for c in request.candidates)
+    chars = conversation_chars(request.messages) + sum(len(c.text) for c in request.candidates)
     found += check_prompt_size(chars, settings.max_prompt_chars)
     return found
 

@@ -12,6 +12,7 @@ from smoa_services.validation import (
     check_messages,
     check_model,
     check_prompt_size,
+    conversation_chars,
 )
 
 
@@ -27,7 +28,7 @@ def moderate_violations(request: moderator_pb2.ModerateRequest, settings: Settin
         found.append(Violation("layer", f"must be at least 1, got {request.layer}"))
     if request.max_layers < max(request.layer, 1):
         found.append(Violation("max_layers", f"must be at least layer, got {request.max_layers}"))
-    chars = sum(len(m.content) for m in request.messages) + sum(len(c.text) for c in request.kept)
+    chars = conversation_chars(request.messages) + sum(len(c.text) for c in request.kept)
     found += check_prompt_size(chars, settings.max_prompt_chars)
     return found
 

@@ -37,6 +37,7 @@ from smoa_services.orchestrator.prompt_room import fitted, room_for_answers
 from smoa_services.orchestrator.records import Candidate
 from smoa_services.orchestrator.timeline import Timeline
 from smoa_services.ranking_methods import aggregation_to_wire, selection_to_wire
+from smoa_services.validation import conversation_chars
 
 Reply = TypeVar("Reply")
 Start = Callable[[float], grpc.aio.UnaryUnaryCall[Any, Reply]]
@@ -64,7 +65,7 @@ class PeerCalls:
         response_format: common_pb2.ResponseFormat | None = None,
     ) -> Peers:
         call = _Call(self, timeline)
-        conversation = sum(len(m.content) for m in messages)
+        conversation = conversation_chars(messages)
         room = room_for_answers(conversation, self.settings.max_prompt_chars, self.settings.max_role_chars)
         answer_format = response_format or common_pb2.ResponseFormat()
         return Peers(

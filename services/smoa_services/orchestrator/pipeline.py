@@ -33,6 +33,7 @@ import json
 import random
 import time
 from collections.abc import AsyncGenerator, AsyncIterator, Sequence
+from contextlib import aclosing
 
 from opentelemetry import trace
 
@@ -92,6 +93,29 @@ class Pipeline:
     ) -> AsyncGenerator[Event, None]:
         """`stream`: tokens reach the caller as they come, so a final answer that breaks after some were
         sent cannot be replaced by a fallback; without it, it can."""
+        tools = plan.tool_use
+        async with aclosing(self._events(plan, peers, timeline, stream)) as events:
+            if tools is None:
+                async for event in events:
+                    yield event
+                return
+            # A reply is structured, so its one token is the whole checked reply: the caller gets its answer
+            # or, in the result, its tool calls.
+            reply = None
+            async for event in events:
+                if isinstance(event, Token):
+                    reply = tools.reply(event.text)
+                    if reply.text:
+                        yield Token(reply.text)
+                elif isinstance(event, Finished) and reply is not None:
+                    answered = dataclasses.replace(event.result, text=reply.text, tool_calls=reply.tool_calls)
+                    yield Finished(answered)
+                else:
+                    yield event
+
+    async def _events(
+        self, plan: Plan, peers: Peers, timeline: Timeline, stream: bool
+    ) -> AsyncGenerator[Event, None]:
         run = _Run(plan, peers, timeline, stream)
         if plan.mode is Mode.SINGLE:
             async for event in self._final(run, "single", plan.conversation, candidates=[]):

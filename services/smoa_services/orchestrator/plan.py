@@ -11,6 +11,7 @@ from smoa_services.answer_format import AnswerFormat
 from smoa_services.llm import ModelChoice
 from smoa_services.llm.completion import Message
 from smoa_services.ranking_methods import Aggregation, Selection
+from smoa_services.tool_use import ToolUse
 
 
 class Mode(enum.Enum):
@@ -62,6 +63,9 @@ class Plan:
     # What the answer must be (text, a JSON object, JSON valid against a schema): asked of the proposers
     # and the final call, checked before the answer leaves.
     answer_format: AnswerFormat = field(default_factory=AnswerFormat)
+    # The tools the answer may call instead; when set, `answer_format` is its reply format (an answer or
+    # tool calls, as JSON) and the final reply becomes the caller's answer or calls (ToolUse.reply).
+    tool_use: ToolUse | None = None
 
     @property
     def answer_model(self) -> ModelChoice:

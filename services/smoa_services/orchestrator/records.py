@@ -11,6 +11,7 @@ from smoa_services.decision import Decision
 from smoa_services.orchestrator.cost import CostLedger
 from smoa_services.orchestrator.plan import Mode
 from smoa_services.orchestrator.quorum import Missing
+from smoa_services.tool_use import ToolCall
 
 
 @dataclass(frozen=True)
@@ -122,6 +123,8 @@ class Result:
     model: str
     degradations: list[Degradation] = field(default_factory=list)
     steps: list[Step] = field(default_factory=list)
+    # The tools the answer calls (then `text` is "").
+    tool_calls: tuple[ToolCall, ...] = ()
 
     @property
     def degraded(self) -> bool:

@@ -25,6 +25,8 @@ from smoa_services.validation import (
     check_response_format,
     check_stop,
     check_text,
+    check_tools,
+    conversation_chars,
 )
 
 MODES = {
@@ -45,7 +47,7 @@ def plan(request: orchestrator_pb2.GenerateRequest, settings: Settings) -> Plan:
 def check_request(request: orchestrator_pb2.GenerateRequest, settings: Settings) -> list[Violation]:
     found = check_messages(request.messages, settings)
     max_n, max_layers = settings.max_proposers, settings.max_layers_limit
-    size = sum(len(m.content) for m in request.messages)
+    size = conversation_chars(request.messages)
     most = max_conversation_chars(
         min(max(request.n, 0) or settings.n, max_n), settings.max_prompt_chars, settings.max_role_chars
     )
@@ -97,6 +99,7 @@ def check_request(request: orchestrator_pb2.GenerateRequest, settings: Settings)
     found += check_stop(request.stop)
     found += check_metadata(request.metadata)
     found += check_response_format(request.response_format)
+    found += check_tools(request.tools, request.tool_choice, settings)
     source = request.WhichOneof("role_source")
     if source == "roles":
         if not request.roles.roles:
@@ -134,6 +137,9 @@ def plan_of(request: orchestrator_pb2.GenerateRequest, settings: Settings) -> Pl
         proposer_models.append(dataclasses.replace(choice, stop=tuple(request.stop)))
     source = request.WhichOneof("role_source")
     k = request.k or min(settings.k, n)
+    answer = convert.answer_format(request.response_format)
+    parallel = request.parallel_tool_calls if request.HasField("parallel_tool_calls") else True
+    tools = convert.tool_use(request.tools, request.tool_choice, parallel, answer)
     return Plan(
         conversation=tuple(convert.chat_messages(request.messages)),
         mode=MODES[request.mode],
@@ -165,7 +171,8 @@ def plan_of(request: orchestrator_pb2.GenerateRequest, settings: Settings) -> Pl
         consensus_threshold=settings.consensus_threshold,
         panel=min(settings.auto_panel, n),
         stop=tuple(request.stop),
-        answer_format=convert.answer_format(request.response_format),
+        answer_format=tools.reply_format if tools else answer,
+        tool_use=tools,
     )
 
 

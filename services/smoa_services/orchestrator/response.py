@@ -114,6 +114,9 @@ def response(result: Result) -> orchestrator_pb2.GenerateResponse:
         degraded=result.degraded,
         degradations=[degradation(d) for d in result.degradations],
         steps=[orchestrator_pb2.Step(layer=s.layer, action=s.action, reason=s.reason) for s in result.steps],
+        tool_calls=[
+            common_pb2.ToolCall(id=c.id, name=c.name, arguments=c.arguments) for c in result.tool_calls
+        ],
     )
 
 

@@ -12,6 +12,7 @@ import grpc
 from opentelemetry import trace
 
 from smoa.v1 import orchestrator_pb2, orchestrator_pb2_grpc
+from smoa_services import convert
 from smoa_services.config import Settings
 from smoa_services.drain import Drain
 from smoa_services.orchestrator import response
@@ -58,7 +59,9 @@ class OrchestratorServicer(orchestrator_pb2_grpc.OrchestratorServiceServicer):
         plan = plan_of(request, self.settings)
         deadline = self.drain.deadline(context, longest=self.settings.max_generation_seconds)
         timeline = Timeline(deadline, self.pipeline.final_stage)
-        peers = self.peers.for_request(request.messages, timeline, request.response_format)
+        peers = self.peers.for_request(
+            request.messages, timeline, convert.response_format(plan.answer_format)
+        )
         span = trace.get_current_span()  # the server span of this RPC
         span.set_attribute(attributes.MODE, plan.mode.value)
         for key, value in request.metadata.items():

@@ -17,12 +17,13 @@ from smoa_services.validation import (
     check_response_format,
     check_stop,
     check_text,
+    conversation_chars,
 )
 
 
 def propose_violations(request: proposer_pb2.ProposeRequest, settings: Settings) -> list[Violation]:
     chars = (
-        sum(len(m.content) for m in request.messages)
+        conversation_chars(request.messages)
         + len(request.role)
         + sum(len(r.text) for r in request.references)
     )

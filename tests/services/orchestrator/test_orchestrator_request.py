@@ -17,6 +17,23 @@ def request(**fields: object) -> orchestrator_pb2.GenerateRequest:
     return orchestrator_pb2.GenerateRequest(messages=[USER], **fields)  # type: ignore[arg-type]
 
 
+TOOL = common_pb2.Tool(name="get_weather", parameters='{"type": "object"}')
+UNKNOWN_CHOICE = common_pb2.ToolChoice(mode=9)  # type: ignore[arg-type]
+RESULT = common_pb2.ChatMessage(role=common_pb2.CHAT_ROLE_TOOL, content="18", tool_call_id="c")
+
+
+def named(function: str) -> common_pb2.ToolChoice:
+    return common_pb2.ToolChoice(mode=common_pb2.ToolChoice.MODE_FUNCTION, function=function)
+
+
+def called(*calls: common_pb2.ToolCall) -> common_pb2.ChatMessage:
+    return common_pb2.ChatMessage(role=common_pb2.CHAT_ROLE_ASSISTANT, tool_calls=calls)
+
+
+def conversation(*after_the_question: common_pb2.ChatMessage) -> orchestrator_pb2.GenerateRequest:
+    return orchestrator_pb2.GenerateRequest(messages=[USER, *after_the_question], tools=[TOOL])
+
+
 def test_defaults_fill_in() -> None:
     p = plan_of(request(), SETTINGS)
     assert (p.mode, p.n, p.k, p.max_layers, p.seed) == (Mode.SMOA, 4, 2, 3, None)
@@ -70,6 +87,25 @@ BAD = [
     (request(n=2, agents=[orchestrator_pb2.AgentOverride(index=2)]), "agents[0].index"),
     (request(roles=orchestrator_pb2.Roles(roles=["a", " "])), "roles.roles[1]"),
     (request(token_budget=-5), "token_budget"),
+    (request(tools=[common_pb2.Tool(name="has space")]), "tools[0].name"),
+    (request(tools=[TOOL, TOOL]), "tools[1].name"),
+    (request(tools=[common_pb2.Tool(name="t", parameters='{"type": 7}')]), "tools[0].parameters"),
+    (request(tools=[common_pb2.Tool(name="t", parameters="not json")]), "tools[0].parameters"),
+    (request(tools=[TOOL], tool_choice=UNKNOWN_CHOICE), "tool_choice.mode"),
+    (request(tools=[TOOL], tool_choice=named("nope")), "tool_choice.function"),
+    (request(tool_choice=common_pb2.ToolChoice(mode=common_pb2.ToolChoice.MODE_REQUIRED)), "tool_choice"),
+    (request(tools=[TOOL] * 129), "tools"),
+    (
+        conversation(common_pb2.ChatMessage(role=common_pb2.CHAT_ROLE_TOOL, content="18")),
+        "messages[1].tool_call_id",
+    ),
+    (
+        conversation(common_pb2.ChatMessage(role=common_pb2.CHAT_ROLE_USER, content="x", tool_call_id="c")),
+        "messages[1].tool_call_id",
+    ),
+    (conversation(called(common_pb2.ToolCall(id="c", name="no space"))), "messages[1].tool_calls[0].name"),
+    (conversation(called(common_pb2.ToolCall(id="", name="t"))), "messages[1].tool_calls[0].id"),
+    (conversation(called(common_pb2.ToolCall(id="c", name="t", arguments="{}"))), "messages[1].role"),
 ]
 
 
@@ -86,6 +122,22 @@ def test_oversized_conversation_is_refused_on_messages() -> None:
 
 def test_a_good_request_passes() -> None:
     assert check_request(request(n=32, k=32, max_layers=10, token_budget=0), SETTINGS) == []
+    # A two-step tool loop: the call, its result last.
+    call = common_pb2.ToolCall(id="c", name="get_weather", arguments='{"city": "Paris"}')
+    assert check_request(conversation(called(call), RESULT), SETTINGS) == []
+
+
+def test_tools_reach_the_plan_as_a_reply_format_every_writer_is_asked_for() -> None:
+    plain = plan_of(request(), SETTINGS)
+    assert plain.tool_use is None and not plain.answer_format.json
+    p = plan_of(request(tools=[TOOL], parallel_tool_calls=False), SETTINGS)
+    assert p.tool_use and [t.name for t in p.tool_use.offered] == ["get_weather"] and not p.tool_use.parallel
+    assert p.answer_format.json and '"get_weather"' in p.answer_format.schema
+    none = plan_of(
+        request(tools=[TOOL], tool_choice=common_pb2.ToolChoice(mode=common_pb2.ToolChoice.MODE_NONE)),
+        SETTINGS,
+    )
+    assert none.tool_use is None
 
 
 def test_a_conversation_that_leaves_no_room_for_answers_is_refused_at_the_front_door() -> None:
