@@ -10,7 +10,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from smoa_services.gateway import openai_fields
-from smoa_services.gateway.chat_request import BadField, ChatRequest, chat_request
+from smoa_services.gateway.bad_field import BadField
+from smoa_services.gateway.chat_request import ChatRequest, chat_request
 from tests.harness.fuzz_budget import fuzz
 
 SCALARS = st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20)

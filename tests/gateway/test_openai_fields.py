@@ -12,7 +12,8 @@ import pytest
 from openai.types.chat import completion_create_params
 
 from smoa_services.gateway import openai_fields
-from smoa_services.gateway.chat_request import BadField, chat_request
+from smoa_services.gateway.bad_field import BadField
+from smoa_services.gateway.chat_request import chat_request
 from tests.harness.in_process_gateway import gateway, openai_client
 from tests.harness.instant_llm import instant_reply
 from tests.harness.openai_endpoint import FakeOpenAI
@@ -25,8 +26,6 @@ OPENAI_FIELDS = set(typing.get_type_hints(completion_create_params.CompletionCre
 ASK: dict[str, Any] = {"model": "smoa", "messages": [{"role": "user", "content": "hi"}]}
 # A value for each refused field that a client would really send.
 REFUSED_VALUES: dict[str, Any] = {
-    "tools": [{"type": "function", "function": {"name": "f", "parameters": {"type": "object"}}}],
-    "tool_choice": "auto",
     "functions": [{"name": "f", "parameters": {"type": "object"}}],
     "function_call": "auto",
     "logprobs": True,
@@ -46,7 +45,6 @@ NOT_NEUTRAL: dict[str, Any] = {
     "presence_penalty": -1,
     "store": True,
     "modalities": ["text", "audio"],
-    "parallel_tool_calls": "yes",
 }
 
 

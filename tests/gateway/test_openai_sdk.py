@@ -89,7 +89,7 @@ def test_the_sync_client_works_too() -> None:
     ("fields", "param"),
     [
         ({"model": "smoa:n=lots"}, "model"),
-        ({"tools": [{"type": "function", "function": {"name": "f"}}]}, "tools"),
+        ({"tools": [{"type": "function", "function": {"name": "not a name"}}]}, "tools"),
         ({"n": 2}, "n"),
         ({"extra_body": {"smoa": {"n": 1000}}}, "n"),  # refused by the orchestrator, named by it
         ({"extra_body": {"smoa": {"no_such_field": 1}}}, "smoa"),

@@ -26,16 +26,23 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from smoa.v1 import orchestrator_pb2, orchestrator_pb2_grpc
 from smoa_services.channel import channel as peer_channel
 from smoa_services.config import Settings
+from smoa_services.gateway.bad_field import BadField, UnknownModel
 from smoa_services.gateway.chat_request import (
     BODY_SCHEMA,
     MODES,
-    BadField,
     ChatRequest,
-    UnknownModel,
     chat_request,
 )
-from smoa_services.gateway.chat_response import chunk, completion, completion_id, extension, usage
+from smoa_services.gateway.chat_response import (
+    chunk,
+    completion,
+    completion_id,
+    extension,
+    finish_reason,
+    usage,
+)
 from smoa_services.gateway.http_errors import body, http_error
+from smoa_services.gateway.openai_tools import openai_tool_calls
 from smoa_services.telemetry import Telemetry
 
 # The orchestrator's deadline is its own SMOA_MAX_GENERATION_SECONDS; the gateway waits a little longer,
@@ -263,7 +270,9 @@ async def _stream(
                     stage = orchestrator_pb2.Progress.Stage.Name(event.progress.stage)
                     yield f": progress {stage} layer {event.progress.layer}\n\n".encode()
                 elif kind == "summary":
-                    last = piece({}, "stop")
+                    if event.summary.tool_calls:
+                        yield _sse(piece({"tool_calls": openai_tool_calls(event.summary.tool_calls)}))
+                    last = piece({}, finish_reason(event.summary))
                     last["smoa"] = extension(event.summary)
                     yield _sse(last)
                     if chat.include_usage:

@@ -18,7 +18,9 @@ from typing import Any
 from google.protobuf import json_format
 
 from smoa.v1 import common_pb2, orchestrator_pb2
+from smoa_services.gateway.bad_field import BadField, UnknownModel
 from smoa_services.gateway.openai_fields import refusal
+from smoa_services.gateway.openai_tools import apply_tools, message_tool_calls
 from smoa_services.validation import MAX_METADATA_VALUE_CHARS
 
 # Mode, and judge and moderator fused (True), separate (False) or as the service says (None).
@@ -37,6 +39,7 @@ ROLES = {
     "developer": common_pb2.CHAT_ROLE_SYSTEM,
     "user": common_pb2.CHAT_ROLE_USER,
     "assistant": common_pb2.CHAT_ROLE_ASSISTANT,
+    "tool": common_pb2.CHAT_ROLE_TOOL,
 }
 INT32_MAX = 2**31 - 1
 DIGITS = re.compile(r"[0-9]{1,10}")
@@ -58,10 +61,12 @@ BODY_SCHEMA: dict[str, Any] = {
             "minItems": 1,
             "items": {
                 "type": "object",
-                "required": ["role", "content"],
+                "required": ["role"],
                 "properties": {
                     "role": {"type": "string", "enum": list(ROLES)},
-                    "content": {"type": "string", "minLength": 1},
+                    "content": {"type": ["string", "null"]},
+                    "tool_calls": {"type": "array", "description": "an assistant's calls"},
+                    "tool_call_id": {"type": "string", "description": "the call a tool message answers"},
                 },
             },
         },
@@ -82,6 +87,11 @@ BODY_SCHEMA: dict[str, Any] = {
             "description": "text, json_object, or json_schema with {name, schema, strict}",
             "properties": {"type": {"type": "string", "enum": ["text", "json_object", "json_schema"]}},
         },
+        "tools": {"type": "array", "maxItems": 128, "description": "function tools"},
+        "tool_choice": {
+            "oneOf": [{"type": "string", "enum": ["auto", "none", "required"]}, {"type": "object"}]
+        },
+        "parallel_tool_calls": {"type": "boolean"},
         "metadata": {"type": "object", "additionalProperties": {"type": "string"}, "maxProperties": 16},
         "smoa": {
             "type": "object",
@@ -96,27 +106,6 @@ BODY_SCHEMA: dict[str, Any] = {
         },
     },
 }
-
-
-class BadField(ValueError):
-    """A body the gateway refuses: OpenAI's error shape names the field in `param`, as the client named it;
-    `code` is OpenAI's machine-readable one where it has one."""
-
-    status = 400
-
-    def __init__(self, param: str, message: str, code: str | None = None):
-        super().__init__(message)
-        self.param = param
-        self.code = code
-
-
-class UnknownModel(BadField):
-    """OpenAI answers a model it does not serve with 404 `model_not_found`."""
-
-    status = 404
-
-    def __init__(self, message: str):
-        super().__init__("model", message, "model_not_found")
 
 
 @dataclass(frozen=True)
@@ -145,6 +134,7 @@ def chat_request(body: Any) -> ChatRequest:
     _apply_stop(body.get("stop"), request)
     _apply_metadata(body, request)
     params.update(_apply_response_format(body.get("response_format"), request.response_format))
+    params.update(apply_tools(body, request))
     extension = body.get("smoa")
     if extension is not None:
         if not isinstance(extension, Mapping):
@@ -168,7 +158,19 @@ def _messages(raw: Any) -> list[common_pb2.ChatMessage]:
         role = message.get("role") if isinstance(message, Mapping) else None
         if not isinstance(role, str) or role not in ROLES:
             raise BadField(f"messages[{i}].role", f"role must be one of {', '.join(ROLES)}")
-        found.append(common_pb2.ChatMessage(role=ROLES[role], content=_text(message.get("content"), i)))
+        calls = message.get("tool_calls")
+        content = message.get("content")
+        wire = common_pb2.ChatMessage(
+            role=ROLES[role], content="" if content is None and calls else _text(content, i)
+        )
+        if calls is not None:
+            wire.tool_calls.extend(message_tool_calls(calls, i))
+        tool_call_id = message.get("tool_call_id")
+        if tool_call_id is not None:
+            if not isinstance(tool_call_id, str):
+                raise BadField(f"messages[{i}].tool_call_id", "tool_call_id must be a string")
+            wire.tool_call_id = tool_call_id
+        found.append(wire)
     return found
 
 

@@ -13,6 +13,7 @@ from typing import Any
 from google.protobuf import json_format
 
 from smoa.v1 import orchestrator_pb2
+from smoa_services.gateway.openai_tools import openai_tool_calls
 
 
 def completion_id() -> str:
@@ -29,11 +30,24 @@ def usage(summary: orchestrator_pb2.GenerateResponse) -> dict[str, int]:
 
 
 def extension(summary: orchestrator_pb2.GenerateResponse) -> dict[str, Any]:
-    """Everything of the summary but the text (which is the message)."""
+    """Everything of the summary but the text and the tool calls (which are the message)."""
     trace = orchestrator_pb2.GenerateResponse()
     trace.CopyFrom(summary)
     trace.ClearField("text")
+    trace.ClearField("tool_calls")
     return json_format.MessageToDict(trace, preserving_proto_field_name=True)
+
+
+def finish_reason(summary: orchestrator_pb2.GenerateResponse) -> str:
+    return "tool_calls" if summary.tool_calls else "stop"
+
+
+def message(summary: orchestrator_pb2.GenerateResponse) -> dict[str, Any]:
+    """The answer, or the tools it calls (OpenAI then has no content)."""
+    if not summary.tool_calls:
+        return {"role": "assistant", "content": summary.text}
+    calls = [{k: v for k, v in c.items() if k != "index"} for c in openai_tool_calls(summary.tool_calls)]
+    return {"role": "assistant", "content": None, "tool_calls": calls}
 
 
 def completion(summary: orchestrator_pb2.GenerateResponse, model: str, identifier: str) -> dict[str, Any]:
@@ -45,8 +59,8 @@ def completion(summary: orchestrator_pb2.GenerateResponse, model: str, identifie
         "choices": [
             {
                 "index": 0,
-                "message": {"role": "assistant", "content": summary.text},
-                "finish_reason": "stop",
+                "message": message(summary),
+                "finish_reason": finish_reason(summary),
             }
         ],
         "usage": usage(summary),

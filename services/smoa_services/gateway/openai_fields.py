@@ -27,6 +27,9 @@ HONOURED = frozenset(
         "seed",
         "stop",
         "response_format",
+        "tools",
+        "tool_choice",
+        "parallel_tool_calls",
     }
 )
 RECORDED = frozenset({"user", "safety_identifier", "metadata"})
@@ -38,14 +41,11 @@ NEUTRAL: Mapping[str, tuple[Any, ...]] = {
     "presence_penalty": (0,),
     "store": (False,),
     "modalities": (["text"],),
-    "parallel_tool_calls": (True, False),  # without tools there is nothing to run in parallel
 }
 INERT = frozenset({"service_tier", "prompt_cache_key", "prompt_cache_retention", "prompt_cache_options"})
 REFUSED: Mapping[str, str] = {
-    "tools": "tool calls are not supported yet",
-    "tool_choice": "tool calls are not supported yet",
-    "functions": "function calls are not supported",
-    "function_call": "function calls are not supported",
+    "functions": "deprecated by OpenAI: use tools",
+    "function_call": "deprecated by OpenAI: use tool_choice",
     "logprobs": "an ensemble's answer has no token log probabilities",
     "top_logprobs": "an ensemble's answer has no token log probabilities",
     "logit_bias": "logit bias is not supported by an ensemble of models",
