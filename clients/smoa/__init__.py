@@ -48,6 +48,7 @@ from smoa.result import (
     StopReason,
     Usage,
 )
+from smoa.tools import Tool, ToolCall
 
 __version__ = "0.1.0"
 
@@ -91,6 +92,8 @@ __all__ = [
     "StreamEvent",
     "Summary",
     "Token",
+    "Tool",
+    "ToolCall",
     "UnauthenticatedError",
     "UnavailableError",
     "Usage",

@@ -21,6 +21,7 @@ from smoa.result import (
     StopReason,
     Usage,
 )
+from smoa.tools import ToolCall
 from smoa.v1 import common_pb2, orchestrator_pb2
 
 MODES = {
@@ -110,6 +111,7 @@ def result(response: orchestrator_pb2.GenerateResponse) -> Result:
         model=response.model,
         degradations=[Degradation(d.stage, d.layer, d.reason) for d in response.degradations],
         steps=[Step(s.layer, s.action, s.reason) for s in response.steps],
+        tool_calls=tuple(ToolCall(c.id, c.name, c.arguments) for c in response.tool_calls),
     )
 
 

@@ -21,6 +21,7 @@ from typing import TypedDict
 from smoa.ranking import Aggregation, Selection
 from smoa.request import JsonAnswer, ModelSettings, Skips, choice, options_message
 from smoa.result import Mode
+from smoa.tools import Tool
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,12 @@ class GenerateOptions:
     metadata: Mapping[str, str] | None = None
     # The answer as JSON (any object, or valid against a schema), checked before it is sent.
     response_format: JsonAnswer | None = None
+    # Functions the answer may call instead of answering (Result.tool_calls); whether it may ("auto", the
+    # default with tools), must ("required"), must not ("none") or must call the one named; and whether one
+    # answer may call several.
+    tools: Sequence[Tool] | None = None
+    tool_choice: str | None = None
+    parallel_tool_calls: bool | None = None
 
     def __post_init__(self) -> None:
         options_message(self)  # raises for the first bad field
@@ -79,6 +86,8 @@ class GenerateOptions:
             object.__setattr__(self, "stop", tuple(self.stop))
         if self.metadata is not None:
             object.__setattr__(self, "metadata", dict(self.metadata))
+        if self.tools is not None:
+            object.__setattr__(self, "tools", tuple(self.tools))
 
 
 class GenerateOverrides(TypedDict, total=False):
@@ -103,6 +112,9 @@ class GenerateOverrides(TypedDict, total=False):
     stop: str | Sequence[str] | None
     metadata: Mapping[str, str] | None
     response_format: JsonAnswer | None
+    tools: Sequence[Tool] | None
+    tool_choice: str | None
+    parallel_tool_calls: bool | None
 
 
 def with_overrides(options: GenerateOptions | None, overrides: GenerateOverrides) -> GenerateOptions:

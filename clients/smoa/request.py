@@ -17,17 +17,19 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from smoa.ranking import Aggregation, Selection
 from smoa.result import Mode
+from smoa.tools import ToolCall, tool_call_message, tool_choice_message, tools_message
 from smoa.v1 import common_pb2, orchestrator_pb2
 
 if TYPE_CHECKING:
     from smoa.options import GenerateOptions
 
-Role = Literal["system", "user", "assistant"]
+Role = Literal["system", "user", "assistant", "tool"]
 
 ROLES: dict[str, common_pb2.ChatRole.ValueType] = {
     "system": common_pb2.CHAT_ROLE_SYSTEM,
     "user": common_pb2.CHAT_ROLE_USER,
     "assistant": common_pb2.CHAT_ROLE_ASSISTANT,
+    "tool": common_pb2.CHAT_ROLE_TOOL,
 }
 MODES: dict[Mode, orchestrator_pb2.Mode.ValueType] = {
     Mode.SMOA: orchestrator_pb2.MODE_SMOA,
@@ -45,10 +47,14 @@ UINT64 = (2**64, "2**64")
 
 @dataclass(frozen=True)
 class Message:
-    """One turn of a conversation; a request carries the whole history, the user's turn last."""
+    """One turn of a conversation; a request carries the whole history, the user's (or a tool's) turn
+    last. An assistant's turn may be the tools it called (`tool_calls`, content then ""), and a tool's turn
+    is the result of one of them (`tool_call_id`)."""
 
     role: Role
     content: str
+    tool_calls: Sequence[ToolCall] = ()
+    tool_call_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -86,7 +92,8 @@ class JsonAnswer:
     strict: bool = False
 
 
-Messages = str | Sequence[Message | Mapping[str, str]]
+# A mapping is a Message's fields by name (tool_calls: ToolCalls, or mappings of their fields).
+Messages = str | Sequence[Message | Mapping[str, Any]]
 
 
 def _int(name: str, value: object, minimum: int, maximum: tuple[int, str] | None = None) -> int:
@@ -108,16 +115,26 @@ def chat_messages(question_or_messages: Messages) -> list[common_pb2.ChatMessage
         return [common_pb2.ChatMessage(role=common_pb2.CHAT_ROLE_USER, content=question_or_messages)]
     found: list[common_pb2.ChatMessage] = []
     for i, m in enumerate(question_or_messages):
-        role, content = (m.role, m.content) if isinstance(m, Message) else (m.get("role"), m.get("content"))
+        fields = m.__dict__ if isinstance(m, Message) else m
+        role, content = fields.get("role"), fields.get("content")
+        calls, answers = fields.get("tool_calls") or (), fields.get("tool_call_id") or ""
         if role not in ROLES:
             raise ValueError(f"{name}[{i}].role: must be one of {', '.join(ROLES)}, got {role!r}")
-        if not isinstance(content, str) or not content.strip():
+        if content is None and calls:
+            content = ""
+        if not isinstance(content, str) or not (content.strip() or calls or role == "tool"):
             raise ValueError(f"{name}[{i}].content: must be a non-empty string")
-        found.append(common_pb2.ChatMessage(role=ROLES[role], content=content))
+        if (role == "tool") != bool(answers) or not isinstance(answers, str):
+            raise ValueError(f"{name}[{i}].tool_call_id: a tool's message, and only one, names its call")
+        wire = common_pb2.ChatMessage(role=ROLES[role], content=content, tool_call_id=answers)
+        wire.tool_calls.extend(
+            tool_call_message(c, f"{name}[{i}].tool_calls[{j}]") for j, c in enumerate(calls)
+        )
+        found.append(wire)
     if not found:
         raise ValueError(f"{name}: must hold at least one message")
-    if found[-1].role != common_pb2.CHAT_ROLE_USER:
-        raise ValueError(f"{name}[{len(found) - 1}].role: the last message must be the user's")
+    if found[-1].role not in (common_pb2.CHAT_ROLE_USER, common_pb2.CHAT_ROLE_TOOL):
+        raise ValueError(f"{name}[{len(found) - 1}].role: the last message must be the user's or a tool's")
     return found
 
 
@@ -225,6 +242,12 @@ def options_message(options: GenerateOptions) -> orchestrator_pb2.GenerateReques
         request.stop.extend(stop)
     if o.response_format is not None:
         request.response_format.CopyFrom(response_format(o.response_format))
+    if o.tools is not None:
+        request.tools.extend(tools_message(o.tools))
+    if o.tool_choice is not None:
+        request.tool_choice.CopyFrom(tool_choice_message(o.tool_choice, o.tools or ()))
+    if o.parallel_tool_calls is not None:
+        request.parallel_tool_calls = o.parallel_tool_calls
     if o.metadata is not None:
         if not all(isinstance(k, str) and k and isinstance(v, str) for k, v in o.metadata.items()):
             raise ValueError("metadata: must map non-empty strings to strings")

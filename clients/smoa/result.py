@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import Enum
 
+from smoa.tools import ToolCall
+
 
 class Mode(str, Enum):
     """Which pipeline runs (the values are what the command line and JSON use)."""
@@ -181,6 +183,8 @@ class Result:
     degradations: list[Degradation] = field(default_factory=list)
     # Calls left out or added, and why.
     steps: list[Step] = field(default_factory=list)
+    # The tools the answer calls (then `text` is ""): run them and send their results back.
+    tool_calls: tuple[ToolCall, ...] = ()
 
     @property
     def degraded(self) -> bool:

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from google.protobuf.descriptor import EnumDescriptor
 
-from smoa import Aggregation, GenerateOptions, JsonAnswer, Mode, ModelSettings, Selection, Skips
+from smoa import Aggregation, GenerateOptions, JsonAnswer, Mode, ModelSettings, Selection, Skips, Tool
 from smoa.options import GenerateOverrides
 from smoa.request import generate_request
 from smoa.v1 import common_pb2, orchestrator_pb2
@@ -48,6 +48,12 @@ SET: dict[str, tuple[Any, Any]] = {
             format=common_pb2.OUTPUT_FORMAT_JSON_SCHEMA, json_schema='{"type": "object"}', name="verdict"
         ),
     ),
+    "tools": (
+        [Tool("lookup", "Look a word up.", {"type": "object"})],
+        [common_pb2.Tool(name="lookup", description="Look a word up.", parameters='{"type": "object"}')],
+    ),
+    "tool_choice": ("required", common_pb2.ToolChoice(mode=common_pb2.ToolChoice.MODE_REQUIRED)),
+    "parallel_tool_calls": (True, True),  # optional: unset reads False on the wire
 }
 OPTIONS = [f.name for f in dataclasses.fields(GenerateOptions)]
 WIRE_NAME = {option: wire for wire, option in RENAMED.items()}
