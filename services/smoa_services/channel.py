@@ -48,28 +48,32 @@ OUTLIER_DETECTION = {
     "childPolicy": [{"round_robin": {}}],
 }
 
-SERVICE_CONFIG = json.dumps(
-    {
+RETRY_POLICY = {
+    "name": [
+        {"service": "smoa.v1.ProposerService"},
+        {"service": "smoa.v1.JudgeService"},
+        {"service": "smoa.v1.ModeratorService"},
+    ],
+    "retryPolicy": {
+        "maxAttempts": 4,
+        "initialBackoff": "0.05s",
+        "maxBackoff": "0.5s",
+        "backoffMultiplier": 2,
+        "retryableStatusCodes": ["UNAVAILABLE"],
+    },
+}
+
+
+def service_config(health_checked: bool = True) -> str:
+    """Without health checking, a channel reaches the replicas that are not ready too: to ask them why
+    (peer_readiness.py)."""
+    config: dict[str, Any] = {
         "loadBalancingConfig": [{"outlier_detection_experimental": OUTLIER_DETECTION}],
-        "healthCheckConfig": {"serviceName": READINESS},
-        "methodConfig": [
-            {
-                "name": [
-                    {"service": "smoa.v1.ProposerService"},
-                    {"service": "smoa.v1.JudgeService"},
-                    {"service": "smoa.v1.ModeratorService"},
-                ],
-                "retryPolicy": {
-                    "maxAttempts": 4,
-                    "initialBackoff": "0.05s",
-                    "maxBackoff": "0.5s",
-                    "backoffMultiplier": 2,
-                    "retryableStatusCodes": ["UNAVAILABLE"],
-                },
-            }
-        ],
+        "methodConfig": [RETRY_POLICY],
     }
-)
+    if health_checked:
+        config["healthCheckConfig"] = {"serviceName": READINESS}
+    return json.dumps(config)
 
 
 class CancelWithCaller(grpc.aio.UnaryUnaryClientInterceptor):
@@ -105,14 +109,14 @@ class EndCaller(grpc.aio.UnaryUnaryClientInterceptor):
         return await continuation(details, request)
 
 
-def channel_options(settings: Settings) -> list[tuple[str, str | int]]:
+def channel_options(settings: Settings, health_checked: bool = True) -> list[tuple[str, str | int]]:
     keepalive_ms = int(settings.peer_keepalive_seconds * 1000)
     server_name = (
         [("grpc.ssl_target_name_override", settings.peer_server_name)] if settings.peer_server_name else []
     )
     return [
         *server_name,
-        ("grpc.service_config", SERVICE_CONFIG),
+        ("grpc.service_config", service_config(health_checked)),
         ("grpc.enable_retries", 1),
         ("grpc.max_receive_message_length", settings.max_message_bytes),
         ("grpc.max_send_message_length", settings.max_message_bytes),
@@ -136,21 +140,29 @@ def peer_token(settings: Settings) -> str:
 
 
 def channel(
-    target: str, settings: Settings, telemetry: Telemetry, *, with_peer_token: bool = True
+    target: str,
+    settings: Settings,
+    telemetry: Telemetry,
+    *,
+    with_peer_token: bool = True,
+    health_checked: bool = True,
 ) -> grpc.aio.Channel:
     """A channel to a smoa service's replicas. Without ``with_peer_token`` (the gateway, which passes on
-    its caller's own token) no token of this process goes with the calls."""
+    its caller's own token) no token of this process goes with the calls; without ``health_checked`` it
+    reaches the replicas that say they are not ready as well."""
     interceptors: list[Any] = [*telemetry.client_interceptors(), EndCaller(), CancelWithCaller()]
     token = peer_token(settings) if with_peer_token else ""
     credentials = tls.peer_credentials(settings)
     if credentials is None:
         if token:
             interceptors.insert(0, BearerToken(token))
-        return grpc.aio.insecure_channel(target, options=channel_options(settings), interceptors=interceptors)
+        return grpc.aio.insecure_channel(
+            target, options=channel_options(settings, health_checked), interceptors=interceptors
+        )
     if token:
         credentials = grpc.composite_channel_credentials(
             credentials, grpc.access_token_call_credentials(token)
         )
     return grpc.aio.secure_channel(
-        target, credentials, options=channel_options(settings), interceptors=interceptors
+        target, credentials, options=channel_options(settings, health_checked), interceptors=interceptors
     )

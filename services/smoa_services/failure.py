@@ -287,6 +287,31 @@ class PeerFailure(Failure):
         self.detail = detail
 
 
+class PeerNotReady(Failure):
+    """No replica of a peer was ready to take a call, and a replica said why: the circuit breakers of the
+    LLM backends it calls are open (reason BREAKER_OPEN, the backends named), or it is draining
+    (PEER_DRAINING). gRPC's own words for it ("connections to all backends failing", its backends being
+    replicas) name neither."""
+
+    def __init__(self, peer: str, open_breakers: Sequence[str]):
+        if open_breakers:
+            named = ", ".join(repr(b) for b in open_breakers)
+            why = f"the circuit breaker of LLM backend {named} is open"
+            if len(open_breakers) > 1:
+                why = f"the circuit breakers of LLM backends {named} are open"
+            reason, metadata = "BREAKER_OPEN", {"backend": ",".join(open_breakers)}
+        else:
+            why, reason, metadata = "it is draining", "PEER_DRAINING", {}
+        super().__init__(
+            f"{peer} service: no replica is ready: {why}",
+            grpc.StatusCode.UNAVAILABLE,
+            reason,
+            retry_after=1.0,
+            metadata={**metadata, "peer": peer},
+        )
+        self.peer = peer
+
+
 def _pack(message: Message) -> any_pb2.Any:
     packed = any_pb2.Any()
     packed.Pack(message)

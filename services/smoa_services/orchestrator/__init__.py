@@ -3,6 +3,8 @@ services and streams the final answer."""
 
 from __future__ import annotations
 
+from grpc_health.v1 import health_pb2_grpc
+
 from smoa.v1 import (
     judge_pb2_grpc,
     moderator_pb2_grpc,
@@ -14,6 +16,7 @@ from smoa_services.channel import channel
 from smoa_services.config import Settings
 from smoa_services.llm import ChatModel
 from smoa_services.orchestrator.answer_metrics import AnswerMetrics
+from smoa_services.orchestrator.peer_readiness import PeerReadiness
 from smoa_services.orchestrator.peers import PeerCalls, PeerStubs
 from smoa_services.orchestrator.pipeline import Pipeline
 from smoa_services.orchestrator.quorum import StragglerWait
@@ -27,10 +30,17 @@ SERVICE_NAME = orchestrator_pb2.DESCRIPTOR.services_by_name["OrchestratorService
 
 def create_server(settings: Settings, telemetry: Telemetry, chat: ChatModel | None = None) -> Server:
     model = chat or ChatModel(settings, telemetry)
-    channels = [
-        channel(target, settings, telemetry)
-        for target in (settings.proposer_target, settings.judge_target, settings.moderator_target)
-    ]
+    targets = {
+        "proposer": settings.proposer_target,
+        "judge": settings.judge_target,
+        "moderator": settings.moderator_target,
+    }
+    channels = [channel(target, settings, telemetry) for target in targets.values()]
+    # To the same replicas, the unready ones included: where to ask why none is ready (connects on first use).
+    unchecked = {
+        peer: channel(target, settings, telemetry, health_checked=False) for peer, target in targets.items()
+    }
+    readiness = PeerReadiness({peer: health_pb2_grpc.HealthStub(c) for peer, c in unchecked.items()})
     stubs = PeerStubs(
         proposer_pb2_grpc.ProposerServiceStub(channels[0]),
         judge_pb2_grpc.JudgeServiceStub(channels[1]),
@@ -52,14 +62,18 @@ def create_server(settings: Settings, telemetry: Telemetry, chat: ChatModel | No
 
     def register(server: Server) -> list[str]:
         servicer = OrchestratorServicer(
-            settings, PeerCalls(stubs, settings), pipeline, server.drain, AnswerMetrics(telemetry.instruments)
+            settings,
+            PeerCalls(stubs, settings, readiness),
+            pipeline,
+            server.drain,
+            AnswerMetrics(telemetry.instruments),
         )
         orchestrator_pb2_grpc.add_OrchestratorServiceServicer_to_server(servicer, server.server)
         return [SERVICE_NAME]
 
     server = Server("orchestrator", settings, telemetry, register)
     server.watch(model)
-    server.on_stop += [c.close for c in channels]
+    server.on_stop += [c.close for c in [*channels, *unchecked.values()]]
     if chat is None:
         server.on_stop.append(model.close)  # only what this function opened
     return server

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import grpc
+from grpc_status import rpc_status
 
 from smoa.v1 import (
     common_pb2,
@@ -32,6 +33,7 @@ from smoa_services.failure import Failure, PeerFailure
 from smoa_services.latency import LatencyWindow, hedge_delay
 from smoa_services.llm import ModelChoice
 from smoa_services.orchestrator.cost import Usage
+from smoa_services.orchestrator.peer_readiness import PeerReadiness
 from smoa_services.orchestrator.ports import JudgeCall, Judgement, Moderation, Peers, Proposal
 from smoa_services.orchestrator.prompt_room import fitted, room_for_answers
 from smoa_services.orchestrator.records import Candidate
@@ -51,11 +53,13 @@ class PeerStubs:
 
 
 class PeerCalls:
-    """What outlives a request: the stubs, and the recent latencies of judge and moderator calls."""
+    """What outlives a request: the stubs, the recent latencies of judge and moderator calls, and where to
+    ask why a peer has no replica ready."""
 
-    def __init__(self, stubs: PeerStubs, settings: Settings):
+    def __init__(self, stubs: PeerStubs, settings: Settings, readiness: PeerReadiness | None = None):
         self.stubs = stubs
         self.settings = settings
+        self.readiness = readiness or PeerReadiness({})
         self.latency = {"judge": LatencyWindow(), "moderator": LatencyWindow()}
 
     def for_request(
@@ -90,6 +94,12 @@ class _Call:
         try:
             reply = await start(budget)
         except grpc.aio.AioRpcError as e:
+            if e.code() == grpc.StatusCode.UNAVAILABLE and rpc_status.from_call(e) is None:  # type: ignore[arg-type]
+                # gRPC's own UNAVAILABLE, not a replica's: perhaps none was ready; they say why.
+                left = budget - (time.perf_counter() - started)
+                not_ready = await self.calls.readiness.explain(peer, left)
+                if not_ready is not None:
+                    raise not_ready from e
             raise PeerFailure(peer, e) from e
         if peer in self.calls.latency:
             self.calls.latency[peer].observe(time.perf_counter() - started)

@@ -18,7 +18,7 @@ from typing import Generic, TypeVar
 
 import grpc
 
-from smoa_services.failure import Failure, QuorumNotMet
+from smoa_services.failure import Failure, PeerNotReady, QuorumNotMet
 
 T = TypeVar("T")
 
@@ -139,11 +139,13 @@ def _not_met(
     quorum: int,
     layer: int,
 ) -> Failure:
-    """When every proposer was refused the same way and retrying cannot help (each one's backend rejected
-    the prompt, or the request is invalid for them), that failure itself, with its details; else
-    QUORUM_NOT_MET, UNAVAILABLE."""
-    codes = {f.code for f in failures}
-    if len(failures) == len(missing) and len(codes) == 1 and not failures[0].retryable:
-        return failures[0]
+    """When every proposer failed the same way, and the way says more than a quorum not met does (each
+    one's backend rejected the prompt, the request is invalid for them, or no replica was ready, saying
+    why: a circuit breaker open), that failure itself, with its details; else QUORUM_NOT_MET,
+    UNAVAILABLE."""
+    if len(failures) == len(missing) and len({f.code for f in failures}) == 1:
+        unready = all(isinstance(f, PeerNotReady) for f in failures) and len({str(f) for f in failures}) == 1
+        if unready or not failures[0].retryable:
+            return failures[0]
     described = [m.describe() for m in sorted(missing, key=lambda m: m.index)]
     return QuorumNotMet(layer, answered, quorum, described)
