@@ -38,8 +38,6 @@ MODES: dict[Mode, orchestrator_pb2.Mode.ValueType] = {
     Mode.AUTO: orchestrator_pb2.MODE_AUTO,
 }
 Choice = TypeVar("Choice", bound=Enum)
-# The service's limit (the same as OpenAI's); their length the service checks.
-MAX_STOP_SEQUENCES = 4
 INT32 = (2**31, "2**31")
 INT64 = (2**63, "2**63")
 UINT64 = (2**64, "2**64")
@@ -237,8 +235,9 @@ def options_message(options: GenerateOptions) -> orchestrator_pb2.GenerateReques
         request.selection = common_pb2.SelectionMethod.Value(f"SELECTION_METHOD_{selection.name}")
     if o.stop is not None:
         stop = [o.stop] if isinstance(o.stop, str) else list(o.stop)
-        if not all(isinstance(s, str) and s for s in stop) or len(stop) > MAX_STOP_SEQUENCES:
-            raise ValueError(f"stop: must be up to {MAX_STOP_SEQUENCES} non-empty strings, got {o.stop!r}")
+        # Their number and length are the service's to check (INVALID_ARGUMENT naming stop).
+        if not all(isinstance(s, str) and s for s in stop):
+            raise ValueError(f"stop: must be non-empty strings, got {o.stop!r}")
         request.stop.extend(stop)
     if o.response_format is not None:
         request.response_format.CopyFrom(response_format(o.response_format))

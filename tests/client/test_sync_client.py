@@ -161,3 +161,11 @@ def test_an_unreachable_server_is_unavailable() -> None:
         with pytest.raises(UnavailableError):
             nowhere.generate("What is 6 times 7?")
     assert time.monotonic() - started < 3  # fails fast: no waiting for the server to appear
+
+
+def test_stop_sequences_over_the_services_limit_are_refused_by_the_service(client: SmoaClient) -> None:
+    with pytest.raises(ValueError, match="stop"):
+        client.generate("What is 6 times 7?", stop=["END", ""])
+    with pytest.raises(InvalidArgumentError) as caught:
+        client.generate("What is 6 times 7?", stop=["a", "b", "c", "d", "e"])
+    assert [v.field for v in caught.value.violations] == ["stop"]
