@@ -10,12 +10,17 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import unquote
 
 import jsonschema
 from jsonschema.exceptions import SchemaError
+from referencing.exceptions import Unresolvable
 
 # A schema is a few kilobytes; one of megabytes is no schema a model could follow.
 MAX_SCHEMA_CHARS = 64 * 1024
+# Objects and arrays within each other. Generated schemas (pydantic's, zod's) are a dozen deep; the
+# validator recurses a few frames per level and would hit Python's recursion limit at about 200.
+MAX_SCHEMA_DEPTH = 64
 
 JSON_ONLY = "Answer with one JSON value and nothing else: no Markdown fence, no text before or after it."
 
@@ -49,7 +54,14 @@ class AnswerFormat:
         except (ValueError, RecursionError) as e:
             raise AnswerInvalid(f"not JSON ({str(e)[:120]})") from None
         if self.schema:
-            error = jsonschema.exceptions.best_match(_validator(self.schema).iter_errors(value))
+            try:
+                error = jsonschema.exceptions.best_match(_validator(self.schema).iter_errors(value))
+            except RecursionError:
+                # A recursive schema ($ref) over an answer nested deeper than the validator can follow.
+                raise AnswerInvalid("nested too deep to check against the schema") from None
+            except Unresolvable as e:
+                # schema_problem refused every $ref it could not follow; one under a nested $id is left.
+                raise AnswerInvalid(f"the schema's $ref {str(e)[:120]} does not resolve") from None
             while error is not None and error.context:
                 # Not valid under any of anyOf's schemas: the one it came closest to says what to fix.
                 error = max(error.context, key=lambda e: len(e.absolute_path))
@@ -84,11 +96,60 @@ def schema_problem(schema: str) -> str | None:
         return f"not JSON ({str(e)[:120]})"
     if not isinstance(parsed, dict):
         return "must be a JSON object"
+    if _depth(parsed) > MAX_SCHEMA_DEPTH:
+        return f"nested deeper than {MAX_SCHEMA_DEPTH} levels"
+    if not isinstance(parsed.get("$schema", ""), str):
+        return "$schema must be the URI of a meta-schema"
     try:
-        jsonschema.validators.validator_for(parsed).check_schema(parsed)
+        _validator_class(parsed).check_schema(parsed)
     except SchemaError as e:
         return f"not a valid JSON Schema: {e.message[:200]}"
+    return _unresolved_reference(parsed)
+
+
+def _depth(value: Any) -> int:
+    deepest, level = 0, [value]
+    while level:
+        deepest += 1
+        level = [
+            child
+            for v in level
+            for child in (v.values() if isinstance(v, dict) else v if isinstance(v, list) else ())
+            if isinstance(child, dict | list)
+        ]
+    return deepest
+
+
+def _unresolved_reference(schema: dict[str, Any]) -> str | None:
+    """A `$ref` that does not point inside the schema: the validator would fail on it mid-answer (or try
+    the network), so it is refused up front. Local references ("#", "#/$defs/Name", any JSON pointer into
+    the schema) are what OpenAI's structured outputs take too."""
+    pending: list[Any] = [schema]
+    while pending:
+        value = pending.pop()
+        if isinstance(value, list):
+            pending += value
+        elif isinstance(value, dict):
+            ref = value.get("$ref")
+            if ref is not None and (not isinstance(ref, str) or _pointed(schema, ref) is None):
+                return f"$ref {str(ref)[:80]!r} does not point inside the schema (#/...)"
+            pending += value.values()
     return None
+
+
+def _pointed(schema: Any, ref: str) -> Any:
+    if not ref.startswith("#") or (ref != "#" and not ref.startswith("#/")):
+        return None
+    target = schema
+    for token in ref[2:].split("/") if ref != "#" else ():
+        token = unquote(token).replace("~1", "/").replace("~0", "~")
+        if isinstance(target, dict) and token in target:
+            target = target[token]
+        elif isinstance(target, list) and token.isdigit() and int(token) < len(target):
+            target = target[int(token)]
+        else:
+            return None
+    return target
 
 
 @functools.lru_cache(maxsize=64)
@@ -99,4 +160,9 @@ def _parsed(schema: str) -> Any:
 @functools.lru_cache(maxsize=64)
 def _validator(schema: str) -> Any:
     parsed = _parsed(schema)
-    return jsonschema.validators.validator_for(parsed)(parsed)
+    return _validator_class(parsed)(parsed)
+
+
+def _validator_class(schema: dict[str, Any]) -> Any:
+    # The dialect its $schema names; the latest for none, or for one jsonschema does not know.
+    return jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator)

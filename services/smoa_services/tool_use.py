@@ -157,26 +157,36 @@ def _parsed_or_text(arguments: str) -> Any:
 
 
 def _lifted(schema: Any, prefix: str, definitions: dict[str, Any]) -> Any:
-    """`schema` placed inside the reply schema: its own definitions move to the reply's `$defs` under
-    `prefix`, and its local references follow them (a `$ref` is resolved from the document's root)."""
+    """`schema` placed inside the reply schema, its local references kept true (a `$ref` is resolved from
+    the document's root): its own definitions move to the reply's `$defs` under `prefix`, flat, as every
+    backend's schema support takes them; a reference to anything else in it ("#" for a recursive
+    schema, "#/properties/...") points into a copy of it kept under `prefix` itself."""
     if not isinstance(schema, dict):
         return schema
     own = {**schema.get("definitions", {}), **schema.get("$defs", {})}
     body = {k: v for k, v in schema.items() if k not in ("$defs", "definitions", "$schema", "$id")}
+    to_root: list[bool] = []
     for name, definition in own.items():
-        definitions[f"{prefix}.{name}"] = _relinked(definition, prefix)
-    return _relinked(body, prefix)
+        definitions[f"{prefix}.{name}"] = _relinked(definition, prefix, to_root)
+    lifted = _relinked(body, prefix, to_root)
+    if to_root:
+        definitions[prefix] = lifted
+    return lifted
 
 
-def _relinked(value: Any, prefix: str) -> Any:
+def _relinked(value: Any, prefix: str, to_root: list[bool]) -> Any:
     if isinstance(value, dict):
-        out = {k: _relinked(v, prefix) for k, v in value.items()}
+        out = {k: _relinked(v, prefix, to_root) for k, v in value.items()}
         ref = value.get("$ref")
-        if isinstance(ref, str):
+        if isinstance(ref, str) and ref.startswith("#"):
             for root in ("#/$defs/", "#/definitions/"):
                 if ref.startswith(root):
                     out["$ref"] = f"#/$defs/{prefix}.{ref[len(root) :]}"
+                    break
+            else:
+                out["$ref"] = f"#/$defs/{prefix}{ref[1:]}"
+                to_root.append(True)
         return out
     if isinstance(value, list):
-        return [_relinked(v, prefix) for v in value]
+        return [_relinked(v, prefix, to_root) for v in value]
     return value

@@ -37,6 +37,8 @@ WEATHER: Any = {
     },
 }
 CLOCK: Any = {"type": "function", "function": {"name": "get_time", "description": "The time now."}}
+# Past what the schema validator can recurse through: refused, where it was once a 500.
+DEEP: Any = json.loads('{"properties": {"a": ' * 100 + "{}" + "}}" * 100)
 QUESTION: Any = [{"role": "user", "content": "What is the weather in Paris?"}]
 
 
@@ -196,6 +198,15 @@ async def test_a_final_call_that_answers_garbage_gives_a_kept_valid_call_flagged
     [
         ({"tools": [{"type": "function", "function": {"name": "x", "parameters": {"type": 7}}}]}, "tools"),
         ({"tools": [WEATHER, WEATHER]}, "tools"),
+        ({"tools": [{"type": "function", "function": {"name": "x", "parameters": DEEP}}]}, "tools"),
+        (
+            {
+                "tools": [
+                    {"type": "function", "function": {"name": "x", "parameters": {"$ref": "#/$defs/no"}}}
+                ]
+            },
+            "tools",
+        ),
         (
             {"tools": [WEATHER], "tool_choice": {"type": "function", "function": {"name": "nope"}}},
             "tool_choice",

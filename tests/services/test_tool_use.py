@@ -101,3 +101,20 @@ def test_history_is_written_as_every_backend_takes_it() -> None:
     )
     role, content = conversation_text("tool", "paid", (), "call_1", {"call_1": "invoice"})
     assert role == "user" and content == "Result of invoice (call call_1):\npaid"
+
+
+def test_a_recursive_tool_keeps_its_references_to_itself() -> None:
+    # "#" is the tool's own schema, not the reply's: it must still mean the tool's tree.
+    tree = {
+        "type": "object",
+        "properties": {"name": {"type": "string"}, "parts": {"type": "array", "items": {"$ref": "#"}}},
+        "required": ["name"],
+        "additionalProperties": False,
+    }
+    form = ToolUse((Tool("assemble", "", json.dumps(tree)),)).reply_format
+    assert schema_problem(form.schema) is None
+    good = {"name": "bike", "parts": [{"name": "wheel", "parts": [{"name": "spoke"}]}]}
+    assert form.check(calls({"name": "assemble", "arguments": good}))
+    bad = {"name": "bike", "parts": [{"name": "wheel", "parts": [{"size": 3}]}]}
+    with pytest.raises(AnswerInvalid, match="tool_calls/0/arguments/parts/0/parts/0"):
+        form.check(calls({"name": "assemble", "arguments": bad}))

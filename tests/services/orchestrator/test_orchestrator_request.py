@@ -18,8 +18,13 @@ def request(**fields: object) -> orchestrator_pb2.GenerateRequest:
 
 
 TOOL = common_pb2.Tool(name="get_weather", parameters='{"type": "object"}')
+DEEP = '{"properties": {"a": ' * 100 + "{}" + "}}" * 100
 UNKNOWN_CHOICE = common_pb2.ToolChoice(mode=9)  # type: ignore[arg-type]
 RESULT = common_pb2.ChatMessage(role=common_pb2.CHAT_ROLE_TOOL, content="18", tool_call_id="c")
+
+
+def json_schema(schema: str) -> common_pb2.ResponseFormat:
+    return common_pb2.ResponseFormat(format=common_pb2.OUTPUT_FORMAT_JSON_SCHEMA, json_schema=schema)
 
 
 def named(function: str) -> common_pb2.ToolChoice:
@@ -95,6 +100,9 @@ BAD = [
     (request(tools=[TOOL], tool_choice=named("nope")), "tool_choice.function"),
     (request(tool_choice=common_pb2.ToolChoice(mode=common_pb2.ToolChoice.MODE_REQUIRED)), "tool_choice"),
     (request(tools=[TOOL] * 129), "tools"),
+    # What the validator would choke on mid-answer: refused before any call.
+    (request(tools=[common_pb2.Tool(name="t", parameters=DEEP)]), "tools[0].parameters"),
+    (request(response_format=json_schema('{"$ref": "#/$defs/gone"}')), "response_format.json_schema"),
     (
         conversation(common_pb2.ChatMessage(role=common_pb2.CHAT_ROLE_TOOL, content="18")),
         "messages[1].tool_call_id",
