@@ -13,11 +13,12 @@ import pytest
 from langchain_core.messages import HumanMessage, ToolMessage
 from langchain_core.tools import tool
 from langchain_openai import ChatOpenAI
+from openai.types.chat import ChatCompletion
 from pydantic import SecretStr
 
 from smoa_services.tool_use import REPLY_DESCRIPTION
 from tests.harness.callers import caller_of
-from tests.harness.chat_script import Reply, system_prompt
+from tests.harness.chat_script import Reply, Script, system_prompt
 from tests.harness.in_process_gateway import gateway, openai_client
 from tests.harness.openai_endpoint import FakeOpenAI
 from tests.harness.orchestrator_stack import orchestrator_stack
@@ -158,6 +159,15 @@ async def test_tool_choice_none_offers_no_tools_and_answers_in_text() -> None:
     assert not any(REPLY_DESCRIPTION in system_prompt(r) for r in requests)
 
 
+async def weather_reply(script: Script) -> ChatCompletion:
+    """One request offering the weather tool, every call made, to a stack whose model plays `script`."""
+    with FakeOpenAI(script) as llm:
+        async with orchestrator_stack(llm.base_url) as stack, gateway(stack.port) as url:
+            return await openai_client(url).chat.completions.create(
+                model=MODEL, messages=QUESTION, tools=[WEATHER], extra_body=EVERY_CALL
+            )
+
+
 async def test_a_final_call_with_arguments_not_valid_is_asked_again_with_the_problem_named() -> None:
     def sloppy_aggregator(request: dict[str, Any]) -> Reply:
         if caller_of(request) == "aggregator" and "tool_calls/0/arguments" not in json.dumps(
@@ -166,11 +176,7 @@ async def test_a_final_call_with_arguments_not_valid_is_asked_again_with_the_pro
             return Reply(text='{"tool_calls": [{"name": "get_weather", "arguments": {"town": "Paris"}}]}')
         return agent(request)
 
-    with FakeOpenAI(sloppy_aggregator) as llm:
-        async with orchestrator_stack(llm.base_url) as stack, gateway(stack.port) as url:
-            reply = await openai_client(url).chat.completions.create(
-                model=MODEL, messages=QUESTION, tools=[WEATHER], extra_body=EVERY_CALL
-            )
+    reply = await weather_reply(sloppy_aggregator)
     [call] = reply.choices[0].message.tool_calls or []
     assert json.loads(call.function.arguments) == {"city": "Paris"}  # type: ignore[union-attr]
     assert reply.model_extra and not reply.model_extra["smoa"].get("degraded")
@@ -183,11 +189,7 @@ async def test_a_final_call_that_answers_garbage_gives_a_kept_valid_call_flagged
             return Reply(text="I would call get_weather(Paris)")
         return agent(request)
 
-    with FakeOpenAI(garbage_aggregator) as llm:
-        async with orchestrator_stack(llm.base_url) as stack, gateway(stack.port) as url:
-            reply = await openai_client(url).chat.completions.create(
-                model=MODEL, messages=QUESTION, tools=[WEATHER], extra_body=EVERY_CALL
-            )
+    reply = await weather_reply(garbage_aggregator)
     [call] = reply.choices[0].message.tool_calls or []
     assert json.loads(call.function.arguments) == {"city": "Paris"}  # type: ignore[union-attr]
     assert reply.model_extra and reply.model_extra["smoa"]["degraded"]
