@@ -6,9 +6,11 @@ gRPC's `maximum_concurrent_rpcs` counts health checks too: a full server would r
 get a healthy pod restarted. Here only smoa's calls count (gRPC's own services pass unwrapped), and
 gRPC's limit is left far above this one.
 
-A caller is who `auth.py` found: its token's name or its certificate's. Callers it does not know (no
-authentication configured) share the service's limit only: an address is no identity (a proxy, a NAT
-or a load generator puts many behind one).
+A caller is whom the work is for (caller.END_CALLER): at the orchestrator, who `auth.py` found (its
+token's name or its certificate's); at a peer, the orchestrator's caller, which it passes on. So one end
+caller cannot take a peer from the others through the orchestrator, whose own identity every peer call
+carries. Callers nobody knows (no authentication configured) share the service's limit only: an address
+is no identity (a proxy, a NAT or a load generator puts many behind one).
 
 The count of calls in flight is also the metric `smoa.rpc.server.in_flight` (telemetry/instruments.py):
 what a replica has on its hands, which an autoscaler can follow better than CPU for a service that mostly
@@ -22,15 +24,15 @@ from typing import Any
 import grpc
 from opentelemetry.metrics import UpDownCounter
 
-from smoa_services.caller import CALLER
+from smoa_services.caller import END_CALLER
 from smoa_services.failure import Failure
 from smoa_services.rpc_handler import Context, Continuation, Handler, Stream, Unary, wrapped
 
 
 class Overloaded(Failure):
-    def __init__(self, what: str, limit: int):
+    def __init__(self, what: str, limit: int, calls: str = "calls"):
         super().__init__(
-            f"{what} {limit} calls in flight: try again shortly",
+            f"{what} {limit} {calls} in flight: try again shortly",
             grpc.StatusCode.RESOURCE_EXHAUSTED,
             "OVERLOADED",
             retry_after=1.0,
@@ -53,7 +55,7 @@ class Admission(grpc.aio.ServerInterceptor):
         return wrapped(details, await continuation(details), self._unary, self._stream)
 
     def _admit(self) -> str:
-        caller = CALLER.get()
+        caller = END_CALLER.get()
         if self.in_flight >= self.limit:
             raise Overloaded("the service has its limit of", self.limit)
         if caller and self.by_caller[caller] >= self.per_caller:

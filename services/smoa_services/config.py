@@ -27,7 +27,9 @@ DEFAULT_PORTS = {
     "gateway": 8000,
 }
 # The front door shares itself between its callers; a peer's one caller is the orchestrator (no share).
-PER_CALLER_DEFAULTS = {"orchestrator": 32}
+# One caller's share of a service's calls in flight (of max_concurrent_rpcs, 256): a quarter at a peer,
+# by end caller, so three can be at their share with room left for the rest.
+PER_CALLER_DEFAULTS = {"orchestrator": 32, "proposer": 64, "judge": 64, "moderator": 64}
 
 
 @dataclass(frozen=True)
@@ -72,7 +74,18 @@ class Settings:
         default=256, metadata=_help("calls in flight beyond which RESOURCE_EXHAUSTED (health never counts)")
     )
     max_concurrent_rpcs_per_caller: int = field(
-        default=0, metadata=_help("one caller's share of them (0: no share; the orchestrator's default: 32)")
+        default=0,
+        metadata=_help(
+            "one caller's share of them, by end caller at a peer (0: no share; defaults: orchestrator 32, "
+            "proposer, judge and moderator 64)"
+        ),
+    )
+    max_proposers_in_flight_per_caller: int = field(
+        default=64,
+        metadata=_help(
+            "the orchestrator's bound on the n of one caller's requests in flight, summed: what they put "
+            "on the proposers at once (0: no bound)"
+        ),
     )
     max_prompt_chars: int = field(
         default=200_000, metadata=_help("largest prompt a request may make (INVALID_ARGUMENT beyond)")
@@ -294,6 +307,7 @@ class Settings:
             ("quorum", self.quorum >= 0),
             ("max_concurrent_rpcs", self.max_concurrent_rpcs >= 1),
             ("max_concurrent_rpcs_per_caller", self.max_concurrent_rpcs_per_caller >= 0),
+            ("max_proposers_in_flight_per_caller", self.max_proposers_in_flight_per_caller >= 0),
             ("max_messages", self.max_messages >= 1),
             ("max_message_chars", self.max_message_chars >= 1),
             ("max_role_chars", self.max_role_chars >= 1),

@@ -13,12 +13,15 @@ from opentelemetry import trace
 
 from smoa.v1 import orchestrator_pb2, orchestrator_pb2_grpc
 from smoa_services import convert
+from smoa_services.caller import END_CALLER
 from smoa_services.config import Settings
 from smoa_services.drain import Drain
 from smoa_services.orchestrator import response
 from smoa_services.orchestrator.answer_metrics import AnswerMetrics
 from smoa_services.orchestrator.peers import PeerCalls
 from smoa_services.orchestrator.pipeline import Pipeline
+from smoa_services.orchestrator.plan import Mode, Plan
+from smoa_services.orchestrator.proposer_load import ProposerLoad
 from smoa_services.orchestrator.records import Event, Finished
 from smoa_services.orchestrator.request import plan as plan_of
 from smoa_services.orchestrator.timeline import Timeline
@@ -36,6 +39,7 @@ class OrchestratorServicer(orchestrator_pb2_grpc.OrchestratorServiceServicer):
         self.pipeline = pipeline
         self.drain = drain
         self.metrics = metrics
+        self.proposer_load = ProposerLoad(settings.max_proposers_in_flight_per_caller)
 
     async def Generate(
         self, request: orchestrator_pb2.GenerateRequest, context: Context
@@ -57,6 +61,14 @@ class OrchestratorServicer(orchestrator_pb2_grpc.OrchestratorServiceServicer):
         self, request: orchestrator_pb2.GenerateRequest, context: Context, stream: bool
     ) -> AsyncGenerator[Event, None]:
         plan = plan_of(request, self.settings)
+        with self.proposer_load.admitted(END_CALLER.get(), 0 if plan.mode is Mode.SINGLE else plan.n):
+            async with aclosing(self._run(request, plan, context, stream)) as events:
+                async for event in events:
+                    yield event
+
+    async def _run(
+        self, request: orchestrator_pb2.GenerateRequest, plan: Plan, context: Context, stream: bool
+    ) -> AsyncGenerator[Event, None]:
         deadline = self.drain.deadline(context, longest=self.settings.max_generation_seconds)
         timeline = Timeline(deadline, self.pipeline.final_stage)
         peers = self.peers.for_request(
