@@ -7,7 +7,8 @@ accepts, or, over mutual TLS, by its client certificate's common name. Tokens co
 comma). Tokens are compared in constant time, against every configured token.
 
 `SMOA_AUTH_ALLOW` says what each caller may call, as JSON: {"orchestrator": ["*"], "alice":
-["smoa.v1.OrchestratorService"]} (a service, or "service/Method"). Without it every known caller may call
+["smoa.v1.OrchestratorService"]} (a service, or "service/Method"); `SMOA_AUTH_ALLOW_FILE` holds the same
+JSON in a file, read again when it changes. Without it every known caller may call
 everything; with it, a caller not listed gets PERMISSION_DENIED. An internal service (proposer, judge,
 moderator) allows only the orchestrator, and so refuses end users. With none of these set, every caller is
 accepted: the local default.
@@ -17,23 +18,18 @@ turned off instead (`SMOA_REFLECTION`)."""
 
 from __future__ import annotations
 
-import contextlib
 import hmac
 import os
-import time
 from collections.abc import Iterable, Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
 import grpc
 
 from smoa_services.caller import CALLER, END_CALLER, end_caller_in
-from smoa_services.config import Settings
+from smoa_services.config import Settings, parse_allow
 from smoa_services.failure import PermissionDenied, Unauthenticated
 from smoa_services.rpc_handler import Context, Continuation, Handler, Stream, Unary, wrapped
-
-# How often the tokens file is looked at for changes.
-RELOAD_SECONDS = 1.0
+from smoa_services.watched_file import WatchedFile
 
 
 def parse_tokens(text: str) -> list[tuple[str, bytes]]:
@@ -54,6 +50,13 @@ def parse_tokens(text: str) -> list[tuple[str, bytes]]:
     return found
 
 
+def allow_file(text: str) -> dict[str, tuple[str, ...]]:
+    # Empty is a file caught being rewritten, not "allow everything": the last list read stays.
+    if not text.strip():
+        raise ValueError("auth allow file: empty")
+    return dict(parse_allow(text.strip()))
+
+
 def allowed(patterns: Sequence[str], method: str) -> bool:
     """`method` is gRPC's "/package.Service/Method"."""
     service, _, _ = method.lstrip("/").partition("/")
@@ -63,35 +66,26 @@ def allowed(patterns: Sequence[str], method: str) -> bool:
 class Callers:
     def __init__(self, settings: Settings, environ: Mapping[str, str] | None = None):
         env = os.environ if environ is None else environ
-        self.file = settings.auth_tokens_file
+        self.file = (
+            WatchedFile(settings.auth_tokens_file, parse_tokens) if settings.auth_tokens_file else None
+        )
         self.from_env = (
             parse_tokens(env.get(settings.auth_tokens_env, "")) if settings.auth_tokens_env else []
         )
-        self.allow = settings.allowed_calls()
+        self._allow = WatchedFile(settings.auth_allow_file, allow_file) if settings.auth_allow_file else None
+        self._allow_fixed = settings.allowed_calls()
         self.mtls = bool(settings.tls_client_ca_file)
-        self._from_file: list[tuple[str, bytes]] = []
-        self._stamp: int | None = None
-        self._checked = 0.0
-        self._reload()
 
     @property
     def enabled(self) -> bool:
-        return bool(self.file or self.from_env or self.allow or self.mtls)
+        return bool(self.file or self.from_env or self._allow or self._allow_fixed or self.mtls)
 
-    def _reload(self) -> None:
-        if not self.file:
-            return
-        self._checked = time.monotonic()
-        stamp = os.stat(self.file).st_mtime_ns
-        if stamp != self._stamp:
-            self._from_file, self._stamp = parse_tokens(Path(self.file).read_text()), stamp
+    def allow(self) -> dict[str, tuple[str, ...]]:
+        """What each caller may call now (empty: everything): the allow file's, else SMOA_AUTH_ALLOW's."""
+        return self._allow.value() if self._allow else self._allow_fixed
 
     def tokens(self) -> list[tuple[str, bytes]]:
-        if self.file and time.monotonic() - self._checked > RELOAD_SECONDS:
-            # A file being rewritten: the tokens read last stay until it is whole again.
-            with contextlib.suppress(OSError, ValueError):
-                self._reload()
-        return [*self._from_file, *self.from_env]
+        return [*(self.file.value() if self.file else []), *self.from_env]
 
     def identify(self, metadata: Iterable[tuple[str, Any]], auth_context: Mapping[str, Any]) -> str:
         """The caller's name; Unauthenticated when it cannot be known. Never echoes a token."""
@@ -117,7 +111,8 @@ class Callers:
         return ""
 
     def authorize(self, caller: str, method: str) -> None:
-        if self.allow and not allowed(self.allow.get(caller, []), method):
+        allow = self.allow()
+        if allow and not allowed(allow.get(caller, []), method):
             raise PermissionDenied(caller, method)
 
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import json
 import os
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import grpc
@@ -30,6 +30,7 @@ from smoa_services.caller import END_CALLER, HEADER
 from smoa_services.config import Settings
 from smoa_services.readiness import READINESS
 from smoa_services.telemetry import Telemetry
+from smoa_services.watched_file import WatchedFile
 
 OUTLIER_DETECTION = {
     "interval": "2s",
@@ -89,14 +90,24 @@ class CancelWithCaller(grpc.aio.UnaryUnaryClientInterceptor):
 
 
 class BearerToken(grpc.aio.UnaryUnaryClientInterceptor):
-    """`authorization: Bearer <token>` on every call of a plaintext channel."""
+    """`authorization: Bearer <token>` on every call of a plaintext channel, the token as it is now."""
 
-    def __init__(self, token: str):
-        self.header = ("authorization", f"Bearer {token}")
+    def __init__(self, token: Callable[[], str]):
+        self.token = token
 
     async def intercept_unary_unary(self, continuation: Any, details: Any, request: Any) -> Any:
-        metadata = [*(details.metadata or ()), self.header]
+        metadata = [*(details.metadata or ()), ("authorization", f"Bearer {self.token()}")]
         return await continuation(details._replace(metadata=metadata), request)
+
+
+class TokenCredentials(grpc.AuthMetadataPlugin):
+    """The same over TLS, as call credentials (gRPC sends those only over a secure channel)."""
+
+    def __init__(self, token: Callable[[], str]):
+        self.token = token
+
+    def __call__(self, context: Any, callback: Any) -> None:
+        callback((("authorization", f"Bearer {self.token()}"),), None)
 
 
 class EndCaller(grpc.aio.UnaryUnaryClientInterceptor):
@@ -109,13 +120,12 @@ class EndCaller(grpc.aio.UnaryUnaryClientInterceptor):
         return await continuation(details, request)
 
 
-def channel_options(settings: Settings, health_checked: bool = True) -> list[tuple[str, str | int]]:
+def channel_options(
+    settings: Settings, health_checked: bool = True, server_name: str = ""
+) -> list[tuple[str, str | int]]:
     keepalive_ms = int(settings.peer_keepalive_seconds * 1000)
-    server_name = (
-        [("grpc.ssl_target_name_override", settings.peer_server_name)] if settings.peer_server_name else []
-    )
     return [
-        *server_name,
+        *([("grpc.ssl_target_name_override", server_name)] if server_name else []),
         ("grpc.service_config", service_config(health_checked)),
         ("grpc.enable_retries", 1),
         ("grpc.max_receive_message_length", settings.max_message_bytes),
@@ -133,10 +143,13 @@ def channel_options(settings: Settings, health_checked: bool = True) -> list[tup
     ]
 
 
-def peer_token(settings: Settings) -> str:
+def peer_token(settings: Settings) -> Callable[[], str] | None:
+    """The token sent to peers, as it is at each call: from SMOA_PEER_TOKEN_FILE, read again when it is
+    replaced, else from the variable SMOA_PEER_TOKEN_ENV names; None for no token."""
     if settings.peer_token_file:
-        return Path(settings.peer_token_file).read_text().strip()
-    return os.environ.get(settings.peer_token_env, "") if settings.peer_token_env else ""
+        return WatchedFile(settings.peer_token_file, str.strip).value
+    token = os.environ.get(settings.peer_token_env, "") if settings.peer_token_env else ""
+    return (lambda: token) if token else None
 
 
 def channel(
@@ -146,23 +159,24 @@ def channel(
     *,
     with_peer_token: bool = True,
     health_checked: bool = True,
+    server_name: str | None = None,
 ) -> grpc.aio.Channel:
     """A channel to a smoa service's replicas. Without ``with_peer_token`` (the gateway, which passes on
     its caller's own token) no token of this process goes with the calls; without ``health_checked`` it
-    reaches the replicas that say they are not ready as well."""
+    reaches the replicas that say they are not ready as well. `server_name`: the name expected in their
+    certificate (None: SMOA_PEER_SERVER_NAME's)."""
+    options = channel_options(
+        settings, health_checked, settings.peer_server_name if server_name is None else server_name
+    )
     interceptors: list[Any] = [*telemetry.client_interceptors(), EndCaller(), CancelWithCaller()]
-    token = peer_token(settings) if with_peer_token else ""
+    token = peer_token(settings) if with_peer_token else None
     credentials = tls.peer_credentials(settings)
     if credentials is None:
         if token:
             interceptors.insert(0, BearerToken(token))
-        return grpc.aio.insecure_channel(
-            target, options=channel_options(settings, health_checked), interceptors=interceptors
-        )
+        return grpc.aio.insecure_channel(target, options=options, interceptors=interceptors)
     if token:
         credentials = grpc.composite_channel_credentials(
-            credentials, grpc.access_token_call_credentials(token)
+            credentials, grpc.metadata_call_credentials(TokenCredentials(token))
         )
-    return grpc.aio.secure_channel(
-        target, credentials, options=channel_options(settings, health_checked), interceptors=interceptors
-    )
+    return grpc.aio.secure_channel(target, credentials, options=options, interceptors=interceptors)

@@ -112,6 +112,15 @@ class Settings:
     peer_server_name: str = field(
         default="", metadata=_help("name to check in peers' certificates instead of the target's host")
     )
+    proposer_server_name: str = field(
+        default="", metadata=_help("the name to check in the proposer's certificate (else peer_server_name)")
+    )
+    judge_server_name: str = field(
+        default="", metadata=_help("the name to check in the judge's certificate (else peer_server_name)")
+    )
+    moderator_server_name: str = field(
+        default="", metadata=_help("the name to check in the moderator's certificate (else peer_server_name)")
+    )
     peer_token_env: str = field(
         default="SMOA_PEER_TOKEN", metadata=_help("env var holding the bearer token sent to peer services")
     )
@@ -127,6 +136,9 @@ class Settings:
     auth_allow: str = field(
         default="",
         metadata=_help('what each caller may call, JSON: {"name": ["service" | "service/Method" | "*"]}'),
+    )
+    auth_allow_file: str = field(
+        default="", metadata=_help("file holding auth_allow's JSON, read again when it changes; wins over it")
     )
     reflection: bool = field(
         default=True, metadata=_help("serve gRPC reflection (the schema, unauthenticated)")
@@ -245,10 +257,15 @@ class Settings:
     def default_roles(self) -> list[str]:
         return list(_parse_roles(self.roles))
 
+    def server_name(self, peer: str) -> str:
+        """The name expected in `peer`'s certificate ("": the target's host)."""
+        own: str = getattr(self, f"{peer}_server_name", "")
+        return own or self.peer_server_name
+
     def allowed_calls(self) -> dict[str, tuple[str, ...]]:
         """Per caller, the services ("smoa.v1.ProposerService"), methods (".../Propose") or "*" it may call;
         empty: every known caller may call everything."""
-        return dict(_parse_allow(self.auth_allow))
+        return dict(parse_allow(self.auth_allow))
 
     @classmethod
     def load(
@@ -359,7 +376,7 @@ def _parse_backends(raw: str) -> tuple[tuple[str, Backend], ...]:
 
 
 @functools.lru_cache(maxsize=8)
-def _parse_allow(raw: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
+def parse_allow(raw: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
     if not raw:
         return ()
     parsed = json.loads(raw)

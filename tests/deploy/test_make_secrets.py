@@ -97,7 +97,9 @@ def test_no_key_but_the_services_and_the_clients_is_kept(files: Path) -> None:
 
 
 def test_the_peers_accept_the_token_the_orchestrator_sends(files: Path) -> None:
-    sent = peer_token(Settings(peer_token_file=str(files / "peer-token")))
+    token = peer_token(Settings(peer_token_file=str(files / "peer-token")))
+    assert token is not None
+    sent = token()
     accepted = dict(parse_tokens((files / "peers.tokens").read_text()))
     assert accepted == {"orchestrator": sent.encode()} and len(sent) >= 40
     users = dict(parse_tokens((files / "front-door.tokens").read_text()))

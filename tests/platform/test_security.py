@@ -14,7 +14,7 @@ import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from smoa_services.auth import parse_tokens
-from smoa_services.channel import peer_token
+from smoa_services.channel import channel_options, peer_token
 from smoa_services.config import Settings
 from smoa_services.server import Server
 from smoa_services.telemetry import Telemetry
@@ -217,12 +217,28 @@ def test_the_peer_token_comes_from_a_mounted_file_before_the_environment(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("SMOA_PEER_TOKEN", "from-env")
-    assert peer_token(Settings()) == "from-env"
+    from_env = peer_token(Settings())
+    assert from_env and from_env() == "from-env"
     secret = tmp_path / "peer-token"
     secret.write_text("from-file\n")
-    assert peer_token(Settings(peer_token_file=str(secret))) == "from-file"
+    from_file = peer_token(Settings(peer_token_file=str(secret)))
+    assert from_file and from_file() == "from-file"
+    monkeypatch.delenv("SMOA_PEER_TOKEN")
+    assert peer_token(Settings()) is None
 
 
 def test_a_comment_with_commas_names_no_caller() -> None:
     text = "# accepted by the proposer, judge and moderator\norchestrator s3cret, alice a-token # the UI\n"
     assert parse_tokens(text) == [("orchestrator", b"s3cret"), ("alice", b"a-token")]
+
+
+def test_each_peer_may_have_its_own_certificate_name() -> None:
+    one = Settings(peer_server_name="peers.internal", judge_server_name="judge")
+    assert [one.server_name(p) for p in ("proposer", "judge", "moderator")] == [
+        "peers.internal",
+        "judge",
+        "peers.internal",
+    ]
+    assert Settings().server_name("proposer") == ""
+    assert ("grpc.ssl_target_name_override", "judge") in channel_options(one, server_name="judge")
+    assert not [o for o in channel_options(Settings()) if o[0] == "grpc.ssl_target_name_override"]

@@ -35,10 +35,16 @@ def create_server(settings: Settings, telemetry: Telemetry, chat: ChatModel | No
         "judge": settings.judge_target,
         "moderator": settings.moderator_target,
     }
-    channels = [channel(target, settings, telemetry) for target in targets.values()]
+    channels = [
+        channel(target, settings, telemetry, server_name=settings.server_name(peer))
+        for peer, target in targets.items()
+    ]
     # To the same replicas, the unready ones included: where to ask why none is ready (connects on first use).
     unchecked = {
-        peer: channel(target, settings, telemetry, health_checked=False) for peer, target in targets.items()
+        peer: channel(
+            target, settings, telemetry, health_checked=False, server_name=settings.server_name(peer)
+        )
+        for peer, target in targets.items()
     }
     readiness = PeerReadiness({peer: health_pb2_grpc.HealthStub(c) for peer, c in unchecked.items()})
     stubs = PeerStubs(
