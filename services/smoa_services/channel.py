@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import os
+import typing
 from collections.abc import Callable
 from typing import Any
 
@@ -29,6 +30,7 @@ from smoa_services import tls
 from smoa_services.caller import END_CALLER, HEADER
 from smoa_services.config import Settings
 from smoa_services.readiness import READINESS
+from smoa_services.rotating_channel import RotatingChannel
 from smoa_services.telemetry import Telemetry
 from smoa_services.watched_file import WatchedFile
 
@@ -175,8 +177,17 @@ def channel(
         if token:
             interceptors.insert(0, BearerToken(token))
         return grpc.aio.insecure_channel(target, options=options, interceptors=interceptors)
-    if token:
-        credentials = grpc.composite_channel_credentials(
-            credentials, grpc.metadata_call_credentials(TokenCredentials(token))
-        )
-    return grpc.aio.secure_channel(target, credentials, options=options, interceptors=interceptors)
+
+    def secure() -> grpc.aio.Channel:
+        credentials = tls.peer_credentials(settings)
+        assert credentials is not None
+        if token:
+            credentials = grpc.composite_channel_credentials(
+                credentials, grpc.metadata_call_credentials(TokenCredentials(token))
+            )
+        return grpc.aio.secure_channel(target, credentials, options=options, interceptors=interceptors)
+
+    # The CA and the client certificate are replaced on disk to rotate them: calls follow the files.
+    files = (settings.peer_ca_file, settings.peer_cert_file, settings.peer_key_file)
+    rotating = RotatingChannel(secure, files, grace=settings.max_generation_seconds + 5.0)
+    return typing.cast(grpc.aio.Channel, rotating)

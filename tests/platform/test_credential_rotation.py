@@ -1,17 +1,22 @@
 """Credentials replaced on disk are taken without a restart, on a running stack: the orchestrator's peer
-token (SMOA_PEER_TOKEN_FILE) through the window where the peers accept the old and the new one, and who
-may call what (SMOA_AUTH_ALLOW_FILE). A file caught half-written keeps the value read last."""
+token (SMOA_PEER_TOKEN_FILE) through the window where the peers accept the old and the new one, who may
+call what (SMOA_AUTH_ALLOW_FILE), and the orchestrator's client certificate and peer CA (a new channel
+from the new files). A file caught half-written keeps the value read last."""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
+from typing import Any
 
 import grpc
 import pytest
 
 from smoa.v1 import orchestrator_pb2
 from smoa_services import watched_file
+from smoa_services.rotating_channel import RotatingChannel
 from smoa_services.watched_file import WatchedFile
+from tests.harness.certificates import Authority, Issued
 from tests.harness.instant_llm import instant_reply
 from tests.harness.openai_endpoint import FakeOpenAI
 from tests.harness.orchestrator_stack import orchestrator_stack, question
@@ -84,3 +89,101 @@ async def test_who_may_call_what_is_read_again_from_its_file(tmp_path: Path) -> 
             assert (await stack.stub.Generate(REQUEST, metadata=as_bob, timeout=10)).text
             allow.write_text("")  # caught half-written: not "allow everything", not "deny Bob"
             assert (await stack.stub.Generate(REQUEST, metadata=as_bob, timeout=10)).text
+
+
+def install(issued: Issued, cert: Path, key: Path) -> None:
+    """Replaces a service's certificate and key files, as a rotation does."""
+    cert.write_bytes(issued.cert)
+    key.write_bytes(issued.key)
+
+
+async def test_the_orchestrators_client_certificate_and_peer_ca_rotate_without_a_restart(
+    tmp_path: Path,
+) -> None:
+    for folder in ("one", "two"):
+        (tmp_path / folder).mkdir()
+    one, two = Authority(tmp_path / "one", "first CA"), Authority(tmp_path / "two", "second CA")
+    served, served_key = tmp_path / "peer.crt", tmp_path / "peer.key"
+    mine, my_key, trusted = (
+        tmp_path / "orchestrator.crt",
+        tmp_path / "orchestrator.key",
+        tmp_path / "peers-ca.crt",
+    )
+    install(one.server(), served, served_key)
+    install(one.client("orchestrator"), mine, my_key)
+    trusted.write_bytes(one.cert_file.read_bytes())
+    both = tmp_path / "both-cas.crt"
+    both.write_bytes(one.cert_file.read_bytes() + two.cert_file.read_bytes())
+    # The peers take clients of either CA throughout (the mixed window) and only the orchestrator by name.
+    peers: dict[str, Any] = {
+        "tls_cert_file": str(served),
+        "tls_key_file": str(served_key),
+        "tls_client_ca_file": str(both),
+        "auth_allow": '{"orchestrator": ["*"]}',
+    }
+    mtls: dict[str, Any] = {
+        "peer_ca_file": str(trusted),
+        "peer_cert_file": str(mine),
+        "peer_key_file": str(my_key),
+    }
+
+    async def generate() -> orchestrator_pb2.GenerateResponse:
+        return await stack.stub.Generate(REQUEST, timeout=10)
+
+    with FakeOpenAI(instant_reply) as llm:
+        async with orchestrator_stack(llm.base_url, peer_settings=peers, **mtls) as stack:
+            assert (await generate()).text
+            # The client certificate: one the peers do not allow is used at once (refused), then a new
+            # orchestrator certificate from the second CA.
+            install(one.client("intruder"), mine, my_key)
+            with pytest.raises(grpc.aio.AioRpcError) as denied:
+                await generate()
+            install(two.client("orchestrator"), mine, my_key)
+            assert (await generate()).text
+            # The peers' CA: trust both, move the peers to the second CA, then trust it alone.
+            trusted.write_bytes(both.read_bytes())
+            assert (await generate()).text
+            install(two.server(), served, served_key)
+            assert (await generate()).text
+            trusted.write_bytes(two.cert_file.read_bytes())
+            assert not (await generate()).degraded
+            # Control: back to the first CA alone, which no longer signs what the peers serve.
+            trusted.write_bytes(one.cert_file.read_bytes())
+            with pytest.raises(grpc.aio.AioRpcError) as untrusted:
+                await generate()
+    assert "misconfigured" in (denied.value.details() or "")
+    assert untrusted.value.code() == grpc.StatusCode.UNAVAILABLE
+
+
+class Closable:
+    def __init__(self) -> None:
+        self.closed = False
+
+    async def close(self, grace: float | None = None) -> None:
+        self.closed = True
+
+
+async def test_a_replaced_channel_is_closed_after_its_grace_and_a_bad_rewrite_keeps_the_old(
+    tmp_path: Path,
+) -> None:
+    ca = tmp_path / "ca.crt"
+    ca.write_text("first")
+    made: list[Closable] = []
+
+    def make() -> Any:
+        if ca.read_text() == "half":
+            raise ValueError("not a certificate yet")
+        made.append(Closable())
+        return made[-1]
+
+    rotating = RotatingChannel(make, [str(ca)], grace=0.05)
+    first = rotating.current()
+    ca.write_text("half")
+    assert rotating.current() is first  # what cannot make credentials is not switched to
+    ca.write_text("second")
+    second = rotating.current()
+    assert second is not first and not made[0].closed
+    await asyncio.sleep(0.2)
+    assert made[0].closed and not made[1].closed
+    await rotating.close()
+    assert made[1].closed
