@@ -98,3 +98,44 @@ def test_calls_let_through_before_it_opened_do_not_close_it() -> None:
         breaker.failed(0.0)
     breaker.succeeded(1.0)
     assert breaker.state is State.OPEN
+
+
+def test_one_callers_failures_do_not_open_it_while_another_caller_is_served() -> None:
+    changes: list[State] = []
+    breaker = Breaker(POLICY, changes.append)
+    now = 0.0
+    for _ in range(30):  # Alice's prompts hang the model; Bob is served between them
+        breaker.failed(now, "alice")
+        if int(now * 10) % 5 == 0:
+            breaker.succeeded(now, "bob")
+        now += 0.1
+    assert changes == [] and breaker.state is State.CLOSED
+    # Bob quiet for longer than the window: nothing says the backend works, and her failures count.
+    now += POLICY.window_seconds + 1
+    for _ in range(POLICY.consecutive_failures):
+        breaker.failed(now, "alice")
+    assert changes == [State.OPEN]
+
+
+def test_a_backend_failing_everyone_opens_it_with_one_failure_more_per_other_caller() -> None:
+    changes: list[State] = []
+    breaker = Breaker(POLICY, changes.append)
+    for caller in ("alice", "bob", "carol"):
+        breaker.succeeded(0.0, caller)
+    failures = 0
+    while not changes:
+        breaker.failed(1.0 + failures * 0.01, ("alice", "bob", "carol")[failures % 3])
+        failures += 1
+    # The first failures of Alice and Bob are forgiven (Bob's and Carol's last calls were served); from
+    # Carol's first on, everyone's latest call failed and all count.
+    assert failures == POLICY.consecutive_failures + 2
+
+
+def test_half_open_a_failure_of_any_caller_opens_it_again() -> None:
+    breaker = Breaker(POLICY)
+    for _ in range(POLICY.consecutive_failures):
+        breaker.failed(0.0)
+    breaker.succeeded(POLICY.cooldown_seconds - 1, "bob")  # let through before it opened: not counted
+    assert breaker.wait(POLICY.cooldown_seconds) is None  # half open: calls go through
+    breaker.failed(POLICY.cooldown_seconds, "alice")
+    assert breaker.state is State.OPEN

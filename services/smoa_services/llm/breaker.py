@@ -7,6 +7,13 @@ at low traffic), or a failure share of at least `failure_ratio` over the last `w
 `min_calls` calls (a backend failing most of the time). Both are set so that ordinary weather does not open
 it: at 17% failures (10% 5xx, 5% hangs, 2% garbage), ten in a row happen about once in 50 million calls.
 
+It measures the backend, not its callers. Calls are made for end callers (caller.py); a failure counts only
+while no other caller's latest call, within the window, was served: then the backend works, and what fails
+is this caller's own (a prompt that hangs the model, an answer too long for its budget), which must not
+take the backend from everyone. A backend that fails everyone is found as fast as before: each other
+caller's next failure ends the exception for the rest. With one caller (no authentication: everyone is
+"") nothing changes.
+
 After the cool-down it is half open: calls go through, the first success closes it, the first failure
 opens it again for twice as long (capped). Time is passed in, so the policy is plain and testable."""
 
@@ -16,6 +23,9 @@ import enum
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
+
+# Callers whose latest outcome is remembered: a bound, since at a peer the names come from a header.
+MAX_CALLERS = 1024
 
 
 class State(enum.Enum):
@@ -44,6 +54,8 @@ class Breaker:
         self._in_a_row = 0
         # Openings since the breaker was last closed: each one doubles the cool-down.
         self._openings = 0
+        # Each caller's latest outcome: (when, served).
+        self._latest: dict[str, tuple[float, bool]] = {}
 
     def wait(self, now: float) -> float | None:
         """None when a call may go ahead; else the seconds until the backend may be tried again."""
@@ -54,10 +66,11 @@ class Breaker:
         if self.state is State.OPEN and now >= self.open_until:
             self._become(State.HALF_OPEN)
 
-    def succeeded(self, now: float) -> None:
+    def succeeded(self, now: float, caller: str = "") -> None:
         self.tick(now)
         if self.state is State.OPEN:
             return  # a call let through before it opened: says nothing about the backend now
+        self._note(caller, now, served=True)
         self._in_a_row = 0
         self._remember(now, ok=True)
         if self.state is State.HALF_OPEN:
@@ -65,14 +78,29 @@ class Breaker:
             self._outcomes.clear()
             self._become(State.CLOSED)
 
-    def failed(self, now: float) -> None:
+    def failed(self, now: float, caller: str = "") -> None:
         self.tick(now)
         if self.state is State.OPEN:
+            return
+        self._note(caller, now, served=False)
+        if self.state is State.CLOSED and self._another_served(caller, now):
             return
         self._in_a_row += 1
         self._remember(now, ok=False)
         if self.state is State.HALF_OPEN or self._tripped():
             self._open(now)
+
+    def _note(self, caller: str, now: float, served: bool) -> None:
+        self._latest.pop(caller, None)
+        self._latest[caller] = (now, served)
+        while len(self._latest) > MAX_CALLERS:
+            del self._latest[next(iter(self._latest))]  # the longest quiet
+
+    def _another_served(self, caller: str, now: float) -> bool:
+        since = now - self.policy.window_seconds
+        return any(
+            served and when >= since for other, (when, served) in self._latest.items() if other != caller
+        )
 
     def _remember(self, now: float, ok: bool) -> None:
         self._outcomes.append((now, ok))

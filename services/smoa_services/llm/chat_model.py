@@ -201,7 +201,9 @@ class ChatModel:
             async with endpoint.slots.slot(END_CALLER.get()):
                 sent.count += 1
                 started = loop.time()
-                ends = endpoint.attempt_end(index, index + 1 >= policy.max_attempts, started, until)
+                ends, judged = endpoint.attempt_end(
+                    index, index + 1 >= policy.max_attempts, started, until, request["max_tokens"]
+                )
                 try:
                     async with asyncio.timeout_at(ends):
                         # The SDK's documented low-level `post` keeps its auth, timeouts and errors but not
@@ -214,10 +216,10 @@ class ChatModel:
                     reply = read_completion(body)
                 except Exception as e:
                     sent.unbilled(e)
-                    _record(endpoint, e, loop.time())
+                    _record(endpoint, e, loop.time(), judged)
                     raise
-            endpoint.latency.observe(loop.time() - started)
-            endpoint.breaker.succeeded(loop.time())
+            endpoint.observe(loop.time() - started, reply)
+            endpoint.breaker.succeeded(loop.time(), END_CALLER.get())
             return reply
 
         call = ObservedCall(self.telemetry, endpoint.backend, request)
@@ -258,7 +260,8 @@ class ChatModel:
                 await opened.enter_async_context(endpoint.slots.slot(END_CALLER.get()))
                 sent.count += 1
                 began = loop.time()
-                ends = endpoint.attempt_end(index, index + 1 >= policy.max_attempts, began, until)
+                # A stream is judged by its first chunk: its length is the caller's, not the backend's.
+                ends, judged = endpoint.attempt_end(index, index + 1 >= policy.max_attempts, began, until, 1)
                 async with asyncio.timeout_at(ends):
                     chunks = await endpoint.client.chat.completions.create(
                         **request,
@@ -276,7 +279,7 @@ class ChatModel:
                 await opened.aclose()
                 if isinstance(e, Exception):
                     sent.unbilled(e)
-                    _record(endpoint, e, loop.time())
+                    _record(endpoint, e, loop.time(), judged)
                 raise
             return _OpenStream(opened, first, iterator, began)
 
@@ -296,7 +299,9 @@ class ChatModel:
                             pieces.append(piece)
                             yield piece
             except Exception as e:
-                _record(endpoint, e, loop.time())
+                # Running out of the call's time mid-answer is the caller's budget, not a fault of the
+                # backend, which was answering.
+                _record(endpoint, e, loop.time(), judged=False)
                 detail = f"the stream broke after {len(pieces)} pieces ({describe(e)})"
                 raise call.failed(LLMUnavailable(choice.backend, detail), sent.count) from e
             except BaseException:
@@ -304,7 +309,7 @@ class ChatModel:
                 raise
         # The winning attempt's time, not the call's: retries and backoff are not what is usual for it.
         endpoint.latency.observe(loop.time() - outcome.value.began)
-        endpoint.breaker.succeeded(loop.time())
+        endpoint.breaker.succeeded(loop.time(), END_CALLER.get())
         counts = None if usage is None else (usage.prompt_tokens, usage.completion_tokens)
         reply = Reply("".join(pieces), clean_text(finish), clean_text(model), counts)
         completion = sent.completion(request, reply, loop.time() - call_started)
@@ -352,15 +357,20 @@ def _admit(endpoint: Endpoint, now: float) -> None:
         raise BreakerOpen(wait)
 
 
-def _record(endpoint: Endpoint, error: BaseException, now: float) -> None:
+def _record(endpoint: Endpoint, error: BaseException, now: float, judged: bool) -> None:
     """A failed attempt's verdict on the backend: its faults count against the breaker; a refusal shows it
-    is up; an open breaker or a cancelled attempt says nothing."""
+    is up; an open breaker, a cancelled attempt, or a timeout that was only the caller's budget running
+    out (`judged` False: the attempt was cut before the backend's own record says it was late) says
+    nothing."""
     if isinstance(error, BreakerOpen):
         return
+    caller = END_CALLER.get()
+    if isinstance(error, TimeoutError | openai.APITimeoutError) and not judged:
+        return
     if is_backend_fault(error):
-        endpoint.breaker.failed(now)
+        endpoint.breaker.failed(now, caller)
     else:
-        endpoint.breaker.succeeded(now)
+        endpoint.breaker.succeeded(now, caller)
 
 
 def _failure(backend: str, error: Exception, capture_content: bool) -> Failure:
