@@ -13,8 +13,10 @@ gRPC's own machinery, set on purpose:
   again, to whichever replica round_robin picks next, within the call's own deadline.
 
 What gRPC does not have in grpcio (hedging, budgets) is in attempts.py. With SMOA_PEER_CA_FILE the
-channels are TLS (tls.py), and the bearer token in the variable SMOA_PEER_TOKEN_ENV names goes with every
-call: as call credentials over TLS; as plain metadata otherwise, for a loopback or a sidecar only."""
+channels are TLS (tls.py), made again when their files are replaced (rotating_channel.py), and the bearer
+token (SMOA_PEER_TOKEN_FILE, read again when replaced, or the variable SMOA_PEER_TOKEN_ENV names) goes
+with every call: as call credentials over TLS; as plain metadata otherwise, for a loopback or a sidecar
+only."""
 
 from __future__ import annotations
 
@@ -149,9 +151,16 @@ def peer_token(settings: Settings) -> Callable[[], str] | None:
     """The token sent to peers, as it is at each call: from SMOA_PEER_TOKEN_FILE, read again when it is
     replaced, else from the variable SMOA_PEER_TOKEN_ENV names; None for no token."""
     if settings.peer_token_file:
-        return WatchedFile(settings.peer_token_file, str.strip).value
+        return WatchedFile(settings.peer_token_file, _token).value
     token = os.environ.get(settings.peer_token_env, "") if settings.peer_token_env else ""
     return (lambda: token) if token else None
+
+
+def _token(text: str) -> str:
+    # Empty is a file caught being rewritten: the token read last stays.
+    if not text.strip():
+        raise ValueError("the peer token file is empty")
+    return text.strip()
 
 
 def channel(

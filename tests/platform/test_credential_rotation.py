@@ -60,6 +60,8 @@ async def test_the_peer_token_rotates_without_a_restart(tmp_path: Path) -> None:
             # The mixed window: the peers take both while the orchestrator moves to the new one.
             accepted.write_text("orchestrator old-token\norchestrator new-token\n")
             assert (await stack.stub.Generate(REQUEST, timeout=10)).text
+            sent.write_text("")  # caught half-written: the old token is still sent
+            assert (await stack.stub.Generate(REQUEST, timeout=10)).text
             sent.write_text("new-token\n")
             assert (await stack.stub.Generate(REQUEST, timeout=10)).text
             accepted.write_text("orchestrator new-token\n")  # the old one retired
