@@ -80,6 +80,13 @@ class Settings:
             "proposer, judge and moderator 64)"
         ),
     )
+    quota_file: str = field(
+        default="",
+        metadata=_help(
+            'quotas per caller, JSON: {"*" | "name": {"tokens_per_minute", "tokens_per_day", '
+            '"requests_per_minute"}}, read again when it changes (orchestrator; none: no quotas)'
+        ),
+    )
     max_proposers_in_flight_per_caller: int = field(
         default=64,
         metadata=_help(

@@ -28,9 +28,9 @@ HTTP = {
     grpc.StatusCode.DEADLINE_EXCEEDED: (504, "timeout"),
     grpc.StatusCode.INTERNAL: (500, "server_error"),
 }
-# RESOURCE_EXHAUSTED for want of capacity (the ErrorInfo reasons that say so) is a rate limit; any other
-# (gRPC's own message size limit) is a request too large.
-RATE_LIMITED = frozenset({"OVERLOADED"})
+# RESOURCE_EXHAUSTED for want of capacity or of quota (the ErrorInfo reasons that say so) is a rate limit;
+# any other (gRPC's own message size limit) is a request too large.
+RATE_LIMITED = frozenset({"OVERLOADED", "QUOTA_EXCEEDED"})
 
 
 def body(message: str, kind: str, param: str | None = None, code: str | None = None) -> dict[str, Any]:

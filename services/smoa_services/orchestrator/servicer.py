@@ -4,6 +4,7 @@ in failure.py."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import AsyncGenerator, AsyncIterator
 from contextlib import aclosing
 from typing import Any
@@ -22,10 +23,12 @@ from smoa_services.orchestrator.peers import PeerCalls
 from smoa_services.orchestrator.pipeline import Pipeline
 from smoa_services.orchestrator.plan import Mode, Plan
 from smoa_services.orchestrator.proposer_load import ProposerLoad
+from smoa_services.orchestrator.quota import Quotas, quota_file
 from smoa_services.orchestrator.records import Event, Finished
 from smoa_services.orchestrator.request import plan as plan_of
 from smoa_services.orchestrator.timeline import Timeline
 from smoa_services.telemetry import attributes
+from smoa_services.watched_file import WatchedFile
 
 Context = grpc.aio.ServicerContext[Any, Any]
 
@@ -40,6 +43,8 @@ class OrchestratorServicer(orchestrator_pb2_grpc.OrchestratorServiceServicer):
         self.drain = drain
         self.metrics = metrics
         self.proposer_load = ProposerLoad(settings.max_proposers_in_flight_per_caller)
+        book = WatchedFile(settings.quota_file, quota_file).value if settings.quota_file else dict
+        self.quotas = Quotas(book)
 
     async def Generate(
         self, request: orchestrator_pb2.GenerateRequest, context: Context
@@ -61,10 +66,21 @@ class OrchestratorServicer(orchestrator_pb2_grpc.OrchestratorServiceServicer):
         self, request: orchestrator_pb2.GenerateRequest, context: Context, stream: bool
     ) -> AsyncGenerator[Event, None]:
         plan = plan_of(request, self.settings)
-        with self.proposer_load.admitted(END_CALLER.get(), 0 if plan.mode is Mode.SINGLE else plan.n):
-            async with aclosing(self._run(request, plan, context, stream)) as events:
-                async for event in events:
-                    yield event
+        caller = END_CALLER.get()
+        with self.proposer_load.admitted(caller, 0 if plan.mode is Mode.SINGLE else plan.n):
+            grant = self.quotas.admit(caller, plan.token_budget)
+            if grant.tokens is not None:
+                plan = dataclasses.replace(plan, token_budget=grant.tokens)
+            # Until it is known, the most it could have spent: a request that fails keeps its grant counted.
+            spent = grant.tokens or 0
+            try:
+                async with aclosing(self._run(request, plan, context, stream)) as events:
+                    async for event in events:
+                        if isinstance(event, Finished):
+                            spent = event.result.cost.total().tokens
+                        yield event
+            finally:
+                self.quotas.settle(grant, spent)
 
     async def _run(
         self, request: orchestrator_pb2.GenerateRequest, plan: Plan, context: Context, stream: bool

@@ -1,0 +1,124 @@
+"""Quotas over time per caller: the policy with time passed in, then on real services through gRPC and
+through the gateway (429 with Retry-After, which the openai SDK reads as RateLimitError)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+from typing import Any
+
+import grpc
+import openai
+import pytest
+from google.rpc import error_details_pb2
+from grpc_status import rpc_status
+
+from smoa.v1 import orchestrator_pb2
+from smoa_services.orchestrator.quota import Limits, QuotaExceeded, Quotas, quota_file
+from tests.harness.in_process_gateway import gateway, openai_client
+from tests.harness.instant_llm import instant_reply
+from tests.harness.openai_endpoint import FakeOpenAI
+from tests.harness.orchestrator_stack import orchestrator_stack, question
+
+
+class Clock:
+    def __init__(self, now: float = 1_000_040.0) -> None:  # 20 s into a minute
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def quotas(book: dict[str, Limits], clock: Clock) -> Quotas:
+    return Quotas(lambda: book, clock)
+
+
+def test_a_request_gets_what_is_left_and_its_real_cost_counts() -> None:
+    clock = Clock()
+    q = quotas({"alice": Limits(tokens_per_minute=1000)}, clock)
+    first = q.admit("alice", 600)
+    assert first.tokens == 600
+    q.settle(first, 200)  # it spent less: the rest is given back
+    second = q.admit("alice", 5000)
+    assert second.tokens == 800  # cut to what is left
+    q.settle(second, 900)  # a first layer and an answer run whatever the budget: counted
+    with pytest.raises(QuotaExceeded) as refused:
+        q.admit("alice", 1)
+    assert refused.value.reason == "QUOTA_EXCEEDED" and refused.value.retry_after == pytest.approx(40.0)
+    assert refused.value.metadata == {"limit": "tokens_per_minute", "quota": "1000"}
+    clock.now += 40.0  # the next minute
+    assert q.admit("alice", 5000).tokens == 1000
+
+
+def test_requests_per_minute_and_tokens_per_day() -> None:
+    clock = Clock()
+    q = quotas({"*": Limits(requests_per_minute=2, tokens_per_day=3000)}, clock)
+    for _ in range(2):
+        q.settle(q.admit("bob", 1000), 1000)
+    with pytest.raises(QuotaExceeded, match="2 requests per minute"):
+        q.admit("bob", 1000)
+    clock.now += 60.0
+    q.settle(q.admit("bob", 1000), 1000)
+    clock.now += 60.0
+    with pytest.raises(QuotaExceeded, match="3000 tokens per day") as refused:
+        q.admit("bob", 1)
+    assert (refused.value.retry_after or 0) > 3600
+    assert q.admit("carol", 10).tokens == 10  # "*" is per caller, not shared
+
+
+def test_a_caller_with_no_quota_is_not_counted() -> None:
+    q = quotas({"alice": Limits(tokens_per_minute=10)}, Clock())
+    grant = q.admit("bob", 10**6)
+    assert grant.tokens is None
+    q.settle(grant, 10**6)
+    assert q.used("bob") == {"tpm": 0, "tpd": 0, "rpm": 0}
+
+
+@pytest.mark.parametrize(
+    "text", ["[]", '{"a": 3}', '{"a": {"tokens_per_hour": 1}}', '{"a": {"tokens_per_minute": -1}}', "{"]
+)
+def test_a_bad_quota_file_is_refused(text: str) -> None:
+    with pytest.raises(ValueError):
+        quota_file(text)
+
+
+def generate(n: int = 2) -> orchestrator_pb2.GenerateRequest:
+    return orchestrator_pb2.GenerateRequest(messages=question(), n=n, k=1, max_layers=1)
+
+
+async def test_on_real_services_the_quota_refuses_once_spent_and_spares_other_callers(tmp_path: Path) -> None:
+    tokens, quota = tmp_path / "tokens", tmp_path / "quota.json"
+    tokens.write_text("alice alice-token\nbob bob-token\n")
+    as_alice, as_bob = (("authorization", "Bearer alice-token"),), (("authorization", "Bearer bob-token"),)
+    with FakeOpenAI(instant_reply) as llm:
+        # What one request costs here, measured first (Bob has no quota).
+        quota.write_text("{}")
+        async with (
+            orchestrator_stack(llm.base_url, auth_tokens_file=str(tokens), quota_file=str(quota)) as stack,
+            gateway(stack.port) as url,
+        ):
+            cost = (await stack.stub.Generate(generate(), metadata=as_bob, timeout=10)).cost.total
+            one = cost.input_tokens + cost.output_tokens
+            # Room for two requests and a half: the third is let in with what is left, the fourth is not.
+            quota.write_text(json.dumps({"alice": {"tokens_per_minute": int(2.5 * one)}}))
+            await asyncio.sleep(1.1)  # the file is looked at once a second
+            answered = 0
+            with pytest.raises(grpc.aio.AioRpcError) as refused:
+                for _ in range(4):
+                    await stack.stub.Generate(generate(), metadata=as_alice, timeout=10)
+                    answered += 1
+            with pytest.raises(openai.RateLimitError) as limited:
+                await openai_client(url, api_key="alice-token").chat.completions.create(
+                    model="smoa:n=2,k=1,layers=1", messages=[{"role": "user", "content": "2 + 2?"}]
+                )
+            assert (await stack.stub.Generate(generate(), metadata=as_bob, timeout=10)).text
+    assert answered == 3
+    error = refused.value
+    assert error.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+    status = rpc_status.from_call(error)  # type: ignore[arg-type]
+    info, retry = error_details_pb2.ErrorInfo(), error_details_pb2.RetryInfo()
+    details: Any = status.details if status else []
+    assert any(d.Unpack(info) for d in details) and info.reason == "QUOTA_EXCEEDED"
+    assert any(d.Unpack(retry) for d in details) and 0 < retry.retry_delay.seconds <= 60
+    assert limited.value.status_code == 429 and 1 <= int(limited.value.response.headers["retry-after"]) <= 60
