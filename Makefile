@@ -10,7 +10,7 @@ export VIRTUAL_ENV := $(CURDIR)/$(VENV)
 QUESTION ?= A farmer has 12 cows and buys 30 more. How many cows does he have now?
 
 .PHONY: run stop test bench build build-release venv rust-lint cargo-test stubtest lint pytest protos clean \
-	image image-offline wheelhouse e2e
+	image image-offline wheelhouse e2e redis-server
 
 # The main job runs the release build of the core; tests run the debug build (quicker to compile).
 run: build-release
@@ -68,8 +68,16 @@ lint: venv
 	$(VENV)/bin/ruff format --check .
 	$(PY) -m mypy
 
-pytest: build
+pytest: build redis-server
 	$(PY) -m pytest -q
+
+# Debian's redis-server, which the quota tests start as a process of their own (on a Unix socket):
+# installed as root when it is missing.
+redis-server:
+	@command -v redis-server >/dev/null || { [ "$$(id -u)" = 0 ] && \
+		DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends redis-server; } || \
+		{ echo "redis-server is missing and not root: apt-get install redis-server"; exit 1; }
 
 # The image (deploy/README.md, "The image"). `make image` builds everything inside the Dockerfile's builder
 # stage (Docker Hub and the package registries needed); `make image-offline` installs the wheels built

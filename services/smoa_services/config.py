@@ -87,6 +87,14 @@ class Settings:
             '"requests_per_minute"}}, read again when it changes (orchestrator; none: no quotas)'
         ),
     )
+    redis_url: str = field(
+        default="",
+        metadata=_help("Redis holding the quota counters, shared by orchestrator replicas (none: in memory)"),
+    )
+    quota_fail_open: bool = field(
+        default=True,
+        metadata=_help("admit requests unchecked when the quota store is unreachable (false: refuse them)"),
+    )
     max_proposers_in_flight_per_caller: int = field(
         default=64,
         metadata=_help(

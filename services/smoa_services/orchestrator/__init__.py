@@ -20,10 +20,13 @@ from smoa_services.orchestrator.peer_readiness import PeerReadiness
 from smoa_services.orchestrator.peers import PeerCalls, PeerStubs
 from smoa_services.orchestrator.pipeline import Pipeline
 from smoa_services.orchestrator.quorum import StragglerWait
+from smoa_services.orchestrator.quota import STORE_SECONDS, Quotas, quota_file
+from smoa_services.orchestrator.quota_counters import Counters, MemoryCounters, RedisCounters
 from smoa_services.orchestrator.roles import RoleWriter
 from smoa_services.orchestrator.servicer import OrchestratorServicer
 from smoa_services.server import Server
 from smoa_services.telemetry import Telemetry
+from smoa_services.watched_file import WatchedFile
 
 SERVICE_NAME = orchestrator_pb2.DESCRIPTOR.services_by_name["OrchestratorService"].full_name
 
@@ -66,6 +69,12 @@ def create_server(settings: Settings, telemetry: Telemetry, chat: ChatModel | No
         capture_content=telemetry.capture_content,
     )
 
+    counters: Counters = (
+        RedisCounters(settings.redis_url, STORE_SECONDS) if settings.redis_url else MemoryCounters()
+    )
+    book = WatchedFile(settings.quota_file, quota_file).value if settings.quota_file else dict
+    quotas = Quotas(book, counters, fail_open=settings.quota_fail_open)
+
     def register(server: Server) -> list[str]:
         servicer = OrchestratorServicer(
             settings,
@@ -73,6 +82,7 @@ def create_server(settings: Settings, telemetry: Telemetry, chat: ChatModel | No
             pipeline,
             server.drain,
             AnswerMetrics(telemetry.instruments),
+            quotas,
         )
         orchestrator_pb2_grpc.add_OrchestratorServiceServicer_to_server(servicer, server.server)
         return [SERVICE_NAME]
@@ -80,6 +90,8 @@ def create_server(settings: Settings, telemetry: Telemetry, chat: ChatModel | No
     server = Server("orchestrator", settings, telemetry, register)
     server.watch(model)
     server.on_stop += [c.close for c in [*channels, *unchecked.values()]]
+    if isinstance(counters, RedisCounters):
+        server.on_stop.append(counters.close)
     if chat is None:
         server.on_stop.append(model.close)  # only what this function opened
     return server

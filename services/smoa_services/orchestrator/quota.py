@@ -9,22 +9,32 @@ to that (so it adds no layer past it). When it ends its real cost is what counts
 is given back, what it spent beyond (its first layer and its answer run whatever the budget) is added,
 and the caller's next request waits for the window to free up. A request that failed keeps its grant
 counted.
-Windows are fixed: the minute, the day. The counters live in this process, so the limits hold per
-orchestrator replica."""
+Windows are fixed: the minute, the day. The counters live in this process (quota_counters.py), or in
+Redis with SMOA_REDIS_URL so that the limits hold across orchestrator replicas. A store that cannot be
+reached within half a second admits the request unchecked (a log line and a span event), or with
+SMOA_QUOTA_FAIL_OPEN=false refuses it UNAVAILABLE QUOTA_UNAVAILABLE: never a request hung on it."""
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
 
 import grpc
+from opentelemetry import trace
 
 from smoa_services.failure import Failure
+from smoa_services.orchestrator.quota_counters import Counter, Counters
+
+log = logging.getLogger(__name__)
 
 MINUTE, DAY = 60.0, 86_400.0
 ANYONE = "*"
+# The longest a request waits on the counters' store before it is admitted unchecked (or refused).
+STORE_SECONDS = 0.5
 
 
 @dataclass(frozen=True)
@@ -66,72 +76,84 @@ class QuotaExceeded(Failure):
 
 @dataclass(frozen=True)
 class Grant:
-    """What one request was let spend (None: no quota applies), counted in these windows."""
+    """What one request was let spend (None: no quota applies, or the counters could not be reached),
+    and the token counters it was counted in."""
 
     caller: str
     tokens: int | None
-    minute: int
-    day: int
+    counted: tuple[str, ...] = ()
+
+
+# The kinds of limit, and the token counters' order in Counters.take.
+TOKEN_LIMITS = ("tokens_per_minute", "tokens_per_day")
 
 
 class Quotas:
-    def __init__(self, book: Callable[[], Mapping[str, Limits]], clock: Callable[[], float] = time.time):
+    def __init__(
+        self,
+        book: Callable[[], Mapping[str, Limits]],
+        counters: Counters,
+        *,
+        fail_open: bool = True,
+        clock: Callable[[], float] = time.time,
+    ):
         self.book = book
+        self.counters = counters
+        self.fail_open = fail_open
         self.clock = clock
-        # (caller, kind, window) -> used; kinds: "tpm", "tpd", "rpm". Only current windows are kept.
-        self._used: dict[tuple[str, str, int], int] = {}
 
-    def admit(self, caller: str, budget: int) -> Grant:
+    async def admit(self, caller: str, budget: int) -> Grant:
         """The request's grant: its budget cut to what the caller has left; QuotaExceeded when nothing is."""
-        now = self.clock()
-        minute, day = int(now // MINUTE), int(now // DAY)
         book = self.book()
         limits = book.get(caller) or book.get(ANYONE)
         if limits is None:
-            return Grant(caller, None, minute, day)
-        self._forget_before(minute, day)
-        until_minute, until_day = MINUTE - now % MINUTE, DAY - now % DAY
-        rpm = (caller, "rpm", minute)
-        if limits.requests_per_minute and self._used.get(rpm, 0) >= limits.requests_per_minute:
-            raise QuotaExceeded(caller, "requests_per_minute", limits.requests_per_minute, until_minute)
-        left = budget
-        for kind, window, limit, frees in (
-            ("tpm", minute, limits.tokens_per_minute, until_minute),
-            ("tpd", day, limits.tokens_per_day, until_day),
-        ):
-            if limit:
-                room = limit - self._used.get((caller, kind, window), 0)
-                if room <= 0:
-                    name = "tokens_per_minute" if kind == "tpm" else "tokens_per_day"
-                    raise QuotaExceeded(caller, name, limit, frees)
-                left = min(left, room)
-        self._add(rpm, 1)
-        self._add((caller, "tpm", minute), left)
-        self._add((caller, "tpd", day), left)
-        return Grant(caller, left, minute, day)
-
-    def settle(self, grant: Grant, spent: int) -> None:
-        """Counts the request's real cost in place of its grant."""
-        if grant.tokens is None:
-            return
-        change = spent - grant.tokens
-        for key in ((grant.caller, "tpm", grant.minute), (grant.caller, "tpd", grant.day)):
-            if key in self._used:  # a window already past is left as it was
-                self._add(key, change)
-
-    def used(self, caller: str) -> dict[str, int]:
-        """What the caller has used in the current windows."""
+            return Grant(caller, None)
         now = self.clock()
         minute, day = int(now // MINUTE), int(now // DAY)
-        return {
-            kind: self._used.get((caller, kind, w), 0)
-            for kind, w in (("tpm", minute), ("tpd", day), ("rpm", minute))
-        }
+        name = caller or "-"
+        requests = Counter(f"smoa:quota:{name}:rpm:{minute}", limits.requests_per_minute, 2 * int(MINUTE))
+        tokens = [
+            Counter(f"smoa:quota:{name}:tpm:{minute}", limits.tokens_per_minute, 2 * int(MINUTE)),
+            Counter(f"smoa:quota:{name}:tpd:{day}", limits.tokens_per_day, 2 * int(DAY)),
+        ]
+        try:
+            async with asyncio.timeout(STORE_SECONDS):
+                refused, grant = await self.counters.take(requests, tokens, budget)
+        except Exception as e:  # the store is down or hangs: never the request's reason to hang
+            return self._unreachable(caller, e)
+        if refused == 1:
+            raise QuotaExceeded(
+                caller, "requests_per_minute", limits.requests_per_minute, MINUTE - now % MINUTE
+            )
+        if refused:
+            kind = TOKEN_LIMITS[refused - 2]
+            frees = MINUTE - now % MINUTE if kind == "tokens_per_minute" else DAY - now % DAY
+            raise QuotaExceeded(caller, kind, getattr(limits, kind), frees)
+        return Grant(caller, grant, tuple(c.key for c in tokens))
 
-    def _add(self, key: tuple[str, str, int], amount: int) -> None:
-        self._used[key] = max(0, self._used.get(key, 0) + amount)
+    def label(self, caller: str) -> str:
+        """The caller as a metric label: a name in the quota file, else "other", so one label value per
+        configured caller at most, whoever calls."""
+        return caller if caller and caller != ANYONE and caller in self.book() else "other"
 
-    def _forget_before(self, minute: int, day: int) -> None:
-        current = {"tpm": minute, "rpm": minute, "tpd": day}
-        for key in [k for k in self._used if k[2] != current[k[1]]]:
-            del self._used[key]
+    async def settle(self, grant: Grant, spent: int) -> None:
+        """Counts the request's real cost in place of its grant (a window already past is left alone)."""
+        if grant.tokens is None or spent == grant.tokens:
+            return
+        try:
+            async with asyncio.timeout(STORE_SECONDS):
+                await self.counters.add(grant.counted, spent - grant.tokens)
+        except Exception as e:
+            log.warning("quota counters unreachable, %s's cost not settled: %s", grant.caller or "-", e)
+
+    def _unreachable(self, caller: str, error: Exception) -> Grant:
+        if not self.fail_open:
+            raise Failure(
+                "quotas cannot be checked now (their store is unreachable): try again shortly",
+                grpc.StatusCode.UNAVAILABLE,
+                "QUOTA_UNAVAILABLE",
+                retry_after=1.0,
+            ) from error
+        log.warning("quota counters unreachable, %s admitted unchecked: %s", caller or "-", error)
+        trace.get_current_span().add_event("smoa.quota.unchecked", {"smoa.quota.error": type(error).__name__})
+        return Grant(caller, None)

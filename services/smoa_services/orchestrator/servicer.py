@@ -23,19 +23,24 @@ from smoa_services.orchestrator.peers import PeerCalls
 from smoa_services.orchestrator.pipeline import Pipeline
 from smoa_services.orchestrator.plan import Mode, Plan
 from smoa_services.orchestrator.proposer_load import ProposerLoad
-from smoa_services.orchestrator.quota import Quotas, quota_file
+from smoa_services.orchestrator.quota import QuotaExceeded, Quotas
 from smoa_services.orchestrator.records import Event, Finished
 from smoa_services.orchestrator.request import plan as plan_of
 from smoa_services.orchestrator.timeline import Timeline
 from smoa_services.telemetry import attributes
-from smoa_services.watched_file import WatchedFile
 
 Context = grpc.aio.ServicerContext[Any, Any]
 
 
 class OrchestratorServicer(orchestrator_pb2_grpc.OrchestratorServiceServicer):
     def __init__(
-        self, settings: Settings, peers: PeerCalls, pipeline: Pipeline, drain: Drain, metrics: AnswerMetrics
+        self,
+        settings: Settings,
+        peers: PeerCalls,
+        pipeline: Pipeline,
+        drain: Drain,
+        metrics: AnswerMetrics,
+        quotas: Quotas,
     ):
         self.settings = settings
         self.peers = peers
@@ -43,8 +48,7 @@ class OrchestratorServicer(orchestrator_pb2_grpc.OrchestratorServiceServicer):
         self.drain = drain
         self.metrics = metrics
         self.proposer_load = ProposerLoad(settings.max_proposers_in_flight_per_caller)
-        book = WatchedFile(settings.quota_file, quota_file).value if settings.quota_file else dict
-        self.quotas = Quotas(book)
+        self.quotas = quotas
 
     async def Generate(
         self, request: orchestrator_pb2.GenerateRequest, context: Context
@@ -68,19 +72,29 @@ class OrchestratorServicer(orchestrator_pb2_grpc.OrchestratorServiceServicer):
         plan = plan_of(request, self.settings)
         caller = END_CALLER.get()
         with self.proposer_load.admitted(caller, 0 if plan.mode is Mode.SINGLE else plan.n):
-            grant = self.quotas.admit(caller, plan.token_budget)
+            try:
+                grant = await self.quotas.admit(caller, plan.token_budget)
+            except QuotaExceeded:
+                self._spent(caller, 0, "quota_exceeded")
+                raise
             if grant.tokens is not None:
                 plan = dataclasses.replace(plan, token_budget=grant.tokens)
             # Until it is known, the most it could have spent: a request that fails keeps its grant counted.
-            spent = grant.tokens or 0
+            spent, outcome = grant.tokens or 0, "failed"
             try:
                 async with aclosing(self._run(request, plan, context, stream)) as events:
                     async for event in events:
                         if isinstance(event, Finished):
-                            spent = event.result.cost.total().tokens
+                            spent, outcome = event.result.cost.total().tokens, "answered"
                         yield event
             finally:
-                self.quotas.settle(grant, spent)
+                await self.quotas.settle(grant, spent)
+                self._spent(caller, spent, outcome)
+
+    def _spent(self, caller: str, tokens: int, outcome: str) -> None:
+        labels = {attributes.CALLER: self.quotas.label(caller), attributes.OUTCOME: outcome}
+        self.metrics.instruments.caller_requests.add(1, labels)
+        self.metrics.instruments.caller_tokens.add(tokens, labels)
 
     async def _run(
         self, request: orchestrator_pb2.GenerateRequest, plan: Plan, context: Context, stream: bool

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 # A generation (the orchestrator's server span).
 MODE = "smoa.mode"  # str: smoa, moa, single, auto
+# On smoa.caller.* metrics: a caller named in the quota file, else "other" (the label's values are bounded).
+CALLER = "smoa.caller"
+OUTCOME = "smoa.outcome"  # str: answered, failed, quota_exceeded
 STOP_REASON = "smoa.stop_reason"  # str
 LAYERS = "smoa.layers"  # int: layers run
 DEGRADED = "smoa.degraded"  # bool; also the event of one degradation (with STAGE, LAYER, REASON)

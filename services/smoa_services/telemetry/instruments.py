@@ -61,6 +61,16 @@ class Instruments:
             unit="{request}",
             description="Answered generations, by mode, stop reason and whether the answer degraded.",
         )
+        self.caller_requests = meter.create_counter(
+            "smoa.caller.requests",
+            unit="{request}",
+            description="Generations by caller (those in the quota file, else other) and outcome.",
+        )
+        self.caller_tokens = meter.create_counter(
+            "smoa.caller.tokens",
+            unit="{token}",
+            description="Tokens each caller spent (a failed request: its grant), by caller and outcome.",
+        )
         self.layers = meter.create_histogram(
             "smoa.layers",
             unit="{layer}",

@@ -15,9 +15,12 @@ from google.rpc import error_details_pb2
 from grpc_status import rpc_status
 
 from smoa.v1 import orchestrator_pb2
+from smoa_services.failure import Failure
 from smoa_services.orchestrator.quota import Limits, QuotaExceeded, Quotas, quota_file
+from smoa_services.orchestrator.quota_counters import Counters, MemoryCounters
 from tests.harness.in_process_gateway import gateway, openai_client
 from tests.harness.instant_llm import instant_reply
+from tests.harness.metric_points import count
 from tests.harness.openai_endpoint import FakeOpenAI
 from tests.harness.orchestrator_stack import orchestrator_stack, question
 
@@ -30,49 +33,70 @@ class Clock:
         return self.now
 
 
-def quotas(book: dict[str, Limits], clock: Clock) -> Quotas:
-    return Quotas(lambda: book, clock)
+def quotas(book: dict[str, Limits], clock: Clock, counters: Counters | None = None) -> Quotas:
+    return Quotas(lambda: book, counters or MemoryCounters(), clock=clock)
 
 
-def test_a_request_gets_what_is_left_and_its_real_cost_counts() -> None:
+async def test_a_request_gets_what_is_left_and_its_real_cost_counts() -> None:
     clock = Clock()
     q = quotas({"alice": Limits(tokens_per_minute=1000)}, clock)
-    first = q.admit("alice", 600)
+    first = await q.admit("alice", 600)
     assert first.tokens == 600
-    q.settle(first, 200)  # it spent less: the rest is given back
-    second = q.admit("alice", 5000)
+    await q.settle(first, 200)  # it spent less: the rest is given back
+    second = await q.admit("alice", 5000)
     assert second.tokens == 800  # cut to what is left
-    q.settle(second, 900)  # a first layer and an answer run whatever the budget: counted
+    await q.settle(second, 900)  # a first layer and an answer run whatever the budget: counted
     with pytest.raises(QuotaExceeded) as refused:
-        q.admit("alice", 1)
+        await q.admit("alice", 1)
     assert refused.value.reason == "QUOTA_EXCEEDED" and refused.value.retry_after == pytest.approx(40.0)
     assert refused.value.metadata == {"limit": "tokens_per_minute", "quota": "1000"}
     clock.now += 40.0  # the next minute
-    assert q.admit("alice", 5000).tokens == 1000
+    assert (await q.admit("alice", 5000)).tokens == 1000
 
 
-def test_requests_per_minute_and_tokens_per_day() -> None:
+async def test_requests_per_minute_and_tokens_per_day() -> None:
     clock = Clock()
     q = quotas({"*": Limits(requests_per_minute=2, tokens_per_day=3000)}, clock)
     for _ in range(2):
-        q.settle(q.admit("bob", 1000), 1000)
+        await q.settle(await q.admit("bob", 1000), 1000)
     with pytest.raises(QuotaExceeded, match="2 requests per minute"):
-        q.admit("bob", 1000)
+        await q.admit("bob", 1000)
     clock.now += 60.0
-    q.settle(q.admit("bob", 1000), 1000)
+    await q.settle(await q.admit("bob", 1000), 1000)
     clock.now += 60.0
     with pytest.raises(QuotaExceeded, match="3000 tokens per day") as refused:
-        q.admit("bob", 1)
+        await q.admit("bob", 1)
     assert (refused.value.retry_after or 0) > 3600
-    assert q.admit("carol", 10).tokens == 10  # "*" is per caller, not shared
+    assert (await q.admit("carol", 10)).tokens == 10  # "*" is per caller, not shared
 
 
-def test_a_caller_with_no_quota_is_not_counted() -> None:
+async def test_a_caller_with_no_quota_is_not_counted() -> None:
     q = quotas({"alice": Limits(tokens_per_minute=10)}, Clock())
-    grant = q.admit("bob", 10**6)
-    assert grant.tokens is None
-    q.settle(grant, 10**6)
-    assert q.used("bob") == {"tpm": 0, "tpd": 0, "rpm": 0}
+    grant = await q.admit("bob", 10**6)
+    assert grant.tokens is None and grant.counted == ()
+
+
+class Unreachable:
+    """A store that hangs: the request must not."""
+
+    async def take(self, *args: Any) -> tuple[int, int]:
+        await asyncio.sleep(30)
+        return 0, 0
+
+    async def add(self, *args: Any) -> None:
+        await asyncio.sleep(30)
+
+
+async def test_an_unreachable_store_admits_unchecked_or_refuses_as_configured() -> None:
+    book = {"*": Limits(tokens_per_minute=10)}
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    grant = await Quotas(lambda: book, Unreachable()).admit("alice", 500)
+    assert grant.tokens is None and loop.time() - started < 1.0
+    closed = Quotas(lambda: book, Unreachable(), fail_open=False)
+    with pytest.raises(Failure) as refused:
+        await closed.admit("alice", 500)
+    assert refused.value.reason == "QUOTA_UNAVAILABLE" and refused.value.code == grpc.StatusCode.UNAVAILABLE
 
 
 @pytest.mark.parametrize(
@@ -103,17 +127,28 @@ async def test_on_real_services_the_quota_refuses_once_spent_and_spares_other_ca
             # Room for two requests and a half: the third is let in with what is left, the fourth is not.
             quota.write_text(json.dumps({"alice": {"tokens_per_minute": int(2.5 * one)}}))
             await asyncio.sleep(1.1)  # the file is looked at once a second
-            answered = 0
+            costs: list[int] = []
             with pytest.raises(grpc.aio.AioRpcError) as refused:
                 for _ in range(4):
-                    await stack.stub.Generate(generate(), metadata=as_alice, timeout=10)
-                    answered += 1
+                    reply = await stack.stub.Generate(generate(), metadata=as_alice, timeout=10)
+                    costs.append(reply.cost.total.input_tokens + reply.cost.total.output_tokens)
             with pytest.raises(openai.RateLimitError) as limited:
                 await openai_client(url, api_key="alice-token").chat.completions.create(
                     model="smoa:n=2,k=1,layers=1", messages=[{"role": "user", "content": "2 + 2?"}]
                 )
             assert (await stack.stub.Generate(generate(), metadata=as_bob, timeout=10)).text
-    assert answered == 3
+            spend = {
+                (caller, outcome): (
+                    count(stack.metrics, "smoa.caller.requests", smoa__caller=caller, smoa__outcome=outcome),
+                    count(stack.metrics, "smoa.caller.tokens", smoa__caller=caller, smoa__outcome=outcome),
+                )
+                for caller in ("alice", "other")
+                for outcome in ("answered", "quota_exceeded")
+            }
+    assert len(costs) == 3
+    # Spend per caller: Alice by name (she is in the quota file), Bob as "other"; refusals cost nothing.
+    assert spend[("alice", "answered")] == (3, sum(costs)) and spend[("alice", "quota_exceeded")] == (2, 0)
+    assert spend[("other", "answered")][0] == 2 and spend[("other", "quota_exceeded")] == (0, 0)
     error = refused.value
     assert error.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
     status = rpc_status.from_call(error)  # type: ignore[arg-type]

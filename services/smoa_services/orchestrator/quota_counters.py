@@ -1,0 +1,123 @@
+"""Where quota counters live: in this process, or in Redis so that every orchestrator replica counts
+against one limit (SMOA_REDIS_URL). Either way one call checks and takes atomically, so two replicas
+admitting at once cannot both take the last of a quota: in Redis it is one Lua script, with no
+read-then-write between replicas."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+
+@dataclass(frozen=True)
+class Counter:
+    key: str
+    # 0: not limited (still counted).
+    limit: int
+    # How long the counter is kept: a little longer than its window.
+    ttl_seconds: int
+
+
+class Counters(Protocol):
+    async def take(self, requests: Counter, tokens: Sequence[Counter], budget: int) -> tuple[int, int]:
+        """Atomically: (0, grant) having added one request and `grant` = min(budget, the tokens' room)
+        tokens; or (1, 0) when `requests` is at its limit, (2 + i, 0) when `tokens[i]` has no room."""
+        ...
+
+    async def add(self, keys: Sequence[str], amount: int) -> None:
+        """Adds `amount` (may be negative; never below 0) to the counters that still exist."""
+        ...
+
+
+class MemoryCounters:
+    def __init__(self) -> None:
+        self._values: dict[str, tuple[int, float]] = {}
+        self._pruned = 0.0
+
+    def _get(self, key: str, now: float) -> int:
+        value, expires = self._values.get(key, (0, 0.0))
+        return value if expires > now else 0
+
+    async def take(self, requests: Counter, tokens: Sequence[Counter], budget: int) -> tuple[int, int]:
+        now = time.monotonic()
+        if now - self._pruned > 1.0:  # counters of windows past, once a second
+            self._values, self._pruned = {k: v for k, v in self._values.items() if v[1] > now}, now
+        if requests.limit and self._get(requests.key, now) >= requests.limit:
+            return 1, 0
+        grant = budget
+        for i, counter in enumerate(tokens):
+            if counter.limit:
+                room = counter.limit - self._get(counter.key, now)
+                if room <= 0:
+                    return 2 + i, 0
+                grant = min(grant, room)
+        for counter, amount in ((requests, 1), *((c, grant) for c in tokens)):
+            self._values[counter.key] = (self._get(counter.key, now) + amount, now + counter.ttl_seconds)
+        return 0, grant
+
+    async def add(self, keys: Sequence[str], amount: int) -> None:
+        now = time.monotonic()
+        for key in keys:
+            if key in self._values and self._values[key][1] > now:
+                value, expires = self._values[key]
+                self._values[key] = (max(0, value + amount), expires)
+
+
+# KEYS: the requests counter, then the token counters. ARGV: the requests limit and TTL, the budget, then
+# per token counter its limit and TTL.
+TAKE = """
+local function value(key) return tonumber(redis.call('GET', key) or '0') end
+local limit = tonumber(ARGV[1])
+if limit > 0 and value(KEYS[1]) >= limit then return {1, 0} end
+local grant = tonumber(ARGV[3])
+for i = 2, #KEYS do
+  local token_limit = tonumber(ARGV[2 + (i - 1) * 2])
+  if token_limit > 0 then
+    local room = token_limit - value(KEYS[i])
+    if room <= 0 then return {i, 0} end
+    if room < grant then grant = room end
+  end
+end
+redis.call('INCRBY', KEYS[1], 1)
+redis.call('EXPIRE', KEYS[1], ARGV[2])
+for i = 2, #KEYS do
+  redis.call('INCRBY', KEYS[i], grant)
+  redis.call('EXPIRE', KEYS[i], ARGV[3 + (i - 1) * 2])
+end
+return {0, grant}
+"""
+ADD = """
+for i = 1, #KEYS do
+  if redis.call('EXISTS', KEYS[i]) == 1 then
+    if redis.call('INCRBY', KEYS[i], ARGV[1]) < 0 then redis.call('SET', KEYS[i], 0, 'KEEPTTL') end
+  end
+end
+return 0
+"""
+
+
+class RedisCounters:
+    """redis-py's asyncio client; short socket timeouts, so a Redis that hangs fails a call fast instead
+    of holding a request (quota.py then fails open or closed, as configured)."""
+
+    def __init__(self, url: str, timeout: float):
+        import redis.asyncio  # only with SMOA_REDIS_URL: the services run without the package otherwise
+
+        self.client: Any = redis.asyncio.from_url(url, socket_timeout=timeout, socket_connect_timeout=timeout)
+        self._take = self.client.register_script(TAKE)
+        self._add = self.client.register_script(ADD)
+
+    async def take(self, requests: Counter, tokens: Sequence[Counter], budget: int) -> tuple[int, int]:
+        args: list[int] = [requests.limit, requests.ttl_seconds, budget]
+        for counter in tokens:
+            args += [counter.limit, counter.ttl_seconds]
+        refused, grant = await self._take(keys=[requests.key, *(c.key for c in tokens)], args=args)
+        return int(refused), int(grant)
+
+    async def add(self, keys: Sequence[str], amount: int) -> None:
+        await self._add(keys=list(keys), args=[amount])
+
+    async def close(self) -> None:
+        await self.client.aclose()

@@ -1,0 +1,105 @@
+"""Quotas shared by orchestrator replicas through Redis (Debian's redis-server, a process of the test's
+own): one caller's per-minute token quota holds exactly across two orchestrators taking its requests in
+turn; concurrent admissions cannot both take the last of it (one Lua script); and with Redis killed a
+request is admitted unchecked at once, or refused when the orchestrator is set to fail closed."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import grpc
+import pytest
+
+from smoa.v1 import orchestrator_pb2
+from smoa_services.orchestrator.quota import Limits, QuotaExceeded, Quotas
+from smoa_services.orchestrator.quota_counters import RedisCounters
+from tests.harness.instant_llm import instant_reply
+from tests.harness.openai_endpoint import FakeOpenAI
+from tests.harness.orchestrator_stack import orchestrator_stack, question
+from tests.harness.redis_process import RedisProcess, redis_process
+
+ALICE = (("authorization", "Bearer alice-token"),)
+REQUEST = orchestrator_pb2.GenerateRequest(messages=question(), n=2, k=1, max_layers=1)
+
+
+@pytest.fixture
+def redis(tmp_path: Path) -> Iterator[RedisProcess]:
+    with redis_process(tmp_path) as server:
+        yield server
+
+
+async def test_concurrent_admissions_never_take_more_than_the_quota(redis: RedisProcess) -> None:
+    book = {"*": Limits(tokens_per_minute=1000)}
+    replicas = [Quotas(lambda: book, RedisCounters(redis.url, 0.5)) for _ in range(2)]
+    grants = await asyncio.gather(
+        *(replicas[i % 2].admit("alice", 70) for i in range(20)), return_exceptions=True
+    )
+    granted = [g.tokens for g in grants if not isinstance(g, BaseException)]
+    assert sum(t or 0 for t in granted) == 1000  # 14 of 70, one of the 20 left, then refusals
+    assert len(granted) == 15 and sum(isinstance(g, QuotaExceeded) for g in grants) == 5
+    for replica in replicas:
+        await replica.counters.close()  # type: ignore[attr-defined]
+
+
+async def test_two_orchestrators_hold_one_callers_quota_exactly(tmp_path: Path, redis: RedisProcess) -> None:
+    tokens, quota = tmp_path / "tokens", tmp_path / "quota.json"
+    tokens.write_text("alice alice-token\n")
+    quota.write_text("{}")
+    shared: dict[str, Any] = {
+        "auth_tokens_file": str(tokens),
+        "quota_file": str(quota),
+        "redis_url": redis.url,
+    }
+    with FakeOpenAI(instant_reply) as llm:
+        async with (
+            orchestrator_stack(llm.base_url, **shared) as one,
+            orchestrator_stack(llm.base_url, **shared) as two,
+        ):
+            cost = (await one.stub.Generate(REQUEST, metadata=ALICE, timeout=10)).cost.total
+            each = cost.input_tokens + cost.output_tokens
+            limit = int(2.5 * each)
+            quota.write_text(json.dumps({"alice": {"tokens_per_minute": limit}}))
+            await asyncio.sleep(1.1)  # the file is looked at once a second
+            answered, refused = [], []
+            for i in range(6):
+                stack = (one, two)[i % 2]
+                try:
+                    reply = await stack.stub.Generate(REQUEST, metadata=ALICE, timeout=10)
+                    answered.append(reply.cost.total.input_tokens + reply.cost.total.output_tokens)
+                except grpc.aio.AioRpcError as e:
+                    refused.append(e.code())
+    # Two whole requests and the third let in with the half left; every later one refused, on both.
+    assert len(answered) == 3 and refused == [grpc.StatusCode.RESOURCE_EXHAUSTED] * 3
+    print(f"quota {limit} tokens/min; admitted {sum(answered)} tokens in {len(answered)} requests")
+
+
+async def test_with_redis_gone_a_request_is_admitted_unchecked_or_refused_as_configured(
+    tmp_path: Path, redis: RedisProcess
+) -> None:
+    tokens, quota = tmp_path / "tokens", tmp_path / "quota.json"
+    tokens.write_text("alice alice-token\n")
+    quota.write_text('{"*": {"tokens_per_minute": 1000000}}')
+    shared: dict[str, Any] = {
+        "auth_tokens_file": str(tokens),
+        "quota_file": str(quota),
+        "redis_url": redis.url,
+    }
+    with FakeOpenAI(instant_reply) as llm:
+        async with (
+            orchestrator_stack(llm.base_url, **shared) as open_,
+            orchestrator_stack(llm.base_url, **shared, quota_fail_open=False) as closed,
+        ):
+            assert (await open_.stub.Generate(REQUEST, metadata=ALICE, timeout=10)).text
+            redis.stop()
+            loop = asyncio.get_running_loop()
+            started = loop.time()
+            assert (await open_.stub.Generate(REQUEST, metadata=ALICE, timeout=10)).text
+            assert loop.time() - started < 3.0
+            with pytest.raises(grpc.aio.AioRpcError) as refused:
+                await closed.stub.Generate(REQUEST, metadata=ALICE, timeout=10)
+    assert refused.value.code() == grpc.StatusCode.UNAVAILABLE
+    assert "quota" in (refused.value.details() or "")
