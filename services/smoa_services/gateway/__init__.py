@@ -41,7 +41,7 @@ from smoa_services.gateway.chat_response import (
     finish_reason,
     usage,
 )
-from smoa_services.gateway.http_errors import body, http_error
+from smoa_services.gateway.http_errors import body, http_error, rate_limit_headers
 from smoa_services.gateway.openai_tools import openai_tool_calls
 from smoa_services.telemetry import Telemetry
 
@@ -159,7 +159,8 @@ def create_app(settings: Settings, telemetry: Telemetry | None = None) -> FastAP
             return _error(e, chat.params)
         except ClientGone:
             return Response(status_code=499)
-        return JSONResponse(completion(summary, chat.model, completion_id()))
+        headers = rate_limit_headers(await call.initial_metadata())
+        return JSONResponse(completion(summary, chat.model, completion_id()), headers=headers)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_exception(http: Request, e: StarletteHTTPException) -> Response:
@@ -287,4 +288,5 @@ async def _stream(
             # A client that went away closes this generator: the call, and with it the fan-out, is cancelled.
             call.cancel()
 
-    return StreamingResponse(frames(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
+    headers = {"Cache-Control": "no-cache", **rate_limit_headers(await call.initial_metadata())}
+    return StreamingResponse(frames(), media_type="text/event-stream", headers=headers)

@@ -37,6 +37,11 @@ def body(message: str, kind: str, param: str | None = None, code: str | None = N
     return {"error": {"message": message, "type": kind, "param": param, "code": code}}
 
 
+def rate_limit_headers(metadata: Any) -> dict[str, str]:
+    """The x-ratelimit-* headers the orchestrator sent as initial metadata (a caller with a quota)."""
+    return {k: str(v) for k, v in (metadata or ()) if k.startswith("x-ratelimit-")}
+
+
 def http_error(
     error: grpc.aio.AioRpcError, params: Mapping[str, str] | None = None
 ) -> tuple[int, dict[str, Any], dict[str, str]]:
@@ -44,6 +49,7 @@ def http_error(
     client gave it, by its GenerateRequest path (`model.temperature` -> `temperature`)."""
     status, kind = HTTP.get(error.code(), (500, "server_error"))
     param, reason, headers = None, None, {}
+    said: dict[str, str] = {}
     rich = rpc_status.from_call(error)  # type: ignore[arg-type]
     for detail in rich.details if rich is not None else ():
         bad, info, retry = (
@@ -54,9 +60,15 @@ def http_error(
         if detail.Unpack(bad) and bad.field_violations:
             param = (params or {}).get(bad.field_violations[0].field, bad.field_violations[0].field)
         elif detail.Unpack(info):
-            reason = info.reason or None
+            reason, said = info.reason or None, dict(info.metadata)
         elif detail.Unpack(retry):
             headers["Retry-After"] = str(max(1, math.ceil(retry.retry_delay.ToTimedelta().total_seconds())))
+    if reason == "QUOTA_EXCEEDED" and "Retry-After" in headers:
+        # OpenAI's headers for the limit that was hit: nothing left of it until the window frees up.
+        of = "requests" if said.get("limit") == "requests_per_minute" else "tokens"
+        headers[f"x-ratelimit-limit-{of}"] = said.get("quota", "")
+        headers[f"x-ratelimit-remaining-{of}"] = "0"
+        headers[f"x-ratelimit-reset-{of}"] = f"{headers['Retry-After']}s"
     if status == 429 and reason not in RATE_LIMITED:
         status, kind, reason, headers = 413, "invalid_request_error", "request_too_large", {}
     if status == 429 and "Retry-After" not in headers:

@@ -62,6 +62,17 @@ def quota_file(text: str) -> dict[str, Limits]:
     return book
 
 
+def rate_headers(kind: str, limit: int, left: int, frees: float) -> list[tuple[str, str]]:
+    """OpenAI's x-ratelimit-limit-*, -remaining-* and -reset-* (a duration, as "6m0s" or "1.5s")."""
+    minutes, seconds = divmod(max(0.0, frees), 60)
+    reset = f"{int(minutes)}m{seconds:.0f}s" if minutes else f"{seconds:.1f}s"
+    return [
+        (f"x-ratelimit-limit-{kind}", str(limit)),
+        (f"x-ratelimit-remaining-{kind}", str(max(0, left))),
+        (f"x-ratelimit-reset-{kind}", reset),
+    ]
+
+
 class QuotaExceeded(Failure):
     def __init__(self, caller: str, limit: str, value: int, retry_after: float):
         super().__init__(
@@ -82,6 +93,8 @@ class Grant:
     caller: str
     tokens: int | None
     counted: tuple[str, ...] = ()
+    # OpenAI's x-ratelimit-* headers for the caller as it stands, sent as the RPC's initial metadata.
+    headers: tuple[tuple[str, str], ...] = ()
 
 
 # The kinds of limit, and the token counters' order in Counters.take.
@@ -110,6 +123,7 @@ class Quotas:
             return Grant(caller, None)
         now = self.clock()
         minute, day = int(now // MINUTE), int(now // DAY)
+        until_minute, until_day = MINUTE - now % MINUTE, DAY - now % DAY
         name = caller or "-"
         requests = Counter(f"smoa:quota:{name}:rpm:{minute}", limits.requests_per_minute, 2 * int(MINUTE))
         tokens = [
@@ -118,9 +132,10 @@ class Quotas:
         ]
         try:
             async with asyncio.timeout(STORE_SECONDS):
-                refused, grant = await self.counters.take(requests, tokens, budget)
+                taken = await self.counters.take(requests, tokens, budget)
         except Exception as e:  # the store is down or hangs: never the request's reason to hang
             return self._unreachable(caller, e)
+        refused = taken.refused
         if refused == 1:
             raise QuotaExceeded(
                 caller, "requests_per_minute", limits.requests_per_minute, MINUTE - now % MINUTE
@@ -129,7 +144,17 @@ class Quotas:
             kind = TOKEN_LIMITS[refused - 2]
             frees = MINUTE - now % MINUTE if kind == "tokens_per_minute" else DAY - now % DAY
             raise QuotaExceeded(caller, kind, getattr(limits, kind), frees)
-        return Grant(caller, grant, tuple(c.key for c in tokens))
+        headers = []
+        if limits.requests_per_minute:
+            headers += rate_headers("requests", limits.requests_per_minute, taken.requests_left, until_minute)
+        if limits.tokens_per_minute or limits.tokens_per_day:
+            limit, frees = (
+                (limits.tokens_per_minute, until_minute)
+                if limits.tokens_per_minute
+                else (limits.tokens_per_day, until_day)
+            )
+            headers += rate_headers("tokens", limit, taken.tokens_left, frees)
+        return Grant(caller, taken.grant, tuple(c.key for c in tokens), tuple(headers))
 
     def label(self, caller: str) -> str:
         """The caller as a metric label: a name in the quota file, else "other", so one label value per

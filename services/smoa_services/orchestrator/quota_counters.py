@@ -20,10 +20,20 @@ class Counter:
     ttl_seconds: int
 
 
+@dataclass(frozen=True)
+class Taken:
+    refused: int
+    grant: int = 0
+    # What is left after it, of the limited token counter with the least room and of the requests
+    # (-1: not limited).
+    tokens_left: int = -1
+    requests_left: int = -1
+
+
 class Counters(Protocol):
-    async def take(self, requests: Counter, tokens: Sequence[Counter], budget: int) -> tuple[int, int]:
-        """Atomically: (0, grant) having added one request and `grant` = min(budget, the tokens' room)
-        tokens; or (1, 0) when `requests` is at its limit, (2 + i, 0) when `tokens[i]` has no room."""
+    async def take(self, requests: Counter, tokens: Sequence[Counter], budget: int) -> Taken:
+        """Atomically: having added one request and `grant` = min(budget, the tokens' room) tokens,
+        refused 0; or refused 1 when `requests` is at its limit, 2 + i when `tokens[i]` has no room."""
         ...
 
     async def add(self, keys: Sequence[str], amount: int) -> None:
@@ -40,22 +50,24 @@ class MemoryCounters:
         value, expires = self._values.get(key, (0, 0.0))
         return value if expires > now else 0
 
-    async def take(self, requests: Counter, tokens: Sequence[Counter], budget: int) -> tuple[int, int]:
+    async def take(self, requests: Counter, tokens: Sequence[Counter], budget: int) -> Taken:
         now = time.monotonic()
         if now - self._pruned > 1.0:  # counters of windows past, once a second
             self._values, self._pruned = {k: v for k, v in self._values.items() if v[1] > now}, now
         if requests.limit and self._get(requests.key, now) >= requests.limit:
-            return 1, 0
-        grant = budget
+            return Taken(1)
+        grant, rooms = budget, []
         for i, counter in enumerate(tokens):
             if counter.limit:
                 room = counter.limit - self._get(counter.key, now)
                 if room <= 0:
-                    return 2 + i, 0
+                    return Taken(2 + i)
                 grant = min(grant, room)
+                rooms.append(room)
         for counter, amount in ((requests, 1), *((c, grant) for c in tokens)):
             self._values[counter.key] = (self._get(counter.key, now) + amount, now + counter.ttl_seconds)
-        return 0, grant
+        requests_left = requests.limit - self._get(requests.key, now) if requests.limit else -1
+        return Taken(0, grant, min(rooms) - grant if rooms else -1, requests_left)
 
     async def add(self, keys: Sequence[str], amount: int) -> None:
         now = time.monotonic()
@@ -70,23 +82,30 @@ class MemoryCounters:
 TAKE = """
 local function value(key) return tonumber(redis.call('GET', key) or '0') end
 local limit = tonumber(ARGV[1])
-if limit > 0 and value(KEYS[1]) >= limit then return {1, 0} end
+if limit > 0 and value(KEYS[1]) >= limit then return {1, 0, -1, -1} end
 local grant = tonumber(ARGV[3])
 for i = 2, #KEYS do
   local token_limit = tonumber(ARGV[2 + (i - 1) * 2])
   if token_limit > 0 then
     local room = token_limit - value(KEYS[i])
-    if room <= 0 then return {i, 0} end
+    if room <= 0 then return {i, 0, -1, -1} end
     if room < grant then grant = room end
   end
 end
-redis.call('INCRBY', KEYS[1], 1)
+local requests = redis.call('INCRBY', KEYS[1], 1)
 redis.call('EXPIRE', KEYS[1], ARGV[2])
+local tokens_left = -1
 for i = 2, #KEYS do
-  redis.call('INCRBY', KEYS[i], grant)
+  local used = redis.call('INCRBY', KEYS[i], grant)
   redis.call('EXPIRE', KEYS[i], ARGV[3 + (i - 1) * 2])
+  local token_limit = tonumber(ARGV[2 + (i - 1) * 2])
+  if token_limit > 0 and (tokens_left < 0 or token_limit - used < tokens_left) then
+    tokens_left = token_limit - used
+  end
 end
-return {0, grant}
+local requests_left = -1
+if limit > 0 then requests_left = limit - requests end
+return {0, grant, tokens_left, requests_left}
 """
 ADD = """
 for i = 1, #KEYS do
@@ -109,12 +128,12 @@ class RedisCounters:
         self._take = self.client.register_script(TAKE)
         self._add = self.client.register_script(ADD)
 
-    async def take(self, requests: Counter, tokens: Sequence[Counter], budget: int) -> tuple[int, int]:
+    async def take(self, requests: Counter, tokens: Sequence[Counter], budget: int) -> Taken:
         args: list[int] = [requests.limit, requests.ttl_seconds, budget]
         for counter in tokens:
             args += [counter.limit, counter.ttl_seconds]
-        refused, grant = await self._take(keys=[requests.key, *(c.key for c in tokens)], args=args)
-        return int(refused), int(grant)
+        taken = await self._take(keys=[requests.key, *(c.key for c in tokens)], args=args)
+        return Taken(*(int(v) for v in taken))
 
     async def add(self, keys: Sequence[str], amount: int) -> None:
         await self._add(keys=list(keys), args=[amount])

@@ -17,7 +17,7 @@ from grpc_status import rpc_status
 from smoa.v1 import orchestrator_pb2
 from smoa_services.failure import Failure
 from smoa_services.orchestrator.quota import Limits, QuotaExceeded, Quotas, quota_file
-from smoa_services.orchestrator.quota_counters import Counters, MemoryCounters
+from smoa_services.orchestrator.quota_counters import Counters, MemoryCounters, Taken
 from tests.harness.in_process_gateway import gateway, openai_client
 from tests.harness.instant_llm import instant_reply
 from tests.harness.metric_points import count
@@ -79,9 +79,9 @@ async def test_a_caller_with_no_quota_is_not_counted() -> None:
 class Unreachable:
     """A store that hangs: the request must not."""
 
-    async def take(self, *args: Any) -> tuple[int, int]:
+    async def take(self, *args: Any) -> Taken:
         await asyncio.sleep(30)
-        return 0, 0
+        return Taken(0)
 
     async def add(self, *args: Any) -> None:
         await asyncio.sleep(30)
@@ -127,11 +127,21 @@ async def test_on_real_services_the_quota_refuses_once_spent_and_spares_other_ca
             # Room for two requests and a half: the third is let in with what is left, the fourth is not.
             quota.write_text(json.dumps({"alice": {"tokens_per_minute": int(2.5 * one)}}))
             await asyncio.sleep(1.1)  # the file is looked at once a second
-            costs: list[int] = []
+            first_raw = await openai_client(
+                url, api_key="alice-token"
+            ).chat.completions.with_raw_response.create(
+                model="smoa:n=2,k=1,layers=1", messages=[{"role": "user", "content": "2 + 2?"}]
+            )
+            costs: list[int] = [first_raw.parse().usage.total_tokens]  # type: ignore[union-attr]
             with pytest.raises(grpc.aio.AioRpcError) as refused:
-                for _ in range(4):
+                for _ in range(3):
                     reply = await stack.stub.Generate(generate(), metadata=as_alice, timeout=10)
                     costs.append(reply.cost.total.input_tokens + reply.cost.total.output_tokens)
+            # A quota is said on every answer, as OpenAI's x-ratelimit-* headers (Bob has none).
+            bob_raw = await openai_client(url, api_key="bob-token").chat.completions.with_raw_response.create(
+                model="smoa:n=2,k=1,layers=1", messages=[{"role": "user", "content": "2 + 2?"}]
+            )
+            assert not [h for h in bob_raw.headers if h.startswith("x-ratelimit-")]
             with pytest.raises(openai.RateLimitError) as limited:
                 await openai_client(url, api_key="alice-token").chat.completions.create(
                     model="smoa:n=2,k=1,layers=1", messages=[{"role": "user", "content": "2 + 2?"}]
@@ -148,7 +158,7 @@ async def test_on_real_services_the_quota_refuses_once_spent_and_spares_other_ca
     assert len(costs) == 3
     # Spend per caller: Alice by name (she is in the quota file), Bob as "other"; refusals cost nothing.
     assert spend[("alice", "answered")] == (3, sum(costs)) and spend[("alice", "quota_exceeded")] == (2, 0)
-    assert spend[("other", "answered")][0] == 2 and spend[("other", "quota_exceeded")] == (0, 0)
+    assert spend[("other", "answered")][0] == 3 and spend[("other", "quota_exceeded")] == (0, 0)
     error = refused.value
     assert error.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
     status = rpc_status.from_call(error)  # type: ignore[arg-type]
@@ -156,4 +166,13 @@ async def test_on_real_services_the_quota_refuses_once_spent_and_spares_other_ca
     details: Any = status.details if status else []
     assert any(d.Unpack(info) for d in details) and info.reason == "QUOTA_EXCEEDED"
     assert any(d.Unpack(retry) for d in details) and 0 < retry.retry_delay.seconds <= 60
-    assert limited.value.status_code == 429 and 1 <= int(limited.value.response.headers["retry-after"]) <= 60
+    limited_headers = limited.value.response.headers
+    assert limited.value.status_code == 429 and 1 <= int(limited_headers["retry-after"]) <= 60
+    assert limited_headers["x-ratelimit-limit-tokens"] == str(int(2.5 * one))
+    assert limited_headers["x-ratelimit-remaining-tokens"] == "0"
+    assert limited_headers["x-ratelimit-reset-tokens"] == f"{limited_headers['retry-after']}s"
+    # The first answer said the limit, and what was left once its grant was taken: its budget (the
+    # default, far over the quota) was cut to all there was.
+    assert first_raw.headers["x-ratelimit-limit-tokens"] == str(int(2.5 * one))
+    assert first_raw.headers["x-ratelimit-remaining-tokens"] == "0"
+    assert first_raw.headers["x-ratelimit-reset-tokens"].endswith("s")
