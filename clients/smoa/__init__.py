@@ -49,6 +49,7 @@ from smoa.result import (
     Usage,
 )
 from smoa.tools import Tool, ToolCall
+from smoa.usage import CallerUsage
 
 __version__ = "0.1.0"
 
@@ -59,6 +60,7 @@ __all__ = [
     "AgentFailure",
     "Aggregation",
     "AsyncSmoaClient",
+    "CallerUsage",
     "CancelledError",
     "Candidate",
     "Cost",

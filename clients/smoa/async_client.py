@@ -17,6 +17,7 @@ from smoa.health import ServingStatus
 from smoa.options import GenerateOptions, GenerateOverrides
 from smoa.request import Messages
 from smoa.result import Result
+from smoa.usage import CallerUsage, usage_from
 from smoa.v1 import orchestrator_pb2, orchestrator_pb2_grpc
 
 if TYPE_CHECKING:
@@ -94,6 +95,17 @@ class AsyncSmoaClient(ClientCore[grpc.aio.Channel]):
             raise error_from(e) from e
         finally:
             call.cancel()  # a no-op once the call has ended
+
+    async def usage(self, caller: str = "", *, timeout: float | None = None) -> list[CallerUsage]:
+        """See SmoaClient.usage."""
+        deadline = self.connection.deadline(timeout)
+        try:
+            response = await self._stub.Usage(
+                orchestrator_pb2.UsageRequest(caller=caller), timeout=deadline, metadata=self._metadata
+            )
+        except grpc.RpcError as e:
+            raise error_from(e) from e
+        return usage_from(response)
 
     async def health(self, service: str = "", *, timeout: float | None = None) -> ServingStatus:
         """See SmoaClient.health."""

@@ -27,6 +27,7 @@ from smoa.events import Progress, Summary, Token
 from smoa.health import READINESS, ServingStatus
 from smoa.load.command import register as register_load
 from smoa.option_flags import add_option_flags, options_from
+from smoa.usage import write_table
 
 HEALTH_TIMEOUT_SECONDS = 5.0
 
@@ -74,6 +75,16 @@ def ask(args: argparse.Namespace, out: TextIO) -> int:
 
 # The peers of the stack `smoa serve` starts, on their default ports.
 LOCAL_PEERS = {"proposer": "127.0.0.1:50052", "judge": "127.0.0.1:50053", "moderator": "127.0.0.1:50054"}
+
+
+def usage(args: argparse.Namespace, out: TextIO) -> int:
+    try:
+        with client_from(args, args.target) as client:
+            write_table(client.usage(args.caller), out)
+    except SmoaError as e:
+        out.write(f"{e.code}: {e.message}\n")
+        return 1
+    return 0
 
 
 def health(args: argparse.Namespace, out: TextIO) -> int:
@@ -177,6 +188,11 @@ def parser() -> argparse.ArgumentParser:
         help="seconds per check (default: %(default)s)",
     )
     h.set_defaults(run=health)
+
+    about = "what callers have spent against their quotas (an admin caller's view)"
+    u = sub.add_parser("usage", help=about, description=about + ", this minute and today.")
+    u.add_argument("--caller", default="", help="one caller (default: every caller the quota file names)")
+    u.set_defaults(run=usage)
 
     about = "start, stop or inspect the local stack (embedded model included)"
     s = sub.add_parser("serve", help=about, description=about + "; needs the smoa-services package.")

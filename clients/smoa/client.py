@@ -16,6 +16,7 @@ from smoa.health import ServingStatus
 from smoa.options import GenerateOptions, GenerateOverrides
 from smoa.request import Messages
 from smoa.result import Result
+from smoa.usage import CallerUsage, usage_from
 from smoa.v1 import orchestrator_pb2, orchestrator_pb2_grpc
 
 if TYPE_CHECKING:
@@ -99,6 +100,18 @@ class SmoaClient(ClientCore[grpc.Channel]):
             raise error_from(e) from e
         finally:
             call.cancel()  # a no-op once the call has ended
+
+    def usage(self, caller: str = "", *, timeout: float | None = None) -> list[CallerUsage]:
+        """What `caller` (or every caller the service's quota file names) has spent in the current minute
+        and day, with its quota. Only for an admin caller (PermissionDeniedError otherwise)."""
+        deadline = self.connection.deadline(timeout)
+        try:
+            response = self._stub.Usage(
+                orchestrator_pb2.UsageRequest(caller=caller), timeout=deadline, metadata=self._metadata
+            )
+        except grpc.RpcError as e:
+            raise error_from(e) from e
+        return usage_from(response)
 
     def health(self, service: str = "", *, timeout: float | None = None) -> ServingStatus:
         """The server's serving status ("" asks about the whole server), or that of one of its services

@@ -87,6 +87,9 @@ class Settings:
             '"requests_per_minute"}}, read again when it changes (orchestrator; none: no quotas)'
         ),
     )
+    admin_callers: str = field(
+        default="", metadata=_help("callers (comma-separated names) who may read every caller's usage")
+    )
     redis_url: str = field(
         default="",
         metadata=_help("Redis holding the quota counters, shared by orchestrator replicas (none: in memory)"),
@@ -271,6 +274,9 @@ class Settings:
 
     def default_roles(self) -> list[str]:
         return list(_parse_roles(self.roles))
+
+    def admin_caller_names(self) -> frozenset[str]:
+        return frozenset(n.strip() for n in self.admin_callers.split(",") if n.strip())
 
     def server_name(self, peer: str) -> str:
         """The name expected in `peer`'s certificate ("": the target's host)."""

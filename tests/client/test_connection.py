@@ -21,6 +21,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from smoa import TLS, AsyncSmoaClient, ServingStatus, SmoaClient, UnavailableError
 from smoa.connection import SERVICE_CONFIG
 from smoa.v1 import orchestrator_pb2, orchestrator_pb2_grpc
+from tests.harness.fake_orchestrator import FakeOrchestrator
 
 SERVING = b"\x08\x01"  # HealthCheckResponse{status: SERVING}
 
@@ -44,7 +45,7 @@ class Recorder(grpc.aio.ServerInterceptor):
         return sum(name == method for name, _ in self.calls)
 
 
-class DownOrchestrator(orchestrator_pb2_grpc.OrchestratorServiceServicer):
+class DownOrchestrator(FakeOrchestrator):
     async def Generate(self, request: orchestrator_pb2.GenerateRequest, context: Any) -> Any:
         await context.abort(grpc.StatusCode.UNAVAILABLE, "down")
 

@@ -14,6 +14,7 @@ import pytest
 
 from smoa.v1 import orchestrator_pb2, orchestrator_pb2_grpc
 from smoa_services.failure import Failure, InvalidArgument, Violation
+from tests.harness.fake_orchestrator import FakeOrchestrator
 from tests.harness.in_process_gateway import gateway, openai_client
 
 FAILURES: dict[str, Failure] = {
@@ -30,7 +31,7 @@ FAILURES: dict[str, Failure] = {
 }
 
 
-class Failing(orchestrator_pb2_grpc.OrchestratorServiceServicer):
+class Failing(FakeOrchestrator):
     """Fails every call with the status named by the last message's content."""
 
     async def Generate(self, request: orchestrator_pb2.GenerateRequest, context: Any) -> Any:

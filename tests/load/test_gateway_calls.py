@@ -22,6 +22,7 @@ from smoa.v1 import orchestrator_pb2, orchestrator_pb2_grpc
 from smoa_services.config import Settings
 from smoa_services.gateway import create_app
 from tests.harness.certificates import Authority
+from tests.harness.fake_orchestrator import FakeOrchestrator
 from tests.harness.in_process_gateway import gateway
 
 STATUSES = [
@@ -38,7 +39,7 @@ STATUSES = [
 STALL, STALL_SECONDS = "STALL", 2.0
 
 
-class Scripted(orchestrator_pb2_grpc.OrchestratorServiceServicer):
+class Scripted(FakeOrchestrator):
     """Fails with the status named by the question (a stream sends one token first); records metadata."""
 
     def __init__(self) -> None:

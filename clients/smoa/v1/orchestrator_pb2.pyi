@@ -57,6 +57,89 @@ otherwise the rest of the layer's n proposers, the judge, and more layers as the
 Global___Mode: _TypeAlias = Mode  # noqa: Y015
 
 @_typing.final
+class UsageRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CALLER_FIELD_NUMBER: _builtins.int
+    caller: _builtins.str
+    """One caller; empty: every caller the quota file names."""
+    def __init__(
+        self,
+        *,
+        caller: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["caller", b"caller"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___UsageRequest: _TypeAlias = UsageRequest  # noqa: Y015
+
+@_typing.final
+class CallerUsage(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CALLER_FIELD_NUMBER: _builtins.int
+    TOKENS_THIS_MINUTE_FIELD_NUMBER: _builtins.int
+    TOKENS_TODAY_FIELD_NUMBER: _builtins.int
+    REQUESTS_THIS_MINUTE_FIELD_NUMBER: _builtins.int
+    TOKENS_PER_MINUTE_FIELD_NUMBER: _builtins.int
+    TOKENS_PER_DAY_FIELD_NUMBER: _builtins.int
+    REQUESTS_PER_MINUTE_FIELD_NUMBER: _builtins.int
+    caller: _builtins.str
+    tokens_this_minute: _builtins.int
+    """Spent in the current minute and UTC day (requests admitted, tokens counted)."""
+    tokens_today: _builtins.int
+    requests_this_minute: _builtins.int
+    tokens_per_minute: _builtins.int
+    """The caller's quota (0: none of that kind)."""
+    tokens_per_day: _builtins.int
+    requests_per_minute: _builtins.int
+    def __init__(
+        self,
+        *,
+        caller: _builtins.str = ...,
+        tokens_this_minute: _builtins.int = ...,
+        tokens_today: _builtins.int = ...,
+        requests_this_minute: _builtins.int = ...,
+        tokens_per_minute: _builtins.int = ...,
+        tokens_per_day: _builtins.int = ...,
+        requests_per_minute: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["caller", b"caller", "requests_per_minute", b"requests_per_minute", "requests_this_minute", b"requests_this_minute", "tokens_per_day", b"tokens_per_day", "tokens_per_minute", b"tokens_per_minute", "tokens_this_minute", b"tokens_this_minute", "tokens_today", b"tokens_today"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CallerUsage: _TypeAlias = CallerUsage  # noqa: Y015
+
+@_typing.final
+class UsageResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CALLERS_FIELD_NUMBER: _builtins.int
+    COUNTED_FIELD_NUMBER: _builtins.int
+    counted: _builtins.bool
+    """False when the counters could not be read (their store is unreachable): the figures are zeros."""
+    @_builtins.property
+    def callers(self) -> _containers.RepeatedCompositeFieldContainer[Global___CallerUsage]: ...
+    def __init__(
+        self,
+        *,
+        callers: _abc.Iterable[Global___CallerUsage] | None = ...,
+        counted: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["callers", b"callers", "counted", b"counted"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___UsageResponse: _TypeAlias = UsageResponse  # noqa: Y015
+
+@_typing.final
 class Skips(_message.Message):
     """Calls SMoA (and AUTO) leave out when they would add nothing. Unset: the service's defaults
     (SMOA_SKIP_JUDGE_ON_CONSENSUS, SMOA_SKIP_SYNTHESIS_ON_AGREEMENT). Dense MoA never skips.

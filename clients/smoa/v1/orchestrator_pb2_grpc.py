@@ -45,6 +45,11 @@ class OrchestratorServiceStub:
                 request_serializer=smoa_dot_v1_dot_orchestrator__pb2.GenerateRequest.SerializeToString,
                 response_deserializer=smoa_dot_v1_dot_orchestrator__pb2.GenerateStreamResponse.FromString,
                 _registered_method=True)
+        self.Usage = channel.unary_unary(
+                '/smoa.v1.OrchestratorService/Usage',
+                request_serializer=smoa_dot_v1_dot_orchestrator__pb2.UsageRequest.SerializeToString,
+                response_deserializer=smoa_dot_v1_dot_orchestrator__pb2.UsageResponse.FromString,
+                _registered_method=True)
 
 
 class OrchestratorServiceServicer:
@@ -64,6 +69,14 @@ class OrchestratorServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def Usage(self, request, context):
+        """What callers have spent in the current quota windows, and their quotas. Only for the callers named in
+        SMOA_ADMIN_CALLERS (PERMISSION_DENIED for others), or anyone when the service checks no caller.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_OrchestratorServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -76,6 +89,11 @@ def add_OrchestratorServiceServicer_to_server(servicer, server):
                     servicer.GenerateStream,
                     request_deserializer=smoa_dot_v1_dot_orchestrator__pb2.GenerateRequest.FromString,
                     response_serializer=smoa_dot_v1_dot_orchestrator__pb2.GenerateStreamResponse.SerializeToString,
+            ),
+            'Usage': grpc.unary_unary_rpc_method_handler(
+                    servicer.Usage,
+                    request_deserializer=smoa_dot_v1_dot_orchestrator__pb2.UsageRequest.FromString,
+                    response_serializer=smoa_dot_v1_dot_orchestrator__pb2.UsageResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -133,6 +151,33 @@ class OrchestratorService:
             '/smoa.v1.OrchestratorService/GenerateStream',
             smoa_dot_v1_dot_orchestrator__pb2.GenerateRequest.SerializeToString,
             smoa_dot_v1_dot_orchestrator__pb2.GenerateStreamResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Usage(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/smoa.v1.OrchestratorService/Usage',
+            smoa_dot_v1_dot_orchestrator__pb2.UsageRequest.SerializeToString,
+            smoa_dot_v1_dot_orchestrator__pb2.UsageResponse.FromString,
             options,
             channel_credentials,
             insecure,

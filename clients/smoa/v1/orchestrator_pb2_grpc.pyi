@@ -36,6 +36,10 @@ class OrchestratorServiceStub:
     Generate: _grpc.UnaryUnaryMultiCallable[_orchestrator_pb2.GenerateRequest, _orchestrator_pb2.GenerateResponse]
     GenerateStream: _grpc.UnaryStreamMultiCallable[_orchestrator_pb2.GenerateRequest, _orchestrator_pb2.GenerateStreamResponse]
     """Progress per layer, then the final answer's tokens as they are written, then the summary."""
+    Usage: _grpc.UnaryUnaryMultiCallable[_orchestrator_pb2.UsageRequest, _orchestrator_pb2.UsageResponse]
+    """What callers have spent in the current quota windows, and their quotas. Only for the callers named in
+    SMOA_ADMIN_CALLERS (PERMISSION_DENIED for others), or anyone when the service checks no caller.
+    """
 
 @_typing.type_check_only
 class OrchestratorServiceAsyncStub(OrchestratorServiceStub):
@@ -45,6 +49,10 @@ class OrchestratorServiceAsyncStub(OrchestratorServiceStub):
     Generate: _aio.UnaryUnaryMultiCallable[_orchestrator_pb2.GenerateRequest, _orchestrator_pb2.GenerateResponse]  # type: ignore[assignment]
     GenerateStream: _aio.UnaryStreamMultiCallable[_orchestrator_pb2.GenerateRequest, _orchestrator_pb2.GenerateStreamResponse]  # type: ignore[assignment]
     """Progress per layer, then the final answer's tokens as they are written, then the summary."""
+    Usage: _aio.UnaryUnaryMultiCallable[_orchestrator_pb2.UsageRequest, _orchestrator_pb2.UsageResponse]  # type: ignore[assignment]
+    """What callers have spent in the current quota windows, and their quotas. Only for the callers named in
+    SMOA_ADMIN_CALLERS (PERMISSION_DENIED for others), or anyone when the service checks no caller.
+    """
 
 class OrchestratorServiceServicer(metaclass=_abc_1.ABCMeta):
     """The front door: runs SMoA, dense MoA or a single model over the proposer, judge and moderator services."""
@@ -63,5 +71,15 @@ class OrchestratorServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_abc.Iterator[_orchestrator_pb2.GenerateStreamResponse], _abc.AsyncIterator[_orchestrator_pb2.GenerateStreamResponse]]:
         """Progress per layer, then the final answer's tokens as they are written, then the summary."""
+
+    @_abc_1.abstractmethod
+    def Usage(
+        self,
+        request: _orchestrator_pb2.UsageRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_orchestrator_pb2.UsageResponse, _abc.Awaitable[_orchestrator_pb2.UsageResponse]]:
+        """What callers have spent in the current quota windows, and their quotas. Only for the callers named in
+        SMOA_ADMIN_CALLERS (PERMISSION_DENIED for others), or anyone when the service checks no caller.
+        """
 
 def add_OrchestratorServiceServicer_to_server(servicer: OrchestratorServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

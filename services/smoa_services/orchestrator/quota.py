@@ -62,6 +62,25 @@ def quota_file(text: str) -> dict[str, Limits]:
     return book
 
 
+def _counters(caller: str, limits: Limits, minute: int, day: int) -> list[Counter]:
+    """The caller's counters in these windows: requests per minute, tokens per minute, tokens per day."""
+    name = caller or "-"
+    return [
+        Counter(f"smoa:quota:{name}:rpm:{minute}", limits.requests_per_minute, 2 * int(MINUTE)),
+        Counter(f"smoa:quota:{name}:tpm:{minute}", limits.tokens_per_minute, 2 * int(MINUTE)),
+        Counter(f"smoa:quota:{name}:tpd:{day}", limits.tokens_per_day, 2 * int(DAY)),
+    ]
+
+
+@dataclass(frozen=True)
+class Usage:
+    caller: str
+    limits: Limits
+    requests_this_minute: int
+    tokens_this_minute: int
+    tokens_today: int
+
+
 def rate_headers(kind: str, limit: int, left: int, frees: float) -> list[tuple[str, str]]:
     """OpenAI's x-ratelimit-limit-*, -remaining-* and -reset-* (a duration, as "6m0s" or "1.5s")."""
     minutes, seconds = divmod(max(0.0, frees), 60)
@@ -124,12 +143,7 @@ class Quotas:
         now = self.clock()
         minute, day = int(now // MINUTE), int(now // DAY)
         until_minute, until_day = MINUTE - now % MINUTE, DAY - now % DAY
-        name = caller or "-"
-        requests = Counter(f"smoa:quota:{name}:rpm:{minute}", limits.requests_per_minute, 2 * int(MINUTE))
-        tokens = [
-            Counter(f"smoa:quota:{name}:tpm:{minute}", limits.tokens_per_minute, 2 * int(MINUTE)),
-            Counter(f"smoa:quota:{name}:tpd:{day}", limits.tokens_per_day, 2 * int(DAY)),
-        ]
+        requests, *tokens = _counters(caller, limits, minute, day)
         try:
             async with asyncio.timeout(STORE_SECONDS):
                 taken = await self.counters.take(requests, tokens, budget)
@@ -155,6 +169,25 @@ class Quotas:
             )
             headers += rate_headers("tokens", limit, taken.tokens_left, frees)
         return Grant(caller, taken.grant, tuple(c.key for c in tokens), tuple(headers))
+
+    async def usage(self, caller: str = "") -> tuple[list[Usage], bool]:
+        """What `caller` (or every caller the file names) has spent in the current windows, and whether
+        the counters could be read."""
+        book = self.book()
+        named = [caller] if caller else sorted(c for c in book if c != ANYONE)
+        now = self.clock()
+        minute, day = int(now // MINUTE), int(now // DAY)
+        found, counted = [], True
+        for name in named:
+            limits = book.get(name) or book.get(ANYONE) or Limits()
+            try:
+                async with asyncio.timeout(STORE_SECONDS):
+                    values = await self.counters.read([c.key for c in _counters(name, limits, minute, day)])
+            except Exception as e:
+                log.warning("quota counters unreachable, usage not read: %s", e)
+                values, counted = [0, 0, 0], False
+            found.append(Usage(name, limits, *values))
+        return found, counted
 
     def label(self, caller: str) -> str:
         """The caller as a metric label: a name in the quota file, else "other", so one label value per

@@ -40,6 +40,10 @@ class Counters(Protocol):
         """Adds `amount` (may be negative; never below 0) to the counters that still exist."""
         ...
 
+    async def read(self, keys: Sequence[str]) -> list[int]:
+        """The counters' values (0 for one that does not exist)."""
+        ...
+
 
 class MemoryCounters:
     def __init__(self) -> None:
@@ -75,6 +79,10 @@ class MemoryCounters:
             if key in self._values and self._values[key][1] > now:
                 value, expires = self._values[key]
                 self._values[key] = (max(0, value + amount), expires)
+
+    async def read(self, keys: Sequence[str]) -> list[int]:
+        now = time.monotonic()
+        return [self._get(key, now) for key in keys]
 
 
 # KEYS: the requests counter, then the token counters. ARGV: the requests limit and TTL, the budget, then
@@ -137,6 +145,9 @@ class RedisCounters:
 
     async def add(self, keys: Sequence[str], amount: int) -> None:
         await self._add(keys=list(keys), args=[amount])
+
+    async def read(self, keys: Sequence[str]) -> list[int]:
+        return [int(v or 0) for v in await self.client.mget(list(keys))]
 
     async def close(self) -> None:
         await self.client.aclose()

@@ -14,9 +14,10 @@ from opentelemetry import trace
 
 from smoa.v1 import orchestrator_pb2, orchestrator_pb2_grpc
 from smoa_services import convert
-from smoa_services.caller import END_CALLER
+from smoa_services.caller import CALLER, END_CALLER, MAX_NAME_CHARS
 from smoa_services.config import Settings
 from smoa_services.drain import Drain
+from smoa_services.failure import PermissionDenied
 from smoa_services.orchestrator import response
 from smoa_services.orchestrator.answer_metrics import AnswerMetrics
 from smoa_services.orchestrator.peers import PeerCalls
@@ -65,6 +66,31 @@ class OrchestratorServicer(orchestrator_pb2_grpc.OrchestratorServiceServicer):
         async with aclosing(self._events(request, context, stream=True)) as events:
             async for event in events:
                 yield response.stream_message(event)
+
+    async def Usage(
+        self, request: orchestrator_pb2.UsageRequest, context: Context
+    ) -> orchestrator_pb2.UsageResponse:
+        caller = CALLER.get()
+        # With callers checked, only an admin may see everyone's spend; with none checked (the local
+        # default: everyone is one anonymous caller) there is nobody to hide it from.
+        if caller and caller not in self.settings.admin_caller_names():
+            raise PermissionDenied(caller, "/smoa.v1.OrchestratorService/Usage")
+        found, counted = await self.quotas.usage(request.caller[:MAX_NAME_CHARS])
+        return orchestrator_pb2.UsageResponse(
+            callers=[
+                orchestrator_pb2.CallerUsage(
+                    caller=u.caller,
+                    tokens_this_minute=u.tokens_this_minute,
+                    tokens_today=u.tokens_today,
+                    requests_this_minute=u.requests_this_minute,
+                    tokens_per_minute=u.limits.tokens_per_minute,
+                    tokens_per_day=u.limits.tokens_per_day,
+                    requests_per_minute=u.limits.requests_per_minute,
+                )
+                for u in found
+            ],
+            counted=counted,
+        )
 
     async def _events(
         self, request: orchestrator_pb2.GenerateRequest, context: Context, stream: bool

@@ -4,6 +4,7 @@ through the gateway (429 with Retry-After, which the openai SDK reads as RateLim
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ import pytest
 from google.rpc import error_details_pb2
 from grpc_status import rpc_status
 
+from smoa import AsyncSmoaClient, PermissionDeniedError, cli
 from smoa.v1 import orchestrator_pb2
 from smoa_services.failure import Failure
 from smoa_services.orchestrator.quota import Limits, QuotaExceeded, Quotas, quota_file
@@ -86,6 +88,10 @@ class Unreachable:
     async def add(self, *args: Any) -> None:
         await asyncio.sleep(30)
 
+    async def read(self, *args: Any) -> list[int]:
+        await asyncio.sleep(30)
+        return []
+
 
 async def test_an_unreachable_store_admits_unchecked_or_refuses_as_configured() -> None:
     book = {"*": Limits(tokens_per_minute=10)}
@@ -111,15 +117,19 @@ def generate(n: int = 2) -> orchestrator_pb2.GenerateRequest:
     return orchestrator_pb2.GenerateRequest(messages=question(), n=n, k=1, max_layers=1)
 
 
-async def test_on_real_services_the_quota_refuses_once_spent_and_spares_other_callers(tmp_path: Path) -> None:
+async def test_on_real_services_the_quota_refuses_once_spent_and_spares_other_callers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     tokens, quota = tmp_path / "tokens", tmp_path / "quota.json"
-    tokens.write_text("alice alice-token\nbob bob-token\n")
+    tokens.write_text("alice alice-token\nbob bob-token\ncarol carol-token\n")
     as_alice, as_bob = (("authorization", "Bearer alice-token"),), (("authorization", "Bearer bob-token"),)
     with FakeOpenAI(instant_reply) as llm:
         # What one request costs here, measured first (Bob has no quota).
         quota.write_text("{}")
         async with (
-            orchestrator_stack(llm.base_url, auth_tokens_file=str(tokens), quota_file=str(quota)) as stack,
+            orchestrator_stack(
+                llm.base_url, auth_tokens_file=str(tokens), quota_file=str(quota), admin_callers="carol"
+            ) as stack,
             gateway(stack.port) as url,
         ):
             cost = (await stack.stub.Generate(generate(), metadata=as_bob, timeout=10)).cost.total
@@ -147,6 +157,17 @@ async def test_on_real_services_the_quota_refuses_once_spent_and_spares_other_ca
                     model="smoa:n=2,k=1,layers=1", messages=[{"role": "user", "content": "2 + 2?"}]
                 )
             assert (await stack.stub.Generate(generate(), metadata=as_bob, timeout=10)).text
+            # What Alice spent, as the admin sees it; Alice may not look.
+            target = f"127.0.0.1:{stack.port}"
+            async with AsyncSmoaClient(target, token="carol-token") as admin:
+                [alice_usage] = await admin.usage()
+            async with AsyncSmoaClient(target, token="alice-token") as alice:
+                with pytest.raises(PermissionDeniedError):
+                    await alice.usage()
+            monkeypatch.setenv("SMOA_TOKEN", "carol-token")
+            table = io.StringIO()
+            args = cli.parser().parse_args(["--target", target, "usage"])
+            code = await asyncio.to_thread(cli.usage, args, table)
             spend = {
                 (caller, outcome): (
                     count(stack.metrics, "smoa.caller.requests", smoa__caller=caller, smoa__outcome=outcome),
@@ -156,6 +177,14 @@ async def test_on_real_services_the_quota_refuses_once_spent_and_spares_other_ca
                 for outcome in ("answered", "quota_exceeded")
             }
     assert len(costs) == 3
+    assert alice_usage.caller == "alice" and alice_usage.tokens_per_minute == int(2.5 * one)
+    assert (alice_usage.tokens_this_minute, alice_usage.requests_this_minute) == (sum(costs), 3)
+    assert code == 0 and table.getvalue().splitlines()[1].split() == [
+        "alice",
+        f"{sum(costs)}/{int(2.5 * one)}",
+        f"{sum(costs)}/-",
+        "3/-",
+    ]
     # Spend per caller: Alice by name (she is in the quota file), Bob as "other"; refusals cost nothing.
     assert spend[("alice", "answered")] == (3, sum(costs)) and spend[("alice", "quota_exceeded")] == (2, 0)
     assert spend[("other", "answered")][0] == 3 and spend[("other", "quota_exceeded")] == (0, 0)
