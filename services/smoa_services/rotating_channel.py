@@ -7,16 +7,13 @@ than once a second; files caught half-written, which make no credentials, leave 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-import os
-import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import grpc
 
-from smoa_services import watched_file
+from smoa_services.watched_file import Watched
 
 log = logging.getLogger(__name__)
 
@@ -25,29 +22,19 @@ class RotatingChannel:
     def __init__(self, make: Callable[[], grpc.aio.Channel], files: Sequence[str], grace: float):
         """`make`: a channel from the files as they are now; `grace`: how long a replaced channel's calls
         may still run before it is closed."""
-        self.make = make
         self.files = [f for f in files if f]
         self.grace = grace
-        self._current = make()
-        self._stamp = self._stamps()
-        self._checked = time.monotonic()
+        self._channels = Watched(self.files, make)
+        self._current = self._channels.value()
         self._retired: set[grpc.aio.Channel] = set()
         self._closing: set[asyncio.Task[None]] = set()
 
-    def _stamps(self) -> tuple[int, ...]:
-        return tuple(os.stat(f).st_mtime_ns for f in self.files)
-
     def current(self) -> grpc.aio.Channel:
-        now = time.monotonic()
-        if now - self._checked >= watched_file.CHECK_SECONDS:
-            self._checked = now
-            with contextlib.suppress(OSError, ValueError, RuntimeError):
-                stamp = self._stamps()
-                if stamp != self._stamp:
-                    fresh = self.make()
-                    self._retire(self._current)
-                    self._current, self._stamp = fresh, stamp
-                    log.info("TLS files changed (%s): new calls use a channel made from them", self.files)
+        channel = self._channels.value()
+        if channel is not self._current:
+            self._retire(self._current)
+            self._current = channel
+            log.info("TLS files changed (%s): new calls use a channel made from them", self.files)
         return self._current
 
     def _retire(self, old: grpc.aio.Channel) -> None:
