@@ -1,6 +1,7 @@
 """smoa's own counters, from each answer the orchestrator gives: how requests end (mode, stop reason,
 degraded or not), how many layers they run, which stages degrade, and how often the judge and moderator
-fall back. A request that fails has no answer: its status is in the RPC duration histogram."""
+fall back. A request that fails has no answer: its status is in the RPC duration histogram. And what each
+request spent, by caller and outcome, failed and refused ones included."""
 
 from __future__ import annotations
 
@@ -28,3 +29,10 @@ class AnswerMetrics:
                 self.instruments.judge_fallbacks.add(1, mode)
             if layer.moderator_fallback:
                 self.instruments.moderator_fallbacks.add(1, mode)
+
+    def spent(self, caller: str, tokens: int, outcome: str) -> None:
+        """A request's spend by caller (a metric label: a name in the quota file, else "other") and
+        outcome: answered, failed or quota_exceeded."""
+        labels = {attributes.CALLER: caller, attributes.OUTCOME: outcome}
+        self.instruments.caller_requests.add(1, labels)
+        self.instruments.caller_tokens.add(tokens, labels)

@@ -120,9 +120,7 @@ class OrchestratorServicer(orchestrator_pb2_grpc.OrchestratorServiceServicer):
                 self._spent(caller, spent, outcome)
 
     def _spent(self, caller: str, tokens: int, outcome: str) -> None:
-        labels = {attributes.CALLER: self.quotas.label(caller), attributes.OUTCOME: outcome}
-        self.metrics.instruments.caller_requests.add(1, labels)
-        self.metrics.instruments.caller_tokens.add(tokens, labels)
+        self.metrics.spent(self.quotas.label(caller), tokens, outcome)
 
     async def _run(
         self, request: orchestrator_pb2.GenerateRequest, plan: Plan, context: Context, stream: bool
