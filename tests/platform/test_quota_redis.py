@@ -32,6 +32,14 @@ def redis(tmp_path: Path) -> Iterator[RedisProcess]:
         yield server
 
 
+def orchestrator_settings(tmp_path: Path, redis: RedisProcess, quotas: str) -> dict[str, Any]:
+    """An orchestrator that knows Alice, counts in `redis` and reads its quotas from tmp_path/quota.json."""
+    tokens, quota = tmp_path / "tokens", tmp_path / "quota.json"
+    tokens.write_text("alice alice-token\n")
+    quota.write_text(quotas)
+    return {"auth_tokens_file": str(tokens), "quota_file": str(quota), "redis_url": redis.url}
+
+
 async def test_concurrent_admissions_never_take_more_than_the_quota(redis: RedisProcess) -> None:
     book = {"*": Limits(tokens_per_minute=1000)}
     replicas = [Quotas(lambda: book, RedisCounters(redis.url, 0.5)) for _ in range(2)]
@@ -46,14 +54,8 @@ async def test_concurrent_admissions_never_take_more_than_the_quota(redis: Redis
 
 
 async def test_two_orchestrators_hold_one_callers_quota_exactly(tmp_path: Path, redis: RedisProcess) -> None:
-    tokens, quota = tmp_path / "tokens", tmp_path / "quota.json"
-    tokens.write_text("alice alice-token\n")
-    quota.write_text("{}")
-    shared: dict[str, Any] = {
-        "auth_tokens_file": str(tokens),
-        "quota_file": str(quota),
-        "redis_url": redis.url,
-    }
+    quota = tmp_path / "quota.json"
+    shared = orchestrator_settings(tmp_path, redis, quotas="{}")
     with FakeOpenAI(instant_reply) as llm:
         async with (
             orchestrator_stack(llm.base_url, **shared) as one,
@@ -80,14 +82,7 @@ async def test_two_orchestrators_hold_one_callers_quota_exactly(tmp_path: Path, 
 async def test_with_redis_gone_a_request_is_admitted_unchecked_or_refused_as_configured(
     tmp_path: Path, redis: RedisProcess
 ) -> None:
-    tokens, quota = tmp_path / "tokens", tmp_path / "quota.json"
-    tokens.write_text("alice alice-token\n")
-    quota.write_text('{"*": {"tokens_per_minute": 1000000}}')
-    shared: dict[str, Any] = {
-        "auth_tokens_file": str(tokens),
-        "quota_file": str(quota),
-        "redis_url": redis.url,
-    }
+    shared = orchestrator_settings(tmp_path, redis, quotas='{"*": {"tokens_per_minute": 1000000}}')
     with FakeOpenAI(instant_reply) as llm:
         async with (
             orchestrator_stack(llm.base_url, **shared) as open_,
