@@ -151,12 +151,10 @@ class Quotas:
             return self._unreachable(caller, e)
         refused = taken.refused
         if refused == 1:
-            raise QuotaExceeded(
-                caller, "requests_per_minute", limits.requests_per_minute, MINUTE - now % MINUTE
-            )
+            raise QuotaExceeded(caller, "requests_per_minute", limits.requests_per_minute, until_minute)
         if refused:
             kind = TOKEN_LIMITS[refused - 2]
-            frees = MINUTE - now % MINUTE if kind == "tokens_per_minute" else DAY - now % DAY
+            frees = until_minute if kind == "tokens_per_minute" else until_day
             raise QuotaExceeded(caller, kind, getattr(limits, kind), frees)
         headers = []
         if limits.requests_per_minute:
