@@ -43,9 +43,15 @@ def create_server(settings: Settings, telemetry: Telemetry, chat: ChatModel | No
         for peer, target in targets.items()
     ]
     # To the same replicas, the unready ones included: where to ask why none is ready (connects on first use).
+    # Only health goes over them, which is never authenticated: no peer token of their own to watch.
     unchecked = {
         peer: channel(
-            target, settings, telemetry, health_checked=False, server_name=settings.server_name(peer)
+            target,
+            settings,
+            telemetry,
+            with_peer_token=False,
+            health_checked=False,
+            server_name=settings.server_name(peer),
         )
         for peer, target in targets.items()
     }
