@@ -1,7 +1,8 @@
 """Quotas shared by orchestrator replicas through Redis (Debian's redis-server, a process of the test's
 own): one caller's per-minute token quota holds exactly across two orchestrators taking its requests in
 turn; concurrent admissions cannot both take the last of it (one Lua script); and with Redis killed a
-request is admitted unchecked at once, or refused when the orchestrator is set to fail closed."""
+request is admitted unchecked at once (and counted in smoa.quota.unchecked), or refused when the
+orchestrator is set to fail closed."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from smoa.v1 import orchestrator_pb2
 from smoa_services.orchestrator.quota import Limits, QuotaExceeded, Quotas
 from smoa_services.orchestrator.quota_counters import RedisCounters
 from tests.harness.instant_llm import instant_reply
+from tests.harness.metric_points import count
 from tests.harness.openai_endpoint import FakeOpenAI
 from tests.harness.orchestrator_stack import orchestrator_stack, question
 from tests.harness.redis_process import RedisProcess, redis_process
@@ -89,11 +91,14 @@ async def test_with_redis_gone_a_request_is_admitted_unchecked_or_refused_as_con
             orchestrator_stack(llm.base_url, **shared, quota_fail_open=False) as closed,
         ):
             assert (await open_.stub.Generate(REQUEST, metadata=ALICE, timeout=10)).text
+            assert count(open_.metrics, "smoa.quota.unchecked") == 0
             redis.stop()
             loop = asyncio.get_running_loop()
             started = loop.time()
             assert (await open_.stub.Generate(REQUEST, metadata=ALICE, timeout=10)).text
             assert loop.time() - started < 3.0
+            # Flagged for the operator: Alice is not in the quota file, so she is counted as "other".
+            assert count(open_.metrics, "smoa.quota.unchecked", smoa__caller="other") == 1
             with pytest.raises(grpc.aio.AioRpcError) as refused:
                 await closed.stub.Generate(REQUEST, metadata=ALICE, timeout=10)
     assert refused.value.code() == grpc.StatusCode.UNAVAILABLE

@@ -36,3 +36,7 @@ class AnswerMetrics:
         labels = {attributes.CALLER: caller, attributes.OUTCOME: outcome}
         self.instruments.caller_requests.add(1, labels)
         self.instruments.caller_tokens.add(tokens, labels)
+
+    def unchecked(self, caller: str) -> None:
+        """A request admitted with no quota check: the counters' store could not be reached."""
+        self.instruments.quota_unchecked.add(1, {attributes.CALLER: caller})

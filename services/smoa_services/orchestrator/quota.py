@@ -11,7 +11,8 @@ and the caller's next request waits for the window to free up. A request that fa
 counted.
 Windows are fixed: the minute, the day. The counters live in this process (quota_counters.py), or in
 Redis with SMOA_REDIS_URL so that the limits hold across orchestrator replicas. A store that cannot be
-reached within half a second admits the request unchecked (a log line and a span event), or with
+reached within half a second admits the request unchecked (a log line, a span event and the metric
+smoa.quota.unchecked), or with
 SMOA_QUOTA_FAIL_OPEN=false refuses it UNAVAILABLE QUOTA_UNAVAILABLE: never a request hung on it."""
 
 from __future__ import annotations
@@ -114,6 +115,8 @@ class Grant:
     counted: tuple[str, ...] = ()
     # OpenAI's x-ratelimit-* headers for the caller as it stands, sent as the RPC's initial metadata.
     headers: tuple[tuple[str, str], ...] = ()
+    # Admitted without a check because the counters could not be reached (SMOA_QUOTA_FAIL_OPEN).
+    unchecked: bool = False
 
 
 # The kinds of limit, and the token counters' order in Counters.take.
@@ -212,4 +215,4 @@ class Quotas:
             ) from error
         log.warning("quota counters unreachable, %s admitted unchecked: %s", caller or "-", error)
         trace.get_current_span().add_event("smoa.quota.unchecked", {"smoa.quota.error": type(error).__name__})
-        return Grant(caller, None)
+        return Grant(caller, None, unchecked=True)

@@ -105,6 +105,8 @@ class OrchestratorServicer(orchestrator_pb2_grpc.OrchestratorServiceServicer):
                 raise
             if grant.tokens is not None:
                 plan = dataclasses.replace(plan, token_budget=grant.tokens)
+            if grant.unchecked:
+                self.metrics.unchecked(self.quotas.label(caller))
             if grant.headers:
                 await context.send_initial_metadata(grant.headers)
             # Until it is known, the most it could have spent: a request that fails keeps its grant counted.

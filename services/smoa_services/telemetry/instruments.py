@@ -71,6 +71,11 @@ class Instruments:
             unit="{token}",
             description="Tokens each caller spent (a failed request: its grant), by caller and outcome.",
         )
+        self.quota_unchecked = meter.create_counter(
+            "smoa.quota.unchecked",
+            unit="{request}",
+            description="Generations admitted with no quota check, their store unreachable, by caller.",
+        )
         self.layers = meter.create_histogram(
             "smoa.layers",
             unit="{layer}",
