@@ -1,7 +1,8 @@
 """Credentials replaced on disk are taken without a restart, on a running stack: the orchestrator's peer
 token (SMOA_PEER_TOKEN_FILE) through the window where the peers accept the old and the new one, who may
-call what (SMOA_AUTH_ALLOW_FILE), and the orchestrator's client certificate and peer CA (a new channel
-from the new files). A file caught half-written keeps the value read last."""
+call what (SMOA_AUTH_ALLOW_FILE), the orchestrator's client certificate and peer CA (a new channel from
+the new files), and the CA the gateway trusts toward the orchestrator. A file caught half-written keeps the
+value read last."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import grpc
+import openai
 import pytest
 
 from smoa.v1 import orchestrator_pb2
@@ -17,6 +19,7 @@ from smoa_services import watched_file
 from smoa_services.rotating_channel import RotatingChannel
 from smoa_services.watched_file import WatchedFile
 from tests.harness.certificates import Authority, Issued
+from tests.harness.in_process_gateway import gateway, openai_client
 from tests.harness.instant_llm import instant_reply
 from tests.harness.openai_endpoint import FakeOpenAI
 from tests.harness.orchestrator_stack import orchestrator_stack, question
@@ -155,6 +158,40 @@ async def test_the_orchestrators_client_certificate_and_peer_ca_rotate_without_a
                 await generate()
     assert "misconfigured" in (denied.value.details() or "")
     assert untrusted.value.code() == grpc.StatusCode.UNAVAILABLE
+
+
+async def test_the_gateways_ca_rotates_without_a_restart(tmp_path: Path) -> None:
+    """The orchestrator moves to a certificate of a new CA while the gateway runs: the gateway trusts both,
+    then the new one alone; the first CA alone again is the control."""
+    for folder in ("one", "two"):
+        (tmp_path / folder).mkdir()
+    one, two = Authority(tmp_path / "one", "first CA"), Authority(tmp_path / "two", "second CA")
+    served, served_key, trusted = tmp_path / "front.crt", tmp_path / "front.key", tmp_path / "gateway-ca.crt"
+    install(one.server(), served, served_key)
+    trusted.write_bytes(one.cert_file.read_bytes())
+    tls: dict[str, Any] = {"tls_cert_file": str(served), "tls_key_file": str(served_key)}
+
+    async def ask(url: str) -> int:
+        reply = await openai_client(url).chat.completions.with_raw_response.create(
+            model="smoa:n=2,k=1,layers=1", messages=[{"role": "user", "content": "2 + 2?"}]
+        )
+        return reply.http_response.status_code
+
+    with FakeOpenAI(instant_reply) as llm:
+        async with (
+            orchestrator_stack(llm.base_url, **tls) as stack,
+            gateway(stack.port, peer_ca_file=str(trusted)) as url,
+        ):
+            assert await ask(url) == 200
+            trusted.write_bytes(one.cert_file.read_bytes() + two.cert_file.read_bytes())
+            assert await ask(url) == 200
+            install(two.server(), served, served_key)
+            trusted.write_bytes(two.cert_file.read_bytes())
+            assert await ask(url) == 200  # a new channel, whose handshake meets the new certificate
+            trusted.write_bytes(one.cert_file.read_bytes())
+            with pytest.raises(openai.APIStatusError) as untrusted:
+                await ask(url)
+    assert untrusted.value.status_code == 503 and "CERTIFICATE_VERIFY_FAILED" in untrusted.value.message
 
 
 class Closable:
