@@ -24,10 +24,12 @@ OVERLAYS = {
     "tracing": Path("tracing"),
     "secure": Path("secure"),
     "secure-tracing": Path("secure-tracing"),
+    "quotas": Path("quotas"),
 }
 SECURED = ("secure", "secure-tracing")
 TRACED = ("tracing", "secure-tracing")
-COMPONENTS = {"secure": K8S / "components" / "secure", "tracing": K8S / "components" / "tracing"}
+QUOTAS = ("quotas",)
+COMPONENTS = {name: K8S / "components" / name for name in ("secure", "tracing", "quotas")}
 # Where the secure component's Secrets are made from (gitignored; under the component, as kustomize's load
 # restrictor wants).
 SECRETS = Path("components") / "secure" / "secrets"

@@ -1,10 +1,10 @@
-"""deploy/k8s (kustomize): every overlay (the default, base, tracing, secure, secure-tracing) renders with
-`kubectl kustomize` and validates against Kubernetes 1.32's schemas (kubernetes-validate --strict); secure
-and tracing are kustomize Components, which the overlays stack on base. Every Deployment hardened
-(non-root, read-only root, no privilege escalation, no capabilities, /tmp on an emptyDir), with resources
-and probes (native gRPC for the services, HTTP for the gateway and the model) on the ports the services
-listen on; headless Services for dns:/// round robin, ClusterIPs for the HTTP ones; the drain fits in the
-termination grace period; the settings valid for the services; autoscalers own the replicas of what
+"""deploy/k8s (kustomize): every overlay (the default, base, tracing, secure, secure-tracing, quotas) renders
+with `kubectl kustomize` and validates against Kubernetes 1.32's schemas (kubernetes-validate --strict);
+secure, tracing and quotas are kustomize Components, which the overlays stack on base. Every Deployment
+hardened (non-root, read-only root, no privilege escalation, no capabilities, /tmp on an emptyDir), with
+resources and probes (native gRPC for the services, HTTP for the gateway and the model) on the ports the
+services listen on; headless Services for dns:/// round robin, ClusterIPs for the HTTP ones; the drain fits
+in the termination grace period; the settings valid for the services; autoscalers own the replicas of what
 scales, and whatever runs several pods has a disruption budget; the network policies allow exactly the
 calls smoa makes (tests/deploy/network_policy.py evaluates them). Everything is checked on kubectl's
 rendering; where kubectl is not on PATH these tests are skipped and say so."""
@@ -76,11 +76,16 @@ def test_kustomizations_list_only_existing_files() -> None:
                 assert (directory / entry.rpartition("=")[2]).exists(), f"{directory}: {entry}"
 
 
-def test_secure_and_tracing_are_components_that_the_overlays_stack_on_base() -> None:
+def test_the_components_are_components_that_the_overlays_stack_on_base() -> None:
     for component in overlays.COMPONENTS.values():
         spec = overlays.kustomization(component)
         assert (spec["apiVersion"], spec["kind"]) == ("kustomize.config.k8s.io/v1alpha1", "Component")
-    wanted = {"secure": ["secure"], "tracing": ["tracing"], "secure-tracing": ["secure", "tracing"]}
+    wanted = {
+        "secure": ["secure"],
+        "tracing": ["tracing"],
+        "secure-tracing": ["secure", "tracing"],
+        "quotas": ["quotas"],
+    }
     for which, components in wanted.items():
         spec = overlays.kustomization(K8S / overlays.OVERLAYS[which])
         assert spec["kind"] == "Kustomization" and spec["resources"] == ["../base"], which
@@ -442,7 +447,8 @@ def reachability(docs: list[Manifest]) -> tuple[Cluster, dict[tuple[str, str], s
     return cluster, graph
 
 
-def expected_reachability(traced: bool) -> dict[tuple[str, str], set[str]]:
+def expected_reachability(traced: bool, counted: bool) -> dict[tuple[str, str], set[str]]:
+    """What smoa calls; `traced`: with the tracing component, `counted`: with the quotas one (Redis)."""
     allowed = {
         # The doors, to anyone: end users outside the cluster, pods of other namespaces, the gateway.
         ("outside client", "orchestrator"): {"50051/TCP"},
@@ -458,7 +464,11 @@ def expected_reachability(traced: bool) -> dict[tuple[str, str], set[str]]:
     for caller in LLM_CALLERS:
         allowed[(caller, "model")] = {"8080/TCP"}
         allowed[(caller, "LLM provider")] = {"443/TCP"}
-    own = [*SMOA, STRANGER.name] + (["otel-collector", "jaeger"] if traced else [])
+    own = (
+        [*SMOA, STRANGER.name]
+        + (["otel-collector", "jaeger"] if traced else [])
+        + (["redis"] if counted else [])
+    )
     for name in own:
         allowed[(name, "kube-dns")] = DNS
     if traced:
@@ -467,6 +477,8 @@ def expected_reachability(traced: bool) -> dict[tuple[str, str], set[str]]:
         allowed[("otel-collector", "jaeger")] = {"4317/TCP"}
         allowed[("pod elsewhere", "otel-collector")] = {"8889/TCP"}  # a Prometheus scrapes
         allowed[("pod elsewhere", "jaeger")] = {"16686/TCP"}  # the UI, behind an Ingress
+    if counted:
+        allowed[("orchestrator", "redis")] = {"6379/TCP"}  # the quota counters, and no one else's
     return allowed
 
 
@@ -475,7 +487,7 @@ def test_network_policies_allow_exactly_the_calls_smoa_makes(render: Render, whi
     """Default deny, then only what smoa calls, computed from the rendered policies; every pair not listed
     is refused (a Deployment's pods cannot reach each other either)."""
     _, graph = reachability(render(which))
-    assert graph == expected_reachability(which in overlays.TRACED)
+    assert graph == expected_reachability(which in overlays.TRACED, which in overlays.QUOTAS)
 
 
 @pytest.mark.parametrize("which", overlays.OVERLAYS)

@@ -6,20 +6,23 @@ from __future__ import annotations
 import socket
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
+# As docker-compose.quotas.yml and deploy/k8s run it: nothing saved.
+COMMAND = ("redis-server", "--save", "", "--appendonly", "no")
+
 
 class RedisProcess:
-    def __init__(self, folder: Path):
+    def __init__(self, folder: Path, command: Sequence[str] = COMMAND):
+        """`command`: how a deployment runs it; its socket and folder are the test's."""
         self.socket = folder / "redis.sock"
         self.process = subprocess.Popen(
-            ["redis-server", "--port", "0", "--unixsocket", str(self.socket), "--save", "",
-             "--appendonly", "no", "--dir", str(folder)],
+            [*command, "--port", "0", "--unixsocket", str(self.socket), "--dir", str(folder)],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
-        )  # fmt: skip
+        )
         deadline = time.monotonic() + 10
         while not self._answers():
             if time.monotonic() > deadline or self.process.poll() is not None:
@@ -48,8 +51,8 @@ class RedisProcess:
 
 
 @contextmanager
-def redis_process(folder: Path) -> Iterator[RedisProcess]:
-    server = RedisProcess(folder)
+def redis_process(folder: Path, command: Sequence[str] = COMMAND) -> Iterator[RedisProcess]:
+    server = RedisProcess(folder, command)
     try:
         yield server
     finally:
