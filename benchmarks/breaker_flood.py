@@ -1,7 +1,8 @@
 """The caller breaker test for as long as asked (60 s by default): Alice floods a stack whose breaker opens
 after 3 failures in a row with hanging and over-long requests, Bob asks every 2 s. Prints, once a second,
 the breaker's openings so far and Bob's answers and failures, then the totals; exits 1 if Bob lost a
-request or the breaker opened.
+request or the breaker opened. Then the other side: a backend down for everyone, served by 1, 2 or 3
+callers until then, and what the breaker took to open (seconds, failed backend calls, requests).
 
     .venv/bin/python benchmarks/breaker_flood.py [--seconds 60]
 """
@@ -16,7 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.harness.breaker_flood import Flooded, flood
+from tests.harness.breaker_flood import Flooded, dead_backend, flood
 
 
 def line(seen: Flooded) -> None:
@@ -35,6 +36,14 @@ async def main(seconds: float) -> int:
     )
     for failure in seen.failed[:5]:
         print(f"  {failure}")
+    print("\nA backend down for everyone (the callers take turns asking):")
+    for callers in (1, 2, 3):
+        with tempfile.TemporaryDirectory() as folder:
+            opening = await dead_backend(Path(folder), callers)
+        print(
+            f"  {callers} caller(s): open after {opening.seconds:.2f} s, "
+            f"{opening.failed_calls} failed backend calls in {opening.requests} requests"
+        )
     return 1 if seen.failed or seen.openings else 0
 
 

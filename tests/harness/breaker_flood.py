@@ -1,7 +1,8 @@
 """One caller's flood of hanging and over-long requests, with another caller asking now and then, on real
 services whose breaker opens after 3 failures in a row: the caller breaker test's and the 60-second run's
 (benchmarks/breaker_flood.py). A scripted model: prompts with "hang" never end in time, "at length" ones
-write 3,000 words in 4 s, the rest answer at once."""
+write 3,000 words in 4 s, the rest answer at once. And the other side: a backend that goes down for
+everyone, and how long, and how many failed calls, the breaker takes to open with one caller or several."""
 
 from __future__ import annotations
 
@@ -19,9 +20,17 @@ from smoa.v1 import orchestrator_pb2
 from tests.harness.chat_script import Reply, last_user
 from tests.harness.metric_points import count
 from tests.harness.openai_endpoint import FakeOpenAI
-from tests.harness.orchestrator_stack import orchestrator_stack, question
+from tests.harness.orchestrator_stack import Stack, orchestrator_stack, question
 
 ALICE, BOB = (("authorization", "Bearer alice-token"),), (("authorization", "Bearer bob-token"),)
+CAROL = (("authorization", "Bearer carol-token"),)
+TOKENS = "alice alice-token\nbob bob-token\ncarol carol-token\n"
+# Opens after 3 failures in a row; a long cool-down, so that one opening is seen once.
+PEERS: dict[str, Any] = {
+    "breaker_consecutive_failures": 3,
+    "breaker_cooldown_seconds": 30,
+    "llm_concurrency": 8,
+}
 
 
 def backend(request: dict[str, Any]) -> Reply:
@@ -52,16 +61,11 @@ async def flood(
     tmp_path: Path, seconds: float, with_bob: bool, every_second: Callable[[Flooded], None] | None = None
 ) -> Flooded:
     tokens = tmp_path / "tokens"
-    tokens.write_text("alice alice-token\nbob bob-token\n")
-    peers: dict[str, Any] = {
-        "breaker_consecutive_failures": 3,
-        "breaker_cooldown_seconds": 30,
-        "llm_concurrency": 8,
-    }
+    tokens.write_text(TOKENS)
     seen = Flooded()
     with FakeOpenAI(backend) as fake:
         async with orchestrator_stack(
-            fake.base_url, llm_timeout_seconds=20, peer_settings=peers, auth_tokens_file=str(tokens)
+            fake.base_url, llm_timeout_seconds=20, peer_settings=PEERS, auth_tokens_file=str(tokens)
         ) as stack:
             for _ in range(5):  # what is usual for this backend, learnt from whoever is there
                 await stack.stub.Generate(
@@ -86,7 +90,7 @@ async def flood(
                     await asyncio.sleep(2.0)  # now and then: Alice's failures come in runs between
 
             def openings() -> float:
-                return count(stack.metrics, "smoa.llm.breaker.transitions", smoa__breaker__state="open")
+                return breaker_openings(stack)
 
             async def watch() -> None:
                 started = time.monotonic()
@@ -102,3 +106,46 @@ async def flood(
             await asyncio.gather(*floods, watch(), *([bob()] if with_bob else []))
             seen.openings = openings()
     return seen
+
+
+def breaker_openings(stack: Stack) -> float:
+    return count(stack.metrics, "smoa.llm.breaker.transitions", smoa__breaker__state="open")
+
+
+@dataclass(frozen=True)
+class Opening:
+    """How a backend down for everyone was found: seconds from its first failure until the breaker opened,
+    the backend calls that failed meanwhile, and the requests they belonged to."""
+
+    seconds: float
+    failed_calls: int
+    requests: int
+
+
+async def dead_backend(tmp_path: Path, callers: int) -> Opening:
+    """The backend serves `callers` callers (1 to 3), then fails every call (HTTP 500); the callers take
+    turns asking until the breaker opens."""
+    tokens = tmp_path / "tokens"
+    tokens.write_text(TOKENS)
+    who = (ALICE, BOB, CAROL)[:callers]
+    down = False
+
+    def dying(request: dict[str, Any]) -> Reply:
+        return Reply(status=500, error="backend down") if down else Reply("Four.")
+
+    with FakeOpenAI(dying) as fake:
+        async with orchestrator_stack(
+            fake.base_url, peer_settings=PEERS, auth_tokens_file=str(tokens)
+        ) as stack:
+            for metadata in who:
+                await stack.stub.Generate(generate("Warm up: 2 + 2?"), metadata=metadata, timeout=10)
+            down, served = True, len(fake.calls())
+            started, requests = time.monotonic(), 0
+            while not breaker_openings(stack) and time.monotonic() - started < 30:
+                with contextlib.suppress(grpc.aio.AioRpcError):
+                    await stack.stub.Generate(
+                        generate("2 + 2?"), metadata=who[requests % callers], timeout=10
+                    )
+                requests += 1
+            assert breaker_openings(stack), "the breaker never opened"
+            return Opening(time.monotonic() - started, len(fake.calls()) - served, requests)

@@ -93,6 +93,40 @@ async def test_the_front_door_bounds_the_proposers_one_caller_holds(tmp_path: Pa
     assert sum(isinstance(a, orchestrator_pb2.GenerateResponse) and not a.degraded for a in alices) == 1
 
 
+async def test_at_the_default_settings_nine_requests_of_n32_leave_room_for_another_caller(
+    tmp_path: Path,
+) -> None:
+    """The case as first reported, with every limit at its default: one caller's 9 requests of n = 32
+    (288 proposer calls, inside its 32 requests at the orchestrator) filled the proposer's 256 calls and
+    refused another caller's ordinary request."""
+    tokens = tmp_path / "tokens"
+    tokens.write_text("alice alice-token\nbob bob-token\n")
+    with FakeOpenAI(backend) as fake:
+        async with orchestrator_stack(
+            fake.base_url, llm_timeout_seconds=30, auth_tokens_file=str(tokens)
+        ) as stack:
+            alice = [
+                asyncio.ensure_future(
+                    stack.stub.Generate(generate(f"Think slowly, {i}", 32), metadata=ALICE, timeout=60)
+                )
+                for i in range(9)
+            ]
+            while fake.in_flight == 0:  # her admitted requests' calls have reached the backend
+                await asyncio.sleep(0.01)
+            bob = await stack.stub.Generate(generate("Quick: 2 + 2?", 4), metadata=BOB, timeout=30)
+            refused = [a.exception() for a in alice if a.done()]
+            for request in alice:
+                request.cancel()  # hers take minutes, at the backend's 4 slots a process
+            await asyncio.gather(*alice, return_exceptions=True)
+    assert bob.text and not bob.degraded
+    # The front door's 64 proposer calls per caller: two of her requests run, seven are refused at once.
+    assert len(refused) == 7
+    assert all(
+        isinstance(e, grpc.aio.AioRpcError) and e.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+        for e in refused
+    )
+
+
 def test_the_bound_lets_a_caller_with_nothing_in_flight_in_and_frees_what_ends() -> None:
     load = ProposerLoad(8)
     with load.admitted("alice", 32):  # larger than the bound, but alone
