@@ -42,7 +42,7 @@ from smoa_services import orchestrator
 from smoa_services.config import Settings
 from smoa_services.judge import prompt as judge_prompt
 from smoa_services.moderator import prompt as moderator_prompt
-from smoa_services.server import Server
+from smoa_services.platform.server import Server
 from smoa_services.telemetry import Telemetry
 from tests.harness.chat_script import Reply, Script, system_prompt
 from tests.harness.instant_llm import instant_reply

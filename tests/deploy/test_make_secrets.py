@@ -16,9 +16,9 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from smoa_services.auth import parse_tokens
-from smoa_services.channel import peer_token
+from smoa_services.access.auth import parse_tokens
 from smoa_services.config import Settings
+from smoa_services.platform.channel import peer_token
 from tests.deploy import overlays, trial_secrets
 from tests.deploy.paths import SECURE_COMPOSE_FILE
 

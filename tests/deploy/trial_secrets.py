@@ -6,7 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from smoa_services.auth import parse_tokens
+from smoa_services.access.auth import parse_tokens
 from tests.deploy.paths import MAKE_SECRETS
 
 SERVICES = ("orchestrator", "proposer", "judge", "moderator", "gateway")

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from smoa.v1 import common_pb2, proposer_pb2
 from smoa_services.config import Settings
-from smoa_services.decision import Decision
+from smoa_services.ensemble.decision import Decision
 from smoa_services.judge import verdict
 from smoa_services.judge.prompt import labels
 from smoa_services.llm.json_reply import MAX_REPLY_CHARS, ReplyError, json_object

@@ -18,12 +18,12 @@ from hypothesis import strategies as st
 
 from smoa.v1 import common_pb2, judge_pb2, moderator_pb2, orchestrator_pb2, proposer_pb2
 from smoa_services.config import Settings
-from smoa_services.failure import InvalidArgument, Violation
+from smoa_services.ensemble.ranking_methods import known_aggregation, known_selection
 from smoa_services.judge.request import MAX_PASSES, judge_violations
 from smoa_services.moderator.request import moderate_violations
 from smoa_services.orchestrator.request import check_request, plan_of
 from smoa_services.proposer.request import propose_violations
-from smoa_services.ranking_methods import known_aggregation, known_selection
+from smoa_services.rpc.failure import InvalidArgument, Violation
 from tests.fuzz.protobuf_messages import Shape, messages, wire_bytes
 from tests.harness.fuzz_budget import fuzz
 

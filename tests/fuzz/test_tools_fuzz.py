@@ -11,8 +11,8 @@ from typing import Any
 from hypothesis import event, given
 from hypothesis import strategies as st
 
-from smoa_services.answer_format import AnswerInvalid
 from smoa_services.config import Settings
+from smoa_services.ensemble.answer_format import AnswerInvalid
 from smoa_services.gateway.bad_field import BadField
 from smoa_services.gateway.chat_request import chat_request
 from smoa_services.orchestrator.request import check_request, plan_of

@@ -13,7 +13,7 @@ import openai
 import pytest
 
 from smoa.v1 import orchestrator_pb2, orchestrator_pb2_grpc
-from smoa_services.failure import Failure, InvalidArgument, Violation
+from smoa_services.rpc.failure import Failure, InvalidArgument, Violation
 from tests.harness.fake_orchestrator import FakeOrchestrator
 from tests.harness.in_process_gateway import gateway, openai_client
 

@@ -15,7 +15,7 @@ import pytest
 from langchain_openai import ChatOpenAI
 from pydantic import BaseModel, SecretStr
 
-from smoa_services.answer_format import JSON_ONLY
+from smoa_services.ensemble.answer_format import JSON_ONLY
 from tests.harness.callers import caller_of
 from tests.harness.chat_script import Reply, system_prompt
 from tests.harness.in_process_gateway import gateway, openai_client

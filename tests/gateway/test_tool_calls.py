@@ -16,7 +16,7 @@ from langchain_openai import ChatOpenAI
 from openai.types.chat import ChatCompletion
 from pydantic import SecretStr
 
-from smoa_services.tool_use import REPLY_DESCRIPTION
+from smoa_services.ensemble.tool_use import REPLY_DESCRIPTION
 from tests.harness.callers import caller_of
 from tests.harness.chat_script import Reply, Script, system_prompt
 from tests.harness.in_process_gateway import gateway, openai_client

@@ -19,7 +19,7 @@ from smoa.v1 import common_pb2, orchestrator_pb2, orchestrator_pb2_grpc
 from smoa_services import judge, moderator, orchestrator, proposer
 from smoa_services.config import Settings
 from smoa_services.llm import ChatModel
-from smoa_services.server import Server
+from smoa_services.platform.server import Server
 from smoa_services.telemetry import Telemetry
 
 CreateServer = Callable[[Settings, Telemetry, ChatModel | None], Server]

@@ -18,7 +18,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from smoa.v1 import common_pb2
 from smoa_services.config import Settings
 from smoa_services.llm import ChatModel
-from smoa_services.server import Server
+from smoa_services.platform.server import Server
 from smoa_services.telemetry import Telemetry
 
 CreateServer = Callable[[Settings, Telemetry, ChatModel | None], Server]

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from smoa_services.consensus import agreement_of
+from smoa_services.ensemble.consensus import agreement_of
 from smoa_services.judge.prompt import judge_messages
 from smoa_services.judge.verdict import parse_verdict
 from smoa_services.moderator.prompt import moderator_messages

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from smoa_services.tool_use import REPLY_DESCRIPTION
+from smoa_services.ensemble.tool_use import REPLY_DESCRIPTION
 from tests.harness.callers import caller_of
 from tests.harness.chat_script import Reply, system_prompt
 from tests.harness.instant_llm import instant_reply

@@ -14,7 +14,7 @@ from typing import Any
 
 from smoa_services import judge, moderator, orchestrator, proposer
 from smoa_services.config import Settings
-from smoa_services.server import Server
+from smoa_services.platform.server import Server
 from smoa_services.telemetry import Telemetry
 from tests.harness.instant_llm import instant_reply
 from tests.harness.openai_endpoint import FakeOpenAI

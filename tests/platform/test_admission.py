@@ -17,7 +17,7 @@ from grpc_status import rpc_status
 from opentelemetry.sdk.metrics.export import InMemoryMetricReader, NumberDataPoint
 
 from smoa_services.config import Settings
-from smoa_services.server import Server
+from smoa_services.platform.server import Server
 from smoa_services.telemetry import Telemetry
 from tests.harness.metric_points import points
 

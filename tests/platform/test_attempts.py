@@ -8,7 +8,7 @@ import random
 
 import pytest
 
-from smoa_services.attempts import AttemptPolicy, OutOfBudget, first_success
+from smoa_services.timing.attempts import AttemptPolicy, OutOfBudget, first_success
 
 
 class Flaky(Exception):

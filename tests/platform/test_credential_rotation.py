@@ -15,9 +15,9 @@ import openai
 import pytest
 
 from smoa.v1 import orchestrator_pb2
-from smoa_services import watched_file
-from smoa_services.rotating_channel import RotatingChannel
-from smoa_services.watched_file import WatchedFile
+from smoa_services.access import watched_file
+from smoa_services.access.watched_file import WatchedFile
+from smoa_services.platform.rotating_channel import RotatingChannel
 from tests.harness.certificates import Authority, Issued
 from tests.harness.in_process_gateway import gateway, openai_client
 from tests.harness.instant_llm import instant_reply

@@ -15,7 +15,7 @@ from grpc_status import rpc_status
 
 from smoa_services.config import Settings
 from smoa_services.llm.breaker import State
-from smoa_services.server import Server
+from smoa_services.platform.server import Server
 from smoa_services.telemetry import Telemetry
 
 SERVICE = "test.Work"

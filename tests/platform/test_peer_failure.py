@@ -8,7 +8,7 @@ import logging
 import grpc
 import pytest
 
-from smoa_services.failure import PeerFailure
+from smoa_services.rpc.failure import PeerFailure
 
 
 def peer_error(code: grpc.StatusCode, details: str) -> grpc.aio.AioRpcError:

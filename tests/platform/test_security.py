@@ -13,10 +13,10 @@ import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from smoa_services.auth import parse_tokens
-from smoa_services.channel import channel_options, peer_token
+from smoa_services.access.auth import parse_tokens
 from smoa_services.config import Settings
-from smoa_services.server import Server
+from smoa_services.platform.channel import channel_options, peer_token
+from smoa_services.platform.server import Server
 from smoa_services.telemetry import Telemetry
 from tests.harness.certificates import Authority, Issued
 

@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from smoa_services.answer_format import MAX_SCHEMA_DEPTH, AnswerFormat, AnswerInvalid, schema_problem
+from smoa_services.ensemble.answer_format import MAX_SCHEMA_DEPTH, AnswerFormat, AnswerInvalid, schema_problem
 
 TREE = json.dumps(
     {

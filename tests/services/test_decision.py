@@ -3,7 +3,7 @@
 import pytest
 
 from smoa.v1 import common_pb2
-from smoa_services.decision import (
+from smoa_services.ensemble.decision import (
     Decision,
     ReasonedDecision,
     by_rule,

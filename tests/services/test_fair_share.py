@@ -13,10 +13,10 @@ from typing import Any
 
 from smoa.v1 import orchestrator_pb2
 from smoa_services import proposer
-from smoa_services.caller import END_CALLER
+from smoa_services.access.caller import END_CALLER
 from smoa_services.config import Settings
 from smoa_services.llm import ChatModel
-from smoa_services.server import Server
+from smoa_services.platform.server import Server
 from smoa_services.telemetry import Telemetry
 from tests.harness.chat_script import Reply, last_user
 from tests.harness.openai_endpoint import FakeOpenAI

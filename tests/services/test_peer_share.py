@@ -13,8 +13,8 @@ import grpc
 import pytest
 
 from smoa.v1 import orchestrator_pb2
-from smoa_services.admission import Overloaded
 from smoa_services.orchestrator.proposer_load import ProposerLoad
+from smoa_services.platform.admission import Overloaded
 from tests.harness.chat_script import Reply, last_user
 from tests.harness.openai_endpoint import FakeOpenAI
 from tests.harness.orchestrator_stack import orchestrator_stack, question

@@ -14,7 +14,7 @@ from smoa import TLS, AsyncSmoaClient, SmoaError
 from smoa.v1 import common_pb2, proposer_pb2, proposer_pb2_grpc
 from smoa_services import orchestrator
 from smoa_services.config import Settings
-from smoa_services.server import Server
+from smoa_services.platform.server import Server
 from smoa_services.telemetry import Telemetry
 from tests.harness.certificates import Authority
 from tests.harness.instant_llm import instant_reply

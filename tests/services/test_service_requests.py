@@ -19,7 +19,7 @@ from smoa.v1 import (
     proposer_pb2_grpc,
 )
 from smoa_services import judge, moderator, proposer
-from smoa_services.failure import violations_of
+from smoa_services.rpc.failure import violations_of
 from tests.harness.openai_endpoint import FakeOpenAI
 from tests.harness.running_service import QUESTION, CreateServer, candidate, serving
 

@@ -24,7 +24,7 @@ from smoa_services.config import Settings
 from smoa_services.judge import prompt as judge_prompt
 from smoa_services.moderator import prompt as moderator_prompt
 from smoa_services.orchestrator.prompt import AGGREGATOR_PROMPT, ROLE_WRITER_PROMPT
-from smoa_services.server import Server
+from smoa_services.platform.server import Server
 from smoa_services.telemetry import Telemetry
 from tests.harness.chat_script import Reply, last_user, system_prompt
 from tests.harness.openai_endpoint import FakeOpenAI

@@ -8,8 +8,8 @@ import json
 
 import pytest
 
-from smoa_services.answer_format import AnswerFormat, AnswerInvalid, schema_problem
-from smoa_services.tool_use import Tool, ToolCall, ToolUse, conversation_text
+from smoa_services.ensemble.answer_format import AnswerFormat, AnswerInvalid, schema_problem
+from smoa_services.ensemble.tool_use import Tool, ToolCall, ToolUse, conversation_text
 
 # As pydantic (LangChain's bind_tools, the openai SDK's pydantic_function_tool) writes a nested model.
 BOOKING = {

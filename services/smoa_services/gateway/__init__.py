@@ -24,7 +24,6 @@ from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from smoa.v1 import orchestrator_pb2, orchestrator_pb2_grpc
-from smoa_services.channel import channel as peer_channel
 from smoa_services.config import Settings
 from smoa_services.gateway.bad_field import BadField, UnknownModel
 from smoa_services.gateway.chat_request import (
@@ -43,6 +42,7 @@ from smoa_services.gateway.chat_response import (
 )
 from smoa_services.gateway.http_errors import body, http_error, rate_limit_headers
 from smoa_services.gateway.openai_tools import openai_tool_calls
+from smoa_services.platform.channel import channel as peer_channel
 from smoa_services.telemetry import Telemetry
 
 # The orchestrator's deadline is its own SMOA_MAX_GENERATION_SECONDS; the gateway waits a little longer,

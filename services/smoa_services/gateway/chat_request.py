@@ -21,7 +21,7 @@ from smoa.v1 import common_pb2, orchestrator_pb2
 from smoa_services.gateway.bad_field import BadField, UnknownModel
 from smoa_services.gateway.openai_fields import refusal
 from smoa_services.gateway.openai_tools import apply_tools, message_tool_calls
-from smoa_services.validation import MAX_METADATA_VALUE_CHARS
+from smoa_services.wire.validation import MAX_METADATA_VALUE_CHARS
 
 # Mode, and judge and moderator fused (True), separate (False) or as the service says (None).
 MODES: dict[str, tuple[orchestrator_pb2.Mode.ValueType, bool | None]] = {

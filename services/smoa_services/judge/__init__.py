@@ -7,7 +7,7 @@ from smoa.v1 import judge_pb2, judge_pb2_grpc
 from smoa_services.config import Settings
 from smoa_services.judge.servicer import JudgeServicer
 from smoa_services.llm import ChatModel
-from smoa_services.server import Server, llm_service
+from smoa_services.platform.server import Server, llm_service
 from smoa_services.telemetry import Telemetry
 
 SERVICE_NAME = judge_pb2.DESCRIPTOR.services_by_name["JudgeService"].full_name

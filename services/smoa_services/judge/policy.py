@@ -22,13 +22,18 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import smoa_core_rs as core
-from smoa_services.decision import Decision, ReasonedDecision, by_rule, layers_remain
+from smoa_services.ensemble.decision import Decision, ReasonedDecision, by_rule, layers_remain
+from smoa_services.ensemble.ranking_methods import (
+    DEFAULT_AGGREGATION,
+    DEFAULT_SELECTION,
+    Aggregation,
+    Selection,
+)
 from smoa_services.judge.prompt import judge_messages, labels, shuffled_order
 from smoa_services.judge.verdict import Verdict, parse_verdict, verdict_schema
 from smoa_services.llm import Completion
 from smoa_services.llm.chat_model import Ask
 from smoa_services.llm.json_reply import ask_json
-from smoa_services.ranking_methods import DEFAULT_AGGREGATION, DEFAULT_SELECTION, Aggregation, Selection
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import random
 from collections.abc import Mapping, Sequence
 
-from smoa_services.decision import DECISION_FIELDS
+from smoa_services.ensemble.decision import DECISION_FIELDS
 
 # Short on purpose: every judge call pays for it, and the candidates are what it must read. Said once
 # here, not again in the user message.

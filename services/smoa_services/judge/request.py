@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 from smoa.v1 import judge_pb2
-from smoa_services import convert
 from smoa_services.config import Settings
-from smoa_services.failure import Violation, refuse
-from smoa_services.judge.policy import JudgeTask
-from smoa_services.ranking_methods import (
+from smoa_services.ensemble.ranking_methods import (
     DEFAULT_AGGREGATION,
     DEFAULT_SELECTION,
     aggregation_from_wire,
@@ -15,8 +12,12 @@ from smoa_services.ranking_methods import (
     known_selection,
     selection_from_wire,
 )
-from smoa_services.validation import (
+from smoa_services.judge.policy import JudgeTask
+from smoa_services.rpc.failure import Violation, refuse
+from smoa_services.wire import convert
+from smoa_services.wire.validation import (
     check_candidates,
+    check_layers,
     check_messages,
     check_model,
     check_prompt_size,
@@ -44,12 +45,8 @@ def judge_violations(request: judge_pb2.JudgeRequest, settings: Settings) -> lis
         found.append(Violation("aggregation", f"unknown AggregationMethod {request.aggregation}"))
     if not known_selection(request.selection):
         found.append(Violation("selection", f"unknown SelectionMethod {request.selection}"))
-    if request.fused:
-        # The fused decision depends on how many layers remain.
-        if request.layer < 1:
-            found.append(Violation("layer", f"must be at least 1 for a fused request, got {request.layer}"))
-        if request.max_layers < max(request.layer, 1):
-            found.append(Violation("max_layers", f"must be at least layer, got {request.max_layers}"))
+    if request.fused:  # it decides too, as the moderator would
+        found += check_layers(request.layer, request.max_layers)
     chars = conversation_chars(request.messages) + sum(len(c.text) for c in request.candidates)
     found += check_prompt_size(chars, settings.max_prompt_chars)
     return found

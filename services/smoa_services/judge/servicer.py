@@ -9,14 +9,14 @@ import grpc
 from opentelemetry import trace
 
 from smoa.v1 import common_pb2, judge_pb2, judge_pb2_grpc
-from smoa_services import convert
 from smoa_services.config import Settings
-from smoa_services.decision import decision_to_wire
-from smoa_services.drain import Drain
+from smoa_services.ensemble.decision import decision_to_wire
 from smoa_services.judge.policy import Judge, JudgeOutcome
 from smoa_services.judge.request import judge_task
 from smoa_services.llm import ChatModel
+from smoa_services.platform.drain import Drain
 from smoa_services.telemetry import attributes
+from smoa_services.wire import convert
 
 Context = grpc.aio.ServicerContext[Any, Any]
 

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from smoa_services.decision import DECISION_PROPERTIES, Decision, ReasonedDecision, read_decision
+from smoa_services.ensemble.decision import DECISION_PROPERTIES, Decision, ReasonedDecision, read_decision
 from smoa_services.llm.json_reply import ReplyError, json_object
 
 MIN_SCORE, MAX_SCORE = 0.0, 10.0

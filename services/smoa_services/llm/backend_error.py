@@ -11,7 +11,7 @@ import re
 import httpx2
 import openai
 
-from smoa_services.failure import LLMRejected, LLMUnavailable
+from smoa_services.rpc.failure import LLMRejected, LLMUnavailable
 
 RETRYABLE_STATUS = frozenset({408, 409, 429})
 

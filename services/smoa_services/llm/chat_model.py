@@ -16,12 +16,8 @@ from typing import Any, Protocol, TypeVar
 
 import openai
 
-from smoa_services.attempts import AttemptPolicy, Outcome, OutOfBudget, first_success
-from smoa_services.caller import END_CALLER
+from smoa_services.access.caller import END_CALLER
 from smoa_services.config import Backend, Settings
-from smoa_services.deadline import Deadline
-from smoa_services.failure import Failure, LLMRejected, LLMUnavailable
-from smoa_services.latency import hedge_delay
 from smoa_services.llm.backend_error import (
     MalformedReply,
     describe,
@@ -41,7 +37,11 @@ from smoa_services.llm.completion import (
 )
 from smoa_services.llm.endpoint import BreakerListener, Endpoint
 from smoa_services.llm.observed_call import ObservedCall
+from smoa_services.rpc.failure import Failure, LLMRejected, LLMUnavailable
 from smoa_services.telemetry import Telemetry
+from smoa_services.timing.attempts import AttemptPolicy, Outcome, OutOfBudget, first_success
+from smoa_services.timing.deadline import Deadline
+from smoa_services.timing.latency import hedge_delay
 
 T = TypeVar("T")
 

@@ -12,11 +12,11 @@ import openai
 from opentelemetry import trace
 
 from smoa_services.config import Backend, Settings
-from smoa_services.latency import LatencyWindow
 from smoa_services.llm.breaker import Breaker, BreakerPolicy, State
 from smoa_services.llm.completion import Reply
 from smoa_services.llm.fair_slots import FairSlots
 from smoa_services.telemetry import attributes
+from smoa_services.timing.latency import LatencyWindow
 
 log = logging.getLogger(__name__)
 

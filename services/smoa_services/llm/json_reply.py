@@ -11,9 +11,9 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from smoa_services.failure import Failure
 from smoa_services.llm.chat_model import Ask
 from smoa_services.llm.completion import Completion, clean_text
+from smoa_services.rpc.failure import Failure
 
 T = TypeVar("T")
 

@@ -13,8 +13,8 @@ from urllib.parse import urlsplit
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
 from smoa_services.config import Backend
-from smoa_services.failure import Failure
 from smoa_services.llm.completion import Completion
+from smoa_services.rpc.failure import Failure
 from smoa_services.telemetry import Telemetry, attributes
 
 

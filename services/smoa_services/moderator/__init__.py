@@ -7,7 +7,7 @@ from smoa.v1 import moderator_pb2, moderator_pb2_grpc
 from smoa_services.config import Settings
 from smoa_services.llm import ChatModel
 from smoa_services.moderator.servicer import ModeratorServicer
-from smoa_services.server import Server, llm_service
+from smoa_services.platform.server import Server, llm_service
 from smoa_services.telemetry import Telemetry
 
 SERVICE_NAME = moderator_pb2.DESCRIPTOR.services_by_name["ModeratorService"].full_name

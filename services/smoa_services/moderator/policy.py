@@ -8,8 +8,14 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from smoa_services.consensus import agreement_of
-from smoa_services.decision import DECISION_SCHEMA, Decision, ReasonedDecision, by_rule, read_decision
+from smoa_services.ensemble.consensus import agreement_of
+from smoa_services.ensemble.decision import (
+    DECISION_SCHEMA,
+    Decision,
+    ReasonedDecision,
+    by_rule,
+    read_decision,
+)
 from smoa_services.llm import Completion
 from smoa_services.llm.chat_model import Ask
 from smoa_services.llm.json_reply import ask_json, json_object

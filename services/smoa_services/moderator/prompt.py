@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from smoa_services.decision import DECISION_FIELDS
+from smoa_services.ensemble.decision import DECISION_FIELDS
 
 # Short on purpose, as the judge's: said once, in the system message.
 SYSTEM = (

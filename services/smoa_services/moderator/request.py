@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from smoa.v1 import moderator_pb2
-from smoa_services import convert
 from smoa_services.config import Settings
-from smoa_services.failure import Violation, refuse
 from smoa_services.moderator.policy import ModerationTask
-from smoa_services.validation import (
+from smoa_services.rpc.failure import Violation, refuse
+from smoa_services.wire import convert
+from smoa_services.wire.validation import (
     check_candidates,
+    check_layers,
     check_messages,
     check_model,
     check_prompt_size,
@@ -24,10 +25,7 @@ def moderate_violations(request: moderator_pb2.ModerateRequest, settings: Settin
     ]
     if not request.kept:
         found.append(Violation("kept", "must hold at least one answer"))
-    if request.layer < 1:
-        found.append(Violation("layer", f"must be at least 1, got {request.layer}"))
-    if request.max_layers < max(request.layer, 1):
-        found.append(Violation("max_layers", f"must be at least layer, got {request.max_layers}"))
+    found += check_layers(request.layer, request.max_layers)
     chars = conversation_chars(request.messages) + sum(len(c.text) for c in request.kept)
     found += check_prompt_size(chars, settings.max_prompt_chars)
     return found

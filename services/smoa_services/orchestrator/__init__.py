@@ -12,7 +12,7 @@ from smoa.v1 import (
     orchestrator_pb2_grpc,
     proposer_pb2_grpc,
 )
-from smoa_services.channel import channel
+from smoa_services.access.watched_file import WatchedFile
 from smoa_services.config import Settings
 from smoa_services.llm import ChatModel
 from smoa_services.orchestrator.answer_metrics import AnswerMetrics
@@ -24,9 +24,9 @@ from smoa_services.orchestrator.quota import STORE_SECONDS, Quotas, quota_file
 from smoa_services.orchestrator.quota_counters import Counters, MemoryCounters, RedisCounters
 from smoa_services.orchestrator.roles import RoleWriter
 from smoa_services.orchestrator.servicer import OrchestratorServicer
-from smoa_services.server import Server
+from smoa_services.platform.channel import channel
+from smoa_services.platform.server import Server
 from smoa_services.telemetry import Telemetry
-from smoa_services.watched_file import WatchedFile
 
 SERVICE_NAME = orchestrator_pb2.DESCRIPTOR.services_by_name["OrchestratorService"].full_name
 

@@ -14,8 +14,8 @@ from collections.abc import Mapping
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from smoa_services.failure import PeerNotReady
-from smoa_services.readiness import NOT_SERVING, READINESS
+from smoa_services.platform.readiness import NOT_SERVING, READINESS
+from smoa_services.rpc.failure import PeerNotReady
 
 ASK_SECONDS = 0.5
 FRESH_SECONDS = 1.0

@@ -25,12 +25,9 @@ from smoa.v1 import (
     proposer_pb2,
     proposer_pb2_grpc,
 )
-from smoa_services import convert
-from smoa_services.attempts import AttemptPolicy, OutOfBudget, first_success
 from smoa_services.config import Settings
-from smoa_services.decision import decision_from_wire
-from smoa_services.failure import Failure, PeerFailure
-from smoa_services.latency import LatencyWindow, hedge_delay
+from smoa_services.ensemble.decision import decision_from_wire
+from smoa_services.ensemble.ranking_methods import aggregation_to_wire, selection_to_wire
 from smoa_services.llm import ModelChoice
 from smoa_services.orchestrator.cost import Usage
 from smoa_services.orchestrator.peer_readiness import PeerReadiness
@@ -38,8 +35,11 @@ from smoa_services.orchestrator.ports import JudgeCall, Judgement, Moderation, P
 from smoa_services.orchestrator.prompt_room import fitted, room_for_answers
 from smoa_services.orchestrator.records import Candidate
 from smoa_services.orchestrator.timeline import Timeline
-from smoa_services.ranking_methods import aggregation_to_wire, selection_to_wire
-from smoa_services.validation import conversation_chars
+from smoa_services.rpc.failure import Failure, PeerFailure
+from smoa_services.timing.attempts import AttemptPolicy, OutOfBudget, first_success
+from smoa_services.timing.latency import LatencyWindow, hedge_delay
+from smoa_services.wire import convert
+from smoa_services.wire.validation import conversation_chars
 
 Reply = TypeVar("Reply")
 Start = Callable[[float], grpc.aio.UnaryUnaryCall[Any, Reply]]

@@ -37,11 +37,9 @@ from contextlib import aclosing
 
 from opentelemetry import trace
 
-from smoa_services.answer_format import AnswerFormat, AnswerInvalid
-from smoa_services.consensus import Agreement, agreement_of, central_ranking
-from smoa_services.decision import Decision, by_rule, layers_remain
-from smoa_services.failure import Failure, OutputNotValid, StreamInterrupted
-from smoa_services.latency import LatencyWindow
+from smoa_services.ensemble.answer_format import AnswerFormat, AnswerInvalid
+from smoa_services.ensemble.consensus import Agreement, agreement_of, central_ranking
+from smoa_services.ensemble.decision import Decision, by_rule, layers_remain
 from smoa_services.llm.completion import Message, estimate_prompt, estimate_tokens
 from smoa_services.orchestrator.cost import CostLedger, Usage
 from smoa_services.orchestrator.plan import Mode, Plan
@@ -63,7 +61,9 @@ from smoa_services.orchestrator.records import (
 )
 from smoa_services.orchestrator.roles import RoleWriter
 from smoa_services.orchestrator.timeline import Timeline
+from smoa_services.rpc.failure import Failure, OutputNotValid, StreamInterrupted
 from smoa_services.telemetry import attributes
+from smoa_services.timing.latency import LatencyWindow
 
 
 class Pipeline:

@@ -7,11 +7,11 @@ import dataclasses
 import enum
 from dataclasses import dataclass, field
 
-from smoa_services.answer_format import AnswerFormat
+from smoa_services.ensemble.answer_format import AnswerFormat
+from smoa_services.ensemble.ranking_methods import Aggregation, Selection
+from smoa_services.ensemble.tool_use import ToolUse
 from smoa_services.llm import ModelChoice
 from smoa_services.llm.completion import Message
-from smoa_services.ranking_methods import Aggregation, Selection
-from smoa_services.tool_use import ToolUse
 
 
 class Mode(enum.Enum):

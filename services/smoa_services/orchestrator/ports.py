@@ -10,12 +10,12 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from smoa_services.decision import Decision
+from smoa_services.ensemble.decision import Decision
+from smoa_services.ensemble.ranking_methods import Aggregation, Selection
 from smoa_services.llm import Completion, ModelChoice
 from smoa_services.llm.completion import Message
 from smoa_services.orchestrator.cost import Usage
 from smoa_services.orchestrator.records import Candidate
-from smoa_services.ranking_methods import Aggregation, Selection
 
 
 @dataclass(frozen=True)

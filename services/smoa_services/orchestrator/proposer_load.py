@@ -15,7 +15,7 @@ from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from smoa_services.admission import Overloaded
+from smoa_services.platform.admission import Overloaded
 
 
 class ProposerLoad:

@@ -18,7 +18,7 @@ from typing import Generic, TypeVar
 
 import grpc
 
-from smoa_services.failure import Failure, PeerNotReady, QuorumNotMet
+from smoa_services.rpc.failure import Failure, PeerNotReady, QuorumNotMet
 
 T = TypeVar("T")
 

@@ -27,8 +27,8 @@ from dataclasses import dataclass, fields
 import grpc
 from opentelemetry import trace
 
-from smoa_services.failure import Failure
 from smoa_services.orchestrator.quota_counters import Counter, Counters
+from smoa_services.rpc.failure import Failure
 
 log = logging.getLogger(__name__)
 

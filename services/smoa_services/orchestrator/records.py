@@ -7,11 +7,11 @@ import dataclasses
 import enum
 from dataclasses import dataclass, field
 
-from smoa_services.decision import Decision
+from smoa_services.ensemble.decision import Decision
+from smoa_services.ensemble.tool_use import ToolCall
 from smoa_services.orchestrator.cost import CostLedger
 from smoa_services.orchestrator.plan import Mode
 from smoa_services.orchestrator.quorum import Missing
-from smoa_services.tool_use import ToolCall
 
 
 @dataclass(frozen=True)

@@ -6,19 +6,19 @@ from __future__ import annotations
 import dataclasses
 
 from smoa.v1 import common_pb2, orchestrator_pb2
-from smoa_services import convert
 from smoa_services.config import Settings
-from smoa_services.failure import Violation, refuse
-from smoa_services.orchestrator.plan import Mode, Plan, proposer_seed
-from smoa_services.orchestrator.prompt_room import max_conversation_chars
-from smoa_services.orchestrator.quorum import default_quorum
-from smoa_services.ranking_methods import (
+from smoa_services.ensemble.ranking_methods import (
     aggregation_from_wire,
     known_aggregation,
     known_selection,
     selection_from_wire,
 )
-from smoa_services.validation import (
+from smoa_services.orchestrator.plan import Mode, Plan, proposer_seed
+from smoa_services.orchestrator.prompt_room import max_conversation_chars
+from smoa_services.orchestrator.quorum import default_quorum
+from smoa_services.rpc.failure import Violation, refuse
+from smoa_services.wire import convert
+from smoa_services.wire.validation import (
     check_messages,
     check_metadata,
     check_model,

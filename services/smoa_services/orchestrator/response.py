@@ -4,8 +4,7 @@ progress and summary."""
 from __future__ import annotations
 
 from smoa.v1 import common_pb2, orchestrator_pb2
-from smoa_services import convert
-from smoa_services.decision import decision_to_wire
+from smoa_services.ensemble.decision import decision_to_wire
 from smoa_services.orchestrator.cost import CostLedger, Usage
 from smoa_services.orchestrator.plan import Mode
 from smoa_services.orchestrator.quorum import Missing, MissingKind
@@ -20,6 +19,7 @@ from smoa_services.orchestrator.records import (
     StopReason,
     Token,
 )
+from smoa_services.wire import convert
 
 MODE_VALUES = {
     Mode.SMOA: orchestrator_pb2.MODE_SMOA,

@@ -13,11 +13,8 @@ import grpc
 from opentelemetry import trace
 
 from smoa.v1 import orchestrator_pb2, orchestrator_pb2_grpc
-from smoa_services import convert
-from smoa_services.caller import CALLER, END_CALLER, MAX_NAME_CHARS
+from smoa_services.access.caller import CALLER, END_CALLER, MAX_NAME_CHARS
 from smoa_services.config import Settings
-from smoa_services.drain import Drain
-from smoa_services.failure import PermissionDenied
 from smoa_services.orchestrator import response
 from smoa_services.orchestrator.answer_metrics import AnswerMetrics
 from smoa_services.orchestrator.peers import PeerCalls
@@ -28,7 +25,10 @@ from smoa_services.orchestrator.quota import QuotaExceeded, Quotas
 from smoa_services.orchestrator.records import Event, Finished
 from smoa_services.orchestrator.request import plan as plan_of
 from smoa_services.orchestrator.timeline import Timeline
+from smoa_services.platform.drain import Drain
+from smoa_services.rpc.failure import PermissionDenied
 from smoa_services.telemetry import attributes
+from smoa_services.wire import convert
 
 Context = grpc.aio.ServicerContext[Any, Any]
 

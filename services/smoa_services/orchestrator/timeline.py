@@ -4,8 +4,8 @@ before the reserve; the aggregator gets what is left."""
 
 from __future__ import annotations
 
-from smoa_services.deadline import Deadline
-from smoa_services.latency import LatencyWindow
+from smoa_services.timing.deadline import Deadline
+from smoa_services.timing.latency import LatencyWindow
 
 # Kept for the aggregator, as a share of the generation's time, until its own p95 is known.
 AGGREGATOR_SHARE = 0.2

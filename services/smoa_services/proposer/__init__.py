@@ -6,8 +6,8 @@ from __future__ import annotations
 from smoa.v1 import proposer_pb2, proposer_pb2_grpc
 from smoa_services.config import Settings
 from smoa_services.llm import ChatModel
+from smoa_services.platform.server import Server, llm_service
 from smoa_services.proposer.servicer import ProposerServicer
-from smoa_services.server import Server, llm_service
 from smoa_services.telemetry import Telemetry
 
 SERVICE_NAME = proposer_pb2.DESCRIPTOR.services_by_name["ProposerService"].full_name

@@ -7,7 +7,7 @@ import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from smoa_services.answer_format import AnswerFormat
+from smoa_services.ensemble.answer_format import AnswerFormat
 from smoa_services.llm import ChatModel, Completion, ModelChoice
 from smoa_services.proposer.prompt import proposer_messages
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import dataclasses
 
 from smoa.v1 import proposer_pb2
-from smoa_services import convert
 from smoa_services.config import Settings
-from smoa_services.failure import Violation, refuse
 from smoa_services.proposer.policy import Proposal
-from smoa_services.validation import (
+from smoa_services.rpc.failure import Violation, refuse
+from smoa_services.wire import convert
+from smoa_services.wire.validation import (
     check_candidates,
     check_messages,
     check_model,

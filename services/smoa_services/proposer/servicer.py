@@ -9,13 +9,13 @@ import grpc
 from opentelemetry import trace
 
 from smoa.v1 import proposer_pb2, proposer_pb2_grpc
-from smoa_services import convert
 from smoa_services.config import Settings
-from smoa_services.drain import Drain
 from smoa_services.llm import ChatModel
+from smoa_services.platform.drain import Drain
 from smoa_services.proposer.policy import Proposer
 from smoa_services.proposer.request import proposal
 from smoa_services.telemetry import attributes
+from smoa_services.wire import convert
 
 Context = grpc.aio.ServicerContext[Any, Any]
 

@@ -13,7 +13,7 @@ from typing import Any
 import grpc
 from opentelemetry.metrics import Histogram
 
-from smoa_services.rpc_handler import Context, Continuation, Handler, Stream, Unary, wrapped
+from smoa_services.rpc.rpc_handler import Context, Continuation, Handler, Stream, Unary, wrapped
 
 
 def _attributes(method: str, code: str) -> dict[str, str]:

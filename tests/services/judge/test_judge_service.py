@@ -7,7 +7,7 @@ from typing import Any
 import smoa_core_rs as core
 from smoa.v1 import common_pb2, judge_pb2, judge_pb2_grpc
 from smoa_services import judge
-from smoa_services.consensus import central_ranking
+from smoa_services.ensemble.consensus import central_ranking
 from smoa_services.judge.prompt import shuffled_order
 from tests.harness.chat_script import Reply, Script
 from tests.harness.openai_endpoint import FakeOpenAI

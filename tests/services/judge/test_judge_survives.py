@@ -16,7 +16,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 import smoa_core_rs
 from smoa.v1 import common_pb2, judge_pb2, judge_pb2_grpc
-from smoa_services.failure import violations_of
+from smoa_services.rpc.failure import violations_of
 
 ADDRESS_SPACE = int(2.5 * 1024**3)
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from smoa_services.consensus import agreement_of, mean_pairwise
+from smoa_services.ensemble.consensus import agreement_of, mean_pairwise
 
 PARIS = "The capital of France is Paris, a city on the Seine known for the Louvre and the Eiffel Tower."
 

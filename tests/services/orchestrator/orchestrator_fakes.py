@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from smoa_services.decision import Decision
+from smoa_services.ensemble.decision import Decision
 from smoa_services.llm import Completion, ModelChoice
 from smoa_services.llm.completion import Message
 from smoa_services.orchestrator.cost import Usage

@@ -23,10 +23,10 @@ from smoa.v1 import (
     proposer_pb2_grpc,
 )
 from smoa_services.config import Settings
-from smoa_services.failure import InvalidArgument, Violation, violations_of
 from smoa_services.llm import ChatModel
 from smoa_services.orchestrator.prompt import AGGREGATOR_PROMPT, GENERIC_ROLES, ROLE_WRITER_PROMPT
-from smoa_services.server import Server
+from smoa_services.platform.server import Server
+from smoa_services.rpc.failure import InvalidArgument, Violation, violations_of
 from tests.harness.chat_script import Reply, system_prompt
 from tests.harness.openai_endpoint import FakeOpenAI
 from tests.harness.orchestrator_stack import EVERY_CALL, CreateServer, collect, orchestrator_stack, question

@@ -11,11 +11,8 @@ import grpc
 import pytest
 from opentelemetry.sdk.trace import TracerProvider
 
-from smoa_services.consensus import central_ranking
-from smoa_services.deadline import Deadline
-from smoa_services.decision import Decision
-from smoa_services.failure import Failure, LLMRejected, LLMUnavailable, QuorumNotMet, StreamInterrupted
-from smoa_services.latency import LatencyWindow
+from smoa_services.ensemble.consensus import central_ranking
+from smoa_services.ensemble.decision import Decision
 from smoa_services.llm import ModelChoice
 from smoa_services.orchestrator.cost import Usage
 from smoa_services.orchestrator.pipeline import Pipeline
@@ -34,6 +31,9 @@ from smoa_services.orchestrator.records import (
 )
 from smoa_services.orchestrator.roles import RoleWriter
 from smoa_services.orchestrator.timeline import Timeline
+from smoa_services.rpc.failure import Failure, LLMRejected, LLMUnavailable, QuorumNotMet, StreamInterrupted
+from smoa_services.timing.deadline import Deadline
+from smoa_services.timing.latency import LatencyWindow
 from tests.services.orchestrator.orchestrator_fakes import (
     JUDGE_USAGE,
     MODERATOR_USAGE,

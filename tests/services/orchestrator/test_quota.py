@@ -17,9 +17,9 @@ from grpc_status import rpc_status
 
 from smoa import AsyncSmoaClient, PermissionDeniedError, cli
 from smoa.v1 import orchestrator_pb2
-from smoa_services.failure import Failure
 from smoa_services.orchestrator.quota import Limits, QuotaExceeded, Quotas, quota_file
 from smoa_services.orchestrator.quota_counters import Counters, MemoryCounters, Taken
+from smoa_services.rpc.failure import Failure
 from tests.harness.in_process_gateway import gateway, openai_client
 from tests.harness.instant_llm import instant_reply
 from tests.harness.metric_points import count

@@ -10,10 +10,10 @@ import json
 import grpc
 import pytest
 
-from smoa_services.answer_format import AnswerFormat
-from smoa_services.failure import LLMUnavailable, OutputNotValid
+from smoa_services.ensemble.answer_format import AnswerFormat
 from smoa_services.orchestrator.plan import Mode
 from smoa_services.orchestrator.records import Token
+from smoa_services.rpc.failure import LLMUnavailable, OutputNotValid
 from tests.services.orchestrator.orchestrator_fakes import FakeChat, FakeProposers, fake_peers
 from tests.services.orchestrator.test_pipeline import events_of, pipeline, plan, result_of, untimed
 

@@ -5,7 +5,7 @@ when the server says SERVING. Mounted from a ConfigMap; runs with the image's Py
     python tls_health_probe.py --port 50052 --server-name proposer --ca-file CA [--cert PEM --key PEM]
 
 Not `smoa health`: that also fails while an LLM backend's circuit breaker is open, and a dead backend must
-not get healthy pods restarted or every replica taken out of DNS (see smoa_services/readiness.py)."""
+not get healthy pods restarted or every replica taken out of DNS (see smoa_services/platform/readiness.py)."""
 
 from __future__ import annotations
 

@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from smoa_services.answer_format import AnswerFormat, canonical
+from smoa_services.ensemble.answer_format import AnswerFormat, canonical
 
 NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
 MAX_TOOLS = 128

@@ -7,9 +7,9 @@ from collections.abc import Iterable, Sequence
 from google.protobuf import duration_pb2
 
 from smoa.v1 import common_pb2
-from smoa_services.answer_format import AnswerFormat
+from smoa_services.ensemble.answer_format import AnswerFormat
+from smoa_services.ensemble.tool_use import Tool, ToolCall, ToolUse, conversation_text
 from smoa_services.llm import Completion, ModelChoice
-from smoa_services.tool_use import Tool, ToolCall, ToolUse, conversation_text
 
 ROLE_NAMES = {
     common_pb2.CHAT_ROLE_SYSTEM: "system",

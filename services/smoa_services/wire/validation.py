@@ -7,10 +7,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from smoa.v1 import common_pb2
-from smoa_services.answer_format import MAX_SCHEMA_CHARS, schema_problem
 from smoa_services.config import Settings
-from smoa_services.failure import Violation
-from smoa_services.tool_use import MAX_TOOLS, NAME
+from smoa_services.ensemble.answer_format import MAX_SCHEMA_CHARS, schema_problem
+from smoa_services.ensemble.tool_use import MAX_TOOLS, NAME
+from smoa_services.rpc.failure import Violation
 
 ROLES = (
     common_pb2.CHAT_ROLE_SYSTEM,
@@ -216,3 +216,13 @@ def check_prompt_size(chars: int, limit: int, field: str = "messages") -> list[V
     if chars > limit:
         return [Violation(field, f"the prompt would be {chars} characters, over the limit of {limit}")]
     return []
+
+
+def check_layers(layer: int, max_layers: int) -> list[Violation]:
+    """Which layer this is of how many at most: what a stop-or-continue decision depends on."""
+    found = []
+    if layer < 1:
+        found.append(Violation("layer", f"must be at least 1, got {layer}"))
+    if max_layers < max(layer, 1):
+        found.append(Violation("max_layers", f"must be at least layer, got {max_layers}"))
+    return found

@@ -25,11 +25,11 @@ from typing import Any
 
 import grpc
 
-from smoa_services.caller import CALLER, END_CALLER, end_caller_in
+from smoa_services.access.caller import CALLER, END_CALLER, end_caller_in
+from smoa_services.access.watched_file import WatchedFile
 from smoa_services.config import Settings, parse_allow
-from smoa_services.failure import PermissionDenied, Unauthenticated
-from smoa_services.rpc_handler import Context, Continuation, Handler, Stream, Unary, wrapped
-from smoa_services.watched_file import WatchedFile
+from smoa_services.rpc.failure import PermissionDenied, Unauthenticated
+from smoa_services.rpc.rpc_handler import Context, Continuation, Handler, Stream, Unary, wrapped
 
 
 def parse_tokens(text: str) -> list[tuple[str, bytes]]:

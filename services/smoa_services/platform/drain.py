@@ -22,9 +22,9 @@ from typing import Any
 import grpc
 from grpc_health.v1 import health
 
-from smoa_services.deadline import Deadline
-from smoa_services.failure import ShuttingDown
-from smoa_services.rpc_handler import Context, Continuation, Handler, Stream, Unary, wrapped
+from smoa_services.rpc.failure import ShuttingDown
+from smoa_services.rpc.rpc_handler import Context, Continuation, Handler, Stream, Unary, wrapped
+from smoa_services.timing.deadline import Deadline
 
 # Cut what still runs this long before the grace ends, so the statuses go out before grpc's own stop
 # cancels the RPCs; requests' deadlines end this much earlier again, so they finish before the cut.

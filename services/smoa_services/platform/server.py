@@ -13,14 +13,14 @@ import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
-from smoa_services import tls
-from smoa_services.admission import Admission
-from smoa_services.auth import Authenticator, Callers
+from smoa_services.access import tls
+from smoa_services.access.auth import Authenticator, Callers
 from smoa_services.config import Settings
-from smoa_services.drain import Drain
-from smoa_services.failure import FailureInterceptor
 from smoa_services.llm import ChatModel
-from smoa_services.readiness import HealthService, Readiness
+from smoa_services.platform.admission import Admission
+from smoa_services.platform.drain import Drain
+from smoa_services.platform.readiness import HealthService, Readiness
+from smoa_services.rpc.failure import FailureInterceptor
 from smoa_services.telemetry import Telemetry
 
 log = logging.getLogger(__name__)

@@ -24,9 +24,9 @@ from typing import Any
 import grpc
 from opentelemetry.metrics import UpDownCounter
 
-from smoa_services.caller import END_CALLER
-from smoa_services.failure import Failure
-from smoa_services.rpc_handler import Context, Continuation, Handler, Stream, Unary, wrapped
+from smoa_services.access.caller import END_CALLER
+from smoa_services.rpc.failure import Failure
+from smoa_services.rpc.rpc_handler import Context, Continuation, Handler, Stream, Unary, wrapped
 
 
 class Overloaded(Failure):

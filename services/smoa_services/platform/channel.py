@@ -28,13 +28,13 @@ from typing import Any
 
 import grpc
 
-from smoa_services import tls
-from smoa_services.caller import END_CALLER, HEADER
+from smoa_services.access import tls
+from smoa_services.access.caller import END_CALLER, HEADER
+from smoa_services.access.watched_file import WatchedFile
 from smoa_services.config import Settings
-from smoa_services.readiness import READINESS
-from smoa_services.rotating_channel import RotatingChannel
+from smoa_services.platform.readiness import READINESS
+from smoa_services.platform.rotating_channel import RotatingChannel
 from smoa_services.telemetry import Telemetry
-from smoa_services.watched_file import WatchedFile
 
 OUTLIER_DETECTION = {
     "interval": "2s",

@@ -23,7 +23,7 @@ from grpc_status import rpc_status
 from opentelemetry import trace
 from opentelemetry.trace import Status, StatusCode
 
-from smoa_services.rpc_handler import (
+from smoa_services.rpc.rpc_handler import (
     Context,
     Continuation,
     Handler,

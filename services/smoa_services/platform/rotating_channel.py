@@ -13,7 +13,7 @@ from typing import Any
 
 import grpc
 
-from smoa_services.watched_file import Watched
+from smoa_services.access.watched_file import Watched
 
 log = logging.getLogger(__name__)
 

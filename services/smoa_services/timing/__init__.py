@@ -1,0 +1,2 @@
+"""Time: the deadline a call carries (deadline), latency windows (latency), and retries and hedges
+(attempts)."""
