@@ -38,7 +38,7 @@ from smoa_services.gateway.chat_response import (
     completion_id,
     extension,
     finish_reason,
-    usage,
+    openai_usage,
 )
 from smoa_services.gateway.http_errors import body, http_error, rate_limit_headers
 from smoa_services.gateway.openai_tools import openai_tool_calls
@@ -277,7 +277,7 @@ async def _stream(
                     last["smoa"] = extension(event.summary)
                     yield _sse(last)
                     if chat.include_usage:
-                        yield _sse({**piece({}), "choices": [], "usage": usage(event.summary)})
+                        yield _sse({**piece({}), "choices": [], "usage": openai_usage(event.summary)})
                 event = await anext(events, None)
             yield _sse("[DONE]")
         except grpc.aio.AioRpcError as e:

@@ -20,7 +20,7 @@ def completion_id() -> str:
     return f"chatcmpl-{uuid.uuid4().hex}"
 
 
-def usage(summary: orchestrator_pb2.GenerateResponse) -> dict[str, int]:
+def openai_usage(summary: orchestrator_pb2.GenerateResponse) -> dict[str, int]:
     total = summary.cost.total
     return {
         "prompt_tokens": total.input_tokens,
@@ -63,7 +63,7 @@ def completion(summary: orchestrator_pb2.GenerateResponse, model: str, identifie
                 "finish_reason": finish_reason(summary),
             }
         ],
-        "usage": usage(summary),
+        "usage": openai_usage(summary),
         "smoa": extension(summary),
     }
 

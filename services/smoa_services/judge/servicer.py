@@ -14,6 +14,7 @@ from smoa_services.ensemble.decision import decision_to_wire
 from smoa_services.judge.policy import Judge, JudgeOutcome
 from smoa_services.judge.request import judge_task
 from smoa_services.llm import ChatModel
+from smoa_services.llm.usage import Usage
 from smoa_services.platform.drain import Drain
 from smoa_services.telemetry import attributes
 from smoa_services.wire import convert
@@ -38,7 +39,7 @@ def judge_response(outcome: JudgeOutcome) -> judge_pb2.JudgeResponse:
             judge_pb2.Cluster(representative_id=c.representative_id, member_ids=c.member_ids)
             for c in outcome.clusters
         ],
-        usage=convert.usage(outcome.completions),
+        usage=convert.usage(Usage.of(outcome.completions)),
         fallback=outcome.fallback,
         decision=decision_to_wire(outcome.decision),
         reason=outcome.reason,

@@ -12,6 +12,7 @@ from smoa.v1 import moderator_pb2, moderator_pb2_grpc
 from smoa_services.config import Settings
 from smoa_services.ensemble.decision import decision_to_wire
 from smoa_services.llm import ChatModel
+from smoa_services.llm.usage import Usage
 from smoa_services.moderator.policy import Moderator
 from smoa_services.moderator.request import moderation_task
 from smoa_services.platform.drain import Drain
@@ -48,7 +49,7 @@ class ModeratorServicer(moderator_pb2_grpc.ModeratorServiceServicer):
             decision=decision_to_wire(moderation.decision),
             reason=moderation.reason,
             agreement=moderation.agreement,
-            usage=convert.usage(moderation.completions),
+            usage=convert.usage(Usage.of(moderation.completions)),
             llm_used=moderation.llm_used,
             fallback=moderation.fallback,
         )

@@ -6,26 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-
-@dataclass(frozen=True)
-class Usage:
-    input_tokens: int = 0
-    output_tokens: int = 0
-    calls: int = 0
-    # True when any part was estimated because a backend reported no usage.
-    estimated: bool = False
-
-    @property
-    def tokens(self) -> int:
-        return self.input_tokens + self.output_tokens
-
-    def __add__(self, other: Usage) -> Usage:
-        return Usage(
-            self.input_tokens + other.input_tokens,
-            self.output_tokens + other.output_tokens,
-            self.calls + other.calls,
-            self.estimated or other.estimated,
-        )
+from smoa_services.llm.usage import Usage
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,7 @@ from smoa_services.config import Settings
 from smoa_services.ensemble.decision import decision_from_wire
 from smoa_services.ensemble.ranking_methods import aggregation_to_wire, selection_to_wire
 from smoa_services.llm import ModelChoice
-from smoa_services.orchestrator.cost import Usage
+from smoa_services.llm.usage import Usage
 from smoa_services.orchestrator.peer_readiness import PeerReadiness
 from smoa_services.orchestrator.ports import JudgeCall, Judgement, Moderation, Peers, Proposal
 from smoa_services.orchestrator.prompt_room import fitted, room_for_answers
@@ -159,7 +159,7 @@ class GrpcProposers:
             response_format=self.response_format,
         )
         reply = await self.call.once("proposer", lambda timeout: self.stub.Propose(request, timeout=timeout))
-        return Proposal(reply.text, _usage(reply.usage), reply.model)
+        return Proposal(reply.text, convert.usage_record(reply.usage), reply.model)
 
 
 class GrpcJudge:
@@ -193,7 +193,7 @@ class GrpcJudge:
             kept_ids=list(reply.kept_ids),
             scores=[(s.id, s.score) for s in reply.scores],
             duplicate_ids=[m for c in reply.clusters for m in c.member_ids if m != c.representative_id],
-            usage=hedge_cost(_usage(reply.usage), abandoned),
+            usage=hedge_cost(convert.usage_record(reply.usage), abandoned),
             fallback=reply.fallback,
             decision=decision_from_wire(reply.decision),
             reason=reply.reason,
@@ -228,11 +228,7 @@ class GrpcModerator:
             decision=decision_from_wire(reply.decision),
             reason=reply.reason,
             agreement=reply.agreement,
-            usage=hedge_cost(_usage(reply.usage), abandoned),
+            usage=hedge_cost(convert.usage_record(reply.usage), abandoned),
             llm_used=reply.llm_used,
             fallback=reply.fallback,
         )
-
-
-def _usage(u: common_pb2.Usage) -> Usage:
-    return Usage(u.input_tokens, u.output_tokens, u.calls, u.estimated)

@@ -41,9 +41,10 @@ from smoa_services.ensemble.answer_format import AnswerFormat, AnswerInvalid
 from smoa_services.ensemble.consensus import Agreement, agreement_of, central_ranking
 from smoa_services.ensemble.decision import Decision, by_rule, layers_remain
 from smoa_services.llm.completion import Message, estimate_prompt, estimate_tokens
-from smoa_services.orchestrator.cost import CostLedger, Usage
+from smoa_services.llm.usage import Usage
+from smoa_services.orchestrator.cost import CostLedger
 from smoa_services.orchestrator.plan import Mode, Plan
-from smoa_services.orchestrator.ports import Chat, JudgeCall, Moderation, Peers, usage_of
+from smoa_services.orchestrator.ports import Chat, JudgeCall, Moderation, Peers
 from smoa_services.orchestrator.prompt import aggregator_messages, in_format, repair
 from smoa_services.orchestrator.quorum import MissingKind, QuorumPolicy, StragglerWait, gather_quorum
 from smoa_services.orchestrator.records import (
@@ -247,7 +248,7 @@ class Pipeline:
             except Failure as failure:
                 problem, failed = f"the {stage} failed ({failure})", failure
                 break
-            run.ledger.add(stage, 0, usage_of(completion))
+            run.ledger.add(stage, 0, Usage.of([completion]))
             try:
                 run.text, run.model = form.check(completion.text), completion.model
             except AnswerInvalid as e:
@@ -281,7 +282,7 @@ class Pipeline:
                     sent += 1
                     yield Token(piece)
                 else:
-                    run.ledger.add(stage, 0, usage_of(piece))
+                    run.ledger.add(stage, 0, Usage.of([piece]))
                     run.text, run.model = piece.text, piece.model
         except Failure as failure:
             if sent and run.stream:
@@ -320,7 +321,7 @@ class Pipeline:
         )
         run.timings.append(("roles", time.perf_counter() - started))
         for completion in assignment.completions:
-            run.ledger.add("roles", 0, usage_of(completion))
+            run.ledger.add("roles", 0, Usage.of([completion]))
         span = trace.get_current_span()
         span.set_attribute(attributes.ROLES_SOURCE, assignment.source)
         if assignment.source == "fallback":

@@ -14,7 +14,7 @@ from smoa_services.ensemble.decision import Decision
 from smoa_services.ensemble.ranking_methods import Aggregation, Selection
 from smoa_services.llm import Completion, ModelChoice
 from smoa_services.llm.completion import Message
-from smoa_services.orchestrator.cost import Usage
+from smoa_services.llm.usage import Usage
 from smoa_services.orchestrator.records import Candidate
 
 
@@ -103,7 +103,3 @@ class Chat(Protocol):
     def stream(
         self, messages: Sequence[Message], choice: ModelChoice, *, timeout: float
     ) -> AsyncIterator[str | Completion]: ...
-
-
-def usage_of(completion: Completion) -> Usage:
-    return Usage(completion.input_tokens, completion.output_tokens, completion.calls, completion.estimated)

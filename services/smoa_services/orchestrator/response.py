@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from smoa.v1 import common_pb2, orchestrator_pb2
 from smoa_services.ensemble.decision import decision_to_wire
-from smoa_services.orchestrator.cost import CostLedger, Usage
+from smoa_services.orchestrator.cost import CostLedger
 from smoa_services.orchestrator.plan import Mode
 from smoa_services.orchestrator.quorum import Missing, MissingKind
 from smoa_services.orchestrator.records import (
@@ -49,12 +49,6 @@ STAGES = {
 }
 
 
-def usage(u: Usage) -> common_pb2.Usage:
-    return common_pb2.Usage(
-        input_tokens=u.input_tokens, output_tokens=u.output_tokens, calls=u.calls, estimated=u.estimated
-    )
-
-
 def timings(items: list[tuple[str, float]]) -> list[common_pb2.Timing]:
     return [common_pb2.Timing(stage=stage, duration=convert.duration(s)) for stage, s in items]
 
@@ -94,10 +88,10 @@ def degradation(d: Degradation) -> orchestrator_pb2.Degradation:
 def cost(ledger: CostLedger) -> orchestrator_pb2.Cost:
     return orchestrator_pb2.Cost(
         stages=[
-            orchestrator_pb2.StageCost(stage=s.stage, layer=s.layer, usage=usage(s.usage))
+            orchestrator_pb2.StageCost(stage=s.stage, layer=s.layer, usage=convert.usage(s.usage))
             for s in ledger.stages()
         ],
-        total=usage(ledger.total()),
+        total=convert.usage(ledger.total()),
     )
 
 

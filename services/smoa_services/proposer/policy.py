@@ -13,7 +13,7 @@ from smoa_services.proposer.prompt import proposer_messages
 
 
 @dataclass(frozen=True)
-class Proposal:
+class ProposalTask:
     """What one agent is asked: the conversation, its role, and the references it builds on."""
 
     conversation: Sequence[Mapping[str, str]]
@@ -27,12 +27,12 @@ class Proposer:
     def __init__(self, chat: ChatModel):
         self.chat = chat
 
-    async def propose(self, proposal: Proposal, timeout: float) -> Completion:
-        form = proposal.answer_format
+    async def propose(self, task: ProposalTask, timeout: float) -> Completion:
+        form = task.answer_format
         told = form.instruction() if form.json else ""
-        messages = proposer_messages(proposal.conversation, proposal.role, proposal.references, told)
+        messages = proposer_messages(task.conversation, task.role, task.references, told)
         completion = await self.chat.complete(
-            messages, proposal.model, timeout=timeout, json_mode=form.json, schema=form.schema_object
+            messages, task.model, timeout=timeout, json_mode=form.json, schema=form.schema_object
         )
         if not form.json:
             return completion

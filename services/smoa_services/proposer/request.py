@@ -1,4 +1,4 @@
-"""A ProposeRequest: what makes it acceptable, and the proposal it becomes."""
+"""A ProposeRequest: what makes it acceptable, and the proposer's task it becomes."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import dataclasses
 
 from smoa.v1 import proposer_pb2
 from smoa_services.config import Settings
-from smoa_services.proposer.policy import Proposal
+from smoa_services.proposer.policy import ProposalTask
 from smoa_services.rpc.failure import Violation, refuse
 from smoa_services.wire import convert
 from smoa_services.wire.validation import (
@@ -38,10 +38,10 @@ def propose_violations(request: proposer_pb2.ProposeRequest, settings: Settings)
     ]
 
 
-def proposal(request: proposer_pb2.ProposeRequest, settings: Settings) -> Proposal:
+def proposal_task(request: proposer_pb2.ProposeRequest, settings: Settings) -> ProposalTask:
     """The policy's input, or InvalidArgument naming every field that is wrong."""
     refuse(propose_violations(request, settings))
-    return Proposal(
+    return ProposalTask(
         conversation=convert.chat_messages(request.messages),
         role=request.role,
         references=[r.text for r in request.references],

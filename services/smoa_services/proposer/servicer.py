@@ -1,4 +1,4 @@
-"""ProposerService over gRPC: the request becomes a proposal (request.py), the policy answers it with one
+"""ProposerService over gRPC: the request becomes a task (request.py), the policy answers it with one
 LLM call (failures become statuses in failure.py), the completion is mapped back."""
 
 from __future__ import annotations
@@ -11,9 +11,10 @@ from opentelemetry import trace
 from smoa.v1 import proposer_pb2, proposer_pb2_grpc
 from smoa_services.config import Settings
 from smoa_services.llm import ChatModel
+from smoa_services.llm.usage import Usage
 from smoa_services.platform.drain import Drain
 from smoa_services.proposer.policy import Proposer
-from smoa_services.proposer.request import proposal
+from smoa_services.proposer.request import proposal_task
 from smoa_services.telemetry import attributes
 from smoa_services.wire import convert
 
@@ -42,13 +43,13 @@ class ProposerServicer(proposer_pb2_grpc.ProposerServiceServicer):
     async def Propose(
         self, request: proposer_pb2.ProposeRequest, context: Context
     ) -> proposer_pb2.ProposeResponse:
-        asked = proposal(request, self.settings)
+        asked = proposal_task(request, self.settings)
         trace.get_current_span().set_attribute(attributes.REFERENCES, len(asked.references))
         timeout = self.drain.deadline(context).timeout(self.settings.llm_timeout_seconds)
         completion = await self.policy.propose(asked, timeout)
         return proposer_pb2.ProposeResponse(
             text=completion.text,
-            usage=convert.usage([completion]),
+            usage=convert.usage(Usage.of([completion])),
             model=completion.model,
             latency=convert.duration(completion.latency),
             finish_reason=finish_reason(completion.finish_reason),

@@ -9,7 +9,8 @@ from google.protobuf import duration_pb2
 from smoa.v1 import common_pb2
 from smoa_services.ensemble.answer_format import AnswerFormat
 from smoa_services.ensemble.tool_use import Tool, ToolCall, ToolUse, conversation_text
-from smoa_services.llm import Completion, ModelChoice
+from smoa_services.llm import ModelChoice
+from smoa_services.llm.usage import Usage
 
 ROLE_NAMES = {
     common_pb2.CHAT_ROLE_SYSTEM: "system",
@@ -84,14 +85,14 @@ def response_format(form: AnswerFormat) -> common_pb2.ResponseFormat:
     return common_pb2.ResponseFormat()
 
 
-def usage(completions: Iterable[Completion]) -> common_pb2.Usage:
-    total = common_pb2.Usage()
-    for c in completions:
-        total.input_tokens += c.input_tokens
-        total.output_tokens += c.output_tokens
-        total.calls += 1
-        total.estimated |= c.estimated
-    return total
+def usage(u: Usage) -> common_pb2.Usage:
+    return common_pb2.Usage(
+        input_tokens=u.input_tokens, output_tokens=u.output_tokens, calls=u.calls, estimated=u.estimated
+    )
+
+
+def usage_record(u: common_pb2.Usage) -> Usage:
+    return Usage(u.input_tokens, u.output_tokens, u.calls, u.estimated)
 
 
 def duration(seconds: float) -> duration_pb2.Duration:

@@ -11,7 +11,7 @@ from typing import Any
 from smoa_services.ensemble.decision import Decision
 from smoa_services.llm import Completion, ModelChoice
 from smoa_services.llm.completion import Message
-from smoa_services.orchestrator.cost import Usage
+from smoa_services.llm.usage import Usage
 from smoa_services.orchestrator.ports import JudgeCall, Judgement, Moderation, Peers, Proposal
 from smoa_services.orchestrator.records import Candidate
 

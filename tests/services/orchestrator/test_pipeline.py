@@ -14,7 +14,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from smoa_services.ensemble.consensus import central_ranking
 from smoa_services.ensemble.decision import Decision
 from smoa_services.llm import ModelChoice
-from smoa_services.orchestrator.cost import Usage
+from smoa_services.llm.usage import Usage
 from smoa_services.orchestrator.pipeline import Pipeline
 from smoa_services.orchestrator.plan import Mode, Plan
 from smoa_services.orchestrator.ports import Moderation, Peers
