@@ -37,7 +37,7 @@ from smoa.eval.package_data import MissingDataPackage
 from smoa.eval.record import ItemResult
 from smoa.eval.scoring import MissingCore
 from smoa.eval.systems import DEFAULT_SYSTEMS, SYSTEMS, EvalSettings, parse_systems
-from smoa.option_flags import add_ranking_flags
+from smoa.option_flags import RANKING, add_option_flags, given
 
 INTERRUPTED = 130
 
@@ -79,7 +79,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     g.add_argument("--max-tokens", type=int, help="per LLM call (default: the service's)")
     g.add_argument("--temperature", type=float, help="sampling temperature (default: the service's)")
     g.add_argument("--seed", type=int, default=1, help="every request's seed (default: %(default)s)")
-    add_ranking_flags(g)
+    add_option_flags(g, only=RANKING)
     g.add_argument(
         "--timeout",
         type=float,
@@ -135,8 +135,8 @@ def evaluation_from(args: argparse.Namespace) -> Evaluation:
             seed=args.seed,
             timeout=args.timeout,
             proposer_backends=tuple(b.strip() for b in args.proposer_backends.split(",") if b.strip()),
-            aggregation=args.aggregation,
-            selection=args.selection,
+            aggregation=given(args, "aggregation"),
+            selection=given(args, "selection"),
         ),
         judge_base_url=args.judge_base_url,
         judge_model=args.judge_model,

@@ -27,12 +27,11 @@ from smoa.load.report import format_summary, summary_json
 from smoa.load.runner import Run
 from smoa.load.sample import sample_json
 from smoa.load.schedule import KINDS, Arrivals
-from smoa.load.shape import DEFAULT_QUESTION, MODES, RequestShape, read_questions
+from smoa.load.shape import DEFAULT_QUESTION, RequestShape, read_questions
 from smoa.load.slo import Slo
 from smoa.load.summary import summarize
 from smoa.load.window import Window
-from smoa.option_flags import add_ranking_flags
-from smoa.options import GenerateOptions
+from smoa.option_flags import add_option_flags, options_from
 
 if TYPE_CHECKING:
     from smoa.load.gateway_calls import Gateway
@@ -63,6 +62,9 @@ def http_url(text: str) -> str:
         raise argparse.ArgumentTypeError(str(e)) from None
 
 
+SCHEDULE_SEED = ("seed",)
+
+
 def add_arguments(p: argparse.ArgumentParser) -> None:
     where = p.add_mutually_exclusive_group()
     # The top-level --target also works; given here it wins.
@@ -90,11 +92,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--max-in-flight", type=int, default=1000, help="open loop: beyond this, requests are dropped"
     )
     p.add_argument("--timeout", type=float, default=600.0, help="deadline of each request, seconds")
-    p.add_argument("--mode", choices=sorted(MODES), default="smoa")
-    p.add_argument("-n", type=int, default=0, help="proposers per layer (0: the service default)")
-    p.add_argument("-k", type=int, default=0, help="answers kept per layer (0: the service default)")
-    p.add_argument("--layers", type=int, default=0, help="maximum layers (0: the service default)")
-    add_ranking_flags(p)
+    # What each request asks for: every GenerateOptions flag but --seed, which seeds the schedule here.
+    add_option_flags(p.add_argument_group("the requests"), leave_out=SCHEDULE_SEED)
     p.add_argument("--stream", action="store_true", help="GenerateStream: measure time to first token too")
     p.add_argument("--question", action="append", help="asked in turn (repeatable)")
     p.add_argument("--questions-file", type=Path, help="one question per line, asked in turn")
@@ -127,15 +126,7 @@ def shape_from(args: argparse.Namespace) -> RequestShape:
     questions = list(args.question or [])
     if args.questions_file:
         questions += read_questions(args.questions_file)
-    # 0 for n, k and --layers: the service's default, which None says in GenerateOptions.
-    options = GenerateOptions(
-        mode=args.mode,
-        n=args.n or None,
-        k=args.k or None,
-        max_layers=args.layers or None,
-        aggregation=args.aggregation,
-        selection=args.selection,
-    )
+    options = options_from(args, leave_out=SCHEDULE_SEED)
     return RequestShape(questions=questions or [DEFAULT_QUESTION], options=options, stream=args.stream)
 
 

@@ -6,12 +6,13 @@ number of workers on any number of machines.
     locust -f clients/smoa/load/locustfile.py --master --host dns:///orchestrator:50051 --expect-workers 4
     locust -f clients/smoa/load/locustfile.py --worker --master-host MASTER     # on each load machine
 
-The request's shape: --smoa-mode smoa|moa|single, --smoa-n, --smoa-k, --smoa-layers, --smoa-stream (adds
-a "TTFT" entry per request with the time to the first token), --smoa-question, --smoa-timeout; the master
-passes them to its workers. Security as `smoa` takes it: --smoa-tls (the system's roots), --smoa-ca-file,
---smoa-cert and --smoa-key (mutual TLS), and the bearer token from SMOA_TOKEN. Users are closed loops
-(the next request when the last one is answered); for an open-loop arrival schedule and latency from the
-schedule use `smoa load`.
+The request's shape: every option `smoa ask` takes, as --smoa-NAME (--smoa-mode, --smoa-n, --smoa-k,
+--smoa-layers, --smoa-quorum, ...; files such as --smoa-agents are read on each worker), --smoa-stream
+(adds a "TTFT" entry per request with the time to the first token), --smoa-question, --smoa-timeout; the
+master passes them to its workers. Security as `smoa` takes it: --smoa-tls (the system's roots),
+--smoa-ca-file, --smoa-cert and --smoa-key (mutual TLS), and the bearer token from SMOA_TOKEN. Users are
+closed loops (the next request when the last one is answered); for an open-loop arrival schedule and latency
+from the schedule use `smoa load`.
 """
 
 from __future__ import annotations
@@ -27,8 +28,8 @@ from smoa.client import SmoaClient
 from smoa.connection import TLS
 from smoa.errors import SmoaError
 from smoa.events import Token
-from smoa.load.shape import DEFAULT_QUESTION, MODES, LoadRequest, RequestShape
-from smoa.options import GenerateOptions
+from smoa.load.shape import DEFAULT_QUESTION, LoadRequest, RequestShape
+from smoa.option_flags import add_option_flags, options_from
 
 # Locust runs users as gevent greenlets; grpc's blocking calls must yield to them, not block the process.
 grpc_gevent.init_gevent()
@@ -37,10 +38,7 @@ grpc_gevent.init_gevent()
 # The event hook's add_listener is unannotated in Locust.
 @events.init_command_line_parser.add_listener  # type: ignore[untyped-decorator]
 def _arguments(parser: Any) -> None:
-    parser.add_argument("--smoa-mode", choices=MODES, default="smoa", help="smoa, moa or single")
-    parser.add_argument("--smoa-n", type=int, default=0, help="proposers per layer (0: service default)")
-    parser.add_argument("--smoa-k", type=int, default=0, help="answers kept per layer (0: service default)")
-    parser.add_argument("--smoa-layers", type=int, default=0, help="maximum layers (0: service default)")
+    add_option_flags(parser, prefix="smoa-")  # --smoa-mode, --smoa-n, ... : every GenerateOptions field
     parser.add_argument("--smoa-stream", action="store_true", help="GenerateStream, reporting TTFT too")
     parser.add_argument("--smoa-question", default=DEFAULT_QUESTION, help="the question asked")
     parser.add_argument("--smoa-timeout", type=float, default=600.0, help="deadline per request, seconds")
@@ -66,13 +64,7 @@ class SmoaUser(User):
 
     def on_start(self) -> None:
         options = self.environment.parsed_options
-        # 0: the service's default, which None says in GenerateOptions.
-        generate_options = GenerateOptions(
-            mode=options.smoa_mode,
-            n=options.smoa_n or None,
-            k=options.smoa_k or None,
-            max_layers=options.smoa_layers or None,
-        )
+        generate_options = options_from(options)
         self.shape = RequestShape([options.smoa_question], generate_options, options.smoa_stream)
         self.client = SmoaClient(
             target_of(self.host or ""),
