@@ -26,6 +26,7 @@ from smoa_services.moderator import prompt as moderator_prompt
 from smoa_services.orchestrator.prompt import AGGREGATOR_PROMPT, ROLE_WRITER_PROMPT
 from smoa_services.platform.server import Server
 from smoa_services.telemetry import Telemetry
+from tests.harness.callers import caller_of
 from tests.harness.chat_script import Reply, last_user, system_prompt
 from tests.harness.openai_endpoint import FakeOpenAI
 from tests.harness.orchestrator_stack import REAL_PEERS
@@ -103,6 +104,9 @@ async def run_faulty_traffic(tmp_path: Path) -> list[bytes]:
             "llm_timeout_seconds": 5.0,
             "llm_base_url": faulty.base_url,
             "backends": json.dumps({"strict": strict}),
+            # Never open: three faults in four calls must reach every agent, not a breaker's refusal.
+            "breaker_consecutive_failures": 1_000_000,
+            "breaker_failure_ratio": 1.0,
         }
         try:
             targets: dict[str, Any] = {}
@@ -131,24 +135,24 @@ async def run_faulty_traffic(tmp_path: Path) -> list[bytes]:
                     with pytest.raises(grpc.aio.AioRpcError) as failed:
                         await stub.Generate(generate, metadata=metadata, timeout=30)
                     told.append(statuses_seen(failed.value))
-                # The faults open the default backend's breaker once it has seen 20 calls, half failed;
-                # when depends on how the channel's retries interleave, so a run may end with the
-                # breaker's UNAVAILABLE instead of an answer. Either way, it is what the caller is told.
-                try:
-                    reply = await stub.Generate(
-                        request(n=4, k=2, max_layers=2, quorum=1, task_description=TASK),
-                        metadata=as_alice,
-                        timeout=30,
-                    )
-                    assert reply.degraded  # the run did go through the faults it is meant to exercise
-                    told.append(reply.SerializeToString())
-                    async for event in stub.GenerateStream(
-                        request(n=4, k=2, max_layers=2, quorum=1), metadata=as_alice, timeout=30
-                    ):
-                        told.append(event.SerializeToString())
-                except grpc.aio.AioRpcError as e:
-                    assert e.code() == grpc.StatusCode.UNAVAILABLE, e
-                    told.append(statuses_seen(e))
+                # The faults pass through every agent: the breaker is set never to open here, so the
+                # run cannot end early on its UNAVAILABLE and check fewer paths (asserted below).
+                # One proposer call in four answers, all alike: with no skips, the judge, the moderator
+                # and the aggregator are still asked.
+                every_call = orchestrator_pb2.Skips(judge_on_consensus=False, synthesis_on_agreement=False)
+                reply = await stub.Generate(
+                    request(n=8, k=1, max_layers=2, quorum=1, task_description=TASK, skips=every_call),
+                    metadata=as_alice,
+                    timeout=30,
+                )
+                assert reply.degraded  # the run did go through the faults it is meant to exercise
+                told.append(reply.SerializeToString())
+                async for event in stub.GenerateStream(
+                    request(n=8, k=1, max_layers=2, quorum=1, fused_judge_moderator=False, skips=every_call),
+                    metadata=as_alice,
+                    timeout=30,
+                ):
+                    told.append(event.SerializeToString())
         finally:
             for server in reversed(started):
                 await server.stop(0)
@@ -156,6 +160,8 @@ async def run_faulty_traffic(tmp_path: Path) -> list[bytes]:
                 assert process.force_flush(10_000)
                 process.shutdown()
         assert refusing.requests  # the refusing backend was reached
+        seen = {caller_of(r) for r in faulty.requests}
+        assert {"proposer", "judge", "moderator", "aggregator"} <= seen, seen
     return told
 
 
