@@ -60,7 +60,7 @@ async def test_a_server_stall_counts_for_every_request_due_during_it() -> None:
     for s in during:
         # Each waited, from when it was due, at least until the stall ended.
         assert s.latency >= stall_end - s.scheduled - 0.002
-        assert s.lateness < 0.1  # the generator itself sent them on time
+        assert s.lateness < 0.25  # the generator itself sent them on time: well inside the 0.5 s stall
     summary = summarize(samples)
     assert summary.latency.percentile(90) > 0.25 and summary.latency.percentile(10) < 0.05
     assert summary.count == 100 and summary.statuses == {OK: 100}
@@ -117,7 +117,7 @@ async def test_closed_loop_duration_and_time_warmup() -> None:
     run = Run(server.send, SHAPE.request, Window(duration=0.3, warmup_seconds=0.2))
     started = time.perf_counter()
     samples = await run.closed_loop(concurrency=2)
-    assert 0.45 <= time.perf_counter() - started < 1.0
+    assert 0.45 <= time.perf_counter() - started < 2.0  # 0.5 s asked for; a busy machine adds, never less
     assert all(s.warmup == (s.scheduled < 0.2) for s in samples)
     assert any(s.warmup for s in samples) and any(not s.warmup for s in samples)
 

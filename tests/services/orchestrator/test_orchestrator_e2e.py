@@ -3,7 +3,6 @@ the callers apart by their system prompts (the peers' own prompt constants)."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
 import time
@@ -16,6 +15,7 @@ from opentelemetry.trace import SpanKind
 from smoa.v1 import common_pb2, orchestrator_pb2
 from smoa_services.proposer.prompt import SYNTHESIZE
 from tests.harness.chat_script import Reply, system_prompt
+from tests.harness.eventually import eventually
 from tests.harness.openai_endpoint import FakeOpenAI
 from tests.harness.orchestrator_stack import collect, orchestrator_stack
 from tests.harness.role_script import AGREEING, ANSWERS, caller, counts, judge_reply, script, smoa
@@ -109,41 +109,33 @@ async def test_stream_tokens_make_the_summary_text() -> None:
 
 
 async def test_cancelling_the_stream_stops_waiting_for_the_llm() -> None:
-    with FakeOpenAI(script(delay=1.5)) as fake:
+    # The fake would answer after 6 s and the calls time out after 5: the peers' RPCs must end well before.
+    with FakeOpenAI(script(delay=6.0)) as fake:
         async with orchestrator_stack(fake.base_url) as stack:
             call = stack.stub.GenerateStream(smoa(), timeout=20)
             await call.read()  # roles ready; the proposers are now waiting on the slow fake
-            while fake.in_flight < 3:
-                await asyncio.sleep(0.01)
-            started = time.monotonic()
+            await eventually(lambda: fake.in_flight >= 3, 10, "three proposer calls at the fake")
             call.cancel()
-            # The orchestrator's RPC ends, and the peers' do too: their server spans close long before the
-            # fake answers.
-            while (
-                len(
-                    [
-                        s
-                        for s in stack.finished("/smoa.v1.ProposerService/Propose")
-                        if s.kind == SpanKind.SERVER
-                    ]
-                )
-                < 3
-            ):
-                assert time.monotonic() - started < 1
-                await asyncio.sleep(0.02)
+
+            def proposers_ended() -> bool:
+                spans = stack.finished("/smoa.v1.ProposerService/Propose")
+                return len([s for s in spans if s.kind == SpanKind.SERVER]) >= 3
+
+            await eventually(proposers_ended, 4, "the proposers' RPCs ended with the cancelled stream")
             fake.script = script()
             response = await stack.stub.Generate(smoa(max_layers=1), timeout=10)
             assert response.text
 
 
 async def test_a_short_deadline_is_deadline_exceeded_at_once() -> None:
-    with FakeOpenAI(script(delay=1.5)) as fake:
+    # The fake would take 6 s (the calls time out after 5): a 0.3 s deadline must end it long before.
+    with FakeOpenAI(script(delay=6.0)) as fake:
         async with orchestrator_stack(fake.base_url) as stack:
             started = time.monotonic()
             with pytest.raises(grpc.aio.AioRpcError) as caught:
                 await stack.stub.Generate(smoa(), timeout=0.3)
             assert caught.value.code() == grpc.StatusCode.DEADLINE_EXCEEDED
-            assert time.monotonic() - started < 1.0
+            assert time.monotonic() - started < 3.0
 
 
 def _parent(span: Any) -> int | None:

@@ -28,6 +28,7 @@ from smoa_services.orchestrator.prompt import AGGREGATOR_PROMPT, GENERIC_ROLES, 
 from smoa_services.platform.server import Server
 from smoa_services.rpc.failure import InvalidArgument, Violation, violations_of
 from tests.harness.chat_script import Reply, system_prompt
+from tests.harness.eventually import eventually
 from tests.harness.openai_endpoint import FakeOpenAI
 from tests.harness.orchestrator_stack import EVERY_CALL, CreateServer, collect, orchestrator_stack, question
 
@@ -193,12 +194,8 @@ async def test_a_cancelled_stream_cancels_the_proposers_and_the_server_stays_hea
         assert first.progress.stage == orchestrator_pb2.Progress.STAGE_ROLES_READY
         while len(proposer.requests) < 3:
             await asyncio.sleep(0.01)
-        started = time.monotonic()
         call.cancel()
-        while proposer.cancelled < 3 and time.monotonic() - started < 5:
-            await asyncio.sleep(0.01)
-        assert proposer.cancelled == 3
-        assert time.monotonic() - started < 2
+        await eventually(lambda: proposer.cancelled == 3, 4, "the three proposer calls cancelled")
         proposer.delay = 0
         again = await stack.stub.Generate(
             orchestrator_pb2.GenerateRequest(messages=question(), n=2, max_layers=1), timeout=10
@@ -215,9 +212,9 @@ async def test_a_short_deadline_fails_fast_with_deadline_exceeded(fake: FakeOpen
         assert caught.value.code() == grpc.StatusCode.DEADLINE_EXCEEDED
         assert time.monotonic() - started < 2
         # The fan-out did not outlive the request.
-        while proposer.cancelled < len(proposer.requests) and time.monotonic() - started < 3:
-            await asyncio.sleep(0.01)
-        assert proposer.cancelled == len(proposer.requests) > 0
+        await eventually(
+            lambda: proposer.cancelled == len(proposer.requests) > 0, 3, "every proposer call cancelled"
+        )
 
 
 async def test_an_unreachable_proposer_service_fails_the_quorum_at_once_naming_it(fake: FakeOpenAI) -> None:
@@ -374,8 +371,7 @@ async def test_a_hedged_judge_call_answers_for_a_slow_one_and_its_cost_counts(fa
             orchestrator_pb2.GenerateRequest(messages=question(), n=3, k=2, max_layers=1), timeout=20
         )
         took = time.monotonic() - started
-        while not judge.cancelled and time.monotonic() - started < 5:
-            await asyncio.sleep(0.01)
+        await eventually(lambda: judge.cancelled > 0, 5, "the losing hedge cancelled")
     assert 0.3 <= took < 3 and judge.calls == 2 and judge.cancelled == 1
     assert not reply.degraded and list(reply.layers[0].kept_ids) == ["L1-P1", "L1-P2"]
     # ScriptedJudge's usage is 20/2 tokens in 1 call: the abandoned hedge adds another call's prompt.
