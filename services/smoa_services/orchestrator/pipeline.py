@@ -126,76 +126,16 @@ class Pipeline:
 
         roles = await self._roles(run)
         yield run.progress(Stage.ROLES_READY, None)
-        references: list[Candidate] = []
-        answers: list[Candidate] = []
-        stop: StopReason | None = None
+        end = LayerEnd(answers=[], references=[])
         for layer in range(1, plan.max_layers + 1):
-            if layer > 1 and run.over_budget():
-                stop = StopReason.TOKEN_BUDGET
+            if layer > 1 and (stop := self._no_room_for(run, layer)):
+                end.stop = stop
                 break
-            if layer > 1 and not run.layer_fits():
-                run.degrade("deadline", layer, run.no_time_for("layer", layer))
-                stop = StopReason.DEADLINE
+            async for event in self._layer(run, layer, roles, end):
+                yield event
+            if end.stop is not None:
                 break
-            record = LayerRecord(layer)
-            run.layers.append(record)
-            with self.tracer.start_as_current_span(f"smoa.layer {layer}") as span:
-                started = time.perf_counter()
-                try:
-                    if plan.mode is Mode.AUTO and layer == 1 and plan.panel < plan.n:
-                        agreed = await self._panel(run, record, roles)
-                    else:
-                        await self._propose(run, record, roles, references, range(plan.n))
-                        agreed = self._agreed(run, record) if plan.skip_judge_on_consensus else None
-                    answers = record.candidates
-                    yield run.progress(Stage.PROPOSALS_DONE, record)
-                    if plan.mode is Mode.MOA:
-                        references = answers
-                        record.kept_ids = [c.id for c in answers]
-                        self._describe(span, plan, record)
-                        continue
-                    if agreed is not None:
-                        answers = references = self._keep_central(run, record, agreed)
-                        self._describe(span, plan, record)
-                        yield run.progress(Stage.JUDGED, record)
-                        stop = StopReason.CONSENSUS
-                        break
-                    if run.over_budget():
-                        self._describe(span, plan, record)
-                        stop = StopReason.TOKEN_BUDGET
-                        break
-                    answers = references = await self._judge(run, record)
-                    self._describe(span, plan, record)
-                    yield run.progress(Stage.JUDGED, record)
-                    if plan.fused_judge_moderator:
-                        # The judge's decision came with the judgement; no moderator call. At the cap
-                        # nothing was decided (the rule's stop is the loop's end: MAX_LAYERS), as when
-                        # the moderator is separate.
-                        if layers_remain(layer, plan.max_layers):
-                            yield run.progress(Stage.MODERATED, record)
-                            if record.decision is Decision.STOP:
-                                stop = StopReason.MODERATOR
-                                break
-                    elif layers_remain(layer, plan.max_layers):
-                        if run.over_budget():
-                            stop = StopReason.TOKEN_BUDGET
-                            break
-                        if not run.layer_fits():
-                            # No time for another layer, whatever the moderator would say: save its call.
-                            run.degrade("deadline", layer + 1, run.no_time_for("layer", layer + 1))
-                            stop = StopReason.DEADLINE
-                            break
-                        llm_used = await self._moderate(run, record, answers)
-                        yield run.progress(Stage.MODERATED, record)
-                        if record.decision is Decision.STOP:
-                            stop = StopReason.MODERATOR if llm_used else StopReason.CONSENSUS
-                            break
-                finally:
-                    elapsed = time.perf_counter() - started
-                    run.timings.append((f"layer {layer}", elapsed))
-                    run.longest_layer = max(run.longest_layer, elapsed)
-                    decision = record.decision.value if record.decision else "unspecified"
-                    span.set_attribute(attributes.DECISION, decision)
+        answers, stop = end.answers, end.stop
         if stop is None:
             stop = StopReason.FIXED_LAYERS if plan.mode is Mode.MOA else StopReason.MAX_LAYERS
 
@@ -213,6 +153,77 @@ class Pipeline:
         async for event in self._final(run, "aggregator", messages, candidates=answers):
             yield event
         yield Finished(run.result(stop, list(roles)))
+
+    async def _layer(
+        self, run: _Run, layer: int, roles: Sequence[str], end: LayerEnd
+    ) -> AsyncGenerator[Event, None]:
+        """One layer: its proposals on `end.references`, then, by mode, the judge and the moderator's
+        decision. Leaves in `end` the answers it kept, the next layer's references, and why the run
+        stops here, if it does."""
+        plan = run.plan
+        record = LayerRecord(layer)
+        run.layers.append(record)
+        with self.tracer.start_as_current_span(f"smoa.layer {layer}") as span:
+            started = time.perf_counter()
+            try:
+                if plan.mode is Mode.AUTO and layer == 1 and plan.panel < plan.n:
+                    agreed = await self._panel(run, record, roles)
+                else:
+                    await self._propose(run, record, roles, end.references, range(plan.n))
+                    agreed = self._agreed(run, record) if plan.skip_judge_on_consensus else None
+                end.answers = record.candidates
+                yield run.progress(Stage.PROPOSALS_DONE, record)
+                if plan.mode is Mode.MOA:
+                    end.references = end.answers
+                    record.kept_ids = [c.id for c in end.answers]
+                    self._describe(span, plan, record)
+                    return
+                if agreed is not None:
+                    end.answers = end.references = self._keep_central(run, record, agreed)
+                    self._describe(span, plan, record)
+                    yield run.progress(Stage.JUDGED, record)
+                    end.stop = StopReason.CONSENSUS
+                    return
+                if run.over_budget():
+                    self._describe(span, plan, record)
+                    end.stop = StopReason.TOKEN_BUDGET
+                    return
+                end.answers = end.references = await self._judge(run, record)
+                self._describe(span, plan, record)
+                yield run.progress(Stage.JUDGED, record)
+                if not layers_remain(layer, plan.max_layers):
+                    return  # nothing to decide at the cap: the loop's end is the stop (MAX_LAYERS)
+                if plan.fused_judge_moderator:
+                    # The judge's decision came with the judgement; no moderator call.
+                    yield run.progress(Stage.MODERATED, record)
+                    if record.decision is Decision.STOP:
+                        end.stop = StopReason.MODERATOR
+                    return
+                # No room for another layer, whatever the moderator would say: save its call.
+                if stop := self._no_room_for(run, layer + 1):
+                    end.stop = stop
+                    return
+                llm_used = await self._moderate(run, record, end.answers)
+                yield run.progress(Stage.MODERATED, record)
+                if record.decision is Decision.STOP:
+                    end.stop = StopReason.MODERATOR if llm_used else StopReason.CONSENSUS
+            finally:
+                elapsed = time.perf_counter() - started
+                run.timings.append((f"layer {layer}", elapsed))
+                run.longest_layer = max(run.longest_layer, elapsed)
+                decision = record.decision.value if record.decision else "unspecified"
+                span.set_attribute(attributes.DECISION, decision)
+
+    @staticmethod
+    def _no_room_for(run: _Run, layer: int) -> StopReason | None:
+        """Why `layer` cannot start: the budget is spent, or it would not fit in the time left (flagged as
+        a degradation); None when it can."""
+        if run.over_budget():
+            return StopReason.TOKEN_BUDGET
+        if not run.layer_fits():
+            run.degrade("deadline", layer, run.no_time_for("layer", layer))
+            return StopReason.DEADLINE
+        return None
 
     async def _final(
         self, run: _Run, stage: str, messages: Sequence[Message], candidates: Sequence[Candidate]
@@ -518,6 +529,16 @@ class Pipeline:
         span.set_attribute(attributes.JUDGE_FALLBACK, record.judge_fallback)
         if self.capture_content:
             span.set_attribute(attributes.CANDIDATES, json.dumps({c.id: c.text for c in record.candidates}))
+
+
+@dataclasses.dataclass
+class LayerEnd:
+    """What the layers so far leave: the answers kept, the next layer's references, and why the run stops,
+    once it does."""
+
+    answers: list[Candidate]
+    references: list[Candidate]
+    stop: StopReason | None = None
 
 
 class _Run:
