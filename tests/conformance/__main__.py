@@ -11,27 +11,20 @@ import argparse
 import asyncio
 import os
 import sys
-import time
 
 import openai
 
 from smoa import AsyncSmoaClient
-from tests.conformance.cases import CASES
+from tests.conformance.cases import CASES, outcomes
 from tests.conformance.doors import Door, GrpcDoor, HttpDoor
 
 
 async def run(doors: list[Door], cases: list[str]) -> int:
     failed = 0
-    for door in doors:
-        for name in cases:
-            started = time.monotonic()
-            try:
-                await CASES[name](door)
-                outcome = "ok"
-            except Exception as e:  # a case's failure is reported, and the next case runs
-                failed += 1
-                outcome = f"FAILED: {type(e).__name__}: {e}"
-            print(f"{door.name:5} {name:55} {time.monotonic() - started:6.1f} s  {outcome}", flush=True)
+    async for outcome in outcomes(doors, cases):
+        failed += outcome.error is not None
+        said = "ok" if outcome.error is None else f"FAILED: {outcome.error}"
+        print(f"{outcome.door:5} {outcome.case:55} {outcome.seconds:6.1f} s  {said}", flush=True)
     print(f"{len(doors) * len(cases) - failed} passed, {failed} failed")
     return 1 if failed else 0
 

@@ -4,7 +4,9 @@ they assert what smoa promises, never what a model writes."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
 
 from tests.conformance.doors import Answer, Door, Refused
 
@@ -85,3 +87,24 @@ CASES: dict[str, Case] = {
         a_stream_left_early_leaves_the_door_serving,
     )
 }
+
+
+@dataclass(frozen=True)
+class Outcome:
+    door: str
+    case: str
+    seconds: float
+    error: str | None  # None: it held
+
+
+async def outcomes(doors: list[Door], cases: list[str]) -> AsyncIterator[Outcome]:
+    """Each case through each door in turn; a case that fails is reported and the next one runs."""
+    for door in doors:
+        for name in cases:
+            started = time.monotonic()
+            error = None
+            try:
+                await CASES[name](door)
+            except Exception as e:
+                error = f"{type(e).__name__}: {e}"
+            yield Outcome(door.name, name, time.monotonic() - started, error)

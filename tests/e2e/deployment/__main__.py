@@ -7,7 +7,8 @@
 3. docker-compose.yml with docker-compose.e2e.yml: 3 proposers, 2 judges, 2 orchestrators, the moderator,
    the gateway, the embedded model and the fault-injecting endpoint; every container healthy.
 4. Checks the real engine answers: the containers run as UID 10001 on a read-only root, a replica count
-   per service, and one smoke request on the embedded model.
+   per service, one smoke request on the embedded model, and the conformance cases (tests/conformance)
+   through both doors.
 5. The phases (scenario.py): fault-free, then kill a proposer, pause another, stop an orchestrator (the
    drain), a slow lossy link to a proposer, a judge cut off; `smoa load` over gRPC and over HTTP
    through the published ports for each. Expected: no request fails, every degraded answer says so,
@@ -37,8 +38,11 @@ from types import FrameType
 from typing import Any
 
 import grpc
+import openai
 
-from smoa import TLS, GenerateOptions, ModelSettings, SmoaClient, SmoaError
+from smoa import TLS, AsyncSmoaClient, GenerateOptions, ModelSettings, SmoaClient, SmoaError
+from tests.conformance.cases import CASES, outcomes
+from tests.conformance.doors import GrpcDoor, HttpDoor
 from tests.e2e.deployment.compose import E2E_FILE, ROOT, ComposeProject
 from tests.e2e.deployment.engine import Engine, EngineUnavailable, find_or_start
 from tests.e2e.deployment.faults import Kill, Partition, Pause, SlowLink, Stop
@@ -171,6 +175,20 @@ def smoke(doors: Doors, report: Report, log: Any) -> None:
     report.expect(bool(result.text.strip()), "the embedded model's smoke answer is not empty")
 
 
+def conformance(doors: Doors, report: Report, log: Any) -> None:
+    """The conformance cases (tests/conformance) through both doors of the deployment."""
+
+    async def check() -> None:
+        async with AsyncSmoaClient(doors.grpc_target, timeout=120) as client:
+            url = f"{doors.http_url}/v1"
+            http = openai.AsyncOpenAI(base_url=url, api_key="none", max_retries=0, timeout=120)
+            async for outcome in outcomes([GrpcDoor(client), HttpDoor(http)], list(CASES)):
+                log(f"conformance: {outcome.door} {outcome.case}: {outcome.error or 'ok'}")
+                report.expect(outcome.error is None, f"conformance {outcome.door}: {outcome.case}")
+
+    asyncio.run(check())
+
+
 def secured(engine: Engine, report: Report, log: Any) -> None:
     """docker-compose.secure.yml on top: healthy, a token passes over TLS, a stranger does not."""
     with tempfile.TemporaryDirectory(prefix="smoa-e2e-secrets-") as folder:
@@ -257,6 +275,7 @@ def main(argv: list[str] | None = None) -> int:
             http_url=f"http://{engine.address}:{project.published(project.containers('gateway')[0], 8000)}",
         )
         smoke(doors, report, log)
+        conformance(doors, report, log)
         proposers, judges = project.containers("proposer"), project.containers("judge")
         phases = [
             Phase("warm-up", None),
