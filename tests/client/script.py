@@ -6,17 +6,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from tests.harness.chat_script import Reply, system_prompt
-from tests.harness.role_script import ROLES, script
+from tests.harness.chat_script import Reply
+from tests.harness.role_script import ROLES, SYNTHESIS, script
 
-ANSWER = "Forty two is the synthesized answer"
+ANSWER = SYNTHESIS
 __all__ = ["ANSWER", "ROLES", "failing", "scripted", "slow"]
 
 
-def scripted(request: dict[str, Any]) -> Reply:
-    if not system_prompt(request):  # MODE_SINGLE: the question alone
-        return Reply("single answer")
-    return script()(request)
+scripted = script(single="single answer")
 
 
 def slow(request: dict[str, Any]) -> Reply:

@@ -8,7 +8,7 @@ import json
 from typing import Any
 
 from smoa.eval import datasets
-from tests.harness.callers import caller_of
+from tests.harness.callers import by_caller, caller_of
 from tests.harness.chat_script import Reply, last_user
 from tests.harness.running_service import shown_responses
 
@@ -35,14 +35,22 @@ def _answer(request: dict[str, Any], single: bool) -> str:
     return "single: a short essay." if single else "A rich, careful essay that covers everything asked."
 
 
-def reply(request: dict[str, Any]) -> Reply:
-    who = caller(request)
-    if who == "judge":
-        scores = {label: 5 for label in shown_responses(request)}
-        return Reply(json.dumps({"scores": scores, "decision": "stop", "reason": "good enough"}))
-    if who == "moderator":
-        return Reply('{"decision": "stop", "reason": "good enough"}')
-    if who == "evaluation judge":
+def _proposer(request: dict[str, Any]) -> Reply:
+    if caller(request) == "evaluation judge":
         rating = 4 if "single:" in last_user(request) else 8
         return Reply(f"The answer is adequate. Rating: [[{rating}]]")
-    return Reply(_answer(request, single=who == "single"))
+    return Reply(_answer(request, single=False))
+
+
+def _judge(request: dict[str, Any]) -> Reply:
+    scores = {label: 5 for label in shown_responses(request)}
+    return Reply(json.dumps({"scores": scores, "decision": "stop", "reason": "good enough"}))
+
+
+reply = by_caller(
+    proposer=_proposer,
+    judge=_judge,
+    moderator='{"decision": "stop", "reason": "good enough"}',
+    aggregator=lambda request: Reply(_answer(request, single=False)),
+    single=lambda request: Reply(_answer(request, single=True)),
+)

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import json
-from typing import Any
 
 import aiohttp
 
 from smoa_services.judge import prompt as judge_prompt
 from smoa_services.orchestrator.prompt import AGGREGATOR_PROMPT
+from tests.harness.callers import by_caller
 from tests.harness.chat_script import Reply, system_prompt
 from tests.harness.in_process_gateway import gateway
 from tests.harness.instant_llm import instant_reply
@@ -64,11 +64,12 @@ async def test_a_stream_is_server_sent_events_ending_in_done() -> None:
     assert any(e.startswith(": progress STAGE_PROPOSALS_DONE") for e in events)
 
 
-def slow_proposals(request: dict[str, Any]) -> Reply:
-    system = system_prompt(request)
-    if system.startswith((judge_prompt.SYSTEM, AGGREGATOR_PROMPT)):
-        return instant_reply(request)
-    return Reply("A proposal", delay=2.0)
+slow_proposals = by_caller(
+    proposer=lambda request: Reply("A proposal", delay=2.0),
+    judge=instant_reply,
+    moderator=instant_reply,
+    aggregator=instant_reply,
+)
 
 
 async def test_a_client_that_goes_away_cancels_the_fan_out() -> None:

@@ -12,7 +12,7 @@ import json
 import zlib
 from typing import Any
 
-from tests.harness.callers import asks_for_decision, caller_of
+from tests.harness.callers import asks_for_decision, by_caller
 from tests.harness.chat_script import Reply, system_prompt
 from tests.harness.running_service import shown_responses
 
@@ -28,19 +28,20 @@ def judge_answer(request: dict[str, Any]) -> str:
     return json.dumps(verdict)
 
 
-def answer(request: dict[str, Any]) -> str:
-    caller = caller_of(request)
-    if caller == "judge":
-        return judge_answer(request)
-    if caller == "moderator":
-        return json.dumps(CONTINUE)
-    if caller in ("aggregator", "single"):
-        return FINAL_ANSWER
+def proposer_answer(request: dict[str, Any]) -> str:
     # Distinct per role, in wording and in the final number (the answer key), so neither dedup nor the
     # answer-key consensus ends a layer early: every request runs all its layers.
     role = zlib.crc32(system_prompt(request).encode())
     return f"Speaking as role {role % 997} the count comes to {role % 1000} after careful thought"
 
 
-def instant_reply(request: dict[str, Any]) -> Reply:
-    return Reply(answer(request))
+instant_reply = by_caller(
+    proposer=lambda request: Reply(proposer_answer(request)),
+    judge=lambda request: Reply(judge_answer(request)),
+    moderator=json.dumps(CONTINUE),
+    aggregator=FINAL_ANSWER,
+)
+
+
+def answer(request: dict[str, Any]) -> str:
+    return instant_reply(request).text

@@ -9,8 +9,8 @@ from collections.abc import Callable
 from typing import Any
 
 from smoa.v1 import orchestrator_pb2
-from tests.harness.callers import asks_for_decision, caller_of
-from tests.harness.chat_script import Reply, system_prompt
+from tests.harness.callers import asks_for_decision, by_caller, caller_of
+from tests.harness.chat_script import Reply, Script, system_prompt
 from tests.harness.openai_endpoint import FakeOpenAI
 from tests.harness.orchestrator_stack import question
 from tests.harness.running_service import shown_responses
@@ -23,6 +23,7 @@ ANSWERS = {
     "ROLE-B": "Chemically balancing every reagent in the flask yields 42 moles",
     "ROLE-C": "Verses counting stars beneath a quiet moon arrive at 43",
 }
+SYNTHESIS = "Forty two is the synthesized answer"
 AGREEING = {
     "ROLE-A": "Historians recorded that the ancient tally came to 42",
     "ROLE-B": "Chemically balancing every reagent in the flask yields 42",
@@ -51,18 +52,24 @@ def script(
     judge: Callable[[dict[str, Any]], str] = judge_reply,
     moderator: str = '{"decision": "continue", "reason": "not yet"}',
     delay: float = 0.0,
-) -> Callable[[dict[str, Any]], Reply]:
-    def reply(request: dict[str, Any]) -> Reply:
-        who = caller(request)
-        if who == "proposer":
-            return Reply(answers[system_prompt(request)[:6]], delay=delay)
-        if who == "judge":
-            return Reply(fused(judge(request), moderator) if asks_for_decision(request) else judge(request))
-        if who == "moderator":
-            return Reply(moderator)
-        return Reply("Forty two is the synthesized answer")
+    single: str | None = None,
+) -> Script:
+    """`single`: what the single model answers (None: no request may come from it)."""
 
-    return reply
+    def proposer(request: dict[str, Any]) -> Reply:
+        caller(request)  # one of the ROLES, or the test is wrong
+        return Reply(answers[system_prompt(request)[:6]], delay=delay)
+
+    def judging(request: dict[str, Any]) -> Reply:
+        return Reply(fused(judge(request), moderator) if asks_for_decision(request) else judge(request))
+
+    return by_caller(
+        proposer=proposer,
+        judge=judging,
+        moderator=moderator,
+        aggregator=SYNTHESIS,
+        single=single if single is not None else lambda request: Reply(caller(request)),
+    )
 
 
 def smoa(**fields: Any) -> orchestrator_pb2.GenerateRequest:

@@ -4,32 +4,23 @@ stack: the request still answers, degraded where a reply was unusable, never UNK
 
 from __future__ import annotations
 
-from typing import Any
-
 from smoa.v1 import orchestrator_pb2
 from smoa_services.config import Settings
-from smoa_services.judge import prompt as judge_prompt
-from smoa_services.moderator import prompt as moderator_prompt
-from smoa_services.orchestrator.prompt import AGGREGATOR_PROMPT
-from tests.harness.chat_script import Reply, system_prompt
+from tests.harness.callers import by_caller
+from tests.harness.chat_script import Reply, Script, system_prompt
 from tests.harness.openai_endpoint import FakeOpenAI
 from tests.harness.orchestrator_stack import EVERY_CALL, collect, orchestrator_stack, question
 
 SURROGATE = "\ud83d"
 
 
-def hostile(judge_reply: str) -> Any:
-    def script(request: dict[str, Any]) -> Reply:
-        system = system_prompt(request)
-        if system.startswith(judge_prompt.SYSTEM):
-            return Reply(judge_reply)
-        if system.startswith(moderator_prompt.SYSTEM):
-            return Reply('{"decision": "continue", "reason": "because ' + SURROGATE + '"}')
-        if system.startswith(AGGREGATOR_PROMPT):
-            return Reply(f"The final {SURROGATE} answer")
-        return Reply(f"A proposal {SURROGATE} from {hash(system) % 1000}")
-
-    return script
+def hostile(judge_reply: str) -> Script:
+    return by_caller(
+        judge=judge_reply,
+        moderator='{"decision": "continue", "reason": "because ' + SURROGATE + '"}',
+        aggregator=f"The final {SURROGATE} answer",
+        proposer=lambda request: Reply(f"A proposal {SURROGATE} from {hash(system_prompt(request)) % 1000}"),
+    )
 
 
 async def test_hostile_replies_degrade_and_never_fail_the_request() -> None:
@@ -61,15 +52,12 @@ async def test_answers_too_long_for_the_next_prompt_are_clipped_not_refused() ->
     request still answers rather than failing INVALID_ARGUMENT for what a model wrote."""
     endless = "\\boxed{" * 28_572
 
-    def script(request: dict[str, Any]) -> Reply:
-        system = system_prompt(request)
-        if system.startswith(moderator_prompt.SYSTEM):
-            return Reply('{"decision": "continue", "reason": "go on"}')
-        if system.startswith(AGGREGATOR_PROMPT):
-            return Reply("The final answer")
-        if system.startswith(judge_prompt.SYSTEM):
-            return Reply("{}")
-        return Reply(endless)
+    script = by_caller(
+        moderator='{"decision": "continue", "reason": "go on"}',
+        aggregator="The final answer",
+        judge="{}",
+        proposer=endless,
+    )
 
     with FakeOpenAI(script) as fake:
         async with orchestrator_stack(fake.base_url, **EVERY_CALL) as stack:

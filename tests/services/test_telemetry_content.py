@@ -21,13 +21,10 @@ import pytest
 from smoa.v1 import common_pb2, orchestrator_pb2, orchestrator_pb2_grpc
 from smoa_services import orchestrator
 from smoa_services.config import Settings
-from smoa_services.judge import prompt as judge_prompt
-from smoa_services.moderator import prompt as moderator_prompt
-from smoa_services.orchestrator.prompt import AGGREGATOR_PROMPT, ROLE_WRITER_PROMPT
 from smoa_services.platform.server import Server
 from smoa_services.telemetry import Telemetry
-from tests.harness.callers import caller_of
-from tests.harness.chat_script import Reply, last_user, system_prompt
+from tests.harness.callers import by_caller, caller_of
+from tests.harness.chat_script import Reply, last_user
 from tests.harness.openai_endpoint import FakeOpenAI
 from tests.harness.orchestrator_stack import REAL_PEERS
 from tests.harness.otlp_receiver import OtlpReceiver
@@ -48,16 +45,8 @@ def faulty_backend() -> Any:
     that is not a chat completion, in turn; every other agent's reply is unusable and quotes something."""
     proposals = itertools.count()
 
-    def script(request: dict[str, Any]) -> Reply:
-        system, user = system_prompt(request), last_user(request)
-        if system.startswith(judge_prompt.SYSTEM):
-            return Reply('{"scores": {"' + REPLY + '": 9, "1": "' + REPLY + '"}}')
-        if system.startswith(moderator_prompt.SYSTEM):
-            return Reply('{"decision": "' + REPLY + '", "reason": 3}')
-        if system.startswith(ROLE_WRITER_PROMPT):
-            return Reply('{"roles": ["' + REPLY + '"]}')
-        if system.startswith(AGGREGATOR_PROMPT):
-            return Reply(status=400, error=f"{BODY}: your prompt {user[:500]!r} is too long")
+    def proposer(request: dict[str, Any]) -> Reply:
+        user = last_user(request)
         turn = next(proposals) % 4
         if turn == 1:
             return Reply(status=400, error=f"{BODY} cannot answer {user!r}", error_code="invalid_prompt")
@@ -67,7 +56,15 @@ def faulty_backend() -> Any:
             return Reply(raw_body='{"echo": "' + BODY + '", "' + PROMPT + '": 1}')
         return Reply(f"An answer of {len(user)} characters")
 
-    return script
+    return by_caller(
+        judge='{"scores": {"' + REPLY + '": 9, "1": "' + REPLY + '"}}',
+        moderator='{"decision": "' + REPLY + '", "reason": 3}',
+        role_writer='{"roles": ["' + REPLY + '"]}',
+        aggregator=lambda request: Reply(
+            status=400, error=f"{BODY}: your prompt {last_user(request)[:500]!r} is too long"
+        ),
+        proposer=proposer,
+    )
 
 
 def refusing_backend(request: dict[str, Any]) -> Reply:
