@@ -189,6 +189,9 @@ ROWS: Mapping[str, tuple[Callable[[Flags], None], Callable[[argparse.Namespace],
         help="how the judge picks the answers kept (default: the service's, top_k)",
     ),
     "quorum": one("quorum", type=int, help="proposers a layer needs to go on (default: max(k, n/2))"),
+    "judge_passes": one(
+        "judge_passes", type=int, help="shuffled judge passes per layer, 1 to 8 (default: 1)"
+    ),
     "skips": (add_skips, read_skips),
     "stop": one("stop", action="append", help="the answer ends before this (repeat for up to 4)"),
     "metadata": (

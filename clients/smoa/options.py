@@ -53,6 +53,8 @@ class GenerateOptions:
     # Proposers a layer needs to go on (the service's default is max(k, ceil(n/2))); the rest are cut off
     # after a bounded wait, and what was lost is in Result.degradations.
     quorum: int | None = None
+    # Shuffled judge passes per layer, one LLM call each (1 to 8), their ballots combined by `aggregation`.
+    judge_passes: int | None = None
     # Which calls SMoA and AUTO may leave out when they would add nothing.
     skips: Skips | None = None
     # The answer ends before the first of these (up to 4), as a single model's would: the proposers and
@@ -108,6 +110,7 @@ class GenerateOverrides(TypedDict, total=False):
     aggregation: Aggregation | str | None
     selection: Selection | str | None
     quorum: int | None
+    judge_passes: int | None
     skips: Skips | None
     stop: str | Sequence[str] | None
     metadata: Mapping[str, str] | None

@@ -194,6 +194,8 @@ def options_message(options: GenerateOptions) -> orchestrator_pb2.GenerateReques
             raise ValueError(f"k: must be <= n ({o.n}), got {o.k}")
     if o.max_layers is not None:
         request.max_layers = _int("max_layers", o.max_layers, 1, INT32)
+    if o.judge_passes is not None:
+        request.judge_passes = _int("judge_passes", o.judge_passes, 1, INT32)
     if o.quorum is not None:
         request.quorum = _int("quorum", o.quorum, 1, INT32)
         if o.n is not None and o.quorum > o.n:

@@ -29,6 +29,9 @@ DEFAULT_PORTS = {
 # The front door shares itself between its callers; a peer's one caller is the orchestrator (no share).
 # One caller's share of a service's calls in flight (of max_concurrent_rpcs, 256): a quarter at a peer,
 # by end caller, so three can be at their share with room left for the rest.
+# A judge's passes per layer: each costs one LLM call (two on a retry), and beyond this the ranking no
+# longer improves enough to be worth it.
+MAX_JUDGE_PASSES = 8
 PER_CALLER_DEFAULTS = {"orchestrator": 32, "proposer": 64, "judge": 64, "moderator": 64}
 
 
@@ -329,7 +332,7 @@ class Settings:
             ("max_layers", 1 <= self.max_layers <= self.max_layers_limit),
             ("llm_concurrency", self.llm_concurrency >= 1),
             ("llm_slots_per_caller", self.llm_slots_per_caller >= 0),
-            ("judge_passes", self.judge_passes >= 1),
+            ("judge_passes", 1 <= self.judge_passes <= MAX_JUDGE_PASSES),
             ("grace_seconds", self.grace_seconds >= 0),
             ("drain_delay_seconds", self.drain_delay_seconds >= 0),
             ("llm_timeout_seconds", self.llm_timeout_seconds > 0),

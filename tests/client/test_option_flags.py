@@ -45,6 +45,7 @@ def examples(folder: Path) -> dict[str, tuple[list[str], Any]]:
         "aggregation": (["--aggregation", "rrf"], "rrf"),
         "selection": (["--selection", "mmr"], "mmr"),
         "quorum": (["--quorum", "2"], 2),
+        "judge_passes": (["--judge-passes", "3"], 3),
         "skips": (
             ["--no-skip", "judge_on_consensus", "--skip", "synthesis_on_agreement"],
             Skips(judge_on_consensus=False, synthesis_on_agreement=True),

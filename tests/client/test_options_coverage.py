@@ -39,6 +39,7 @@ SET: dict[str, tuple[Any, Any]] = {
     "aggregation": ("bradley_terry", common_pb2.AGGREGATION_METHOD_BRADLEY_TERRY),
     "selection": (Selection.MMR, common_pb2.SELECTION_METHOD_MMR),
     "quorum": (2, 2),
+    "judge_passes": (3, 3),
     "skips": (Skips(judge_on_consensus=False), orchestrator_pb2.Skips(judge_on_consensus=False)),
     "stop": (["\nObservation:"], ["\nObservation:"]),
     "metadata": ({"user": "u-1"}, {"user": "u-1"}),

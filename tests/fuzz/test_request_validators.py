@@ -17,9 +17,9 @@ from hypothesis import event, example, given, target
 from hypothesis import strategies as st
 
 from smoa.v1 import common_pb2, judge_pb2, moderator_pb2, orchestrator_pb2, proposer_pb2
-from smoa_services.config import Settings
+from smoa_services.config import MAX_JUDGE_PASSES, Settings
 from smoa_services.ensemble.ranking_methods import known_aggregation, known_selection
-from smoa_services.judge.request import MAX_PASSES, judge_violations
+from smoa_services.judge.request import judge_violations
 from smoa_services.moderator.request import moderate_violations
 from smoa_services.orchestrator.request import check_request, plan_of
 from smoa_services.proposer.request import propose_violations
@@ -152,7 +152,7 @@ def chars(*groups: Any) -> int:
 
 def judge_ok(r: judge_pb2.JudgeRequest, s: Settings) -> None:
     assert conversation_ok(r.messages, s) and candidates_ok(r.candidates, s) and model_ok(r.model, s)
-    assert 1 <= r.k <= len(r.candidates) and 0 <= r.passes <= MAX_PASSES
+    assert 1 <= r.k <= len(r.candidates) and 0 <= r.passes <= MAX_JUDGE_PASSES
     assert known_aggregation(r.aggregation) and known_selection(r.selection)
     assert not r.fused or 1 <= r.layer <= r.max_layers
     assert chars(r.messages, r.candidates) <= s.max_prompt_chars

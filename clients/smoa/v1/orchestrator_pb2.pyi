@@ -269,6 +269,7 @@ class GenerateRequest(_message.Message):
     TOOLS_FIELD_NUMBER: _builtins.int
     TOOL_CHOICE_FIELD_NUMBER: _builtins.int
     PARALLEL_TOOL_CALLS_FIELD_NUMBER: _builtins.int
+    JUDGE_PASSES_FIELD_NUMBER: _builtins.int
     mode: Global___Mode.ValueType
     n: _builtins.int
     """Proposers per layer (0 = service default), answers kept per layer (0 = default), layer cap (0 = default)."""
@@ -295,6 +296,10 @@ class GenerateRequest(_message.Message):
     """
     parallel_tool_calls: _builtins.bool
     """Several calls in one reply (unset: allowed), or at most one."""
+    judge_passes: _builtins.int
+    """Shuffled passes of the judge per layer, their ballots combined by `aggregation` (0 = the service
+    default, SMOA_JUDGE_PASSES); at most 8. Each pass is one LLM call: more passes, a steadier ranking.
+    """
     @_builtins.property
     def messages(self) -> _containers.RepeatedCompositeFieldContainer[_common_pb2.ChatMessage]: ...
     @_builtins.property
@@ -361,10 +366,11 @@ class GenerateRequest(_message.Message):
         tools: _abc.Iterable[_common_pb2.Tool] | None = ...,
         tool_choice: _common_pb2.ToolChoice | None = ...,
         parallel_tool_calls: _builtins.bool | None = ...,
+        judge_passes: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["_fused_judge_moderator", b"_fused_judge_moderator", "_parallel_tool_calls", b"_parallel_tool_calls", "fused_judge_moderator", b"fused_judge_moderator", "model", b"model", "parallel_tool_calls", b"parallel_tool_calls", "response_format", b"response_format", "role_source", b"role_source", "roles", b"roles", "skips", b"skips", "task_description", b"task_description", "tool_choice", b"tool_choice"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["_fused_judge_moderator", b"_fused_judge_moderator", "_parallel_tool_calls", b"_parallel_tool_calls", "agents", b"agents", "aggregation", b"aggregation", "fused_judge_moderator", b"fused_judge_moderator", "k", b"k", "max_layers", b"max_layers", "messages", b"messages", "metadata", b"metadata", "mode", b"mode", "model", b"model", "n", b"n", "parallel_tool_calls", b"parallel_tool_calls", "quorum", b"quorum", "response_format", b"response_format", "role_source", b"role_source", "roles", b"roles", "seed", b"seed", "selection", b"selection", "skips", b"skips", "stop", b"stop", "task_description", b"task_description", "token_budget", b"token_budget", "tool_choice", b"tool_choice", "tools", b"tools"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_fused_judge_moderator", b"_fused_judge_moderator", "_parallel_tool_calls", b"_parallel_tool_calls", "agents", b"agents", "aggregation", b"aggregation", "fused_judge_moderator", b"fused_judge_moderator", "judge_passes", b"judge_passes", "k", b"k", "max_layers", b"max_layers", "messages", b"messages", "metadata", b"metadata", "mode", b"mode", "model", b"model", "n", b"n", "parallel_tool_calls", b"parallel_tool_calls", "quorum", b"quorum", "response_format", b"response_format", "role_source", b"role_source", "roles", b"roles", "seed", b"seed", "selection", b"selection", "skips", b"skips", "stop", b"stop", "task_description", b"task_description", "token_budget", b"token_budget", "tool_choice", b"tool_choice", "tools", b"tools"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     _WhichOneofReturnType__fused_judge_moderator: _TypeAlias = _typing.Literal["fused_judge_moderator"]  # noqa: Y015
     _WhichOneofArgType__fused_judge_moderator: _TypeAlias = _typing.Literal["_fused_judge_moderator", b"_fused_judge_moderator"]  # noqa: Y015

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from smoa.v1 import judge_pb2
-from smoa_services.config import Settings
+from smoa_services.config import MAX_JUDGE_PASSES, Settings
 from smoa_services.ensemble.ranking_methods import (
     DEFAULT_AGGREGATION,
     DEFAULT_SELECTION,
@@ -24,10 +24,6 @@ from smoa_services.wire.validation import (
     conversation_chars,
 )
 
-# Several passes cost one LLM call each (two on a retry); beyond this the ranking no longer improves
-# enough to be worth it.
-MAX_PASSES = 8
-
 
 def judge_violations(request: judge_pb2.JudgeRequest, settings: Settings) -> list[Violation]:
     found = [
@@ -39,8 +35,8 @@ def judge_violations(request: judge_pb2.JudgeRequest, settings: Settings) -> lis
         found.append(Violation("candidates", "must hold at least one candidate"))
     elif not 1 <= request.k <= len(request.candidates):
         found.append(Violation("k", f"must be between 1 and {len(request.candidates)}, got {request.k}"))
-    if not 0 <= request.passes <= MAX_PASSES:
-        found.append(Violation("passes", f"must be between 0 (service default) and {MAX_PASSES}"))
+    if not 0 <= request.passes <= MAX_JUDGE_PASSES:
+        found.append(Violation("passes", f"must be between 0 (service default) and {MAX_JUDGE_PASSES}"))
     if not known_aggregation(request.aggregation):
         found.append(Violation("aggregation", f"unknown AggregationMethod {request.aggregation}"))
     if not known_selection(request.selection):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 
 from smoa.v1 import common_pb2, orchestrator_pb2
-from smoa_services.config import Settings
+from smoa_services.config import MAX_JUDGE_PASSES, Settings
 from smoa_services.ensemble.ranking_methods import (
     aggregation_from_wire,
     known_aggregation,
@@ -78,6 +78,13 @@ def check_request(request: orchestrator_pb2.GenerateRequest, settings: Settings)
         )
     if request.quorum < 0 or (0 <= request.n <= max_n and request.quorum > n):
         found.append(Violation("quorum", f"must be in [1, n={n}] (0 = default), got {request.quorum}"))
+    if not 0 <= request.judge_passes <= MAX_JUDGE_PASSES:
+        found.append(
+            Violation(
+                "judge_passes",
+                f"must be between 0 (default) and {MAX_JUDGE_PASSES}, got {request.judge_passes}",
+            )
+        )
     if request.token_budget < 0:
         found.append(
             Violation("token_budget", f"must be >= 0 (0 = the service default), got {request.token_budget}")
@@ -161,7 +168,7 @@ def plan_of(request: orchestrator_pb2.GenerateRequest, settings: Settings) -> Pl
         seed=seed,
         aggregation=aggregation_from_wire(request.aggregation),
         selection=selection_from_wire(request.selection),
-        judge_passes=settings.judge_passes,
+        judge_passes=request.judge_passes or settings.judge_passes,
         skip_judge_on_consensus=_chosen(
             request.skips, "judge_on_consensus", settings.skip_judge_on_consensus
         ),

@@ -40,6 +40,17 @@ async def test_call_counts_smoa_moa_single() -> None:
             assert response.cost.total.input_tokens == 11 * sum(calls.values())
 
 
+async def test_judge_passes_are_the_requests_own_and_bounded() -> None:
+    with FakeOpenAI(script()) as fake:
+        async with orchestrator_stack(fake.base_url) as stack:
+            response = await stack.stub.Generate(smoa(max_layers=1, judge_passes=3), timeout=10)
+            with pytest.raises(grpc.aio.AioRpcError) as refused:
+                await stack.stub.Generate(smoa(judge_passes=9), timeout=10)
+    assert counts(fake)["judge"] == 3 and len(response.layers[0].kept_ids) == 2
+    assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "judge_passes" in (refused.value.details() or "")
+
+
 async def test_kept_references_reach_the_next_layers_prompts() -> None:
     with FakeOpenAI(script()) as fake:
         async with orchestrator_stack(fake.base_url) as stack:
