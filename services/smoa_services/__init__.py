@@ -5,6 +5,6 @@
     platform/   ensemble/                                what a service runs on; the ensemble's pure logic
     llm/                                                 the OpenAI client, breakers, the embedded model
     access/     telemetry/                               who calls and may; traces and metrics
-    rpc/        timing/     config.py                    failures and statuses; deadlines, retries; settings
+    rpc/        timing/     config/                      failures and statuses; deadlines, retries; settings
 
 stack.py runs the whole local stack as processes."""

@@ -84,7 +84,7 @@ BAD_REQUESTS: list[tuple[str, Message, set[str]]] = [
     ("moderator", moderate_request(layer=0), {"layer"}),
     ("moderator", moderate_request(layer=4, max_layers=3), {"max_layers"}),
     ("moderator", moderate_request(model=BAD_MODEL), {"model.max_tokens"}),
-    # The limits (config.py): nothing unbounded reaches an LLM.
+    # The limits (config/limits.py): nothing unbounded reaches an LLM.
     # Both: the role is over its limit, and so is the prompt it would make.
     ("proposer", proposer_pb2.ProposeRequest(messages=QUESTION, role="r" * 300_000), {"role", "messages"}),
     (

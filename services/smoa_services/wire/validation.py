@@ -1,6 +1,6 @@
 """Request checks shared by every service. Each returns the violations it found (empty: fine), named by
 field path, so one INVALID_ARGUMENT can list everything wrong with a request at once. The limits are
-settings (config.py): nothing a caller sends reaches an LLM unbounded."""
+settings (config/limits.py): nothing a caller sends reaches an LLM unbounded."""
 
 from __future__ import annotations
 
