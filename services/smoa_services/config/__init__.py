@@ -47,11 +47,12 @@ class Settings(Pipeline, Peers, Backends, Security, Limits, Serving):
             "port": DEFAULT_PORTS.get(service, 0),
             "max_concurrent_rpcs_per_caller": PER_CALLER_DEFAULTS.get(service, 0),
         }
+        blank = cls()
         for f in dataclasses.fields(cls):
             raw = env.get(f"SMOA_{f.name.upper()}")
             if raw is not None:
-                values[f.name] = _parse(f.name, raw, type(getattr(cls(), f.name)))
-        defaults = dataclasses.replace(cls(), **values)
+                values[f.name] = _parse(f.name, raw, type(getattr(blank, f.name)))
+        defaults = dataclasses.replace(blank, **values)
         parser = argparse.ArgumentParser(
             prog=f"python -m smoa_services.{service}",
             description=f"smoa {service} service. Every flag also reads SMOA_<FLAG> from the environment.",

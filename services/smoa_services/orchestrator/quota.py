@@ -63,9 +63,16 @@ def quota_file(text: str) -> dict[str, Limits]:
     return book
 
 
-def _counters(caller: str, limits: Limits, minute: int, day: int) -> list[Counter]:
-    """The caller's counters in these windows: requests per minute, tokens per minute, tokens per day."""
+def _limits_of(book: Mapping[str, Limits], caller: str) -> Limits | None:
+    """The caller's own limits, else the file's default for everyone ("*"); None: no quota applies."""
+    return book.get(caller) or book.get(ANYONE)
+
+
+def _counters(caller: str, limits: Limits, now: float) -> list[Counter]:
+    """The caller's counters in the windows of `now`: requests per minute, tokens per minute, tokens per
+    day."""
     name = caller or "-"
+    minute, day = int(now // MINUTE), int(now // DAY)
     return [
         Counter(f"smoa:quota:{name}:rpm:{minute}", limits.requests_per_minute, 2 * int(MINUTE)),
         Counter(f"smoa:quota:{name}:tpm:{minute}", limits.tokens_per_minute, 2 * int(MINUTE)),
@@ -140,13 +147,12 @@ class Quotas:
     async def admit(self, caller: str, budget: int) -> Grant:
         """The request's grant: its budget cut to what the caller has left; QuotaExceeded when nothing is."""
         book = self.book()
-        limits = book.get(caller) or book.get(ANYONE)
+        limits = _limits_of(book, caller)
         if limits is None:
             return Grant(caller, None)
         now = self.clock()
-        minute, day = int(now // MINUTE), int(now // DAY)
         until_minute, until_day = MINUTE - now % MINUTE, DAY - now % DAY
-        requests, *tokens = _counters(caller, limits, minute, day)
+        requests, *tokens = _counters(caller, limits, now)
         try:
             async with asyncio.timeout(STORE_SECONDS):
                 taken = await self.counters.take(requests, tokens, budget)
@@ -177,13 +183,12 @@ class Quotas:
         book = self.book()
         named = [caller] if caller else sorted(c for c in book if c != ANYONE)
         now = self.clock()
-        minute, day = int(now // MINUTE), int(now // DAY)
         found, counted = [], True
         for name in named:
-            limits = book.get(name) or book.get(ANYONE) or Limits()
+            limits = _limits_of(book, name) or Limits()
             try:
                 async with asyncio.timeout(STORE_SECONDS):
-                    values = await self.counters.read([c.key for c in _counters(name, limits, minute, day)])
+                    values = await self.counters.read([c.key for c in _counters(name, limits, now)])
             except Exception as e:
                 log.warning("quota counters unreachable, usage not read: %s", e)
                 values, counted = [0, 0, 0], False
