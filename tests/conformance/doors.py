@@ -46,6 +46,14 @@ class Door(Protocol):
         ...
 
 
+def refused_field(error: InvalidArgumentError | ValueError) -> str:
+    """The field the service's INVALID_ARGUMENT names, or the SDK's own check before any call
+    ("k: must be <= n (2), got 3")."""
+    if isinstance(error, InvalidArgumentError):
+        return error.violations[0].field if error.violations else ""
+    return str(error).partition(":")[0]
+
+
 class GrpcDoor:
     name = "grpc"
 
@@ -55,10 +63,8 @@ class GrpcDoor:
     async def ask(self, question: str, **options: Any) -> Answer:
         try:
             return self._answer(await self.client.generate(question, **options))
-        except InvalidArgumentError as e:
-            raise Refused(e.violations[0].field if e.violations else "") from e
-        except ValueError as e:  # the SDK's own check, before any call: "k: must be <= n (2), got 3"
-            raise Refused(str(e).partition(":")[0]) from e
+        except (InvalidArgumentError, ValueError) as e:
+            raise Refused(refused_field(e)) from e
 
     async def stream(self, question: str, **options: Any) -> AsyncIterator[str | Answer]:
         try:
@@ -68,8 +74,8 @@ class GrpcDoor:
                         yield event.text
                     elif isinstance(event, Summary):
                         yield self._answer(event.result)
-        except InvalidArgumentError as e:
-            raise Refused(e.violations[0].field if e.violations else "") from e
+        except (InvalidArgumentError, ValueError) as e:
+            raise Refused(refused_field(e)) from e
 
     @staticmethod
     def _answer(result: Any) -> Answer:
