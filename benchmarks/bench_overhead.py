@@ -65,7 +65,9 @@ def launch(name: str, command: list[str], env: dict[str, str]) -> Process:
 
 def start_deployment() -> list[Process]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "SMOA_"))}
-    llm = launch("instant-llm", [sys.executable, str(HERE / "instant_llm.py"), "--port", "0"], env)
+    llm = launch(
+        "instant-llm", [sys.executable, "-m", "smoa_testing.fake_llm.instant_server", "--port", "0"], env
+    )
     env |= {
         "SMOA_LLM_BASE_URL": f"http://127.0.0.1:{llm.port}/v1",
         "SMOA_LLM_MAX_RETRIES": "0",

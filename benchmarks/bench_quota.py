@@ -11,16 +11,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
 from smoa_services.orchestrator.quota import Limits, Quotas
 from smoa_services.orchestrator.quota_counters import MemoryCounters, RedisCounters
-from tests.harness.redis_process import redis_process
+from smoa_testing.stacks.redis_process import redis_process
 
 BOOK = {"*": Limits(tokens_per_minute=10**12, tokens_per_day=10**12, requests_per_minute=10**9)}
 

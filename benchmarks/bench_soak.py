@@ -28,12 +28,10 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository, for tests.soak
-
 from release_core import require_release_core
 
-from tests.soak.deployment import SETTINGS, Deployment, FaultyLLM
-from tests.soak.driver import Answer, open_loop
+from smoa_testing.load.open_loop import Answer, open_loop
+from smoa_testing.stacks.deployment import SETTINGS, Deployment, FaultyLLM
 
 REQUEST = {"n": 4, "k": 2, "max_layers": 2}
 FAULTS = {"error": 0.10, "hang": 0.05, "malformed": 0.02}

@@ -15,9 +15,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from tests.harness.breaker_flood import Flooded, dead_backend, flood
+from smoa_testing.load.breaker_flood import Flooded, dead_backend, flood
 
 
 def line(seen: Flooded) -> None:

@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import sys
 import tempfile
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -24,8 +23,6 @@ from typing import Any
 
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository, for tests.fakes
 
 from smoa.v1 import (
     common_pb2,
@@ -44,10 +41,10 @@ from smoa_services.judge import prompt as judge_prompt
 from smoa_services.moderator import prompt as moderator_prompt
 from smoa_services.platform.server import Server
 from smoa_services.telemetry import Telemetry
-from tests.harness.chat_script import Reply, Script, system_prompt
-from tests.harness.instant_llm import instant_reply
-from tests.harness.openai_endpoint import FakeOpenAI
-from tests.harness.orchestrator_stack import REAL_PEERS
+from smoa_testing.fake_llm.chat_script import Reply, Script, system_prompt
+from smoa_testing.fake_llm.instant_llm import instant_reply
+from smoa_testing.fake_llm.openai_endpoint import FakeOpenAI
+from smoa_testing.stacks.orchestrator_stack import REAL_PEERS
 
 ALICE = (("authorization", "Bearer alice-token"),)
 PEER = (("authorization", "Bearer peer-token"),)

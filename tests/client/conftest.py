@@ -8,9 +8,9 @@ from collections.abc import Iterator
 import pytest
 
 from smoa import SmoaClient
+from smoa_testing.fake_llm.openai_endpoint import FakeOpenAI
+from smoa_testing.stacks.stack_thread import stack_in_thread
 from tests.client.script import scripted
-from tests.harness.openai_endpoint import FakeOpenAI
-from tests.harness.stack_thread import stack_in_thread
 
 
 @pytest.fixture(scope="session")

@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from tests.harness.chat_script import Reply
-from tests.harness.role_script import ROLES, SYNTHESIS, script
+from smoa_testing.fake_llm.chat_script import Reply
+from smoa_testing.fake_llm.role_script import ROLES, SYNTHESIS, script
 
 ANSWER = SYNTHESIS
 __all__ = ["ANSWER", "ROLES", "failing", "scripted", "slow"]

@@ -18,8 +18,8 @@ from smoa import (
     Token,
     UnavailableError,
 )
+from smoa_testing.fake_llm.openai_endpoint import FakeOpenAI
 from tests.client.script import ANSWER, ROLES, failing, slow
-from tests.harness.openai_endpoint import FakeOpenAI
 
 
 async def test_generate_stream_and_health(target: str) -> None:

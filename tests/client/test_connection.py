@@ -21,7 +21,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from smoa import TLS, AsyncSmoaClient, ServingStatus, SmoaClient, UnavailableError
 from smoa.connection import SERVICE_CONFIG
 from smoa.v1 import orchestrator_pb2, orchestrator_pb2_grpc
-from tests.harness.fake_orchestrator import FakeOrchestrator
+from smoa_testing.stacks.fake_orchestrator import FakeOrchestrator
 
 SERVING = b"\x08\x01"  # HealthCheckResponse{status: SERVING}
 

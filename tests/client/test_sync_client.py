@@ -26,8 +26,8 @@ from smoa import (
     Token,
     UnavailableError,
 )
+from smoa_testing.fake_llm.openai_endpoint import FakeOpenAI
 from tests.client.script import ANSWER, ROLES, failing, slow
-from tests.harness.openai_endpoint import FakeOpenAI
 
 
 def test_generate_returns_plain_typed_objects(client: SmoaClient) -> None:

@@ -7,8 +7,8 @@ from __future__ import annotations
 import pytest
 
 from smoa import InvalidArgumentError, Message, SmoaClient, Summary, Token, Tool
-from tests.harness.openai_endpoint import FakeOpenAI
-from tests.harness.weather_agent import ANSWER, PARAMETERS, agent
+from smoa_testing.fake_llm.openai_endpoint import FakeOpenAI
+from smoa_testing.fake_llm.weather_agent import ANSWER, PARAMETERS, agent
 
 WEATHER = Tool("get_weather", "The weather now in a city.", PARAMETERS)
 CLOCK = Tool("get_time", "The time now.")

@@ -10,12 +10,12 @@ from collections.abc import AsyncIterator
 import pytest
 
 from smoa import AsyncSmoaClient
+from smoa_testing.fake_llm.instant_llm import instant_reply
+from smoa_testing.fake_llm.openai_endpoint import FakeOpenAI
+from smoa_testing.stacks.in_process_gateway import gateway, openai_client
+from smoa_testing.stacks.orchestrator_stack import orchestrator_stack
 from tests.conformance.cases import CASES
 from tests.conformance.doors import Door, GrpcDoor, HttpDoor
-from tests.harness.in_process_gateway import gateway, openai_client
-from tests.harness.instant_llm import instant_reply
-from tests.harness.openai_endpoint import FakeOpenAI
-from tests.harness.orchestrator_stack import orchestrator_stack
 
 
 @pytest.fixture(params=["grpc", "http"])

@@ -22,11 +22,11 @@ from cryptography import x509
 
 from smoa import cli
 from smoa_services.config import Settings
+from smoa_testing.certificates import Issued
 from tests.deploy import compose_config, secured_stack, served_gateway, settings_env, trial_secrets
 from tests.deploy.compose_config import BASE, SECURE
 from tests.deploy.container_paths import Mounts, command_on_host, environment_on_host
 from tests.deploy.paths import ROOT, SECURE_COMPOSE_FILE
-from tests.harness.certificates import Issued
 
 pytestmark = pytest.mark.compose
 

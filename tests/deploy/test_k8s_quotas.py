@@ -15,16 +15,16 @@ from redis.asyncio import Redis
 
 from smoa.v1 import orchestrator_pb2
 from smoa_services.orchestrator.quota import quota_file
+from smoa_testing.fake_llm.instant_llm import instant_reply
+from smoa_testing.fake_llm.openai_endpoint import FakeOpenAI
+from smoa_testing.observe.metric_points import count
+from smoa_testing.stacks.orchestrator_stack import orchestrator_stack, question
+from smoa_testing.stacks.redis_process import redis_process
 from tests.deploy import compose_config, kubernetes_schemas, overlays, settings_env
 from tests.deploy.container_paths import environment_on_host
 from tests.deploy.manifests import Manifest, container, environment, find, one
 from tests.deploy.paths import K8S, ROOT
 from tests.deploy.pod_volumes import mounted
-from tests.harness.instant_llm import instant_reply
-from tests.harness.metric_points import count
-from tests.harness.openai_endpoint import FakeOpenAI
-from tests.harness.orchestrator_stack import orchestrator_stack, question
-from tests.harness.redis_process import redis_process
 
 COMPOSE_QUOTAS = (*compose_config.BASE, ROOT / "docker-compose.quotas.yml")
 

@@ -27,12 +27,12 @@ import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from smoa_services.config import Settings
+from smoa_testing.certificates import Issued
 from tests.deploy import overlays, secured_stack, served_gateway, settings_env, trial_secrets
 from tests.deploy.container_paths import command_on_host, environment_on_host
 from tests.deploy.manifests import Manifest, config_map, container, environment, one
 from tests.deploy.paths import K8S, ROOT
 from tests.deploy.pod_volumes import mounted
-from tests.harness.certificates import Issued
 
 SECURE = overlays.COMPONENTS["secure"]
 PROBE = SECURE / "tls_health_probe.py"

@@ -8,9 +8,9 @@ import json
 from typing import Any
 
 from smoa.eval import datasets
-from tests.harness.callers import by_caller, caller_of
-from tests.harness.chat_script import Reply, last_user
-from tests.harness.running_service import shown_responses
+from smoa_testing.fake_llm.callers import by_caller, caller_of
+from smoa_testing.fake_llm.chat_script import Reply, last_user
+from smoa_testing.stacks.running_service import shown_responses
 
 GSM8K = datasets.gsm8k()[:2]
 MTBENCH = datasets.mtbench()[:2]

@@ -13,9 +13,9 @@ import pytest
 from smoa.cli import main
 from smoa.eval.record import ItemResult
 from smoa.eval.results_file import ResultsFile
+from smoa_testing.fake_llm.openai_endpoint import FakeOpenAI
+from smoa_testing.stacks.stack_thread import stack_in_thread
 from tests.eval.scripted_llm import caller, reply
-from tests.harness.openai_endpoint import FakeOpenAI
-from tests.harness.stack_thread import stack_in_thread
 
 SYSTEMS = ["single", "moa", "smoa", "smoa-fused"]
 

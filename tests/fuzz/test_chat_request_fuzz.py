@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from smoa_services.gateway import openai_fields
 from smoa_services.gateway.bad_field import BadField
 from smoa_services.gateway.chat_request import ChatRequest, chat_request
-from tests.harness.fuzz_budget import fuzz
+from tests.fuzz_budget import fuzz
 
 SCALARS = st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20)
 JSON = st.recursive(

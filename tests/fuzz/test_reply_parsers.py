@@ -22,7 +22,7 @@ from smoa_services.moderator.policy import parse_decision
 from smoa_services.orchestrator.roles import parse_roles
 from smoa_services.proposer.request import propose_violations
 from tests.fuzz.replies import LONG_INTEGERS, Obj, Raw, json_strings, json_values, objects, replies
-from tests.harness.fuzz_budget import fuzz
+from tests.fuzz_budget import fuzz
 
 T = TypeVar("T")
 

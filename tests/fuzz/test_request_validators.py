@@ -25,7 +25,7 @@ from smoa_services.orchestrator.request import check_request, plan_of
 from smoa_services.proposer.request import propose_violations
 from smoa_services.rpc.failure import InvalidArgument, Violation
 from tests.fuzz.protobuf_messages import Shape, messages, wire_bytes
-from tests.harness.fuzz_budget import fuzz
+from tests.fuzz_budget import fuzz
 
 USER = common_pb2.CHAT_ROLE_USER
 ROLES = (common_pb2.CHAT_ROLE_SYSTEM, USER, common_pb2.CHAT_ROLE_ASSISTANT)

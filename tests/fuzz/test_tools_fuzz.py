@@ -16,7 +16,7 @@ from smoa_services.ensemble.answer_format import AnswerInvalid
 from smoa_services.gateway.bad_field import BadField
 from smoa_services.gateway.chat_request import chat_request
 from smoa_services.orchestrator.request import check_request, plan_of
-from tests.harness.fuzz_budget import fuzz
+from tests.fuzz_budget import fuzz
 
 SETTINGS = Settings()
 KEYWORDS = ["type", "properties", "items", "required", "$ref", "$defs", "definitions", "anyOf", "enum",

@@ -21,13 +21,13 @@ from hypothesis import strategies as st
 from smoa.v1 import common_pb2, judge_pb2, moderator_pb2
 from smoa_services import judge, moderator
 from smoa_services.config import Settings
+from smoa_testing.fake_llm.chat_script import Reply
+from smoa_testing.fake_llm.openai_endpoint import FakeOpenAI
+from smoa_testing.stacks.running_service import RunningService, serving
 from tests.fuzz.protobuf_messages import Shape, corrupted, messages
 from tests.fuzz.replies import Obj, json_values, objects, replies
 from tests.fuzz.test_request_validators import VALIDATORS, blended, plausible
-from tests.harness.chat_script import Reply
-from tests.harness.fuzz_budget import fuzz_wire
-from tests.harness.openai_endpoint import FakeOpenAI
-from tests.harness.running_service import RunningService, serving
+from tests.fuzz_budget import fuzz_wire
 
 ANSWERED = {grpc.StatusCode.OK, grpc.StatusCode.INVALID_ARGUMENT}
 METHODS = {"judge": "/smoa.v1.JudgeService/Judge", "moderator": "/smoa.v1.ModeratorService/Moderate"}

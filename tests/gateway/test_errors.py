@@ -14,8 +14,8 @@ import pytest
 
 from smoa.v1 import orchestrator_pb2, orchestrator_pb2_grpc
 from smoa_services.rpc.failure import Failure, InvalidArgument, Violation
-from tests.harness.fake_orchestrator import FakeOrchestrator
-from tests.harness.in_process_gateway import gateway, openai_client
+from smoa_testing.stacks.fake_orchestrator import FakeOrchestrator
+from smoa_testing.stacks.in_process_gateway import gateway, openai_client
 
 FAILURES: dict[str, Failure] = {
     "INVALID_ARGUMENT": InvalidArgument([Violation("k", "must be in [1, n=3], got 9")]),

@@ -10,12 +10,12 @@ import aiohttp
 
 from smoa_services.judge import prompt as judge_prompt
 from smoa_services.orchestrator.prompt import AGGREGATOR_PROMPT
-from tests.harness.callers import by_caller
-from tests.harness.chat_script import Reply, system_prompt
-from tests.harness.in_process_gateway import gateway
-from tests.harness.instant_llm import instant_reply
-from tests.harness.openai_endpoint import FakeOpenAI
-from tests.harness.orchestrator_stack import orchestrator_stack
+from smoa_testing.fake_llm.callers import by_caller
+from smoa_testing.fake_llm.chat_script import Reply, system_prompt
+from smoa_testing.fake_llm.instant_llm import instant_reply
+from smoa_testing.fake_llm.openai_endpoint import FakeOpenAI
+from smoa_testing.stacks.in_process_gateway import gateway
+from smoa_testing.stacks.orchestrator_stack import orchestrator_stack
 
 ASK = {"model": "smoa:n=2,k=1,layers=1", "messages": [{"role": "user", "content": "What is 6 times 7?"}]}
 

@@ -11,10 +11,10 @@ from typing import Any
 import openai
 import pytest
 
-from tests.harness.in_process_gateway import gateway, openai_client
-from tests.harness.instant_llm import instant_reply
-from tests.harness.openai_endpoint import FakeOpenAI
-from tests.harness.orchestrator_stack import orchestrator_stack
+from smoa_testing.fake_llm.instant_llm import instant_reply
+from smoa_testing.fake_llm.openai_endpoint import FakeOpenAI
+from smoa_testing.stacks.in_process_gateway import gateway, openai_client
+from smoa_testing.stacks.orchestrator_stack import orchestrator_stack
 
 GOOD = {"model": "smoa:n=2,k=1,layers=1", "messages": [{"role": "user", "content": "What is 6 times 7?"}]}
 DEEP = ("[" * 100_000 + "]" * 100_000).encode()

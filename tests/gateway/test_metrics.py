@@ -7,11 +7,11 @@ import aiohttp
 from opentelemetry.sdk.metrics.export import InMemoryMetricReader
 
 from smoa_services.telemetry import Telemetry
-from tests.harness.in_process_gateway import gateway
-from tests.harness.instant_llm import instant_reply
-from tests.harness.metric_points import count, points
-from tests.harness.openai_endpoint import FakeOpenAI
-from tests.harness.orchestrator_stack import orchestrator_stack
+from smoa_testing.fake_llm.instant_llm import instant_reply
+from smoa_testing.fake_llm.openai_endpoint import FakeOpenAI
+from smoa_testing.observe.metric_points import count, points
+from smoa_testing.stacks.in_process_gateway import gateway
+from smoa_testing.stacks.orchestrator_stack import orchestrator_stack
 
 ASK = {"model": "smoa:n=2,k=1,layers=1", "messages": [{"role": "user", "content": "What is 6 times 7?"}]}
 ROUTE = "/v1/chat/completions"

@@ -14,10 +14,10 @@ from openai.types.chat import completion_create_params
 from smoa_services.gateway import openai_fields
 from smoa_services.gateway.bad_field import BadField
 from smoa_services.gateway.chat_request import chat_request
-from tests.harness.in_process_gateway import gateway, openai_client
-from tests.harness.instant_llm import instant_reply
-from tests.harness.openai_endpoint import FakeOpenAI
-from tests.harness.orchestrator_stack import orchestrator_stack
+from smoa_testing.fake_llm.instant_llm import instant_reply
+from smoa_testing.fake_llm.openai_endpoint import FakeOpenAI
+from smoa_testing.stacks.in_process_gateway import gateway, openai_client
+from smoa_testing.stacks.orchestrator_stack import orchestrator_stack
 
 # The request type every chat.completions.create call is checked against, and its streaming twin's own.
 OPENAI_FIELDS = set(typing.get_type_hints(completion_create_params.CompletionCreateParamsBase)) | set(

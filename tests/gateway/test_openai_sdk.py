@@ -12,11 +12,11 @@ import openai
 import pytest
 
 from smoa.v1 import orchestrator_pb2
-from tests.harness.chat_script import Reply
-from tests.harness.in_process_gateway import gateway, openai_client
-from tests.harness.instant_llm import instant_reply
-from tests.harness.openai_endpoint import FakeOpenAI
-from tests.harness.orchestrator_stack import orchestrator_stack, question
+from smoa_testing.fake_llm.chat_script import Reply
+from smoa_testing.fake_llm.instant_llm import instant_reply
+from smoa_testing.fake_llm.openai_endpoint import FakeOpenAI
+from smoa_testing.stacks.in_process_gateway import gateway, openai_client
+from smoa_testing.stacks.orchestrator_stack import orchestrator_stack, question
 
 QUESTION = "What is 6 times 7?"
 

@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 
-from tests.harness.in_process_gateway import gateway
-from tests.harness.openai_endpoint import FakeOpenAI
-from tests.harness.orchestrator_stack import orchestrator_stack
-from tests.harness.weather_agent import ANSWER, agent
+from smoa_testing.fake_llm.openai_endpoint import FakeOpenAI
+from smoa_testing.fake_llm.weather_agent import ANSWER, agent
+from smoa_testing.stacks.in_process_gateway import gateway
+from smoa_testing.stacks.orchestrator_stack import orchestrator_stack
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 

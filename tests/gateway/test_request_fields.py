@@ -10,11 +10,11 @@ import openai
 from langchain_openai import ChatOpenAI
 from pydantic import SecretStr
 
-from tests.harness.callers import caller_of
-from tests.harness.in_process_gateway import gateway, openai_client
-from tests.harness.instant_llm import instant_reply
-from tests.harness.openai_endpoint import FakeOpenAI
-from tests.harness.orchestrator_stack import orchestrator_stack
+from smoa_testing.fake_llm.callers import caller_of
+from smoa_testing.fake_llm.instant_llm import instant_reply
+from smoa_testing.fake_llm.openai_endpoint import FakeOpenAI
+from smoa_testing.stacks.in_process_gateway import gateway, openai_client
+from smoa_testing.stacks.orchestrator_stack import orchestrator_stack
 
 MODEL = "smoa-separate:n=2,k=1,layers=2"
 NO_SKIPS = {"skips": {"judge_on_consensus": False, "synthesis_on_agreement": False}}

@@ -16,11 +16,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 from schemathesis import GenerationMode
 
-from tests.harness.fuzz_budget import fuzz_wire
-from tests.harness.in_process_gateway import gateway_in_thread
-from tests.harness.instant_llm import instant_reply
-from tests.harness.openai_endpoint import FakeOpenAI
-from tests.harness.stack_thread import stack_in_thread
+from smoa_testing.fake_llm.instant_llm import instant_reply
+from smoa_testing.fake_llm.openai_endpoint import FakeOpenAI
+from smoa_testing.stacks.in_process_gateway import gateway_in_thread
+from smoa_testing.stacks.stack_thread import stack_in_thread
+from tests.fuzz_budget import fuzz_wire
 
 
 def test_no_input_gets_a_server_error() -> None:

@@ -16,12 +16,12 @@ from langchain_openai import ChatOpenAI
 from pydantic import BaseModel, SecretStr
 
 from smoa_services.ensemble.answer_format import JSON_ONLY
-from tests.harness.callers import caller_of
-from tests.harness.chat_script import Reply, system_prompt
-from tests.harness.in_process_gateway import gateway, openai_client
-from tests.harness.instant_llm import instant_reply
-from tests.harness.openai_endpoint import FakeOpenAI
-from tests.harness.orchestrator_stack import orchestrator_stack
+from smoa_testing.fake_llm.callers import caller_of
+from smoa_testing.fake_llm.chat_script import Reply, system_prompt
+from smoa_testing.fake_llm.instant_llm import instant_reply
+from smoa_testing.fake_llm.openai_endpoint import FakeOpenAI
+from smoa_testing.stacks.in_process_gateway import gateway, openai_client
+from smoa_testing.stacks.orchestrator_stack import orchestrator_stack
 
 MODEL = "smoa:n=3,k=2,layers=1"
 SCHEMA: dict[str, Any] = {

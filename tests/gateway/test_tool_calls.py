@@ -17,12 +17,12 @@ from openai.types.chat import ChatCompletion
 from pydantic import SecretStr
 
 from smoa_services.ensemble.tool_use import REPLY_DESCRIPTION
-from tests.harness.callers import caller_of
-from tests.harness.chat_script import Reply, Script, system_prompt
-from tests.harness.in_process_gateway import gateway, openai_client
-from tests.harness.openai_endpoint import FakeOpenAI
-from tests.harness.orchestrator_stack import orchestrator_stack
-from tests.harness.weather_agent import ANSWER, PARAMETERS, agent
+from smoa_testing.fake_llm.callers import caller_of
+from smoa_testing.fake_llm.chat_script import Reply, Script, system_prompt
+from smoa_testing.fake_llm.openai_endpoint import FakeOpenAI
+from smoa_testing.fake_llm.weather_agent import ANSWER, PARAMETERS, agent
+from smoa_testing.stacks.in_process_gateway import gateway, openai_client
+from smoa_testing.stacks.orchestrator_stack import orchestrator_stack
 
 MODEL = "smoa:n=3,k=2,layers=1"
 MIXED = "smoa:n=4,k=2,layers=1"

@@ -6,7 +6,7 @@ provider's bill is taken from. No retry: the sum is exact."""
 from __future__ import annotations
 
 from smoa_services.llm.completion import estimate_prompt
-from tests.harness.openai_endpoint import FakeOpenAI
+from smoa_testing.fake_llm.openai_endpoint import FakeOpenAI
 
 PROMPT_TOKENS = 11  # the fake's usage for every answer (chat_script.Reply)
 

@@ -16,8 +16,8 @@ from smoa_services import judge, moderator, orchestrator, proposer
 from smoa_services.config import Settings
 from smoa_services.platform.server import Server
 from smoa_services.telemetry import Telemetry
-from tests.harness.instant_llm import instant_reply
-from tests.harness.openai_endpoint import FakeOpenAI
+from smoa_testing.fake_llm.instant_llm import instant_reply
+from smoa_testing.fake_llm.openai_endpoint import FakeOpenAI
 
 
 @asynccontextmanager

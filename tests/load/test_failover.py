@@ -21,10 +21,10 @@ import pytest
 from smoa_services import moderator, orchestrator
 from smoa_services.config import Settings
 from smoa_services.telemetry import Telemetry
-from tests.harness.chat_script import Reply
-from tests.harness.instant_llm import instant_reply
-from tests.harness.openai_endpoint import FakeOpenAI
-from tests.harness.replica import Replica, free_port, service_environment
+from smoa_testing.fake_llm.chat_script import Reply
+from smoa_testing.fake_llm.instant_llm import instant_reply
+from smoa_testing.fake_llm.openai_endpoint import FakeOpenAI
+from smoa_testing.stacks.replica import Replica, free_port, service_environment
 
 PROPOSER_HOSTS = ["127.0.0.2", "127.0.0.3", "127.0.0.4"]
 JUDGE_HOSTS = ["127.0.0.5", "127.0.0.6"]

@@ -21,9 +21,9 @@ from smoa.load.shape import LoadRequest
 from smoa.v1 import orchestrator_pb2, orchestrator_pb2_grpc
 from smoa_services.config import Settings
 from smoa_services.gateway import create_app
-from tests.harness.certificates import Authority
-from tests.harness.fake_orchestrator import FakeOrchestrator
-from tests.harness.in_process_gateway import gateway
+from smoa_testing.certificates import Authority
+from smoa_testing.stacks.fake_orchestrator import FakeOrchestrator
+from smoa_testing.stacks.in_process_gateway import gateway
 
 STATUSES = [
     "INVALID_ARGUMENT",

@@ -11,8 +11,8 @@ import time
 from pathlib import Path
 
 import smoa.load
-from tests.harness.instant_llm import instant_reply
-from tests.harness.openai_endpoint import FakeOpenAI
+from smoa_testing.fake_llm.instant_llm import instant_reply
+from smoa_testing.fake_llm.openai_endpoint import FakeOpenAI
 from tests.load.billed import billed_range
 from tests.load.local_stack import local_stack
 

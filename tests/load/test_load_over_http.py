@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.harness.in_process_gateway import gateway
-from tests.harness.instant_llm import instant_reply
-from tests.harness.openai_endpoint import FakeOpenAI
+from smoa_testing.fake_llm.instant_llm import instant_reply
+from smoa_testing.fake_llm.openai_endpoint import FakeOpenAI
+from smoa_testing.stacks.in_process_gateway import gateway
 from tests.load.billed import billed_range
 from tests.load.local_stack import local_stack
 from tests.load.test_load_against_stack import run

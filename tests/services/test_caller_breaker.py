@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.harness.breaker_flood import dead_backend, flood
+from smoa_testing.load.breaker_flood import dead_backend, flood
 
 
 async def test_one_callers_hanging_and_long_calls_leave_the_breaker_closed_for_another(

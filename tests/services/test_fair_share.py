@@ -18,9 +18,9 @@ from smoa_services.config import Settings
 from smoa_services.llm import ChatModel
 from smoa_services.platform.server import Server
 from smoa_services.telemetry import Telemetry
-from tests.harness.chat_script import Reply, last_user
-from tests.harness.openai_endpoint import FakeOpenAI
-from tests.harness.orchestrator_stack import REAL_PEERS, orchestrator_stack, question
+from smoa_testing.fake_llm.chat_script import Reply, last_user
+from smoa_testing.fake_llm.openai_endpoint import FakeOpenAI
+from smoa_testing.stacks.orchestrator_stack import REAL_PEERS, orchestrator_stack, question
 
 SLOW_SECONDS = 3.0
 

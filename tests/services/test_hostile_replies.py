@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from smoa.v1 import orchestrator_pb2
 from smoa_services.config import Settings
-from tests.harness.callers import by_caller
-from tests.harness.chat_script import Reply, Script, system_prompt
-from tests.harness.openai_endpoint import FakeOpenAI
-from tests.harness.orchestrator_stack import EVERY_CALL, collect, orchestrator_stack, question
+from smoa_testing.fake_llm.callers import by_caller
+from smoa_testing.fake_llm.chat_script import Reply, Script, system_prompt
+from smoa_testing.fake_llm.openai_endpoint import FakeOpenAI
+from smoa_testing.stacks.orchestrator_stack import EVERY_CALL, collect, orchestrator_stack, question
 
 SURROGATE = "\ud83d"
 

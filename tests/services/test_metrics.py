@@ -10,11 +10,11 @@ import pytest
 from opentelemetry.sdk.metrics.export import NumberDataPoint
 
 from smoa.v1 import orchestrator_pb2
-from tests.harness.chat_script import Reply
-from tests.harness.metric_points import count, matching, points, total
-from tests.harness.openai_endpoint import FakeOpenAI
-from tests.harness.orchestrator_stack import orchestrator_stack
-from tests.harness.role_script import script, smoa
+from smoa_testing.fake_llm.chat_script import Reply
+from smoa_testing.fake_llm.openai_endpoint import FakeOpenAI
+from smoa_testing.fake_llm.role_script import script, smoa
+from smoa_testing.observe.metric_points import count, matching, points, total
+from smoa_testing.stacks.orchestrator_stack import orchestrator_stack
 
 
 async def test_a_smoa_answer_is_counted_on_every_hop_and_its_tokens_match_its_cost() -> None:

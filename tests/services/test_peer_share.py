@@ -15,9 +15,9 @@ import pytest
 from smoa.v1 import orchestrator_pb2
 from smoa_services.orchestrator.proposer_load import ProposerLoad
 from smoa_services.platform.admission import Overloaded
-from tests.harness.chat_script import Reply, last_user
-from tests.harness.openai_endpoint import FakeOpenAI
-from tests.harness.orchestrator_stack import orchestrator_stack, question
+from smoa_testing.fake_llm.chat_script import Reply, last_user
+from smoa_testing.fake_llm.openai_endpoint import FakeOpenAI
+from smoa_testing.stacks.orchestrator_stack import orchestrator_stack, question
 
 ALICE, BOB = (("authorization", "Bearer alice-token"),), (("authorization", "Bearer bob-token"),)
 

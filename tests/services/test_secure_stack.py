@@ -16,10 +16,10 @@ from smoa_services import orchestrator
 from smoa_services.config import Settings
 from smoa_services.platform.server import Server
 from smoa_services.telemetry import Telemetry
-from tests.harness.certificates import Authority
-from tests.harness.instant_llm import instant_reply
-from tests.harness.openai_endpoint import FakeOpenAI
-from tests.harness.orchestrator_stack import REAL_PEERS
+from smoa_testing.certificates import Authority
+from smoa_testing.fake_llm.instant_llm import instant_reply
+from smoa_testing.fake_llm.openai_endpoint import FakeOpenAI
+from smoa_testing.stacks.orchestrator_stack import REAL_PEERS
 
 
 async def test_a_secured_stack_answers_its_users_and_its_peers_refuse_them(

@@ -20,8 +20,8 @@ from smoa.v1 import (
 )
 from smoa_services import judge, moderator, proposer
 from smoa_services.rpc.failure import violations_of
-from tests.harness.openai_endpoint import FakeOpenAI
-from tests.harness.running_service import QUESTION, CreateServer, candidate, serving
+from smoa_testing.fake_llm.openai_endpoint import FakeOpenAI
+from smoa_testing.stacks.running_service import QUESTION, CreateServer, candidate, serving
 
 A, B = candidate("a", "Paris."), candidate("b", "Lyon.")
 BAD_MODEL = common_pb2.ModelSettings(max_tokens=-1)

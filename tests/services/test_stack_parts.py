@@ -8,10 +8,10 @@ import asyncio
 
 from smoa_services.config import DEFAULT_PORTS
 from smoa_services.stack import Part, parts
-from tests.harness.in_process_gateway import gateway
-from tests.harness.instant_llm import instant_reply
-from tests.harness.openai_endpoint import FakeOpenAI
-from tests.harness.orchestrator_stack import orchestrator_stack
+from smoa_testing.fake_llm.instant_llm import instant_reply
+from smoa_testing.fake_llm.openai_endpoint import FakeOpenAI
+from smoa_testing.stacks.in_process_gateway import gateway
+from smoa_testing.stacks.orchestrator_stack import orchestrator_stack
 
 
 def test_every_service_and_the_model_is_a_part_probed_as_it_serves() -> None:

@@ -23,11 +23,11 @@ from smoa_services import orchestrator
 from smoa_services.config import Settings
 from smoa_services.platform.server import Server
 from smoa_services.telemetry import Telemetry
-from tests.harness.callers import by_caller, caller_of
-from tests.harness.chat_script import Reply, last_user
-from tests.harness.openai_endpoint import FakeOpenAI
-from tests.harness.orchestrator_stack import REAL_PEERS
-from tests.harness.otlp_receiver import OtlpReceiver
+from smoa_testing.fake_llm.callers import by_caller, caller_of
+from smoa_testing.fake_llm.chat_script import Reply, last_user
+from smoa_testing.fake_llm.openai_endpoint import FakeOpenAI
+from smoa_testing.observe.otlp_receiver import OtlpReceiver
+from smoa_testing.stacks.orchestrator_stack import REAL_PEERS
 
 PROMPT = "PROMPT-MARKER-q7"
 TASK = "TASK-MARKER-k2"

@@ -25,8 +25,8 @@ import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from smoa import StopReason
-from tests.soak.deployment import Deployment, FaultyLLM
-from tests.soak.driver import Answer, failed, open_loop
+from smoa_testing.load.open_loop import Answer, failed, open_loop
+from smoa_testing.stacks.deployment import Deployment, FaultyLLM
 
 pytestmark = pytest.mark.slow
 

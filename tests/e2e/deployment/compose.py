@@ -9,6 +9,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from smoa_testing.eventually import wait_for
 from tests.e2e.deployment.engine import Engine, Log
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -67,14 +68,11 @@ class ComposeProject:
         return found
 
     def wait_healthy(self, timeout: float) -> None:
-        deadline = time.monotonic() + timeout
-        while True:
-            health = self.health()
-            if all(status in {"healthy", "running"} for status in health.values()):
-                return
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"not healthy after {timeout:.0f} s: {json.dumps(health)}")
-            time.sleep(1)
+        def healthy() -> bool:
+            return all(status in {"healthy", "running"} for status in self.health().values())
+
+        if not wait_for(healthy, timeout, every=1):
+            raise RuntimeError(f"not healthy after {timeout:.0f} s: {json.dumps(self.health())}")
 
     def published(self, container: str, port: int) -> int:
         """The host port a container's port is published on."""

@@ -18,11 +18,11 @@ from smoa.v1 import orchestrator_pb2
 from smoa_services.access import watched_file
 from smoa_services.access.watched_file import WatchedFile
 from smoa_services.platform.rotating_channel import RotatingChannel
-from tests.harness.certificates import Authority, Issued
-from tests.harness.in_process_gateway import gateway, openai_client
-from tests.harness.instant_llm import instant_reply
-from tests.harness.openai_endpoint import FakeOpenAI
-from tests.harness.orchestrator_stack import orchestrator_stack, question
+from smoa_testing.certificates import Authority, Issued
+from smoa_testing.fake_llm.instant_llm import instant_reply
+from smoa_testing.fake_llm.openai_endpoint import FakeOpenAI
+from smoa_testing.stacks.in_process_gateway import gateway, openai_client
+from smoa_testing.stacks.orchestrator_stack import orchestrator_stack, question
 
 REQUEST = orchestrator_pb2.GenerateRequest(messages=question(), n=2, k=1, max_layers=1)
 

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -18,7 +17,8 @@ from smoa_services.config import Settings
 from smoa_services.platform.channel import channel_options, peer_token
 from smoa_services.platform.server import Server
 from smoa_services.telemetry import Telemetry
-from tests.harness.certificates import Authority, Issued
+from smoa_testing.certificates import Authority, Issued
+from smoa_testing.eventually import eventually
 
 SERVICE = "test.Work"
 TOKENS = "orchestrator s3cret-orchestrator\nalice alice-token-1\n"
@@ -188,9 +188,15 @@ async def test_tokens_and_certificates_rotate_without_a_restart(tmp_path: Path, 
         cert_file.write_bytes(fresh.cert)
         key_file.write_bytes(fresh.key)
         tokens.write_text("alice new-token\n")
-        await asyncio.sleep(1.2)  # the tokens file is looked at once a second
         async with secure(port, renewed) as channel:
-            assert await call(channel, metadata=[("authorization", "Bearer new-token")]) == grpc.StatusCode.OK
+
+            async def new_token_accepted() -> bool:  # the files are looked at once a second
+                return (
+                    await call(channel, metadata=[("authorization", "Bearer new-token")])
+                    == grpc.StatusCode.OK
+                )
+
+            await eventually(new_token_accepted, 20, "the new certificate and token taken")
             assert await call(channel, metadata=[("authorization", "Bearer old-token")]) == (
                 grpc.StatusCode.UNAUTHENTICATED
             )

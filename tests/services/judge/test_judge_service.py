@@ -9,9 +9,9 @@ from smoa.v1 import common_pb2, judge_pb2, judge_pb2_grpc
 from smoa_services import judge
 from smoa_services.ensemble.consensus import central_ranking
 from smoa_services.judge.prompt import shuffled_order
-from tests.harness.chat_script import Reply, Script
-from tests.harness.openai_endpoint import FakeOpenAI
-from tests.harness.running_service import QUESTION, candidate, scores_reply, serving, shown_responses
+from smoa_testing.fake_llm.chat_script import Reply, Script
+from smoa_testing.fake_llm.openai_endpoint import FakeOpenAI
+from smoa_testing.stacks.running_service import QUESTION, candidate, scores_reply, serving, shown_responses
 
 PARIS = "Paris is the capital of France and its largest city."
 LYON = "Lyon was the capital of Roman Gaul, which is a different question."

@@ -13,8 +13,8 @@ from smoa_services.config import Settings
 from smoa_services.llm import ChatModel, Completion, LLMRejected, LLMUnavailable, ModelChoice
 from smoa_services.llm.breaker import State
 from smoa_services.telemetry import Telemetry
-from tests.harness.chat_script import Reply
-from tests.harness.openai_endpoint import FakeOpenAI
+from smoa_testing.fake_llm.chat_script import Reply
+from smoa_testing.fake_llm.openai_endpoint import FakeOpenAI
 
 HI = [{"role": "user", "content": "hi"}]
 

@@ -6,9 +6,9 @@ from typing import Any
 
 from smoa.v1 import common_pb2, moderator_pb2, moderator_pb2_grpc
 from smoa_services import moderator
-from tests.harness.chat_script import Reply
-from tests.harness.openai_endpoint import FakeOpenAI
-from tests.harness.running_service import QUESTION, candidate, serving
+from smoa_testing.fake_llm.chat_script import Reply
+from smoa_testing.fake_llm.openai_endpoint import FakeOpenAI
+from smoa_testing.stacks.running_service import QUESTION, candidate, serving
 
 PARIS = "Paris is the capital of France and its largest city."
 LYON = "Lyon was the capital of Roman Gaul, which is a different question."

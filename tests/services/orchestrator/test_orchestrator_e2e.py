@@ -14,11 +14,11 @@ from opentelemetry.trace import SpanKind
 
 from smoa.v1 import common_pb2, orchestrator_pb2
 from smoa_services.proposer.prompt import SYNTHESIZE
-from tests.harness.chat_script import Reply, system_prompt
-from tests.harness.eventually import eventually
-from tests.harness.openai_endpoint import FakeOpenAI
-from tests.harness.orchestrator_stack import collect, orchestrator_stack
-from tests.harness.role_script import AGREEING, ANSWERS, caller, counts, judge_reply, script, smoa
+from smoa_testing.eventually import eventually
+from smoa_testing.fake_llm.chat_script import Reply, system_prompt
+from smoa_testing.fake_llm.openai_endpoint import FakeOpenAI
+from smoa_testing.fake_llm.role_script import AGREEING, ANSWERS, caller, counts, judge_reply, script, smoa
+from smoa_testing.stacks.orchestrator_stack import collect, orchestrator_stack
 
 
 async def test_call_counts_smoa_moa_single() -> None:

@@ -27,10 +27,16 @@ from smoa_services.llm import ChatModel
 from smoa_services.orchestrator.prompt import AGGREGATOR_PROMPT, GENERIC_ROLES, ROLE_WRITER_PROMPT
 from smoa_services.platform.server import Server
 from smoa_services.rpc.failure import InvalidArgument, Violation, violations_of
-from tests.harness.chat_script import Reply, system_prompt
-from tests.harness.eventually import eventually
-from tests.harness.openai_endpoint import FakeOpenAI
-from tests.harness.orchestrator_stack import EVERY_CALL, CreateServer, collect, orchestrator_stack, question
+from smoa_testing.eventually import eventually
+from smoa_testing.fake_llm.chat_script import Reply, system_prompt
+from smoa_testing.fake_llm.openai_endpoint import FakeOpenAI
+from smoa_testing.stacks.orchestrator_stack import (
+    EVERY_CALL,
+    CreateServer,
+    collect,
+    orchestrator_stack,
+    question,
+)
 
 Context = grpc.aio.ServicerContext[Any, Any]
 

@@ -20,11 +20,12 @@ from smoa.v1 import orchestrator_pb2
 from smoa_services.orchestrator.quota import Limits, QuotaExceeded, Quotas, quota_file
 from smoa_services.orchestrator.quota_counters import Counters, MemoryCounters, Taken
 from smoa_services.rpc.failure import Failure
-from tests.harness.in_process_gateway import gateway, openai_client
-from tests.harness.instant_llm import instant_reply
-from tests.harness.metric_points import count
-from tests.harness.openai_endpoint import FakeOpenAI
-from tests.harness.orchestrator_stack import orchestrator_stack, question
+from smoa_testing.eventually import eventually
+from smoa_testing.fake_llm.instant_llm import instant_reply
+from smoa_testing.fake_llm.openai_endpoint import FakeOpenAI
+from smoa_testing.observe.metric_points import count
+from smoa_testing.stacks.in_process_gateway import gateway, openai_client
+from smoa_testing.stacks.orchestrator_stack import orchestrator_stack, question
 
 
 class Clock:
@@ -136,7 +137,13 @@ async def test_on_real_services_the_quota_refuses_once_spent_and_spares_other_ca
             one = cost.input_tokens + cost.output_tokens
             # Room for two requests and a half: the third is let in with what is left, the fourth is not.
             quota.write_text(json.dumps({"alice": {"tokens_per_minute": int(2.5 * one)}}))
-            await asyncio.sleep(1.1)  # the file is looked at once a second
+            target = f"127.0.0.1:{stack.port}"
+            async with AsyncSmoaClient(target, token="carol-token") as admin:
+
+                async def alice_is_limited() -> bool:
+                    return any(u.caller == "alice" and u.tokens_per_minute for u in await admin.usage())
+
+                await eventually(alice_is_limited, 20, "the quota file read again")  # it is polled
             first_raw = await openai_client(
                 url, api_key="alice-token"
             ).chat.completions.with_raw_response.create(
@@ -158,7 +165,6 @@ async def test_on_real_services_the_quota_refuses_once_spent_and_spares_other_ca
                 )
             assert (await stack.stub.Generate(generate(), metadata=as_bob, timeout=10)).text
             # What Alice spent, as the admin sees it; Alice may not look.
-            target = f"127.0.0.1:{stack.port}"
             async with AsyncSmoaClient(target, token="carol-token") as admin:
                 [alice_usage] = await admin.usage()
             async with AsyncSmoaClient(target, token="alice-token") as alice:

@@ -15,14 +15,16 @@ from typing import Any
 import grpc
 import pytest
 
+from smoa import AsyncSmoaClient
 from smoa.v1 import orchestrator_pb2
 from smoa_services.orchestrator.quota import Limits, QuotaExceeded, Quotas
 from smoa_services.orchestrator.quota_counters import RedisCounters
-from tests.harness.instant_llm import instant_reply
-from tests.harness.metric_points import count
-from tests.harness.openai_endpoint import FakeOpenAI
-from tests.harness.orchestrator_stack import orchestrator_stack, question
-from tests.harness.redis_process import RedisProcess, redis_process
+from smoa_testing.eventually import eventually
+from smoa_testing.fake_llm.instant_llm import instant_reply
+from smoa_testing.fake_llm.openai_endpoint import FakeOpenAI
+from smoa_testing.observe.metric_points import count
+from smoa_testing.stacks.orchestrator_stack import orchestrator_stack, question
+from smoa_testing.stacks.redis_process import RedisProcess, redis_process
 
 ALICE = (("authorization", "Bearer alice-token"),)
 REQUEST = orchestrator_pb2.GenerateRequest(messages=question(), n=2, k=1, max_layers=1)
@@ -37,9 +39,14 @@ def redis(tmp_path: Path) -> Iterator[RedisProcess]:
 def orchestrator_settings(tmp_path: Path, redis: RedisProcess, quotas: str) -> dict[str, Any]:
     """An orchestrator that knows Alice, counts in `redis` and reads its quotas from tmp_path/quota.json."""
     tokens, quota = tmp_path / "tokens", tmp_path / "quota.json"
-    tokens.write_text("alice alice-token\n")
+    tokens.write_text("alice alice-token\ncarol carol-token\n")
     quota.write_text(quotas)
-    return {"auth_tokens_file": str(tokens), "quota_file": str(quota), "redis_url": redis.url}
+    return {
+        "auth_tokens_file": str(tokens),
+        "quota_file": str(quota),
+        "redis_url": redis.url,
+        "admin_callers": "carol",
+    }
 
 
 async def test_concurrent_admissions_never_take_more_than_the_quota(redis: RedisProcess) -> None:
@@ -67,7 +74,13 @@ async def test_two_orchestrators_hold_one_callers_quota_exactly(tmp_path: Path, 
             each = cost.input_tokens + cost.output_tokens
             limit = int(2.5 * each)
             quota.write_text(json.dumps({"alice": {"tokens_per_minute": limit}}))
-            await asyncio.sleep(1.1)  # the file is looked at once a second
+            for replica in (one, two):  # each polls the file
+                async with AsyncSmoaClient(f"127.0.0.1:{replica.port}", token="carol-token") as admin:
+
+                    async def alice_is_limited() -> bool:
+                        return any(u.caller == "alice" and u.tokens_per_minute for u in await admin.usage())
+
+                    await eventually(alice_is_limited, 20, "the quota file read again")
             answered, refused = [], []
             for i in range(6):
                 stack = (one, two)[i % 2]

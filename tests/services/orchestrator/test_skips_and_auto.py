@@ -7,10 +7,10 @@ from __future__ import annotations
 from typing import Any
 
 from smoa.v1 import common_pb2, orchestrator_pb2
-from tests.harness.chat_script import Reply, system_prompt
-from tests.harness.openai_endpoint import FakeOpenAI
-from tests.harness.orchestrator_stack import orchestrator_stack
-from tests.harness.role_script import AGREEING, ANSWERS, counts, script, smoa
+from smoa_testing.fake_llm.chat_script import Reply, system_prompt
+from smoa_testing.fake_llm.openai_endpoint import FakeOpenAI
+from smoa_testing.fake_llm.role_script import AGREEING, ANSWERS, counts, script, smoa
+from smoa_testing.stacks.orchestrator_stack import orchestrator_stack
 
 EVERY_CALL = orchestrator_pb2.Skips(judge_on_consensus=False, synthesis_on_agreement=False)
 # Two answers commit to 42 and one to 43: no consensus in the layer (2 of 3 is below 0.75), but the

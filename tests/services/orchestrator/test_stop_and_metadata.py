@@ -8,10 +8,10 @@ import grpc
 import pytest
 
 from smoa.v1 import orchestrator_pb2
-from tests.harness.callers import caller_of
-from tests.harness.instant_llm import instant_reply
-from tests.harness.openai_endpoint import FakeOpenAI
-from tests.harness.orchestrator_stack import orchestrator_stack, question
+from smoa_testing.fake_llm.callers import caller_of
+from smoa_testing.fake_llm.instant_llm import instant_reply
+from smoa_testing.fake_llm.openai_endpoint import FakeOpenAI
+from smoa_testing.stacks.orchestrator_stack import orchestrator_stack, question
 
 STOP = ["\nObservation:", "###"]
 

@@ -19,7 +19,7 @@ from opentelemetry.sdk.metrics.export import InMemoryMetricReader, NumberDataPoi
 from smoa_services.config import Settings
 from smoa_services.platform.server import Server
 from smoa_services.telemetry import Telemetry
-from tests.harness.metric_points import points
+from smoa_testing.observe.metric_points import points
 
 SERVICE = "test.Work"
 

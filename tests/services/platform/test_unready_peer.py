@@ -19,10 +19,10 @@ from grpc_status import rpc_status
 
 from smoa.v1 import orchestrator_pb2
 from smoa_services.orchestrator.peer_readiness import PeerReadiness, not_ready
-from tests.harness.chat_script import Reply
-from tests.harness.in_process_gateway import gateway, openai_client
-from tests.harness.openai_endpoint import FakeOpenAI
-from tests.harness.orchestrator_stack import orchestrator_stack, question
+from smoa_testing.fake_llm.chat_script import Reply
+from smoa_testing.fake_llm.openai_endpoint import FakeOpenAI
+from smoa_testing.stacks.in_process_gateway import gateway, openai_client
+from smoa_testing.stacks.orchestrator_stack import orchestrator_stack, question
 
 SERVING, NOT_SERVING = health_pb2.HealthCheckResponse.SERVING, health_pb2.HealthCheckResponse.NOT_SERVING
 BREAKER = "the circuit breaker of LLM backend 'default' is open"

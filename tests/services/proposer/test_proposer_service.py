@@ -12,9 +12,9 @@ from smoa.v1 import common_pb2, proposer_pb2, proposer_pb2_grpc
 from smoa_services import proposer
 from smoa_services.config import Settings
 from smoa_services.proposer.prompt import SYNTHESIZE
-from tests.harness.chat_script import Reply, system_prompt
-from tests.harness.openai_endpoint import FakeOpenAI
-from tests.harness.running_service import QUESTION, candidate, serving
+from smoa_testing.fake_llm.chat_script import Reply, system_prompt
+from smoa_testing.fake_llm.openai_endpoint import FakeOpenAI
+from smoa_testing.stacks.running_service import QUESTION, candidate, serving
 
 
 async def propose(fake: FakeOpenAI, request: proposer_pb2.ProposeRequest) -> proposer_pb2.ProposeResponse:

@@ -11,9 +11,9 @@ import grpc
 from prometheus_client.parser import text_string_to_metric_families
 
 from smoa.v1 import common_pb2, proposer_pb2, proposer_pb2_grpc
-from tests.harness.chat_script import Reply
-from tests.harness.openai_endpoint import FakeOpenAI
-from tests.harness.replica import Replica, free_port, service_environment
+from smoa_testing.fake_llm.chat_script import Reply
+from smoa_testing.fake_llm.openai_endpoint import FakeOpenAI
+from smoa_testing.stacks.replica import Replica, free_port, service_environment
 
 HOST = "127.0.0.1"
 

@@ -6,7 +6,7 @@ from opentelemetry.metrics import NoOpMeterProvider
 from opentelemetry.sdk.trace.sampling import ALWAYS_OFF
 
 from smoa_services.telemetry import Telemetry
-from tests.harness.otlp_receiver import OtlpReceiver
+from smoa_testing.observe.otlp_receiver import OtlpReceiver
 
 
 def test_spans_and_metrics_are_exported_over_otlp_to_the_configured_endpoint(

@@ -1,5 +1,5 @@
 """Which smoa caller sent a chat request, told by the services' own prompt constants (imported, never
-copied), so that a reworded prompt breaks routing loudly in tests/harness/test_instant_llm.py instead of
+copied), so that a reworded prompt breaks routing loudly in tests/testing/test_instant_llm.py instead of
 silently turning judging into proposing."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from typing import Any, Literal
 from smoa_services.judge import prompt as judge_prompt
 from smoa_services.moderator import prompt as moderator_prompt
 from smoa_services.orchestrator.prompt import AGGREGATOR_PROMPT, ROLE_WRITER_PROMPT
-from tests.harness.chat_script import Reply, Script, system_prompt
+from smoa_testing.fake_llm.chat_script import Reply, Script, system_prompt
 
 # "single": no system prompt, the conversation as the user sent it (the single-model mode). "proposer":
 # any other system prompt, since a proposer's is its role, which the request may choose freely. The

@@ -17,8 +17,8 @@ from smoa_services.moderator.prompt import moderator_messages
 from smoa_services.orchestrator.prompt import GENERIC_ROLES, aggregator_messages
 from smoa_services.orchestrator.records import Candidate
 from smoa_services.proposer.prompt import proposer_messages
-from tests.harness.callers import caller_of
-from tests.harness.instant_llm import FINAL_ANSWER, answer, instant_reply
+from smoa_testing.fake_llm.callers import caller_of
+from smoa_testing.fake_llm.instant_llm import FINAL_ANSWER, answer, instant_reply
 
 CONVERSATION = [{"role": "user", "content": "What is 6 times 7?"}]
 WITH_SYSTEM = [{"role": "system", "content": "Answer in French."}, *CONVERSATION]

@@ -49,7 +49,7 @@ class Authority:
         self.folder = folder
         self.name = name
         self.key = ec.generate_private_key(ec.SECP256R1())
-        now = datetime.datetime.now(datetime.timezone.utc)
+        now = datetime.datetime.now(datetime.UTC)
         self.certificate = (
             x509.CertificateBuilder()
             .subject_name(_name(name))
@@ -70,7 +70,7 @@ class Authority:
 
     def _issue(self, common_name: str, usage: x509.ObjectIdentifier, server: bool) -> Issued:
         key = ec.generate_private_key(ec.SECP256R1())
-        now = datetime.datetime.now(datetime.timezone.utc)
+        now = datetime.datetime.now(datetime.UTC)
         builder = (
             x509.CertificateBuilder()
             .subject_name(_name(common_name))

@@ -4,7 +4,7 @@ role (so neither dedup nor the consensus check ends a layer early) and the aggre
 would, writes a fixed answer.
 
 One policy for both of its users: `instant_reply`, a FakeOpenAI script for the tests, and `answer`, the
-bare text that benchmarks/instant_llm.py serves."""
+bare text that smoa_testing/fake_llm/instant_server.py serves."""
 
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ import json
 import zlib
 from typing import Any
 
-from tests.harness.callers import asks_for_decision, by_caller
-from tests.harness.chat_script import Reply, system_prompt
-from tests.harness.running_service import shown_responses
+from smoa_testing.fake_llm.callers import asks_for_decision, by_caller
+from smoa_testing.fake_llm.chat_script import Reply, system_prompt
+from smoa_testing.stacks.running_service import shown_responses
 
 FINAL_ANSWER = "The synthesized answer is forty two"
 CONTINUE = {"decision": "continue", "reason": "another round may help"}

@@ -1,5 +1,5 @@
 """The deployment the soak runs, as processes on loopback addresses: the fault-injecting LLM endpoint
-(benchmarks/faulty_llm.py), 3 proposer replicas, 2 judge replicas, the moderator and 2 orchestrators, each
+(fake_llm/faulty_server.py), 3 proposer replicas, 2 judge replicas, the moderator and 2 orchestrators, each
 on its own 127.0.0.x with one shared port. Every service runs with the same settings (`settings`), and
 its output goes to a log of its own. A proposer replica may sit behind a StreamCounter, to see from
 outside which calls reach it."""
@@ -16,10 +16,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tests.harness.replica import Replica, free_port, service_environment
-from tests.harness.stream_counter import StreamCounter
+from smoa_testing.observe.stream_counter import StreamCounter
+from smoa_testing.stacks.replica import Replica, free_port, service_environment
 
-ROOT = Path(__file__).resolve().parents[2]
 PROPOSER_HOSTS = ["127.0.0.2", "127.0.0.3", "127.0.0.4"]
 JUDGE_HOSTS = ["127.0.0.5", "127.0.0.6"]
 MODERATOR_HOST = "127.0.0.7"
@@ -38,10 +37,10 @@ SETTINGS = {
 
 
 class FaultyLLM:
-    """benchmarks/faulty_llm.py as a process."""
+    """smoa_testing/fake_llm/faulty_server.py as a process."""
 
     def __init__(self, log: Path, slow_seconds: float = 0.5, latency_seconds: float = 0.0, **rates: float):
-        command = [sys.executable, str(ROOT / "benchmarks" / "faulty_llm.py"), "--port", "0", "--seed", "1"]
+        command = [sys.executable, "-m", "smoa_testing.fake_llm.faulty_server", "--port", "0", "--seed", "1"]
         command += ["--slow-seconds", str(slow_seconds), "--latency-seconds", str(latency_seconds)]
         for kind, rate in rates.items():
             command += [f"--{kind.replace('_', '-')}-rate", str(rate)]

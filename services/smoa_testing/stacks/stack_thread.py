@@ -1,4 +1,4 @@
-"""The four real services (tests.harness.orchestrator_stack) on their own event loop in a thread, so
+"""The four real services (smoa_testing.stacks.orchestrator_stack) on their own event loop in a thread, so
 blocking code (SmoaClient, the command line) can call them from the test's thread."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from tests.harness.orchestrator_stack import orchestrator_stack
+from smoa_testing.stacks.orchestrator_stack import orchestrator_stack
 
 
 @contextmanager

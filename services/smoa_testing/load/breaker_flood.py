@@ -17,10 +17,10 @@ from typing import Any
 import grpc
 
 from smoa.v1 import orchestrator_pb2
-from tests.harness.chat_script import Reply, last_user
-from tests.harness.metric_points import count
-from tests.harness.openai_endpoint import FakeOpenAI
-from tests.harness.orchestrator_stack import Stack, orchestrator_stack, question
+from smoa_testing.fake_llm.chat_script import Reply, last_user
+from smoa_testing.fake_llm.openai_endpoint import FakeOpenAI
+from smoa_testing.observe.metric_points import count
+from smoa_testing.stacks.orchestrator_stack import Stack, orchestrator_stack, question
 
 ALICE, BOB = (("authorization", "Bearer alice-token"),), (("authorization", "Bearer bob-token"),)
 CAROL = (("authorization", "Bearer carol-token"),)

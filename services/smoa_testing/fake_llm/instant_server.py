@@ -1,10 +1,11 @@
 """An OpenAI-compatible chat endpoint that answers at once, for measuring everything but the model.
 
-    python benchmarks/instant_llm.py --port 0      # prints "instant-llm listening on 127.0.0.1:PORT"
+    python -m smoa_testing.fake_llm.instant_server --port 0   # prints "instant-llm listening on HOST:PORT"
+    python -m smoa_testing.fake_llm.instant_server --port 0 --record calls.jsonl  # keeps the first requests
 
 A bare asyncio HTTP/1.1 server (keep-alive, JSON and SSE streams), not a framework, so that the endpoint's
-own cost stays small next to what is measured. What it answers is the tests' instant LLM
-(tests/harness/instant_llm.py): valid at once for every smoa caller, each proposer's answer its own.
+own cost stays small next to what is measured. What it answers is the instant LLM of smoa_testing
+(instant_llm.py): valid at once for every smoa caller, each proposer's answer its own.
 """
 
 from __future__ import annotations
@@ -12,17 +13,18 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository, for tests.harness
+from smoa_testing.fake_llm.instant_llm import answer
 
-from tests.harness.instant_llm import answer
-
+Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
 USAGE = {"prompt_tokens": 20, "completion_tokens": 8, "total_tokens": 28}
 MODELS = b'{"object":"list","data":[{"id":"instant","object":"model"}]}'
+# --record keeps this many chat requests, the first ones, so that recording costs nothing once measuring
+# begins: a benchmark replays one smoa request's calls directly (benchmarks/llm_floors.py).
+RECORDED = 64
 
 
 def completion(request: dict[str, Any]) -> bytes:
@@ -94,10 +96,31 @@ async def requests(reader: asyncio.StreamReader) -> AsyncIterator[tuple[bytes, b
         return
 
 
-async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+class Recorder:
+    """The bodies of the first RECORDED chat requests, one JSON line each, appended to a file."""
+
+    def __init__(self, path: Path | None):
+        self.path, self.left = path, RECORDED if path else 0
+
+    def keep(self, body: bytes) -> None:
+        if self.left and self.path:
+            self.left -= 1
+            with self.path.open("ab") as out:
+                out.write(body.replace(b"\n", b" ") + b"\n")
+
+
+def handler(recorder: Recorder) -> Handler:
+    return lambda reader, writer: handle(reader, writer, recorder)
+
+
+async def handle(
+    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, recorder: Recorder | None = None
+) -> None:
     try:
         async for method, _, body in requests(reader):
             request = json.loads(body) if body else {}
+            if recorder and method == b"POST":
+                recorder.keep(body)
             if method == b"GET":
                 writer.write(response("200 OK", b"application/json", MODELS))
             elif request.get("stream"):
@@ -109,9 +132,6 @@ async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> 
         pass
     finally:
         writer.close()
-
-
-Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
 
 
 async def serve(host: str, port: int, handler: Handler = handle, name: str = "instant-llm") -> None:
@@ -129,8 +149,9 @@ def main() -> None:
     )
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--record", type=Path, help=f"append the first {RECORDED} chat requests to this file")
     args = parser.parse_args()
-    asyncio.run(serve(args.host, args.port))
+    asyncio.run(serve(args.host, args.port, handler(Recorder(args.record))))
 
 
 if __name__ == "__main__":

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import socket
 import subprocess
-import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+
+from smoa_testing.eventually import wait_for
 
 # As docker-compose.quotas.yml and deploy/k8s run it: nothing saved.
 COMMAND = ("redis-server", "--save", "", "--appendonly", "no")
@@ -23,12 +24,9 @@ class RedisProcess:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        deadline = time.monotonic() + 10
-        while not self._answers():
-            if time.monotonic() > deadline or self.process.poll() is not None:
-                self.stop()
-                raise RuntimeError("redis-server did not start")
-            time.sleep(0.02)
+        if not wait_for(self._answers, 10, unless=lambda: self.process.poll() is not None):
+            self.stop()
+            raise RuntimeError("redis-server did not start")
 
     @property
     def url(self) -> str:

@@ -16,7 +16,7 @@ from typing import Any
 
 from aiohttp import web
 
-from tests.harness.chat_script import Reply, Script, last_user
+from smoa_testing.fake_llm.chat_script import Reply, Script, last_user
 
 
 class FakeOpenAI:

@@ -9,9 +9,10 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Mapping
 from pathlib import Path
+
+from smoa_testing.eventually import wait_for
 
 
 def free_port(hosts: list[str]) -> int:
@@ -59,12 +60,15 @@ class Replica:
             self.process = subprocess.Popen(
                 [*command, "--port", str(self.port)], stdout=log, stderr=subprocess.STDOUT, env=self.env
             )
-        deadline = time.monotonic() + timeout
-        listening = f"listening on {self.address}"
-        while listening not in self.log.read_bytes()[offset:].decode(errors="replace"):
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"{self.service} on {self.address} did not start:\n{self.log.read_text()}")
-            time.sleep(0.05)
+        listening = f"listening on {self.address}".encode()
+        process = self.process
+        if not wait_for(
+            lambda: listening in self.log.read_bytes()[offset:],
+            timeout,
+            0.05,
+            lambda: process.poll() is not None,
+        ):
+            raise RuntimeError(f"{self.service} on {self.address} did not start:\n{self.log.read_text()}")
 
     def signal(self, sig: signal.Signals) -> None:
         assert self.process is not None

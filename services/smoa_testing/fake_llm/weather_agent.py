@@ -7,9 +7,9 @@ import json
 from typing import Any
 
 from smoa_services.ensemble.tool_use import REPLY_DESCRIPTION
-from tests.harness.callers import caller_of
-from tests.harness.chat_script import Reply, system_prompt
-from tests.harness.instant_llm import instant_reply
+from smoa_testing.fake_llm.callers import caller_of
+from smoa_testing.fake_llm.chat_script import Reply, system_prompt
+from smoa_testing.fake_llm.instant_llm import instant_reply
 
 ANSWER = "It is 18 C and sunny in Paris."
 PARAMETERS: Any = {

@@ -9,11 +9,11 @@ from collections.abc import Callable
 from typing import Any
 
 from smoa.v1 import orchestrator_pb2
-from tests.harness.callers import asks_for_decision, by_caller, caller_of
-from tests.harness.chat_script import Reply, Script, system_prompt
-from tests.harness.openai_endpoint import FakeOpenAI
-from tests.harness.orchestrator_stack import question
-from tests.harness.running_service import shown_responses
+from smoa_testing.fake_llm.callers import asks_for_decision, by_caller, caller_of
+from smoa_testing.fake_llm.chat_script import Reply, Script, system_prompt
+from smoa_testing.fake_llm.openai_endpoint import FakeOpenAI
+from smoa_testing.stacks.orchestrator_stack import question
+from smoa_testing.stacks.running_service import shown_responses
 
 # Roles whose answers differ in words (so dedup keeps them apart) and in their final number (so the
 # moderator's cheap check finds no consensus) unless a test says otherwise.

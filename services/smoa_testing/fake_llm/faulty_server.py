@@ -1,4 +1,4 @@
-"""An OpenAI-compatible chat endpoint that answers like instant_llm.py, except when it injects a fault:
+"""An OpenAI-compatible chat endpoint that answers like instant_server.py, except when it injects a fault:
 the weather a real provider brings. Each request meets at most one fault, drawn with the given rates:
 
     error       HTTP 500
@@ -9,8 +9,8 @@ the weather a real provider brings. Each request meets at most one fault, drawn 
     slow        answers late (a stream: each piece late)
     truncate    a stream that stops mid-answer (the connection is dropped)
 
-    python benchmarks/faulty_llm.py --port 0 --error-rate 0.1 --hang-rate 0.05 --malformed-rate 0.02 \
-        [--latency-seconds 0.2]
+    python -m smoa_testing.fake_llm.faulty_server --port 0 --error-rate 0.1 --hang-rate 0.05 \
+        --malformed-rate 0.02 [--latency-seconds 0.2]
 
 It prints "faulty-llm listening on HOST:PORT". GET /stats returns how many requests met each fault; POST
 /faults with a JSON object of rates ({"hang": 0.05, ...}) changes them while it runs. Used by the soak test
@@ -28,7 +28,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from instant_llm import MODELS, completion, requests, response, serve, stream
+from smoa_testing.fake_llm.instant_server import MODELS, completion, requests, response, serve, stream
 
 KINDS = ("error", "rate_limit", "hang", "malformed", "slow", "truncate")
 MALFORMED_BODIES = (
