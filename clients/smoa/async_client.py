@@ -14,7 +14,8 @@ from smoa.client_core import ChannelOptions, ClientCore
 from smoa.errors import error_from
 from smoa.events import StreamEvent
 from smoa.health import ServingStatus
-from smoa.options import GenerateOptions, GenerateOverrides
+from smoa.options import GenerateOptions
+from smoa.overrides import GenerateOverrides
 from smoa.request import Messages
 from smoa.result import Result
 from smoa.usage import CallerUsage, usage_from

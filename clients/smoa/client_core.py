@@ -19,7 +19,8 @@ from smoa.connection import (
 )
 from smoa.errors import error_from
 from smoa.health import ServingStatus
-from smoa.options import GenerateOptions, GenerateOverrides, with_overrides
+from smoa.options import GenerateOptions, with_overrides
+from smoa.overrides import GenerateOverrides
 from smoa.request import Messages, generate_request
 from smoa.v1 import orchestrator_pb2
 

@@ -1,7 +1,8 @@
 """GenerateOptions: everything a generation asks for besides the question, as one frozen value. The
 clients, `smoa ask`, `smoa load` and `smoa eval` all build one, and smoa.request.generate_request turns it
 into the wire message, so a field GenerateRequest gains is added here and there, and nowhere else
-(tests/client/test_options_coverage.py fails until it is).
+(tests/client/test_options_coverage.py fails until it is); the keyword form, GenerateOverrides, is generated
+from it (python protos/generate.py).
 
     options = GenerateOptions(n=4, k=2, aggregation="rrf")
     client.generate("What is 6 x 7?", options)
@@ -16,8 +17,8 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TypedDict
 
+from smoa.overrides import GenerateOverrides
 from smoa.ranking import Aggregation, Selection
 from smoa.request import JsonAnswer, ModelSettings, Skips, choice, options_message
 from smoa.result import Mode
@@ -90,34 +91,6 @@ class GenerateOptions:
             object.__setattr__(self, "metadata", dict(self.metadata))
         if self.tools is not None:
             object.__setattr__(self, "tools", tuple(self.tools))
-
-
-class GenerateOverrides(TypedDict, total=False):
-    """GenerateOptions' fields as keyword arguments of generate() and stream(), each overriding the
-    GenerateOptions given (so they type-check as keywords too)."""
-
-    mode: Mode | str
-    n: int | None
-    k: int | None
-    max_layers: int | None
-    roles: Sequence[str] | None
-    task_description: str | None
-    model: ModelSettings | str | None
-    agents: Mapping[int, ModelSettings | str] | None
-    fused: bool | None
-    token_budget: int | None
-    seed: int | None
-    aggregation: Aggregation | str | None
-    selection: Selection | str | None
-    quorum: int | None
-    judge_passes: int | None
-    skips: Skips | None
-    stop: str | Sequence[str] | None
-    metadata: Mapping[str, str] | None
-    response_format: JsonAnswer | None
-    tools: Sequence[Tool] | None
-    tool_choice: str | None
-    parallel_tool_calls: bool | None
 
 
 def with_overrides(options: GenerateOptions | None, overrides: GenerateOverrides) -> GenerateOptions:

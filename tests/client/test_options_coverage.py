@@ -13,7 +13,7 @@ import pytest
 from google.protobuf.descriptor import EnumDescriptor
 
 from smoa import Aggregation, GenerateOptions, JsonAnswer, Mode, ModelSettings, Selection, Skips, Tool
-from smoa.options import GenerateOverrides
+from smoa.overrides import GenerateOverrides
 from smoa.request import generate_request
 from smoa.v1 import common_pb2, orchestrator_pb2
 
