@@ -1,14 +1,17 @@
-"""What smoa itself costs per request: the four services as separate processes on this machine, every LLM
-call answered at once by benchmarks/instant_llm.py, so latency is orchestration (gRPC hops, prompt
-building, dedup, judging logic, HTTP to the LLM endpoint) and nothing else.
+"""What smoa itself costs per request, against the same LLM calls made directly: the four services as
+separate processes on this machine, every LLM call answered at once by smoa_testing's instant_server, so
+latency and CPU are orchestration (gRPC hops, prompt building, dedup, judging logic, HTTP to the LLM
+endpoint) and nothing else.
 
-    .venv/bin/python benchmarks/bench_overhead.py [--quick] [--json PATH] [--profile DIR]
+    .venv/bin/python benchmarks/bench_overhead.py [--quick] [--rounds N] [--json PATH] [--profile DIR]
 
 Request: SMOA, n=4, k=2, max_layers=2, explicit roles (no role-writing call), judge and moderator as
-separate calls (the whole call graph, as in the committed figures; fused is the service's default).
-Latency is measured one request at a time (the overhead a request sees); throughput with closed-loop
-clients at rising concurrency (the most requests per second the machine sustains). --profile records the
-orchestrator and one proposer with py-spy during the throughput phase.
+separate calls (the whole call graph; fused is the service's default). The floors (llm_floors.py) replay
+the LLM calls that request made, from this process: with the openai SDK as shipped, and with raw aiohttp.
+Each round measures smoa and then each floor, in turn (the machine is noisy): latency one request at a
+time, then throughput and CPU per request with closed-loop clients (smoa at rising concurrency; the floors
+at TARGET_CONCURRENCY). The targets are ratios to the floors, PASS or MISS. --profile records every service
+with py-spy during smoa's throughput phase of the first round.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ import signal
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -30,13 +34,19 @@ from pathlib import Path
 from typing import Any
 
 import grpc
+import llm_floors
 from release_core import require_release_core
 
 from smoa.v1 import common_pb2, orchestrator_pb2, orchestrator_pb2_grpc
 
 HERE = Path(__file__).resolve().parent
-TARGET_P50_MS = 10.0
+# smoa against the openai-SDK floor: p50 and CPU per request at most this many times the floor's; CPU at most
+# STRETCH_RAW times the raw-aiohttp floor's; and this many requests a second at TARGET_CONCURRENCY.
+TARGET_VS_SDK = 1.0
+STRETCH_VS_RAW = 3.0
 TARGET_RPS = 150.0
+TARGET_CONCURRENCY = 32
+SERVICES = ("orchestrator", "proposer", "judge", "moderator")
 ROLES = [
     "You are a careful mathematician.",
     "You are a pragmatic engineer.",
@@ -63,11 +73,12 @@ def launch(name: str, command: list[str], env: dict[str, str]) -> Process:
     return Process(name, popen, int(match.group(1)))
 
 
-def start_deployment() -> list[Process]:
+def start_deployment(record: Path | None = None) -> list[Process]:
+    """The instant LLM and the four services; `record`: where the LLM keeps the first calls' bodies."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "SMOA_"))}
-    llm = launch(
-        "instant-llm", [sys.executable, "-m", "smoa_testing.fake_llm.instant_server", "--port", "0"], env
-    )
+    recording = ["--record", str(record)] if record else []
+    instant = [sys.executable, "-m", "smoa_testing.fake_llm.instant_server", "--port", "0", *recording]
+    llm = launch("instant-llm", instant, env)
     env |= {
         "SMOA_LLM_BASE_URL": f"http://127.0.0.1:{llm.port}/v1",
         "SMOA_LLM_MAX_RETRIES": "0",
@@ -125,19 +136,30 @@ def stats(samples_ms: list[float]) -> dict[str, Any]:
     }
 
 
-async def latency(stub: orchestrator_pb2_grpc.OrchestratorServiceAsyncStub, count: int) -> dict[str, Any]:
-    req = request()
+async def latency(call: Call, count: int) -> dict[str, Any]:
+    """One request at a time."""
     samples: list[float] = []
     for _ in range(count):
-        started = time.perf_counter()
-        await stub.Generate(req, timeout=30)
-        samples.append((time.perf_counter() - started) * 1000)
+        timed = await call()
+        if timed is None:
+            raise RuntimeError("a request failed while measuring latency")
+        samples.append(timed[1] * 1000)
     return stats(samples)
 
 
 # One call of a benchmarked path: None when it failed, else (seconds to the first token or the answer,
 # seconds in all).
 Call = Callable[[], Awaitable[tuple[float, float] | None]]
+
+
+def replay_call(replay: llm_floors.Replay) -> Call:
+    async def call() -> tuple[float, float] | None:
+        started = time.perf_counter()
+        await replay()
+        took = time.perf_counter() - started
+        return took, took
+
+    return call
 
 
 def generate_call(stub: orchestrator_pb2_grpc.OrchestratorServiceAsyncStub) -> Call:
@@ -176,9 +198,16 @@ async def closed_loop(call: Call, concurrency: int, seconds: float) -> tuple[int
 
 
 async def throughput(
-    stub: orchestrator_pb2_grpc.OrchestratorServiceAsyncStub, concurrency: int, seconds: float
+    call: Call, concurrency: int, seconds: float, processes: list[Process]
 ) -> dict[str, Any]:
-    answered, errors, elapsed, samples = await closed_loop(generate_call(stub), concurrency, seconds)
+    """Closed-loop clients; CPU per request of every process, and of this one ("client")."""
+
+    def cpu() -> dict[str, float]:
+        return {p.name: cpu_seconds(p.popen.pid) for p in processes} | {"client": time.process_time()}
+
+    before = cpu()
+    answered, errors, elapsed, samples = await closed_loop(call, concurrency, seconds)
+    after = cpu()
     samples.sort()
     return {
         "concurrency": concurrency,
@@ -187,6 +216,7 @@ async def throughput(
         "rps": answered / elapsed,
         "p50_ms": percentile(samples, 0.50) if samples else None,
         "p99_ms": percentile(samples, 0.99) if samples else None,
+        "cpu_ms_per_request": {n: (after[n] - before[n]) * 1000 / max(1, answered) for n in before},
     }
 
 
@@ -200,7 +230,7 @@ def profile(processes: list[Process], seconds: float, out: Path) -> list[subproc
     out.mkdir(parents=True, exist_ok=True)
     recorders = []
     for p in processes:
-        if p.name in ("orchestrator", "proposer"):
+        if p.name in SERVICES:
             recorders.append(
                 subprocess.Popen(
                     [
@@ -223,9 +253,14 @@ def profile(processes: list[Process], seconds: float, out: Path) -> list[subproc
     return recorders
 
 
-async def run(args: argparse.Namespace) -> dict[str, Any]:
-    processes = start_deployment()
+async def run(args: argparse.Namespace, record: Path) -> dict[str, Any]:
+    processes = start_deployment(record)
+    seconds = 3.0 if args.quick else 10.0
+    count = 30 if args.quick else 300
+    levels = [4, TARGET_CONCURRENCY] if args.quick else [4, 16, TARGET_CONCURRENCY, 64]
+    rounds: list[dict[str, Any]] = []
     try:
+        base_url = f"http://127.0.0.1:{processes[0].port}/v1"
         async with grpc.aio.insecure_channel(f"127.0.0.1:{processes[-1].port}") as channel:
             stub = orchestrator_pb2_grpc.OrchestratorServiceStub(channel)
             first = await stub.Generate(request(), timeout=30)
@@ -234,30 +269,111 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 "layers": len(first.layers),
                 "stop_reason": common_pb2.StopReason.Name(first.stop_reason),
             }
-            await latency(stub, 10 if args.quick else 30)  # warm-up
-            single = await latency(stub, 30 if args.quick else 300)
-            seconds = 3.0 if args.quick else 10.0
-            levels = [4, 16] if args.quick else [4, 16, 32, 64]
-            recorders = profile(processes, seconds, args.profile) if args.profile else []
-            loads = []
-            for c in levels:
-                before = {p.name: cpu_seconds(p.popen.pid) for p in processes} | {
-                    "client": time.process_time()
-                }
-                loads.append(await throughput(stub, c, seconds))
-                after = {p.name: cpu_seconds(p.popen.pid) for p in processes} | {
-                    "client": time.process_time()
-                }
-                # Where the machine's CPU went, per request: which process to make cheaper.
-                loads[-1]["cpu_ms_per_request"] = {
-                    name: (after[name] - before[name]) * 1000 / max(1, loads[-1]["requests"])
-                    for name in before
-                }
-            for r in recorders:
-                r.wait(seconds + 30)
+            stages = llm_floors.stages(record, first.cost.total.calls)
+            shape["stages"] = [len(stage) for stage in stages]
+            smoa = generate_call(stub)
+            await latency(smoa, count // 10)  # warm-up
+            for index in range(args.rounds):
+                measured: dict[str, Any] = {"smoa": {"latency": await latency(smoa, count)}}
+                recorders = (
+                    profile(processes, seconds * len(levels), args.profile)
+                    if args.profile and not index
+                    else []
+                )
+                measured["smoa"]["throughput"] = [
+                    await throughput(smoa, c, seconds, processes) for c in levels
+                ]
+                for r in recorders:
+                    r.wait(seconds * len(levels) + 30)
+                for name, floor in (
+                    ("openai_sdk", llm_floors.openai_sdk),
+                    ("raw_aiohttp", llm_floors.raw_aiohttp),
+                ):
+                    async with floor(base_url, stages) as replay:
+                        call = replay_call(replay)
+                        await latency(call, count // 10)  # warm-up
+                        measured[name] = {
+                            "latency": await latency(call, count),
+                            "throughput": [await throughput(call, TARGET_CONCURRENCY, seconds, processes)],
+                        }
+                rounds.append(measured)
     finally:
         stop_deployment(processes)
-    return {"shape": shape, "latency": single, "throughput": loads}
+    return {"shape": shape, "rounds": rounds}
+
+
+def at_target(measured: dict[str, Any]) -> dict[str, Any]:
+    return next(t for t in measured["throughput"] if t["concurrency"] == TARGET_CONCURRENCY)
+
+
+def figures(rounds: list[dict[str, Any]]) -> dict[str, float]:
+    """The compared figures, each the mean over the rounds: p50 and CPU per request (smoa: its four
+    services; a floor: its client) at TARGET_CONCURRENCY, and smoa's requests a second there."""
+
+    def mean(pick: Callable[[dict[str, Any]], float]) -> float:
+        return statistics.fmean(pick(r) for r in rounds)
+
+    def cpu(system: str) -> Callable[[dict[str, Any]], float]:
+        names = SERVICES if system == "smoa" else ("client",)
+        return lambda r: sum(at_target(r[system])["cpu_ms_per_request"][n] for n in names)
+
+    def p50(system: str) -> Callable[[dict[str, Any]], float]:
+        return lambda r: float(r[system]["latency"]["p50_ms"])
+
+    systems = ("smoa", "openai_sdk", "raw_aiohttp")
+    found = {f"{s}_p50_ms": mean(p50(s)) for s in systems} | {f"{s}_cpu_ms": mean(cpu(s)) for s in systems}
+    found["smoa_rps"] = mean(lambda r: at_target(r["smoa"])["rps"])
+    found["smoa_errors"] = sum(at_target(r["smoa"])["errors"] for r in rounds)
+    return found
+
+
+def report(result: dict[str, Any]) -> list[str]:
+    cpuinfo = Path("/proc/cpuinfo").read_text().splitlines()
+    cpu = next((line.split(":", 1)[1].strip() for line in cpuinfo if line.startswith("model name")), "?")
+    machine = f"{cpu} · {os.cpu_count()} cores · Python {platform.python_version()}"
+    shape = result["shape"]
+    lines = [
+        "# smoa orchestration overhead against the same LLM calls made directly (instant LLM endpoint)",
+        f"   {time.strftime('%Y-%m-%d %H:%M')} · {machine}",
+        f"   request: SMOA n=4 k=2 max_layers=2 -> {shape['layers']} layers, {shape['llm_calls']} LLM calls "
+        f"in stages of {shape['stages']}, stop {shape['stop_reason']}",
+    ]
+    for index, measured in enumerate(result["rounds"], 1):
+        lines += ["", f"## round {index}: one request at a time (p50 / p99 ms), then closed-loop clients"]
+        for system, numbers in measured.items():
+            lat = numbers["latency"]
+            lines.append(f"   {system:<12} p50 {lat['p50_ms']:6.1f} · p99 {lat['p99_ms']:6.1f}")
+            for t in numbers["throughput"]:
+                spent = {n: ms for n, ms in t["cpu_ms_per_request"].items() if ms >= 0.05}
+                lines.append(
+                    f"      concurrency {t['concurrency']:>3}: {t['rps']:6.1f} req/s · {t['errors']} errors"
+                    f" · p50 {t['p50_ms'] or 0:7.1f} ms · CPU ms/request "
+                    + ", ".join(f"{n} {ms:.1f}" for n, ms in sorted(spent.items(), key=lambda kv: -kv[1]))
+                )
+    f = figures(result["rounds"])
+    result["figures"] = f
+
+    def verdict(ok: bool) -> str:
+        return "PASS" if ok else "MISS"
+
+    p50_ratio = f["smoa_p50_ms"] / f["openai_sdk_p50_ms"]
+    cpu_ratio = f["smoa_cpu_ms"] / f["openai_sdk_cpu_ms"]
+    raw_ratio = f["smoa_cpu_ms"] / f["raw_aiohttp_cpu_ms"]
+    lines += [
+        "",
+        f"## targets (means of {len(result['rounds'])} rounds; CPU at concurrency {TARGET_CONCURRENCY}: "
+        "smoa's four services against a floor's one process)",
+        f"   p50: smoa {f['smoa_p50_ms']:.1f} ms / openai SDK {f['openai_sdk_p50_ms']:.1f} ms = "
+        f"{p50_ratio:.2f}x (<= {TARGET_VS_SDK:.1f}x) {verdict(p50_ratio <= TARGET_VS_SDK)}",
+        f"   CPU: smoa {f['smoa_cpu_ms']:.1f} ms / openai SDK {f['openai_sdk_cpu_ms']:.1f} ms = "
+        f"{cpu_ratio:.2f}x (<= {TARGET_VS_SDK:.1f}x) {verdict(cpu_ratio <= TARGET_VS_SDK)}",
+        f"   CPU (stretch): smoa / raw aiohttp {f['raw_aiohttp_cpu_ms']:.1f} ms = {raw_ratio:.2f}x "
+        f"(<= {STRETCH_VS_RAW:.0f}x) {verdict(raw_ratio <= STRETCH_VS_RAW)}",
+        f"   throughput: {f['smoa_rps']:.1f} req/s at concurrency {TARGET_CONCURRENCY}, "
+        f"{f['smoa_errors']:.0f} errors (>= {TARGET_RPS:.0f}, 0 errors) "
+        f"{verdict(f['smoa_rps'] >= TARGET_RPS and f['smoa_errors'] == 0)}",
+    ]
+    return lines
 
 
 def main() -> int:
@@ -265,52 +381,17 @@ def main() -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--quick", action="store_true", help="a smoke run, not a measurement")
+    parser.add_argument("--rounds", type=int, default=2, help="smoa and the floors, in turn, this many times")
     parser.add_argument("--json", type=Path, help="also write the figures as JSON")
     parser.add_argument("--profile", type=Path, metavar="DIR", help="py-spy speedscope profiles into DIR")
     args = parser.parse_args()
-    if not args.quick:
+    if args.quick:
+        args.rounds = 1
+    else:
         require_release_core()
-    result = asyncio.run(run(args))
-    cpuinfo = Path("/proc/cpuinfo").read_text().splitlines()
-    cpu = next((line.split(":", 1)[1].strip() for line in cpuinfo if line.startswith("model name")), "?")
-    machine = f"{cpu} · {os.cpu_count()} cores · Python {platform.python_version()}"
-    lat, shape = result["latency"], result["shape"]
-    best = max(result["throughput"], key=lambda t: t["rps"])
-    lines = [
-        "# smoa orchestration overhead (instant LLM endpoint, services as separate processes)",
-        f"   {time.strftime('%Y-%m-%d %H:%M')} · {machine}",
-        f"   request: SMOA n=4 k=2 max_layers=2 -> {shape['layers']} layers, {shape['llm_calls']} LLM calls, "
-        f"stop {shape['stop_reason']}",
-        "",
-        f"## one request at a time ({lat['requests']} requests)",
-        f"   p50 {lat['p50_ms']:.1f} ms · p90 {lat['p90_ms']:.1f} ms · p99 {lat['p99_ms']:.1f} ms · "
-        f"mean {lat['mean_ms']:.1f} ms · min {lat['min_ms']:.1f} ms",
-        f"   per LLM call: {lat['p50_ms'] / shape['llm_calls']:.2f} ms of p50",
-        "",
-        "## closed-loop clients",
-        "   concurrency   requests   errors    req/s     p50 ms     p99 ms",
-    ]
-    for t in result["throughput"]:
-        lines.append(
-            f"   {t['concurrency']:>11}   {t['requests']:>8}   {t['errors']:>6}   {t['rps']:>6.1f}   "
-            f"{t['p50_ms'] or 0:>8.1f}   {t['p99_ms'] or 0:>8.1f}"
-        )
-    latency_verdict = "PASS" if lat["p50_ms"] <= TARGET_P50_MS else "MISS"
-    rps_verdict = "PASS" if best["rps"] >= TARGET_RPS else "MISS"
-    cpu = best["cpu_ms_per_request"]
-    lines += [
-        "",
-        f"## CPU per request at concurrency {best['concurrency']} (ms): "
-        + ", ".join(f"{name} {ms:.1f}" for name, ms in sorted(cpu.items(), key=lambda kv: -kv[1]))
-        + f" · total {sum(cpu.values()):.1f}",
-    ]
-    lines += [
-        "",
-        f"## targets: p50 overhead <= {TARGET_P50_MS:.0f} ms: {lat['p50_ms']:.1f} ms {latency_verdict} · "
-        f"throughput >= {TARGET_RPS:.0f} req/s: {best['rps']:.1f} req/s at concurrency {best['concurrency']} "
-        f"{rps_verdict}",
-    ]
-    print("\n".join(lines))
+    with tempfile.TemporaryDirectory() as scratch:
+        result = asyncio.run(run(args, Path(scratch) / "calls.jsonl"))
+    print("\n".join(report(result)))
     if args.json:
         args.json.write_text(json.dumps(result, indent=2) + "\n")
     return 0
