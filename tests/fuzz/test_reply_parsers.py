@@ -17,6 +17,8 @@ from smoa_services.config import Settings
 from smoa_services.ensemble.decision import Decision
 from smoa_services.judge import verdict
 from smoa_services.judge.prompt import labels
+from smoa_services.llm.backend_error import MalformedReply
+from smoa_services.llm.completion import Reply, read_chunk, read_completion
 from smoa_services.llm.json_reply import MAX_REPLY_CHARS, ReplyError, json_object
 from smoa_services.moderator.policy import parse_decision
 from smoa_services.orchestrator.roles import parse_roles
@@ -196,3 +198,30 @@ def test_a_reply_at_the_size_cap_is_read_quickly(text: str) -> None:
         read(parse)
         # Linear work on 100,000 characters takes milliseconds; quadratic work took about a minute.
         assert time.perf_counter() - started < 2.0
+
+
+# The keys the readers look for, so that the fuzz reaches past the first check.
+BODY_KEYS = ["choices", "message", "delta", "content", "finish_reason", "model", "usage", "prompt_tokens"]
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.dictionaries(st.sampled_from(BODY_KEYS) | st.text(max_size=4), inner, max_size=4)
+    ),
+    max_leaves=16,
+)
+
+
+@given(JSON)
+@example({"choices": [{"delta": {"content": "\ud800"}, "finish_reason": 1}], "usage": {"prompt_tokens": 3}})
+@fuzz()
+def test_an_llm_body_or_chunk_is_read_or_refused_as_malformed(body: object) -> None:
+    """Any JSON a backend sends as a body or a streamed chunk: read into valid UTF-8, or MalformedReply."""
+    for reader in (read_completion, read_chunk):
+        try:
+            reply = reader(body)
+        except MalformedReply:
+            continue
+        text = reply.text if isinstance(reply, Reply) else "".join(reply.pieces)
+        (text + reply.finish + reply.model).encode("utf-8")
+        assert reply.usage is None or all(isinstance(count, int) for count in reply.usage)

@@ -32,7 +32,7 @@ from smoa_services.llm.completion import (
     Message,
     Reply,
     SentAttempts,
-    clean_text,
+    read_chunk,
     read_completion,
 )
 from smoa_services.llm.endpoint import BreakerListener, Endpoint
@@ -263,11 +263,15 @@ class ChatModel:
                 # A stream is judged by its first chunk: its length is the caller's, not the backend's.
                 ends, judged = endpoint.attempt_end(index, index + 1 >= policy.max_attempts, began, until, 1)
                 async with asyncio.timeout_at(ends):
-                    chunks = await endpoint.client.chat.completions.create(
-                        **request,
+                    # The low-level `post`, as in `complete`: chunks as JSON, not typed models.
+                    options: openai.RequestOptions = {"timeout": max(0.001, until - loop.time())}
+                    chunks = await endpoint.client.post(
+                        "/chat/completions",
+                        body={**request, "stream": True, "stream_options": {"include_usage": True}},
+                        cast_to=object,
+                        options=options,
                         stream=True,
-                        stream_options={"include_usage": True},
-                        timeout=max(0.001, until - loop.time()),
+                        stream_cls=openai.AsyncStream[object],
                     )
                     opened.push_async_callback(chunks.close)
                     iterator = chunks.__aiter__()
@@ -289,15 +293,12 @@ class ChatModel:
         finish, model, usage = "", request["model"], None
         async with outcome.value.opened:
             try:
-                async for chunk in outcome.value.chunks(until):
-                    model = chunk.model or model
-                    usage = chunk.usage or usage
-                    for c in chunk.choices:
-                        finish = c.finish_reason or finish
-                        if c.delta and c.delta.content:
-                            piece = clean_text(c.delta.content)
-                            pieces.append(piece)
-                            yield piece
+                async for raw in outcome.value.chunks(until):
+                    chunk = read_chunk(raw)
+                    model, usage, finish = chunk.model or model, chunk.usage or usage, chunk.finish or finish
+                    for piece in chunk.pieces:
+                        pieces.append(piece)
+                        yield piece
             except Exception as e:
                 # Running out of the call's time mid-answer is the caller's budget, not a fault of the
                 # backend, which was answering.
@@ -310,8 +311,7 @@ class ChatModel:
         # The winning attempt's time, not the call's: retries and backoff are not what is usual for it.
         endpoint.latency.observe(loop.time() - outcome.value.began)
         endpoint.breaker.succeeded(loop.time(), END_CALLER.get())
-        counts = None if usage is None else (usage.prompt_tokens, usage.completion_tokens)
-        reply = Reply("".join(pieces), clean_text(finish), clean_text(model), counts)
+        reply = Reply("".join(pieces), finish, model, usage)
         completion = sent.completion(request, reply, loop.time() - call_started)
         call.succeeded(completion)
         yield completion

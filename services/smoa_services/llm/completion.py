@@ -86,13 +86,42 @@ def read_completion(body: object) -> Reply:
     text = message.get("content") if isinstance(message, dict) else None
     if not isinstance(body, dict) or not isinstance(first, dict) or not isinstance(text, str | None):
         raise MalformedReply(f"not a chat completion (a JSON {type(body).__name__})")
-    usage = body.get("usage")
-    counts = None
+    finish, model = str(first.get("finish_reason") or ""), str(body.get("model") or "")
+    return Reply(clean_text(text or ""), clean_text(finish), clean_text(model), _counts(body.get("usage")))
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """The parts of one chat.completion.chunk smoa uses: pieces of text, and what the last chunks say."""
+
+    pieces: list[str]
+    finish: str
+    model: str
+    usage: tuple[int, int] | None
+
+
+def read_chunk(chunk: object) -> Chunk:
+    """One streamed chunk as JSON (not the SDK's typed model: a request streams dozens); MalformedReply
+    for what is not one."""
+    choices = chunk.get("choices") if isinstance(chunk, dict) else None
+    if not isinstance(chunk, dict) or not isinstance(choices, list):
+        raise MalformedReply(f"not a chat completion chunk (a JSON {type(chunk).__name__})")
+    pieces, finish = [], ""
+    for choice in choices:
+        delta = choice.get("delta") if isinstance(choice, dict) else None
+        content = delta.get("content") if isinstance(delta, dict) else None
+        if isinstance(content, str) and content:
+            pieces.append(clean_text(content))
+        if isinstance(choice, dict) and choice.get("finish_reason"):
+            finish = clean_text(str(choice["finish_reason"]))
+    return Chunk(pieces, finish, clean_text(str(chunk.get("model") or "")), _counts(chunk.get("usage")))
+
+
+def _counts(usage: object) -> tuple[int, int] | None:
     if isinstance(usage, dict) and isinstance(usage.get("prompt_tokens"), int):
         completion_tokens = usage.get("completion_tokens")
-        counts = (usage["prompt_tokens"], completion_tokens if isinstance(completion_tokens, int) else 0)
-    finish, model = str(first.get("finish_reason") or ""), str(body.get("model") or "")
-    return Reply(clean_text(text or ""), clean_text(finish), clean_text(model), counts)
+        return usage["prompt_tokens"], completion_tokens if isinstance(completion_tokens, int) else 0
+    return None
 
 
 def estimate_prompt(messages: Sequence[Message]) -> int:

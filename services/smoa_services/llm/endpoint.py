@@ -46,6 +46,9 @@ class Endpoint:
             api_key=backend.api_key(),
             max_retries=0,
             timeout=settings.llm_timeout_seconds,
+            # The SDK's own aiohttp transport spends about a third less CPU a call than its httpx default
+            # (benchmarks/bench_overhead.py); every call of a request pays it.
+            http_client=openai.DefaultAioHttpClient() if settings.llm_http_client == "aiohttp" else None,
         )
         # Held for one attempt at a time, so a hung call keeps a slot no longer than its attempt's limit.
         share = settings.llm_slots_per_caller or -(-settings.llm_concurrency // 2)

@@ -1,5 +1,5 @@
 """ChatModel over the real openai SDK against a scripted endpoint: usage, estimation, retries, errors,
-GenAI spans, bounded concurrency."""
+GenAI spans, bounded concurrency; each test on both of the SDK's HTTP transports (SMOA_LLM_HTTP_CLIENT)."""
 
 import asyncio
 import itertools
@@ -10,6 +10,7 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from smoa_services.config import Settings
+from smoa_services.config.backends import HTTP_CLIENTS
 from smoa_services.llm import ChatModel, Completion, LLMRejected, LLMUnavailable, ModelChoice
 from smoa_services.llm.breaker import State
 from smoa_services.telemetry import Telemetry
@@ -19,14 +20,21 @@ from smoa_testing.fake_llm.openai_endpoint import FakeOpenAI
 HI = [{"role": "user", "content": "hi"}]
 
 
-@pytest.fixture
-def spans() -> InMemorySpanExporter:
-    return InMemorySpanExporter()
+@pytest.fixture(params=HTTP_CLIENTS)
+def spans(request: pytest.FixtureRequest) -> Iterator[InMemorySpanExporter]:
+    """Every test takes this fixture: it also chooses the transport model() builds its ChatModel on."""
+    TRANSPORT.append(request.param)
+    yield InMemorySpanExporter()
+    TRANSPORT.pop()
+
+
+TRANSPORT: list[str] = []
 
 
 def model(fake: FakeOpenAI, spans: InMemorySpanExporter, **settings: object) -> ChatModel:
     telemetry = Telemetry.load("test", [SimpleSpanProcessor(spans)], environ={})
-    return ChatModel(Settings(llm_base_url=fake.base_url, **settings), telemetry)  # type: ignore[arg-type]
+    chosen = Settings(llm_base_url=fake.base_url, llm_http_client=TRANSPORT[-1], **settings)  # type: ignore[arg-type]
+    return ChatModel(chosen, telemetry)
 
 
 async def test_usage_comes_from_the_api_and_the_span_follows_genai_conventions(
