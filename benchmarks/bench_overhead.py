@@ -10,8 +10,9 @@ separate calls (the whole call graph; fused is the service's default). The floor
 the LLM calls that request made, from this process: with the openai SDK as shipped, and with raw aiohttp.
 Each round measures smoa and then each floor, in turn (the machine is noisy): latency one request at a
 time, then throughput and CPU per request with closed-loop clients (smoa at rising concurrency; the floors
-at TARGET_CONCURRENCY). The targets are ratios to the floors, PASS or MISS. --profile records every service
-with py-spy during smoa's throughput phase of the first round.
+at TARGET_CONCURRENCY). The targets are ratios to the floors, PASS or MISS. --profile then records every
+service with py-spy under smoa's load at TARGET_CONCURRENCY (after the rounds: the sampling costs CPU);
+benchmarks/profile_summary.py reads the profiles.
 """
 
 from __future__ import annotations
@@ -273,18 +274,11 @@ async def run(args: argparse.Namespace, record: Path) -> dict[str, Any]:
             shape["stages"] = [len(stage) for stage in stages]
             smoa = generate_call(stub)
             await latency(smoa, count // 10)  # warm-up
-            for index in range(args.rounds):
+            for _ in range(args.rounds):
                 measured: dict[str, Any] = {"smoa": {"latency": await latency(smoa, count)}}
-                recorders = (
-                    profile(processes, seconds * len(levels), args.profile)
-                    if args.profile and not index
-                    else []
-                )
                 measured["smoa"]["throughput"] = [
                     await throughput(smoa, c, seconds, processes) for c in levels
                 ]
-                for r in recorders:
-                    r.wait(seconds * len(levels) + 30)
                 for name, floor in (
                     ("openai_sdk", llm_floors.openai_sdk),
                     ("raw_aiohttp", llm_floors.raw_aiohttp),
@@ -297,6 +291,11 @@ async def run(args: argparse.Namespace, record: Path) -> dict[str, Any]:
                             "throughput": [await throughput(call, TARGET_CONCURRENCY, seconds, processes)],
                         }
                 rounds.append(measured)
+            if args.profile:  # after the rounds: py-spy's sampling takes CPU the figures must not lose
+                recorders = profile(processes, seconds, args.profile)
+                await throughput(smoa, TARGET_CONCURRENCY, seconds, processes)
+                for r in recorders:
+                    r.wait(seconds + 30)
     finally:
         stop_deployment(processes)
     return {"shape": shape, "rounds": rounds}

@@ -23,13 +23,11 @@ import os
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-import grpc
-
 from smoa_services.access.caller import CALLER, END_CALLER, end_caller_in
 from smoa_services.access.watched_file import WatchedFile
 from smoa_services.config import Settings, parse_allow
 from smoa_services.rpc.failure import PermissionDenied, Unauthenticated
-from smoa_services.rpc.rpc_handler import Context, Continuation, Handler, Stream, Unary, wrapped
+from smoa_services.rpc.rpc_handler import Context
 
 
 def parse_tokens(text: str) -> list[tuple[str, bytes]]:
@@ -116,45 +114,22 @@ class Callers:
             raise PermissionDenied(caller, method)
 
 
-class Authenticator(grpc.aio.ServerInterceptor):
-    """Checks every smoa RPC's caller before its handler runs (a failure is the FailureInterceptor's to
-    turn into UNAUTHENTICATED or PERMISSION_DENIED), and says whom its work is for (caller.py). Only a
+class Authenticator:
+    """Checks every smoa RPC's caller before its handler runs (a failure is turned into UNAUTHENTICATED or
+    PERMISSION_DENIED with the call's other failures), and says whom its work is for (caller.py). Only a
     peer takes that from the `smoa-end-caller` header: at the front door, a caller could name another."""
 
     def __init__(self, callers: Callers, takes_end_caller: bool):
         self.callers = callers
         self.takes_end_caller = takes_end_caller
 
-    async def intercept_service(
-        self, continuation: Continuation, details: grpc.HandlerCallDetails
-    ) -> Handler | None:
-        handler = await continuation(details)
+    def check(self, context: Context, method: str) -> None:
         if not self.callers.enabled and not self.takes_end_caller:
-            return handler
-        method = details.method
-
-        def check(context: Context) -> None:
-            metadata: Sequence[tuple[str, Any]] = tuple(context.invocation_metadata() or ())
-            caller = ""
-            if self.callers.enabled:
-                caller = self.callers.identify(metadata, context.auth_context())
-                self.callers.authorize(caller, method)
-                CALLER.set(caller)
-            END_CALLER.set((self.takes_end_caller and end_caller_in(metadata)) or caller)
-
-        def unary(behaviour: Unary) -> Unary:
-            async def run(request: Any, context: Context) -> Any:
-                check(context)
-                return await behaviour(request, context)
-
-            return run
-
-        def stream(behaviour: Stream) -> Stream:
-            async def run(request: Any, context: Context) -> Any:
-                check(context)
-                async for message in behaviour(request, context):
-                    yield message
-
-            return run
-
-        return wrapped(details, handler, unary, stream)
+            return
+        metadata: Sequence[tuple[str, Any]] = tuple(context.invocation_metadata() or ())
+        caller = ""
+        if self.callers.enabled:
+            caller = self.callers.identify(metadata, context.auth_context())
+            self.callers.authorize(caller, method)
+            CALLER.set(caller)
+        END_CALLER.set((self.takes_end_caller and end_caller_in(metadata)) or caller)

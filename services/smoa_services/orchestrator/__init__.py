@@ -24,7 +24,7 @@ from smoa_services.orchestrator.quota import STORE_SECONDS, Quotas, quota_file
 from smoa_services.orchestrator.quota_counters import Counters, MemoryCounters, RedisCounters
 from smoa_services.orchestrator.roles import RoleWriter
 from smoa_services.orchestrator.servicer import OrchestratorServicer
-from smoa_services.platform.channel import channel
+from smoa_services.platform.channel import channel, peer_metadata
 from smoa_services.platform.server import Server
 from smoa_services.telemetry import Telemetry
 
@@ -84,7 +84,7 @@ def create_server(settings: Settings, telemetry: Telemetry, chat: ChatModel | No
     def register(server: Server) -> list[str]:
         servicer = OrchestratorServicer(
             settings,
-            PeerCalls(stubs, settings, readiness),
+            PeerCalls(stubs, settings, readiness, peer_metadata(settings)),
             pipeline,
             server.drain,
             AnswerMetrics(telemetry.instruments),

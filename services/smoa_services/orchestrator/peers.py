@@ -35,6 +35,7 @@ from smoa_services.orchestrator.ports import JudgeCall, Judgement, Moderation, P
 from smoa_services.orchestrator.prompt_room import fitted, room_for_answers
 from smoa_services.orchestrator.records import Candidate
 from smoa_services.orchestrator.timeline import Timeline
+from smoa_services.platform.channel import Metadata, PeerMetadata
 from smoa_services.rpc.failure import Failure, PeerFailure
 from smoa_services.timing.attempts import AttemptPolicy, OutOfBudget, first_success
 from smoa_services.timing.latency import LatencyWindow, hedge_delay
@@ -42,7 +43,8 @@ from smoa_services.wire import convert
 from smoa_services.wire.validation import conversation_chars
 
 Reply = TypeVar("Reply")
-Start = Callable[[float], grpc.aio.UnaryUnaryCall[Any, Reply]]
+# A peer call, started with its timeout and metadata.
+Start = Callable[[float, Metadata], grpc.aio.UnaryUnaryCall[Any, Reply]]
 
 
 @dataclass(frozen=True)
@@ -56,10 +58,18 @@ class PeerCalls:
     """What outlives a request: the stubs, the recent latencies of judge and moderator calls, and where to
     ask why a peer has no replica ready."""
 
-    def __init__(self, stubs: PeerStubs, settings: Settings, readiness: PeerReadiness | None = None):
+    def __init__(
+        self,
+        stubs: PeerStubs,
+        settings: Settings,
+        readiness: PeerReadiness | None = None,
+        metadata: Callable[[], Metadata] | None = None,
+    ):
         self.stubs = stubs
         self.settings = settings
         self.readiness = readiness or PeerReadiness({})
+        # What each call carries (channel.py): whom it is for, and this process's token.
+        self.metadata = metadata or PeerMetadata()
         self.latency = {"judge": LatencyWindow(), "moderator": LatencyWindow()}
 
     def for_request(
@@ -92,7 +102,7 @@ class _Call:
         )
         started = time.perf_counter()
         try:
-            reply = await start(budget)
+            reply = await start(budget, self.calls.metadata())
         except grpc.aio.AioRpcError as e:
             if e.code() == grpc.StatusCode.UNAVAILABLE and rpc_status.from_call(e) is None:  # type: ignore[arg-type]
                 # gRPC's own UNAVAILABLE, not a replica's: perhaps none was ready; they say why.
@@ -158,7 +168,10 @@ class GrpcProposers:
             stop=model.stop,
             response_format=self.response_format,
         )
-        reply = await self.call.once("proposer", lambda timeout: self.stub.Propose(request, timeout=timeout))
+        reply = await self.call.once(
+            "proposer",
+            lambda t, m: self.stub.Propose(request, timeout=t, metadata=m),
+        )
         return Proposal(reply.text, convert.usage_record(reply.usage), reply.model)
 
 
@@ -187,7 +200,7 @@ class GrpcJudge:
             max_layers=call.max_layers,
         )
         reply, abandoned = await self.call.hedged(
-            "judge", lambda timeout: self.stub.Judge(request, timeout=timeout)
+            "judge", lambda t, m: self.stub.Judge(request, timeout=t, metadata=m)
         )
         return Judgement(
             kept_ids=list(reply.kept_ids),
@@ -222,7 +235,8 @@ class GrpcModerator:
             model=convert.model_settings(model),
         )
         reply, abandoned = await self.call.hedged(
-            "moderator", lambda timeout: self.stub.Moderate(request, timeout=timeout)
+            "moderator",
+            lambda t, m: self.stub.Moderate(request, timeout=t, metadata=m),
         )
         return Moderation(
             decision=decision_from_wire(reply.decision),

@@ -19,14 +19,12 @@ waits on its LLM."""
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any
 
 import grpc
 from opentelemetry.metrics import UpDownCounter
 
 from smoa_services.access.caller import END_CALLER
 from smoa_services.rpc.failure import Failure
-from smoa_services.rpc.rpc_handler import Context, Continuation, Handler, Stream, Unary, wrapped
 
 
 class Overloaded(Failure):
@@ -40,7 +38,7 @@ class Overloaded(Failure):
         )
 
 
-class Admission(grpc.aio.ServerInterceptor):
+class Admission:
     def __init__(self, limit: int, per_caller: int, measured: UpDownCounter | None = None):
         """`measured`, if given, follows `in_flight` (the calls admitted and not yet finished)."""
         self.limit = limit
@@ -49,12 +47,8 @@ class Admission(grpc.aio.ServerInterceptor):
         self.by_caller: Counter[str] = Counter()
         self.measured = measured
 
-    async def intercept_service(
-        self, continuation: Continuation, details: grpc.HandlerCallDetails
-    ) -> Handler | None:
-        return wrapped(details, await continuation(details), self._unary, self._stream)
-
-    def _admit(self) -> str:
+    def admit(self) -> str:
+        """The call's caller, counted in; Overloaded over either limit."""
         caller = END_CALLER.get()
         if self.in_flight >= self.limit:
             raise Overloaded("the service has its limit of", self.limit)
@@ -66,31 +60,10 @@ class Admission(grpc.aio.ServerInterceptor):
             self.measured.add(1)
         return caller
 
-    def _leave(self, caller: str) -> None:
+    def leave(self, caller: str) -> None:
         self.in_flight -= 1
         self.by_caller[caller] -= 1
         if not self.by_caller[caller]:
             del self.by_caller[caller]
         if self.measured is not None:
             self.measured.add(-1)
-
-    def _unary(self, behaviour: Unary) -> Unary:
-        async def run(request: Any, context: Context) -> Any:
-            caller = self._admit()
-            try:
-                return await behaviour(request, context)
-            finally:
-                self._leave(caller)
-
-        return run
-
-    def _stream(self, behaviour: Stream) -> Stream:
-        async def run(request: Any, context: Context) -> Any:
-            caller = self._admit()
-            try:
-                async for message in behaviour(request, context):
-                    yield message
-            finally:
-                self._leave(caller)
-
-        return run

@@ -81,6 +81,31 @@ def service_config(health_checked: bool = True) -> str:
     return json.dumps(config)
 
 
+Metadata = tuple[tuple[str, str], ...]
+
+
+class PeerMetadata:
+    """What goes with every peer call: whom its work is for (caller.py), so the peer shares its LLM slots
+    by end caller, and over a plaintext channel `authorization: Bearer <token>`, the token as it is now
+    (over TLS the token goes as call credentials, which gRPC sends only there). Given at each call rather
+    than by a client interceptor: any interceptor puts every call of a channel on grpc.aio's slower
+    intercepted path."""
+
+    def __init__(self, token: Callable[[], str] | None = None):
+        self.token = token
+
+    def __call__(self) -> Metadata:
+        end_caller = END_CALLER.get()
+        found = (("authorization", f"Bearer {self.token()}"),) if self.token else ()
+        return (*found, (HEADER, end_caller)) if end_caller else found
+
+
+def peer_metadata(settings: Settings) -> PeerMetadata:
+    """The metadata of the calls on channel(settings) with its peer token."""
+    plaintext = not settings.peer_ca_file
+    return PeerMetadata(peer_token(settings) if plaintext else None)
+
+
 class CancelWithCaller(grpc.aio.UnaryUnaryClientInterceptor):
     """Cancels the RPC when its caller is cancelled. The OpenTelemetry interceptor awaits the call's
     status inside its own task, and cancelling that await leaves the RPC running: a cancelled fan-out
@@ -93,17 +118,6 @@ class CancelWithCaller(grpc.aio.UnaryUnaryClientInterceptor):
         return call
 
 
-class BearerToken(grpc.aio.UnaryUnaryClientInterceptor):
-    """`authorization: Bearer <token>` on every call of a plaintext channel, the token as it is now."""
-
-    def __init__(self, token: Callable[[], str]):
-        self.token = token
-
-    async def intercept_unary_unary(self, continuation: Any, details: Any, request: Any) -> Any:
-        metadata = [*(details.metadata or ()), ("authorization", f"Bearer {self.token()}")]
-        return await continuation(details._replace(metadata=metadata), request)
-
-
 class TokenCredentials(grpc.AuthMetadataPlugin):
     """The same over TLS, as call credentials (gRPC sends those only over a secure channel)."""
 
@@ -112,16 +126,6 @@ class TokenCredentials(grpc.AuthMetadataPlugin):
 
     def __call__(self, context: Any, callback: Any) -> None:
         callback((("authorization", f"Bearer {self.token()}"),), None)
-
-
-class EndCaller(grpc.aio.UnaryUnaryClientInterceptor):
-    """Whom a peer call's work is for (caller.py), so the peer shares its LLM slots by end caller."""
-
-    async def intercept_unary_unary(self, continuation: Any, details: Any, request: Any) -> Any:
-        end_caller = END_CALLER.get()
-        if end_caller:
-            details = details._replace(metadata=[*(details.metadata or ()), (HEADER, end_caller)])
-        return await continuation(details, request)
 
 
 def channel_options(
@@ -175,16 +179,16 @@ def channel(
     """A channel to a smoa service's replicas. Without ``with_peer_token`` (the gateway, which passes on
     its caller's own token) no token of this process goes with the calls; without ``health_checked`` it
     reaches the replicas that say they are not ready as well. `server_name`: the name expected in their
-    certificate (None: SMOA_PEER_SERVER_NAME's)."""
+    certificate (None: SMOA_PEER_SERVER_NAME's). Over plaintext, calls carry `peer_metadata(settings)`:
+    the caller gives it at each call."""
     options = channel_options(
         settings, health_checked, settings.peer_server_name if server_name is None else server_name
     )
-    interceptors: list[Any] = [*telemetry.client_interceptors(), EndCaller(), CancelWithCaller()]
+    traced = telemetry.client_interceptors()
+    interceptors = [*traced, CancelWithCaller()] if traced else None
     token = peer_token(settings) if with_peer_token else None
     credentials = tls.peer_credentials(settings)
     if credentials is None:
-        if token:
-            interceptors.insert(0, BearerToken(token))
         return grpc.aio.insecure_channel(target, options=options, interceptors=interceptors)
 
     def secure() -> grpc.aio.Channel:

@@ -9,21 +9,20 @@
 3. what is still running just before the grace ends is cut: its caller gets UNAVAILABLE with ErrorInfo
    SHUTTING_DOWN and RetryInfo (a clear status, not a reset), and the server stops.
 
-`Drain` is also the server interceptor that knows which RPCs are in flight (health and reflection are not
+`Drain` also knows which RPCs are in flight, told by call_gate.py (health and reflection are not
 tracked: they are not work, and a health Watch lasts as long as its client)."""
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
 from typing import Any
 
 import grpc
 from grpc_health.v1 import health
 
 from smoa_services.rpc.failure import ShuttingDown
-from smoa_services.rpc.rpc_handler import Context, Continuation, Handler, Stream, Unary, wrapped
+from smoa_services.rpc.rpc_handler import Context
 from smoa_services.timing.deadline import Deadline
 
 # Cut what still runs this long before the grace ends, so the statuses go out before grpc's own stop
@@ -31,7 +30,7 @@ from smoa_services.timing.deadline import Deadline
 CUT_MARGIN_SECONDS = 0.5
 
 
-class Drain(grpc.aio.ServerInterceptor):
+class Drain:
     def __init__(self, service: str):
         self.service = service
         # Monotonic time the grace ends, once the drain has come to `stop(grace)`.
@@ -67,49 +66,18 @@ class Drain(grpc.aio.ServerInterceptor):
                 task.cancel()
         await stopping
 
-    async def intercept_service(
-        self, continuation: Continuation, details: grpc.HandlerCallDetails
-    ) -> Handler | None:
-        return wrapped(details, await continuation(details), self._unary, self._stream)
-
-    def _unary(self, behaviour: Unary) -> Unary:
-        async def run(request: Any, context: Context) -> Any:
-            task = self._enter()
-            try:
-                return await behaviour(request, context)
-            except asyncio.CancelledError:
-                self._raise_if_cut(task)
-                raise
-            finally:
-                self._leave(task)
-
-        return run
-
-    def _stream(self, behaviour: Stream) -> Stream:
-        async def run(request: Any, context: Context) -> AsyncIterator[Any]:
-            task = self._enter()
-            try:
-                async for message in behaviour(request, context):
-                    yield message
-            except asyncio.CancelledError:
-                self._raise_if_cut(task)
-                raise
-            finally:
-                self._leave(task)
-
-        return run
-
-    def _enter(self) -> asyncio.Task[Any]:
+    def enter(self) -> asyncio.Task[Any]:
         task = asyncio.current_task()
         assert task is not None  # grpc.aio runs each RPC in a task of its own
         self._running.add(task)
         return task
 
-    def _leave(self, task: asyncio.Task[Any]) -> None:
+    def leave(self, task: asyncio.Task[Any]) -> None:
         self._running.discard(task)
         self._cut.discard(task)
 
-    def _raise_if_cut(self, task: asyncio.Task[Any]) -> None:
+    def raise_if_cut(self, task: asyncio.Task[Any]) -> None:
+        """A call cancelled by the drain's cut answers SHUTTING_DOWN instead of being cancelled."""
         if task in self._cut:
             task.uncancel()
             raise ShuttingDown(self.service) from None

@@ -18,9 +18,9 @@ from smoa_services.access.auth import Authenticator, Callers
 from smoa_services.config import Settings
 from smoa_services.llm import ChatModel
 from smoa_services.platform.admission import Admission
+from smoa_services.platform.call_gate import CallGate
 from smoa_services.platform.drain import Drain
 from smoa_services.platform.readiness import HealthService, Readiness
-from smoa_services.rpc.failure import FailureInterceptor
 from smoa_services.telemetry import Telemetry
 
 log = logging.getLogger(__name__)
@@ -60,14 +60,15 @@ class Server:
             # checked before its call counts as work in flight.
             interceptors=[
                 *telemetry.server_interceptors(),
-                FailureInterceptor(),
-                Authenticator(Callers(settings), takes_end_caller=name != "orchestrator"),
-                Admission(
-                    settings.max_concurrent_rpcs,
-                    settings.max_concurrent_rpcs_per_caller or settings.max_concurrent_rpcs,
-                    telemetry.instruments.rpc_server_in_flight if telemetry.measuring else None,
+                CallGate(
+                    Authenticator(Callers(settings), takes_end_caller=name != "orchestrator"),
+                    Admission(
+                        settings.max_concurrent_rpcs,
+                        settings.max_concurrent_rpcs_per_caller or settings.max_concurrent_rpcs,
+                        telemetry.instruments.rpc_server_in_flight if telemetry.measuring else None,
+                    ),
+                    self.drain,
                 ),
-                self.drain,
             ],
             options=server_options(settings),
             # Only a backstop: Admission keeps smoa's calls to their limit, and health checks must not

@@ -2,7 +2,8 @@
 
 A `Failure` carries its status code, an ErrorInfo reason with metadata, any further details (a BadRequest
 naming the bad fields), and, when retrying may help, a RetryInfo delay. Handlers raise Failures and the
-`FailureInterceptor` of every server turns them into rich statuses, so no servicer maps errors itself.
+server's one interceptor (platform/call_gate.py) turns them into rich statuses with `status_of`, so no
+servicer maps errors itself.
 A peer's status comes back in as a `PeerFailure` that keeps its code and details: a proposer's
 INVALID_ARGUMENT reaches the orchestrator's caller as INVALID_ARGUMENT, an LLM backend's refusal as
 FAILED_PRECONDITION, never as INTERNAL."""
@@ -11,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import traceback
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, NoReturn
 
@@ -25,13 +26,7 @@ from opentelemetry.trace import Status, StatusCode
 
 from smoa_services.rpc.rpc_handler import (
     Context,
-    Continuation,
-    Handler,
-    Stream,
-    Unary,
     Undecodable,
-    tolerant,
-    wrapped,
 )
 
 log = logging.getLogger(__name__)
@@ -333,38 +328,21 @@ async def abort(context: Context, status: grpc.Status) -> NoReturn:
     raise AssertionError("abort_with_status returned")  # grpc raises; this keeps the type checker honest
 
 
-class FailureInterceptor(grpc.aio.ServerInterceptor):
-    """Every handler's Failure becomes its rich status, and a request that does not decode (invalid UTF-8
-    in a string field) INVALID_ARGUMENT. Anything else is a bug: INTERNAL, logged with where it happened.
-
-    Traces and logs get an exception's type, message and frames, never the messages of the exceptions it
-    was raised from: a Failure's message is written for callers, but its cause (an HTTP error with the
-    backend's body, a bug's message) may quote a prompt."""
-
-    async def intercept_service(
-        self, continuation: Continuation, details: grpc.HandlerCallDetails
-    ) -> Handler | None:
-        method = details.method
-        return wrapped(
-            details,
-            await continuation(details),
-            lambda behaviour: _unary(behaviour, method),
-            lambda behaviour: _stream(behaviour, method),
-            decode=tolerant,
-        )
-
-
 def _frames(error: BaseException) -> str:
     return "".join(traceback.format_tb(error.__traceback__))
 
 
-def _refuse_undecodable(request: Any) -> None:
+def refuse_undecodable(request: Any) -> None:
     if isinstance(request, Undecodable):
         detail = str(request.error).split(": ", 1)[-1][:200] or type(request.error).__name__
         raise InvalidArgument([Violation("request", f"the message does not decode: {detail}")])
 
 
-def _status_of(error: Exception, method: str, context: Context) -> grpc.Status:
+def status_of(error: Exception, method: str, context: Context) -> grpc.Status:
+    """The status a handler's exception becomes: a Failure's own (rich) status, anything else INTERNAL,
+    logged with where it happened. Traces and logs get an exception's type, message and frames, never the
+    messages of the exceptions it was raised from: a Failure's message is written for callers, but its
+    cause (an HTTP error with the backend's body, a bug's message) may quote a prompt."""
     span = trace.get_current_span()
     if isinstance(error, Failure):
         span.record_exception(error, attributes={"exception.stacktrace": _frames(error)})
@@ -373,40 +351,6 @@ def _status_of(error: Exception, method: str, context: Context) -> grpc.Status:
     log.error("%s failed with an unexpected %s:\n%s", method, type(error).__name__, _frames(error))
     span.record_exception(error, attributes={"exception.message": "", "exception.stacktrace": _frames(error)})
     return Failure(f"internal error ({type(error).__name__})", grpc.StatusCode.INTERNAL).status()
-
-
-# Each aborts after its except block, so the abort's exception carries no context chain back to the error
-# and its causes (the server's tracing records that exception, chain included).
-
-
-def _unary(behaviour: Unary, method: str) -> Unary:
-    async def run(request: Any, context: Context) -> Any:
-        try:
-            _refuse_undecodable(request)
-            return await behaviour(request, context)
-        except grpc.aio.AbortError:
-            raise
-        except Exception as error:
-            status = _status_of(error, method, context)
-        await abort(context, status)
-
-    return run
-
-
-def _stream(behaviour: Stream, method: str) -> Stream:
-    async def run(request: Any, context: Context) -> AsyncIterator[Any]:
-        try:
-            _refuse_undecodable(request)
-            async for message in behaviour(request, context):
-                yield message
-            return
-        except grpc.aio.AbortError:
-            raise
-        except Exception as error:
-            status = _status_of(error, method, context)
-        await abort(context, status)
-
-    return run
 
 
 def violations_of(error: grpc.aio.AioRpcError) -> list[Violation]:
