@@ -5,11 +5,15 @@ the LLM backend or the request fails."""
 
 from __future__ import annotations
 
+import asyncio
+import time
+
 import grpc
 import pytest
-from opentelemetry.sdk.metrics.export import NumberDataPoint
+from opentelemetry.sdk.metrics.export import HistogramDataPoint, NumberDataPoint
 
 from smoa.v1 import orchestrator_pb2
+from smoa_testing.eventually import eventually
 from smoa_testing.fake_llm.chat_script import Reply
 from smoa_testing.fake_llm.openai_endpoint import FakeOpenAI
 from smoa_testing.fake_llm.role_script import script, smoa
@@ -113,3 +117,24 @@ async def test_a_refused_request_is_measured_with_its_status() -> None:
                 == 1
             )
             assert not fake.requests
+
+
+async def test_the_event_loops_lag_is_measured_and_a_blocked_loop_shows() -> None:
+    with FakeOpenAI(script()) as fake:
+        async with orchestrator_stack(fake.base_url) as stack:
+            # The four services of this stack share the test's loop: each watches it.
+            await eventually(lambda: count(stack.metrics, "smoa.process.loop_lag") >= 8, 10, "lag recorded")
+            quiet = [
+                p.max
+                for p in points(stack.metrics, "smoa.process.loop_lag")
+                if isinstance(p, HistogramDataPoint)
+            ]
+            time.sleep(0.5)  # the loop blocked, as a slow synchronous call would block it
+            await asyncio.sleep(0.25)
+            blocked = [
+                p.max
+                for p in points(stack.metrics, "smoa.process.loop_lag")
+                if isinstance(p, HistogramDataPoint)
+            ]
+    # The watcher was somewhere in its 0.1 s sleep when the block began: it woke at least 0.4 s late.
+    assert max(blocked) >= 0.4 and max(quiet) < max(blocked)

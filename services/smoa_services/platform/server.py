@@ -22,6 +22,7 @@ from smoa_services.platform.call_gate import CallGate
 from smoa_services.platform.drain import Drain
 from smoa_services.platform.readiness import HealthService, Readiness
 from smoa_services.telemetry import Telemetry
+from smoa_services.telemetry.loop_lag import watch_loop_lag
 
 log = logging.getLogger(__name__)
 
@@ -87,6 +88,8 @@ class Server:
                 self.server,
             )
         self.credentials = tls.server_credentials(settings)
+        self._lag = telemetry.instruments.loop_lag if telemetry.measuring else None
+        self._watching: asyncio.Task[None] | None = None
         self.port = 0
         # Closed after the drain: whatever the service opened (LLM clients, peer channels).
         self.on_stop: list[Callable[[], Awaitable[None]]] = []
@@ -105,6 +108,8 @@ class Server:
         for service in ["", *self.services]:
             await self.health.set(service, health_pb2.HealthCheckResponse.SERVING)
         await self.readiness.start()
+        if self._lag is not None:
+            self._watching = asyncio.ensure_future(watch_loop_lag(self._lag))
         return self.port
 
     def watch(self, chat: ChatModel) -> None:
@@ -126,6 +131,8 @@ class Server:
         await self._close()
 
     async def _close(self) -> None:
+        if self._watching is not None:
+            self._watching.cancel()
         for close in self.on_stop:
             await close()
 

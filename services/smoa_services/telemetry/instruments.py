@@ -18,6 +18,9 @@ LLM_SECONDS = (0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24
 TOKENS = (1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216, 67108864)
 LAYERS = (1, 2, 3, 4, 5, 6, 7, 8, 9, 10)
 
+# Loop lag: under a millisecond when idle, 50 ms is when callers notice, seconds when it is saturated.
+LAG_SECONDS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
+
 # The breaker gauge's values: a number, so an alert can say "> 0".
 # Keyed by llm.breaker.State values.
 BREAKER_VALUE = {"closed": 0, "half_open": 1, "open": 2}
@@ -43,6 +46,12 @@ class Instruments:
             "smoa.rpc.server.in_flight",
             unit="{call}",
             description="smoa calls being served (admitted, not finished; health checks excluded).",
+        )
+        self.loop_lag = meter.create_histogram(
+            "smoa.process.loop_lag",
+            unit="s",
+            description="How late the service's event loop woke a task due every 100 ms (loop_lag.py).",
+            explicit_bucket_boundaries_advisory=LAG_SECONDS,
         )
         self.llm_duration = meter.create_histogram(
             "gen_ai.client.operation.duration",
