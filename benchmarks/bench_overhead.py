@@ -63,8 +63,10 @@ class Process:
     port: int
 
 
-def launch(name: str, command: list[str], env: dict[str, str]) -> Process:
-    popen = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env)
+def launch(name: str, command: list[str], env: dict[str, str], logs: Path | None = None) -> Process:
+    """`logs`: a folder for the process's stderr (NAME.log); else it is dropped."""
+    stderr = (logs / f"{name}.log").open("ab") if logs else subprocess.DEVNULL
+    popen = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=stderr, text=True, env=env)
     assert popen.stdout is not None
     line = popen.stdout.readline()
     match = re.search(r"listening on [\d.]+:(\d+)", line)

@@ -98,3 +98,21 @@ async def test_a_bug_is_internal_and_logged_with_where_not_with_what_it_was_hand
     (logged,) = [r for r in caplog.records if r.levelno == logging.ERROR]
     assert "/test.Slow/Fail" in logged.getMessage() and "in fail" in logged.getMessage()
     assert "PROMPT-MARKER" not in caplog.text
+
+
+async def test_a_burst_beyond_grpcs_own_pending_limit_is_served_whole() -> None:
+    """gRPC C-core cancels the calls of a burst it holds beyond 1,000 not yet picked up, with a bare
+    CANCELLED, unless the server lets its queue hold what admission may admit."""
+    settings = Settings(port=0, max_concurrent_rpcs=2048, grace_seconds=5)
+    server = Server("test", settings, Telemetry.load("test", environ={}), register)
+    await server.start()
+    try:
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{server.port}") as channel:
+            call: grpc.aio.UnaryUnaryMultiCallable[bytes, bytes] = channel.unary_unary(SLOW)
+            replies = await asyncio.gather(
+                *(call(b"", timeout=60) for _ in range(2000)), return_exceptions=True
+            )
+    finally:
+        await server.stop(0)
+    failed = [r.code() for r in replies if isinstance(r, grpc.aio.AioRpcError)]
+    assert failed == [] and replies.count(b"done") == 2000
