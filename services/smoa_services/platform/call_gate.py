@@ -52,17 +52,8 @@ class CallGate(grpc.aio.ServerInterceptor):
         async def run(request: Any, context: Context) -> Any:
             try:
                 refuse_undecodable(request)
-                self.authenticator.check(context, method)
-                caller = self.admission.admit()
-                task = self.drain.enter()
-                try:
+                with _Admitted(self, context, method):
                     return await behaviour(request, context)
-                except asyncio.CancelledError:
-                    self.drain.raise_if_cut(task)
-                    raise
-                finally:
-                    self.drain.leave(task)
-                    self.admission.leave(caller)
             except grpc.aio.AbortError:
                 raise
             except Exception as error:
@@ -77,19 +68,10 @@ class CallGate(grpc.aio.ServerInterceptor):
         async def run(request: Any, context: Context) -> AsyncIterator[Any]:
             try:
                 refuse_undecodable(request)
-                self.authenticator.check(context, method)
-                caller = self.admission.admit()
-                task = self.drain.enter()
-                try:
+                with _Admitted(self, context, method):
                     async for message in behaviour(request, context):
                         yield message
-                    return
-                except asyncio.CancelledError:
-                    self.drain.raise_if_cut(task)
-                    raise
-                finally:
-                    self.drain.leave(task)
-                    self.admission.leave(caller)
+                return
             except grpc.aio.AbortError:
                 raise
             except Exception as error:
@@ -97,3 +79,25 @@ class CallGate(grpc.aio.ServerInterceptor):
             await abort(context, status)
 
         return run
+
+
+class _Admitted:
+    """One call let in: its caller checked and counted in, its task tracked for the drain, both left when
+    it ends; a call the drain cut answers SHUTTING_DOWN. A plain context manager (not a generator-based
+    one): it is entered on every call."""
+
+    def __init__(self, gate: CallGate, context: Context, method: str):
+        gate.authenticator.check(context, method)
+        self.gate = gate
+        self.caller = gate.admission.admit()
+
+    def __enter__(self) -> None:
+        self.task = self.gate.drain.enter()
+
+    def __exit__(self, kind: type[BaseException] | None, error: object, trace: object) -> None:
+        try:
+            if kind is asyncio.CancelledError:
+                self.gate.drain.raise_if_cut(self.task)
+        finally:
+            self.gate.drain.leave(self.task)
+            self.gate.admission.leave(self.caller)
