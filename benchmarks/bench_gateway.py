@@ -32,6 +32,7 @@ import httpx2
 from bench_overhead import (
     Call,
     Process,
+    clean_environment,
     closed_loop,
     cpu_seconds,
     percentile,
@@ -55,8 +56,7 @@ SEGMENTS = 4
 
 def launch_gateway(orchestrator_port: int) -> Process:
     """`python -m smoa_services.gateway` as deployed (access log included), on a port of its choosing."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "SMOA_"))}
-    env |= {
+    env = clean_environment() | {
         "SMOA_PORT": "0",
         "SMOA_ORCHESTRATOR_TARGET": f"127.0.0.1:{orchestrator_port}",
         # Nothing balances load onto it here: stop without the readiness drain.

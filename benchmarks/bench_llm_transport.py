@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import sys
 import time
 
 import openai
 import uvloop
-from bench_overhead import launch, stop_deployment
+from bench_overhead import clean_environment, launch, stop_deployment
 
 BODY = {
     "model": "instant",
@@ -58,8 +57,8 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=1000)
     parser.add_argument("--rounds", type=int, default=2)
     args = parser.parse_args()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "SMOA_"))}
-    llm = launch("instant-llm", [sys.executable, "-m", "smoa_testing.fake_llm.instant_server"], env)
+    instant = [sys.executable, "-m", "smoa_testing.fake_llm.instant_server"]
+    llm = launch("instant-llm", instant, clean_environment())
     try:
         print("# the openai SDK's post() per call, by transport (CPU and wall ms in this process)")
         for index in range(args.rounds):

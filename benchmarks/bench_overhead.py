@@ -29,7 +29,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -76,27 +76,40 @@ def launch(name: str, command: list[str], env: dict[str, str], logs: Path | None
     return Process(name, popen, int(match.group(1)))
 
 
+def clean_environment() -> dict[str, str]:
+    """This process's environment without smoa's or OpenTelemetry's settings: every benchmark sets its own."""
+    return {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "SMOA_"))}
+
+
+def start_services(
+    llm: Process,
+    settings: Mapping[str, str],
+    orchestrator_env: Mapping[str, str] | None = None,
+    logs: Path | None = None,
+) -> list[Process]:
+    """`llm` and the four services started against it, each with `settings` (SMOA_*), the orchestrator also
+    with `orchestrator_env`; the orchestrator last."""
+    env = clean_environment() | {"SMOA_LLM_BASE_URL": f"http://127.0.0.1:{llm.port}/v1", "SMOA_PORT": "0"}
+    env |= settings
+    started = [llm]
+    for name in ("proposer", "judge", "moderator"):
+        started.append(launch(name, [sys.executable, "-m", f"smoa_services.{name}"], env, logs))
+    env |= {f"SMOA_{p.name.upper()}_TARGET": f"dns:///127.0.0.1:{p.port}" for p in started[1:]}
+    orchestrator = [sys.executable, "-m", "smoa_services.orchestrator"]
+    started.append(launch("orchestrator", orchestrator, env | dict(orchestrator_env or {}), logs))
+    return started
+
+
 def start_deployment(record: Path | None = None) -> list[Process]:
     """The instant LLM and the four services; `record`: where the LLM keeps the first calls' bodies."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "SMOA_"))}
     recording = ["--record", str(record)] if record else []
     instant = [sys.executable, "-m", "smoa_testing.fake_llm.instant_server", "--port", "0", *recording]
-    llm = launch("instant-llm", instant, env)
-    env |= {
-        "SMOA_LLM_BASE_URL": f"http://127.0.0.1:{llm.port}/v1",
+    settings = {
         "SMOA_LLM_MAX_RETRIES": "0",
         "SMOA_LLM_CONCURRENCY": "64",
         "SMOA_MAX_CONCURRENT_RPCS": "1024",
-        "SMOA_PORT": "0",
     }
-    started = [llm]
-    for name in ("proposer", "judge", "moderator"):
-        started.append(launch(name, [sys.executable, "-m", f"smoa_services.{name}"], env))
-    targets = {f"SMOA_{p.name.upper()}_TARGET": f"dns:///127.0.0.1:{p.port}" for p in started[1:]}
-    started.append(
-        launch("orchestrator", [sys.executable, "-m", "smoa_services.orchestrator"], env | targets)
-    )
-    return started
+    return start_services(launch("instant-llm", instant, clean_environment()), settings)
 
 
 def stop_deployment(processes: list[Process]) -> None:

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import grpc
-from bench_overhead import ROLES, Process, launch, stop_deployment
+from bench_overhead import ROLES, Process, clean_environment, launch, start_services, stop_deployment
 
 from smoa.v1 import common_pb2, orchestrator_pb2, orchestrator_pb2_grpc
 
@@ -42,44 +42,17 @@ def free_port() -> int:
 
 
 def start(llm_seconds: float, metrics_port: int, logs: Path | None) -> list[Process]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "SMOA_"))}
-    llm = launch(
-        "llm",
-        [
-            sys.executable,
-            "-m",
-            "smoa_testing.fake_llm.faulty_server",
-            "--port",
-            "0",
-            "--latency-seconds",
-            f"{llm_seconds}",
-        ],
-        env,
-        logs,
-    )
+    faulty = [sys.executable, "-m", "smoa_testing.fake_llm.faulty_server", "--port", "0"]
+    llm = launch("llm", [*faulty, "--latency-seconds", f"{llm_seconds}"], clean_environment(), logs)
     # Limits far above the levels: what is measured is what the process holds, not where it refuses.
-    env |= {
-        "SMOA_LLM_BASE_URL": f"http://127.0.0.1:{llm.port}/v1",
+    settings = {
         "SMOA_LLM_CONCURRENCY": "16384",
         "SMOA_MAX_CONCURRENT_RPCS": "16384",
         "SMOA_MAX_PROPOSERS_IN_FLIGHT_PER_CALLER": "65536",
         "SMOA_MAX_GENERATION_SECONDS": "600",
-        "SMOA_PORT": "0",
     }
-    started = [llm]
-    for name in ("proposer", "judge", "moderator"):
-        started.append(launch(name, [sys.executable, "-m", f"smoa_services.{name}"], env, logs))
-    targets = {f"SMOA_{p.name.upper()}_TARGET": f"dns:///127.0.0.1:{p.port}" for p in started[1:]}
     metrics = {"OTEL_METRICS_EXPORTER": "prometheus", "OTEL_EXPORTER_PROMETHEUS_PORT": str(metrics_port)}
-    started.append(
-        launch(
-            "orchestrator",
-            [sys.executable, "-m", "smoa_services.orchestrator"],
-            env | targets | metrics,
-            logs,
-        )
-    )
-    return started
+    return start_services(llm, settings, metrics, logs)
 
 
 def request(single: bool) -> orchestrator_pb2.GenerateRequest:

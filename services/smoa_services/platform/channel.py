@@ -186,10 +186,10 @@ def channel(
     )
     traced = telemetry.client_interceptors()
     interceptors = [*traced, CancelWithCaller()] if traced else None
-    token = peer_token(settings) if with_peer_token else None
-    credentials = tls.peer_credentials(settings)
-    if credentials is None:
+    if tls.peer_credentials(settings) is None:
         return grpc.aio.insecure_channel(target, options=options, interceptors=interceptors)
+    # Over TLS the token goes as call credentials (over plaintext, in peer_metadata at each call).
+    token = peer_token(settings) if with_peer_token else None
 
     def secure() -> grpc.aio.Channel:
         credentials = tls.peer_credentials(settings)
