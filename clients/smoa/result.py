@@ -125,7 +125,8 @@ class Degradation:
 @dataclass(frozen=True)
 class Step:
     """A call the pipeline left out or added, and why: "judge_skipped" (the layer's answers agreed),
-    "synthesis_skipped" (the final answers agreed, or one was left), "panel" and "escalated" (AUTO).
+    "moderator_skipped" (the judge's kept answers agreed), "synthesis_skipped" (the final answers agreed,
+    or one was left), "panel" and "escalated" (AUTO).
     `layer` is 0 outside the layers."""
 
     layer: int

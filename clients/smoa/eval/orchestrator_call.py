@@ -37,7 +37,7 @@ class Answer:
     stop_reason: str = ""
     # Some tokens were counted by the services because the backend reported no usage.
     estimated: bool = False
-    # The calls left out or added, by action ("judge_skipped", "synthesis_skipped", "panel", "escalated").
+    # The calls left out or added, by action ("judge_skipped", "moderator_skipped", "synthesis_skipped", ...).
     steps: tuple[str, ...] = ()
 
 

@@ -390,8 +390,9 @@ Global___GenerateRequest: _TypeAlias = GenerateRequest  # noqa: Y015
 @_typing.final
 class Step(_message.Message):
     """A call the pipeline left out or added, and why (also in the trace): "judge_skipped" (the layer's
-    answers agreed), "synthesis_skipped" (the kept answers agreed, or one was left), "panel" (AUTO asked
-    two proposers first), "escalated" (AUTO's panel disagreed: the rest of the layer was asked).
+    answers agreed), "moderator_skipped" (the judge's kept answers agreed: the run stops with no moderator
+    call), "synthesis_skipped" (the kept answers agreed, or one was left), "panel" (AUTO asked two
+    proposers first), "escalated" (AUTO's panel disagreed: the rest of the layer was asked).
     """
 
     DESCRIPTOR: _descriptor.Descriptor

@@ -203,6 +203,10 @@ class Pipeline:
                 if stop := self._no_room_for(run, layer + 1):
                     end.stop = stop
                     return
+                if self._kept_agree(run, record, end.answers):
+                    yield run.progress(Stage.MODERATED, record)
+                    end.stop = StopReason.CONSENSUS
+                    return
                 llm_used = await self._moderate(run, record, end.answers)
                 yield run.progress(Stage.MODERATED, record)
                 if record.decision is Decision.STOP:
@@ -498,6 +502,18 @@ class Pipeline:
         """A fused layer's decision where the judge gave none: at the cap it was not asked, else it failed."""
         rule = by_rule(record.layer, run.plan.max_layers)
         record.decision, record.reason = rule.decision, rule.reason
+
+    @staticmethod
+    def _kept_agree(run: _Run, record: LayerRecord, kept: Sequence[Candidate]) -> bool:
+        """The moderator's own first check, made here: kept answers that agree stop the run, and asking
+        the moderator would only cost a call to hear it."""
+        found = agreement_of([c.text for c in kept], run.plan.consensus_threshold)
+        if not found.consensus:
+            return False
+        record.decision, record.reason, record.agreement = Decision.STOP, found.reason, found.agreement
+        why = f"{found.reason}: the kept answers agree, no moderator call"
+        run.step(record.layer, "moderator_skipped", why)
+        return True
 
     async def _moderate(self, run: _Run, record: LayerRecord, kept: Sequence[Candidate]) -> bool:
         started = time.perf_counter()

@@ -36,8 +36,8 @@ class StopReason(enum.Enum):
 
 @dataclass(frozen=True)
 class Step:
-    """A call the pipeline left out or added, and why: "judge_skipped", "synthesis_skipped", "panel",
-    "escalated"."""
+    """A call the pipeline left out or added, and why: "judge_skipped", "moderator_skipped",
+    "synthesis_skipped", "panel", "escalated"."""
 
     layer: int
     action: str

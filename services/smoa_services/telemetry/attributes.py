@@ -58,5 +58,6 @@ def request_metadata(key: str) -> str:
 
 
 def step_event(action: str) -> str:
-    """The event of a call left out or added (a Step: judge_skipped, synthesis_skipped, panel, escalated)."""
+    """The event of a call left out or added (a Step: judge_skipped, moderator_skipped,
+    synthesis_skipped, panel, escalated)."""
     return f"smoa.{action}"

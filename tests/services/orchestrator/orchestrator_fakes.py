@@ -37,7 +37,10 @@ class FakeProposers:
         delays: Mapping[str, float] | None = None,
         failures: Mapping[str, Exception] | None = None,
     ):
-        self.answer = answer or (lambda role, refs: f"{role} answers after {len(refs)} references")
+        # Each role's answer commits to its own number, so that by default they disagree.
+        self.answer = answer or (
+            lambda role, refs: f"{role} answers after {len(refs)} references: {sum(map(ord, role))}"
+        )
         self.delay = delay
         self.delays = dict(delays or {})
         self.failures = dict(failures or {})

@@ -57,9 +57,9 @@ class ScriptedProposer(proposer_pb2_grpc.ProposerServiceServicer):
             self.cancelled += 1
             raise
         usage = common_pb2.Usage(input_tokens=10, output_tokens=5, calls=1)
-        return proposer_pb2.ProposeResponse(
-            text=f"{request.role} says {len(request.references)}", usage=usage
-        )
+        # Each role commits to its own number: the kept answers do not agree, so the moderator is asked.
+        text = f"{request.role} says {len(request.references)}: {sum(map(ord, request.role))}"
+        return proposer_pb2.ProposeResponse(text=text, usage=usage)
 
 
 class ScriptedJudge(judge_pb2_grpc.JudgeServiceServicer):

@@ -139,6 +139,17 @@ async def test_agreement_stops_early_as_consensus() -> None:
     assert (result.layers[0].decision, result.layers[0].agreement) == (Decision.STOP, 1.0)
 
 
+async def test_kept_answers_that_agree_stop_without_a_moderator_call() -> None:
+    proposers = FakeProposers(answer=lambda role, refs: f"{role} works it out: the answer is 42")
+    peers, _, judge, moderator = fake_peers(proposers=proposers)
+    result = result_of((await events_of(plan(), peers))[0])
+    assert result.stop_reason is StopReason.CONSENSUS and len(result.layers) == 1
+    assert (len(judge.calls), len(moderator.calls)) == (1, 0)
+    assert [(s.layer, s.action) for s in result.steps] == [(1, "moderator_skipped")]
+    assert (result.layers[0].decision, result.layers[0].agreement) == (Decision.STOP, 1.0)
+    assert "moderator" not in [stage for stage, _ in result.layers[0].timings]
+
+
 async def test_moderator_llm_stops_early_as_moderator() -> None:
     stop = Moderation(Decision.STOP, "good enough", 0.4, MODERATOR_USAGE, llm_used=True)
     peers, proposers, _, _ = fake_peers(moderator=FakeModerator({2: stop}))

@@ -43,7 +43,8 @@ async def test_agreeing_answers_need_no_judge_moderator_or_aggregator() -> None:
 
     full, fake = await generate(AGREEING, max_layers=3, skips=EVERY_CALL)
     assert counts(fake) == {"proposer": 3, "judge": 1, "aggregator": 1}
-    assert not full.steps
+    # The judge's kept answers agree too: the moderator would only say so, and is not asked.
+    assert steps(full) == [(1, "moderator_skipped")]
     saved = full.cost.total.input_tokens + full.cost.total.output_tokens
     saved -= skipped.cost.total.input_tokens + skipped.cost.total.output_tokens
     assert (full.cost.total.calls - skipped.cost.total.calls, saved > 0) == (2, True)
