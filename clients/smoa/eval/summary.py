@@ -192,7 +192,7 @@ def summarize(results: Sequence[ItemResult], systems: Sequence[str], seed: int =
         found.append(
             DatasetSummary(
                 dataset=dataset,
-                grading=rows[0].grading if len({r.grading for r in rows}) == 1 else "mixed",
+                grading=dataset_grading({r.grading for r in rows}),
                 systems={s: summarize_system(s, [r for r in rows if r.system == s], seed) for s in present},
                 comparisons=[compare(x, y, rows, seed) for x, y in itertools.combinations(present, 2)],
             )
@@ -223,5 +223,15 @@ def summary_json(summaries: Sequence[DatasetSummary], settings: dict[str, Any]) 
     return {"settings": _clean(settings), "datasets": _clean(datasets)}
 
 
+def dataset_grading(gradings: set[str]) -> str:
+    """One grading, several graded by their answers ("contains+exact": an accuracy still), or "mixed"
+    (judged items among them)."""
+    if len(gradings) == 1 or Grading.JUDGED.value not in gradings:
+        return "+".join(sorted(gradings))
+    return "mixed"
+
+
 def is_accuracy(grading: str) -> bool:
-    return grading in (Grading.EXACT.value, Grading.CHOICE.value, Grading.OPTION.value)
+    """Whether a dataset's grading is right or wrong per item (else a judge's rating)."""
+    answered = {g.value for g in Grading} - {Grading.JUDGED.value}
+    return all(part in answered for part in grading.split("+"))
