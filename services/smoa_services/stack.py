@@ -27,7 +27,6 @@ import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from smoa_services.config import DEFAULT_PORTS
-from smoa_services.llm.embedded import EmbeddedModelServer
 
 
 @dataclass(frozen=True)
@@ -56,13 +55,15 @@ class Part:
 
 # No load balancer watches a local stack's health, so its drain need not wait for one.
 LOCAL = ["--drain-delay-seconds", "0"]
-# The embedded server answers one request at a time: a proposer's lateness is its place in that queue, not
-# slowness, so the stragglers of a layer are waited for (see README, "Failures and degradation").
+# The embedded model answers as many requests at once as it has workers (one per CPU): the proposers
+# beyond them queue, and a proposer's lateness is its place in that queue, not slowness, so the stragglers
+# of a layer are waited for (see README, "Failures and degradation").
 EMBEDDED_QUEUE = ["--straggler-wait-factor", "4", "--straggler-max-wait-seconds", "120"]
 
 
 def parts() -> list[Part]:
-    model = EmbeddedModelServer(port=int(os.environ.get("SMOA_EMBEDDED_PORT", "8080")))
+    model_port = int(os.environ.get("SMOA_EMBEDDED_PORT", "8080"))
+    model = [sys.executable, "-m", "smoa_services.llm.embedded", "--port", str(model_port)]
     services = [
         Part(name, [sys.executable, "-m", f"smoa_services.{name}", "--port", str(port), *LOCAL], port)
         for name, port in DEFAULT_PORTS.items()
@@ -90,7 +91,7 @@ def parts() -> list[Part]:
         gateway,
         http_ready="/readyz",
     )
-    return [Part("model", model.command(), model.port, http_ready="/v1/models"), *services, front, door]
+    return [Part("model", model, model_port, http_ready="/v1/models"), *services, front, door]
 
 
 def run_dir() -> Path:

