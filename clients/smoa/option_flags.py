@@ -192,6 +192,14 @@ ROWS: Mapping[str, tuple[Callable[[Flags], None], Callable[[argparse.Namespace],
     "judge_passes": one(
         "judge_passes", type=int, help="shuffled judge passes per layer, 1 to 8 (default: 1)"
     ),
+    "first_layer_start": one(
+        "first_layer_start",
+        type=int,
+        help="proposers the first layer asks first, more only while they disagree (default: all n)",
+    ),
+    "first_layer_step": one(
+        "first_layer_step", type=int, help="proposers the first layer adds each time (default: 1)"
+    ),
     "skips": (add_skips, read_skips),
     "stop": one("stop", action="append", help="the answer ends before this (repeat for up to 4)"),
     "metadata": (

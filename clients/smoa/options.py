@@ -56,6 +56,10 @@ class GenerateOptions:
     quorum: int | None = None
     # Shuffled judge passes per layer, one LLM call each (1 to 8), their ballots combined by `aggregation`.
     judge_passes: int | None = None
+    # A first layer grown while its answers disagree (SMOA, AUTO): this many proposers asked first, then
+    # `first_layer_step` more at a time until they agree or all n answered (each ask a Step in the result).
+    first_layer_start: int | None = None
+    first_layer_step: int | None = None
     # Which calls SMoA and AUTO may leave out when they would add nothing.
     skips: Skips | None = None
     # The answer ends before the first of these (up to 4), as a single model's would: the proposers and

@@ -30,6 +30,8 @@ class GenerateOverrides(TypedDict, total=False):
     selection: Selection | str | None
     quorum: int | None
     judge_passes: int | None
+    first_layer_start: int | None
+    first_layer_step: int | None
     skips: Skips | None
     stop: str | Sequence[str] | None
     metadata: Mapping[str, str] | None

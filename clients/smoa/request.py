@@ -200,6 +200,12 @@ def options_message(options: GenerateOptions) -> orchestrator_pb2.GenerateReques
         request.quorum = _int("quorum", o.quorum, 1, INT32)
         if o.n is not None and o.quorum > o.n:
             raise ValueError(f"quorum: must be <= n ({o.n}), got {o.quorum}")
+    if o.first_layer_start is not None:
+        request.first_layer_start = _int("first_layer_start", o.first_layer_start, 1, INT32)
+        if o.n is not None and o.first_layer_start > o.n:
+            raise ValueError(f"first_layer_start: must be <= n ({o.n}), got {o.first_layer_start}")
+    if o.first_layer_step is not None:
+        request.first_layer_step = _int("first_layer_step", o.first_layer_step, 1, INT32)
     if o.skips is not None:
         if o.skips.judge_on_consensus is not None:
             request.skips.judge_on_consensus = o.skips.judge_on_consensus

@@ -126,7 +126,8 @@ class Degradation:
 class Step:
     """A call the pipeline left out or added, and why: "judge_skipped" (the layer's answers agreed),
     "moderator_skipped" (the judge's kept answers agreed), "synthesis_skipped" (the final answers agreed,
-    or one was left), "panel" and "escalated" (AUTO).
+    or one was left), "panel" and "escalated" (a first layer grown while its answers disagree: AUTO, or
+    first_layer_start).
     `layer` is 0 outside the layers."""
 
     layer: int

@@ -46,6 +46,8 @@ def examples(folder: Path) -> dict[str, tuple[list[str], Any]]:
         "selection": (["--selection", "mmr"], "mmr"),
         "quorum": (["--quorum", "2"], 2),
         "judge_passes": (["--judge-passes", "3"], 3),
+        "first_layer_start": (["--first-layer-start", "2"], 2),
+        "first_layer_step": (["--first-layer-step", "1"], 1),
         "skips": (
             ["--no-skip", "judge_on_consensus", "--skip", "synthesis_on_agreement"],
             Skips(judge_on_consensus=False, synthesis_on_agreement=True),

@@ -40,6 +40,8 @@ SET: dict[str, tuple[Any, Any]] = {
     "selection": (Selection.MMR, common_pb2.SELECTION_METHOD_MMR),
     "quorum": (2, 2),
     "judge_passes": (3, 3),
+    "first_layer_start": (2, 2),
+    "first_layer_step": (1, 1),
     "skips": (Skips(judge_on_consensus=False), orchestrator_pb2.Skips(judge_on_consensus=False)),
     "stop": (["\nObservation:"], ["\nObservation:"]),
     "metadata": ({"user": "u-1"}, {"user": "u-1"}),

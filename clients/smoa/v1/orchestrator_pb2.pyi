@@ -270,6 +270,8 @@ class GenerateRequest(_message.Message):
     TOOL_CHOICE_FIELD_NUMBER: _builtins.int
     PARALLEL_TOOL_CALLS_FIELD_NUMBER: _builtins.int
     JUDGE_PASSES_FIELD_NUMBER: _builtins.int
+    FIRST_LAYER_START_FIELD_NUMBER: _builtins.int
+    FIRST_LAYER_STEP_FIELD_NUMBER: _builtins.int
     mode: Global___Mode.ValueType
     n: _builtins.int
     """Proposers per layer (0 = service default), answers kept per layer (0 = default), layer cap (0 = default)."""
@@ -299,6 +301,17 @@ class GenerateRequest(_message.Message):
     judge_passes: _builtins.int
     """Shuffled passes of the judge per layer, their ballots combined by `aggregation` (0 = the service
     default, SMOA_JUDGE_PASSES); at most 8. Each pass is one LLM call: more passes, a steadier ranking.
+    """
+    first_layer_start: _builtins.int
+    """A first layer grown while its answers disagree (SMOA and AUTO; ignored by MOA and SINGLE): this many
+    proposers asked first (0 = the service default: SMOA_FIRST_LAYER_START for SMOA, where 0 asks all n at
+    once, SMOA_AUTO_PANEL for AUTO), then `first_layer_step` more at a time until their answers agree or
+    all n answered. Answers that agree end the layer there (STOP_REASON_CONSENSUS); each ask is a Step
+    ("panel", then "escalated").
+    """
+    first_layer_step: _builtins.int
+    """Proposers added each time the first layer's answers disagree (0 = the service default:
+    SMOA_FIRST_LAYER_STEP for SMOA; the rest at once for AUTO).
     """
     @_builtins.property
     def messages(self) -> _containers.RepeatedCompositeFieldContainer[_common_pb2.ChatMessage]: ...
@@ -367,10 +380,12 @@ class GenerateRequest(_message.Message):
         tool_choice: _common_pb2.ToolChoice | None = ...,
         parallel_tool_calls: _builtins.bool | None = ...,
         judge_passes: _builtins.int = ...,
+        first_layer_start: _builtins.int = ...,
+        first_layer_step: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["_fused_judge_moderator", b"_fused_judge_moderator", "_parallel_tool_calls", b"_parallel_tool_calls", "fused_judge_moderator", b"fused_judge_moderator", "model", b"model", "parallel_tool_calls", b"parallel_tool_calls", "response_format", b"response_format", "role_source", b"role_source", "roles", b"roles", "skips", b"skips", "task_description", b"task_description", "tool_choice", b"tool_choice"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["_fused_judge_moderator", b"_fused_judge_moderator", "_parallel_tool_calls", b"_parallel_tool_calls", "agents", b"agents", "aggregation", b"aggregation", "fused_judge_moderator", b"fused_judge_moderator", "judge_passes", b"judge_passes", "k", b"k", "max_layers", b"max_layers", "messages", b"messages", "metadata", b"metadata", "mode", b"mode", "model", b"model", "n", b"n", "parallel_tool_calls", b"parallel_tool_calls", "quorum", b"quorum", "response_format", b"response_format", "role_source", b"role_source", "roles", b"roles", "seed", b"seed", "selection", b"selection", "skips", b"skips", "stop", b"stop", "task_description", b"task_description", "token_budget", b"token_budget", "tool_choice", b"tool_choice", "tools", b"tools"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_fused_judge_moderator", b"_fused_judge_moderator", "_parallel_tool_calls", b"_parallel_tool_calls", "agents", b"agents", "aggregation", b"aggregation", "first_layer_start", b"first_layer_start", "first_layer_step", b"first_layer_step", "fused_judge_moderator", b"fused_judge_moderator", "judge_passes", b"judge_passes", "k", b"k", "max_layers", b"max_layers", "messages", b"messages", "metadata", b"metadata", "mode", b"mode", "model", b"model", "n", b"n", "parallel_tool_calls", b"parallel_tool_calls", "quorum", b"quorum", "response_format", b"response_format", "role_source", b"role_source", "roles", b"roles", "seed", b"seed", "selection", b"selection", "skips", b"skips", "stop", b"stop", "task_description", b"task_description", "token_budget", b"token_budget", "tool_choice", b"tool_choice", "tools", b"tools"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     _WhichOneofReturnType__fused_judge_moderator: _TypeAlias = _typing.Literal["fused_judge_moderator"]  # noqa: Y015
     _WhichOneofArgType__fused_judge_moderator: _TypeAlias = _typing.Literal["_fused_judge_moderator", b"_fused_judge_moderator"]  # noqa: Y015
@@ -391,8 +406,8 @@ Global___GenerateRequest: _TypeAlias = GenerateRequest  # noqa: Y015
 class Step(_message.Message):
     """A call the pipeline left out or added, and why (also in the trace): "judge_skipped" (the layer's
     answers agreed), "moderator_skipped" (the judge's kept answers agreed: the run stops with no moderator
-    call), "synthesis_skipped" (the kept answers agreed, or one was left), "panel" (AUTO asked two
-    proposers first), "escalated" (AUTO's panel disagreed: the rest of the layer was asked).
+    call), "synthesis_skipped" (the kept answers agreed, or one was left), "panel" (the first layer asked
+    some proposers first: AUTO, or first_layer_start), "escalated" (their answers disagreed: more asked).
     """
 
     DESCRIPTOR: _descriptor.Descriptor

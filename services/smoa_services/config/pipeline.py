@@ -60,6 +60,15 @@ class Pipeline:
         metadata=help_text("judge and moderator in one LLM call unless the request says (SMOA, AUTO)"),
     )
     auto_panel: int = field(default=2, metadata=help_text("AUTO: proposers asked first, before the rest"))
+    first_layer_start: int = field(
+        default=0,
+        metadata=help_text(
+            "SMOA: proposers the first layer asks first, adding more while they disagree (0: all n at once)"
+        ),
+    )
+    first_layer_step: int = field(
+        default=1, metadata=help_text("SMOA: proposers the first layer adds each time its answers disagree")
+    )
 
     def default_roles(self) -> list[str]:
         return list(_parse_roles(self.roles))
@@ -75,6 +84,8 @@ class Pipeline:
             ("dedup_threshold", 0.0 <= self.dedup_threshold <= 1.0),
             ("consensus_threshold", 0.0 <= self.consensus_threshold <= 1.0),
             ("auto_panel", self.auto_panel >= 1),
+            ("first_layer_start", self.first_layer_start >= 0),
+            ("first_layer_step", self.first_layer_step >= 1),
         ]
 
 

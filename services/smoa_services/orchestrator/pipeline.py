@@ -166,7 +166,7 @@ class Pipeline:
         with self.tracer.start_as_current_span(f"smoa.layer {layer}") as span:
             started = time.perf_counter()
             try:
-                if plan.mode is Mode.AUTO and layer == 1 and plan.panel < plan.n:
+                if layer == 1 and plan.sparse and 0 < plan.panel < plan.n:
                     agreed = await self._panel(run, record, roles)
                 else:
                     await self._propose(run, record, roles, end.references, range(plan.n))
@@ -347,19 +347,26 @@ class Pipeline:
         return assignment.roles
 
     async def _panel(self, run: _Run, record: LayerRecord, roles: Sequence[str]) -> Agreement | None:
-        """AUTO's first layer: a panel of proposers first; when they agree, that is the layer (and, with
-        nothing left to synthesize, the answer). Otherwise the rest of the layer's proposers are asked, and
-        the layer goes on as SMOA's."""
+        """A first layer grown while its answers disagree (the agreement stop of Adaptive-Consistency and
+        ESC, across agents): a panel of proposers first, then more (`panel_step` at a time, or the rest)
+        until the answers agree or all n answered. Answers that agree are the layer (and, with nothing left
+        to synthesize, the answer); otherwise the layer goes on as SMOA's."""
         plan = run.plan
         run.step(record.layer, "panel", f"{plan.panel} of {plan.n} proposers asked first")
         # One answer is enough to go on: a lost panelist is made up for by the rest of the layer.
         await self._propose(run, record, roles, [], range(plan.panel), quorum=1)
-        found = agreement_of([c.text for c in record.candidates], plan.consensus_threshold)
-        if found.consensus:
-            return found
-        more = plan.n - plan.panel
-        run.step(record.layer, "escalated", f"the panel does not agree ({found.reason}): {more} more asked")
-        await self._propose(run, record, roles, [], range(plan.panel, plan.n))
+        asked = plan.panel
+        while asked < plan.n:
+            found = agreement_of([c.text for c in record.candidates], plan.consensus_threshold)
+            if found.consensus:
+                return found
+            more = min(plan.panel_step or plan.n, plan.n - asked)
+            why = f"{len(record.candidates)} answers do not agree ({found.reason}): {more} more asked"
+            run.step(record.layer, "escalated", why)
+            # Until the last proposers, one answer is enough to go on; the last bring the layer to its quorum.
+            quorum = None if asked + more == plan.n else 1
+            await self._propose(run, record, roles, [], range(asked, asked + more), quorum=quorum)
+            asked += more
         return self._agreed(run, record) if plan.skip_judge_on_consensus else None
 
     @staticmethod

@@ -55,8 +55,10 @@ class Plan:
     skip_synthesis_on_agreement: bool = False
     # Agreement (answer-key vote share, or similarity) at which answers count as agreeing.
     consensus_threshold: float = 0.75
-    # AUTO: proposers asked first; the rest of the layer only when they disagree.
-    panel: int = 2
+    # The first layer grown while its answers disagree (SMOA, AUTO): `panel` proposers asked first (0: all n
+    # at once), then `panel_step` more at a time (0: the rest at once) until they agree or all n answered.
+    panel: int = 0
+    panel_step: int = 0
     # The answer's stop sequences (GenerateRequest.stop): on the proposers' models (plan_of sets them) and
     # on `answer_model`, never on the judge's or the moderator's, whose replies are JSON.
     stop: tuple[str, ...] = ()

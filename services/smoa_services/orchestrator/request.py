@@ -85,6 +85,16 @@ def check_request(request: orchestrator_pb2.GenerateRequest, settings: Settings)
                 f"must be between 0 (default) and {MAX_JUDGE_PASSES}, got {request.judge_passes}",
             )
         )
+    if request.first_layer_start < 0 or (0 <= request.n <= max_n and request.first_layer_start > n):
+        found.append(
+            Violation(
+                "first_layer_start", f"must be in [1, n={n}] (0 = default), got {request.first_layer_start}"
+            )
+        )
+    if request.first_layer_step < 0:
+        found.append(
+            Violation("first_layer_step", f"must be >= 1 (0 = default), got {request.first_layer_step}")
+        )
     if request.token_budget < 0:
         found.append(
             Violation("token_budget", f"must be >= 0 (0 = the service default), got {request.token_budget}")
@@ -176,11 +186,24 @@ def plan_of(request: orchestrator_pb2.GenerateRequest, settings: Settings) -> Pl
             request.skips, "synthesis_on_agreement", settings.skip_synthesis_on_agreement
         ),
         consensus_threshold=settings.consensus_threshold,
-        panel=min(settings.auto_panel, n),
+        **first_layer(request, settings, n),
         stop=tuple(request.stop),
         answer_format=tools.reply_format if tools else answer,
         tool_use=tools,
     )
+
+
+def first_layer(request: orchestrator_pb2.GenerateRequest, settings: Settings, n: int) -> dict[str, int]:
+    """How the first layer is asked (Plan.panel, Plan.panel_step): SMOA's by the first_layer settings, AUTO's
+    by its panel and then the rest at once, unless the request says."""
+    if request.mode == orchestrator_pb2.MODE_AUTO:
+        start, step = settings.auto_panel, 0
+    else:
+        start, step = settings.first_layer_start, settings.first_layer_step
+    return {
+        "panel": min(request.first_layer_start or start, n),
+        "panel_step": request.first_layer_step or step,
+    }
 
 
 def _chosen(skips: orchestrator_pb2.Skips, field: str, default: bool) -> bool:

@@ -304,6 +304,8 @@ BAD_REQUESTS = [
     (orchestrator_pb2.GenerateRequest(messages=[USER], task_description="t" * 300_000), "task_description"),
     (orchestrator_pb2.GenerateRequest(messages=[USER] * 300), "messages"),
     (orchestrator_pb2.GenerateRequest(messages=[USER], quorum=-1), "quorum"),
+    (orchestrator_pb2.GenerateRequest(messages=[USER], n=3, first_layer_start=4), "first_layer_start"),
+    (orchestrator_pb2.GenerateRequest(messages=[USER], first_layer_step=-1), "first_layer_step"),
     (
         orchestrator_pb2.GenerateRequest(
             messages=[common_pb2.ChatMessage(role=common_pb2.CHAT_ROLE_USER, content="x" * 2000)]

@@ -84,12 +84,42 @@ async def test_auto_escalates_a_disagreeing_panel_to_the_full_layer_and_on() -> 
     first = auto.layers[0]
     # The panel's two answers were kept, not asked again: one more proposer completed the layer.
     assert [c.id for c in first.candidates] == ["L1-P0", "L1-P1", "L1-P2"]
-    assert "does not agree" in auto.steps[1].reason
+    assert "do not agree" in auto.steps[1].reason
     # From there it is SMoA: judged, moderated (continue), a second layer, aggregated.
     assert counts(fake) == {"proposer": 6, "judge": 2, "moderator": 1, "aggregator": 1}
     sparse, fake = await generate(ANSWERS, n=3)
     assert counts(fake) == {"proposer": 6, "judge": 2, "moderator": 1, "aggregator": 1}
     assert auto.text == sparse.text
+
+
+async def test_a_grown_first_layer_stops_asking_once_its_answers_agree() -> None:
+    grown, fake = await generate(TWO_AGREE, n=3, first_layer_start=1, first_layer_step=1)
+    # One answer cannot agree with itself: one more asked, and the two agree; the third is never asked.
+    assert counts(fake) == {"proposer": 2}
+    assert steps(grown) == [(1, "panel"), (1, "escalated"), (1, "judge_skipped"), (0, "synthesis_skipped")]
+    assert grown.stop_reason == common_pb2.STOP_REASON_CONSENSUS
+    assert [c.id for c in grown.layers[0].candidates] == ["L1-P0", "L1-P1"]
+    whole, _ = await generate(TWO_AGREE, n=3)
+    assert grown.cost.total.calls < whole.cost.total.calls
+
+
+async def test_a_first_layer_that_never_agrees_grows_to_n_and_goes_on_as_smoa() -> None:
+    grown, fake = await generate(ANSWERS, n=3, first_layer_start=1, first_layer_step=1)
+    assert steps(grown) == [(1, "panel"), (1, "escalated"), (1, "escalated")]
+    assert [c.id for c in grown.layers[0].candidates] == ["L1-P0", "L1-P1", "L1-P2"]
+    assert counts(fake) == {"proposer": 6, "judge": 2, "moderator": 1, "aggregator": 1}
+    whole, _ = await generate(ANSWERS, n=3)
+    assert grown.text == whole.text and not whole.steps
+
+
+async def test_the_service_setting_grows_the_first_layer_of_requests_that_do_not_say() -> None:
+    with FakeOpenAI(script(answers=TWO_AGREE)) as fake:
+        async with orchestrator_stack(fake.base_url, first_layer_start=2) as stack:
+            grown = await stack.stub.Generate(smoa(n=3), timeout=10)
+            asked_all = await stack.stub.Generate(smoa(n=3, first_layer_start=3), timeout=10)
+    assert steps(grown)[:1] == [(1, "panel")] and len(grown.layers[0].candidates) == 2
+    assert "panel" not in [action for _, action in steps(asked_all)]
+    assert len(asked_all.layers[0].candidates) == 3
 
 
 async def test_a_lost_panelist_is_made_up_for_by_the_rest_of_the_layer() -> None:
