@@ -19,8 +19,8 @@ import time
 import openai
 
 from smoa_services.config import EMBEDDED_MODEL
-from smoa_services.llm.embedded import EmbeddedModelServer, usable_cpus
 from smoa_services.llm.model_pool import free_port
+from smoa_services.llm.model_server import EmbeddedModelServer, usable_cpus
 
 QUESTIONS = [
     "What is 7 + 5? Explain.",

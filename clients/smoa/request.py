@@ -188,24 +188,17 @@ def options_message(options: GenerateOptions) -> orchestrator_pb2.GenerateReques
         request.fused_judge_moderator = o.fused
     if o.n is not None:
         request.n = _int("n", o.n, 1, INT32)
-    if o.k is not None:
-        request.k = _int("k", o.k, 1, INT32)
-        if o.n is not None and o.k > o.n:
-            raise ValueError(f"k: must be <= n ({o.n}), got {o.k}")
-    if o.max_layers is not None:
-        request.max_layers = _int("max_layers", o.max_layers, 1, INT32)
-    if o.judge_passes is not None:
-        request.judge_passes = _int("judge_passes", o.judge_passes, 1, INT32)
-    if o.quorum is not None:
-        request.quorum = _int("quorum", o.quorum, 1, INT32)
-        if o.n is not None and o.quorum > o.n:
-            raise ValueError(f"quorum: must be <= n ({o.n}), got {o.quorum}")
-    if o.first_layer_start is not None:
-        request.first_layer_start = _int("first_layer_start", o.first_layer_start, 1, INT32)
-        if o.n is not None and o.first_layer_start > o.n:
-            raise ValueError(f"first_layer_start: must be <= n ({o.n}), got {o.first_layer_start}")
-    if o.first_layer_step is not None:
-        request.first_layer_step = _int("first_layer_step", o.first_layer_step, 1, INT32)
+    # Counts of proposers, at most n where the request says n.
+    for name in ("k", "quorum", "first_layer_start"):
+        value = getattr(o, name)
+        if value is not None:
+            setattr(request, name, _int(name, value, 1, INT32))
+            if o.n is not None and value > o.n:
+                raise ValueError(f"{name}: must be <= n ({o.n}), got {value}")
+    for name in ("max_layers", "judge_passes", "first_layer_step"):
+        value = getattr(o, name)
+        if value is not None:
+            setattr(request, name, _int(name, value, 1, INT32))
     if o.skips is not None:
         if o.skips.judge_on_consensus is not None:
             request.skips.judge_on_consensus = o.skips.judge_on_consensus

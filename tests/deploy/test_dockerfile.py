@@ -15,7 +15,7 @@ import pytest
 import tomllib
 
 from smoa_services.config import DEFAULT_PORTS
-from smoa_services.llm.embedded import EmbeddedModelServer
+from smoa_services.llm.model_server import EmbeddedModelServer
 from tests.deploy.commands import module_of
 from tests.deploy.paths import DOCKERFILE, MAKEFILE, ROOT, WHEELHOUSE_SCRIPT
 

@@ -8,7 +8,7 @@ import pytest
 
 from smoa.v1 import common_pb2, orchestrator_pb2
 from smoa_services.config import EMBEDDED_MODEL
-from smoa_services.llm.embedded import EmbeddedModelServer
+from smoa_services.llm.model_server import EmbeddedModelServer
 from smoa_testing.stacks.orchestrator_stack import collect, orchestrator_stack, question
 
 pytestmark = pytest.mark.embedded

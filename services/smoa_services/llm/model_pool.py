@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import aiohttp
 from aiohttp import web
 
-from smoa_services.llm.embedded import EmbeddedModelServer
+from smoa_services.llm.model_server import EmbeddedModelServer
 
 log = logging.getLogger(__name__)
 # What a worker needs of the caller's headers, and what the caller needs of the worker's.
