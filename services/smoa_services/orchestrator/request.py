@@ -157,6 +157,7 @@ def plan_of(request: orchestrator_pb2.GenerateRequest, settings: Settings) -> Pl
     answer = convert.answer_format(request.response_format)
     parallel = request.parallel_tool_calls if request.HasField("parallel_tool_calls") else True
     tools = convert.tool_use(request.tools, request.tool_choice, parallel, answer)
+    panel, panel_step = first_layer(request, settings, n)
     return Plan(
         conversation=tuple(convert.chat_messages(request.messages)),
         mode=MODES[request.mode],
@@ -186,24 +187,22 @@ def plan_of(request: orchestrator_pb2.GenerateRequest, settings: Settings) -> Pl
             request.skips, "synthesis_on_agreement", settings.skip_synthesis_on_agreement
         ),
         consensus_threshold=settings.consensus_threshold,
-        **first_layer(request, settings, n),
+        panel=panel,
+        panel_step=panel_step,
         stop=tuple(request.stop),
         answer_format=tools.reply_format if tools else answer,
         tool_use=tools,
     )
 
 
-def first_layer(request: orchestrator_pb2.GenerateRequest, settings: Settings, n: int) -> dict[str, int]:
+def first_layer(request: orchestrator_pb2.GenerateRequest, settings: Settings, n: int) -> tuple[int, int]:
     """How the first layer is asked (Plan.panel, Plan.panel_step): SMOA's by the first_layer settings, AUTO's
     by its panel and then the rest at once, unless the request says."""
     if request.mode == orchestrator_pb2.MODE_AUTO:
         start, step = settings.auto_panel, 0
     else:
         start, step = settings.first_layer_start, settings.first_layer_step
-    return {
-        "panel": min(request.first_layer_start or start, n),
-        "panel_step": request.first_layer_step or step,
-    }
+    return min(request.first_layer_start or start, n), request.first_layer_step or step
 
 
 def _chosen(skips: orchestrator_pb2.Skips, field: str, default: bool) -> bool:
