@@ -1,24 +1,17 @@
 """The whole pipeline on the embedded default model (SmolLM2-135M under llama-cpp-python): real model,
 real services, real sockets. Small max_tokens keep it to about half a minute on two cores."""
 
-import socket
 from collections.abc import Iterator
 
 import pytest
 
 from smoa.v1 import common_pb2, orchestrator_pb2
 from smoa_services.config import EMBEDDED_MODEL
+from smoa_services.llm.model_pool import free_port
 from smoa_services.llm.model_server import EmbeddedModelServer
 from smoa_testing.stacks.orchestrator_stack import collect, orchestrator_stack, question
 
 pytestmark = pytest.mark.embedded
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 @pytest.fixture(scope="module")

@@ -79,7 +79,7 @@ def _choice_letter(answer: object, choices: list[str], where: str) -> str:
 # What a known answer may be graded by, with the shape of item each needs.
 ANSWER_GRADINGS = (Grading.EXACT, Grading.LAST_NUMBER, Grading.CONTAINS)
 OPTION_GRADINGS = (Grading.CHOICE, Grading.OPTION)
-GRADING_NAMES = ", ".join(g.value for g in (*ANSWER_GRADINGS, *OPTION_GRADINGS))
+CHOSEN = {g.value: g for g in (*ANSWER_GRADINGS, *OPTION_GRADINGS)}
 
 
 @dataclass(frozen=True)
@@ -91,9 +91,9 @@ class Defaults:
 
 
 def _grading(value: object, where: str) -> Grading:
-    if isinstance(value, str) and value in GRADING_NAMES.split(", "):
-        return Grading(value)
-    raise ValueError(f"{where}.grading: must be one of {GRADING_NAMES}, got {value!r}")
+    if isinstance(value, str) and value in CHOSEN:
+        return CHOSEN[value]
+    raise ValueError(f"{where}.grading: must be one of {', '.join(CHOSEN)}, got {value!r}")
 
 
 def _instruction(value: object, where: str) -> str | None:

@@ -70,25 +70,20 @@ def check_request(request: orchestrator_pb2.GenerateRequest, settings: Settings)
     if not 0 <= request.n <= max_n:
         found.append(Violation("n", f"must be in [1, {max_n}] (0 = default), got {request.n}"))
     n = request.n or settings.n
-    if request.k < 0 or (0 <= request.n <= max_n and request.k > n):
-        found.append(Violation("k", f"must be in [1, n={n}] (0 = default), got {request.k}"))
+    # Counts of proposers: at most n (checked against n only when n itself is valid).
+    for name in ("k", "quorum", "first_layer_start"):
+        value = getattr(request, name)
+        if value < 0 or (0 <= request.n <= max_n and value > n):
+            found.append(Violation(name, f"must be in [1, n={n}] (0 = default), got {value}"))
     if not 0 <= request.max_layers <= max_layers:
         found.append(
             Violation("max_layers", f"must be in [1, {max_layers}] (0 = default), got {request.max_layers}")
         )
-    if request.quorum < 0 or (0 <= request.n <= max_n and request.quorum > n):
-        found.append(Violation("quorum", f"must be in [1, n={n}] (0 = default), got {request.quorum}"))
     if not 0 <= request.judge_passes <= MAX_JUDGE_PASSES:
         found.append(
             Violation(
                 "judge_passes",
                 f"must be between 0 (default) and {MAX_JUDGE_PASSES}, got {request.judge_passes}",
-            )
-        )
-    if request.first_layer_start < 0 or (0 <= request.n <= max_n and request.first_layer_start > n):
-        found.append(
-            Violation(
-                "first_layer_start", f"must be in [1, n={n}] (0 = default), got {request.first_layer_start}"
             )
         )
     if request.first_layer_step < 0:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -18,7 +17,7 @@ import openai
 import pytest
 from openai.types.chat import ChatCompletionMessageParam
 
-from smoa_services.llm.model_pool import ModelPool, Worker
+from smoa_services.llm.model_pool import ModelPool, Worker, free_port
 from smoa_testing.eventually import eventually
 from smoa_testing.fake_llm.chat_script import Reply
 from smoa_testing.fake_llm.openai_endpoint import FakeOpenAI
@@ -85,14 +84,8 @@ async def test_a_caller_that_goes_away_frees_its_worker_at_once() -> None:
             await eventually(lambda: pool.workers[0].in_flight == 0, within=2, what="the worker freed")
 
 
-def closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 async def test_a_worker_that_cannot_be_reached_is_a_502_not_a_hang() -> None:
-    pool = ModelPool([Worker(f"http://127.0.0.1:{closed_port()}")])
+    pool = ModelPool([Worker(f"http://127.0.0.1:{free_port()}")])
     port = await pool.start("127.0.0.1", 0)
     client = openai.AsyncOpenAI(base_url=f"http://127.0.0.1:{port}/v1", api_key="unused", max_retries=0)
     try:
@@ -122,7 +115,7 @@ def test_a_pool_needs_a_worker() -> None:
 
 @pytest.fixture
 def pool_process() -> Iterator[tuple[subprocess.Popen[str], int]]:
-    port = closed_port()
+    port = free_port()
     command = [sys.executable, "-m", "smoa_services.llm.embedded", "--port", str(port), "--workers", "2"]
     process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
     try:
