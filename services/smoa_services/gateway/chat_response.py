@@ -10,10 +10,9 @@ import time
 import uuid
 from typing import Any
 
-from google.protobuf import json_format
-
 from smoa.v1 import orchestrator_pb2
 from smoa_services.gateway.openai_tools import openai_tool_calls
+from smoa_services.wire.proto_json import as_dict
 
 
 def completion_id() -> str:
@@ -31,11 +30,10 @@ def openai_usage(summary: orchestrator_pb2.GenerateResponse) -> dict[str, int]:
 
 def extension(summary: orchestrator_pb2.GenerateResponse) -> dict[str, Any]:
     """Everything of the summary but the text and the tool calls (which are the message)."""
-    trace = orchestrator_pb2.GenerateResponse()
-    trace.CopyFrom(summary)
-    trace.ClearField("text")
-    trace.ClearField("tool_calls")
-    return json_format.MessageToDict(trace, preserving_proto_field_name=True)
+    found = as_dict(summary)
+    found.pop("text", None)
+    found.pop("tool_calls", None)
+    return found
 
 
 def finish_reason(summary: orchestrator_pb2.GenerateResponse) -> str:
