@@ -9,7 +9,9 @@ Request: SMOA, n=4, k=2, max_layers=2, explicit roles, as bench_overhead's; the 
 GenerateRequest (checked through the gateway's own parser before measuring). The paths are interleaved
 in rounds, their order alternating, so machine noise falls on both alike. Latency one request at a time
 (gRPC Generate against a non-streamed completion; the first token of GenerateStream against a streamed
-completion's); throughput with closed-loop clients at rising concurrency.
+completion's); throughput with closed-loop clients at rising concurrency; then the gateway's hop alone, in
+front of an orchestrator stub that answers the deployment's recorded answer at once; and every target of
+issue 22 for the gateway, PASS or MISS.
 """
 
 from __future__ import annotations
@@ -44,7 +46,7 @@ from bench_overhead import (
 from google.protobuf import json_format
 from release_core import require_release_core
 
-from smoa.v1 import common_pb2, orchestrator_pb2_grpc
+from smoa.v1 import common_pb2, orchestrator_pb2, orchestrator_pb2_grpc
 from smoa_services.gateway.chat_request import chat_request
 
 # Requests per path per round in the latency phase.
@@ -220,6 +222,46 @@ async def throughput(
     return result
 
 
+class AnsweringAtOnce(orchestrator_pb2_grpc.OrchestratorServiceServicer):
+    """An orchestrator that answers every Generate at once with one recorded answer: what is left of a
+    request through the gateway is the gateway's own hop, out of the deployment's noise (its p50 moves by
+    more between rounds than the gateway's target)."""
+
+    def __init__(self, summary: orchestrator_pb2.GenerateResponse):
+        self.summary = summary
+
+    async def Generate(
+        self, request: orchestrator_pb2.GenerateRequest, context: grpc.aio.ServicerContext[Any, Any]
+    ) -> orchestrator_pb2.GenerateResponse:
+        return self.summary
+
+
+async def hop_alone(summary: orchestrator_pb2.GenerateResponse, rounds: int) -> dict[str, Any]:
+    """gRPC straight to the stub against HTTP through a gateway in front of it, one request at a time, with
+    the gateway's CPU per completion."""
+    server = grpc.aio.server()
+    orchestrator_pb2_grpc.add_OrchestratorServiceServicer_to_server(AnsweringAtOnce(summary), server)  # type: ignore[abstract]
+    port = server.add_insecure_port("127.0.0.1:0")
+    await server.start()
+    gateway = launch_gateway(port)
+    try:
+        url = f"http://127.0.0.1:{gateway.port}/v1/chat/completions"
+        async with (
+            grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel,
+            httpx2.AsyncClient(timeout=30) as client,
+        ):
+            stub = orchestrator_pb2_grpc.OrchestratorServiceStub(channel)
+            paths = {"grpc": grpc_call(stub, False), "http": http_call(client, url, False)}
+            await latency(paths, 2)  # warm-up
+            before = cpu_seconds(gateway.popen.pid)
+            found = await latency(paths, rounds)
+            used = cpu_seconds(gateway.popen.pid) - before
+    finally:
+        stop_deployment([gateway])
+        await server.stop(0)
+    return found | {"gateway_cpu_ms": used * 1000 / found["http"]["requests"]}
+
+
 async def run(args: argparse.Namespace) -> dict[str, Any]:
     processes = start_deployment()
     try:
@@ -245,6 +287,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             single = await latency(unary | streamed, 3 if args.quick else 30)
             seconds = 2.0 if args.quick else 12.0
             loads = [await throughput(unary, c, seconds, processes) for c in levels]
+            alone = await hop_alone(first, 10 if args.quick else 100)
             # What else ran meanwhile: a busy machine shifts every figure (the comparison less, interleaved).
             others = machine_busy_seconds() - busy - (own_seconds(processes) - own)
             foreign_share = max(0.0, others) / ((time.perf_counter() - began) * (os.cpu_count() or 1))
@@ -255,6 +298,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         "latency": single,
         "added": added(single),
         "throughput": loads,
+        "hop_alone": alone,
         "cpu_share_of_other_processes": foreign_share,
     }
 
@@ -326,6 +370,47 @@ def report(result: dict[str, Any], machine: str) -> str:
             + ", ".join(f"{p} {ms:.1f}" for p, ms in sorted(cpu.items(), key=lambda kv: -kv[1]))
             + f" · total {sum(cpu.values()):.1f}"
         )
+    alone = result["hop_alone"]
+    hop = {q: alone["http"][f"{q}_ms"] - alone["grpc"][f"{q}_ms"] for q in ("p50", "p99")}
+    lines += [
+        "",
+        f"## the gateway's hop alone: an orchestrator stub answering at once ({alone['grpc']['requests']} "
+        "requests per path)",
+        "   path                                  p50 ms   p90 ms   p99 ms  mean ms   min ms  errors",
+    ]
+    for name in ("grpc", "http"):
+        s = alone[name]
+        lines.append(
+            f"   {LABELS[name]:<36} {s['p50_ms']:>7.2f}  {s['p90_ms']:>7.2f}  {s['p99_ms']:>7.2f}  "
+            f"{s['mean_ms']:>7.2f}  {s['min_ms']:>7.2f}  {s['errors']:>6}"
+        )
+    lines.append(
+        f"   the gateway adds p50 {hop['p50']:+.2f} ms, p99 {hop['p99']:+.2f} ms; "
+        f"its CPU per completion {alone['gateway_cpu_ms']:.2f} ms"
+    )
+    completion, ratio = (
+        more["completion"],
+        min(t["http"]["rps"] / t["grpc"]["rps"] for t in result["throughput"]),
+    )
+    lines += ["", "## targets (issue 22)"]
+    for label, value, bound, met in (
+        (
+            "added p50, deployment (ms)",
+            completion["p50_added_ms"],
+            "<= 1.5",
+            completion["p50_added_ms"] <= 1.5,
+        ),
+        (
+            "added p99, deployment (ms)",
+            completion["p99_added_ms"],
+            "<= 3.0",
+            completion["p99_added_ms"] <= 3.0,
+        ),
+        ("added p50, hop alone (ms)", hop["p50"], "<= 1.5", hop["p50"] <= 1.5),
+        ("added p99, hop alone (ms)", hop["p99"], "<= 3.0", hop["p99"] <= 3.0),
+        ("HTTP/gRPC throughput, lowest level", ratio, ">= 0.95", ratio >= 0.95),
+    ):
+        lines.append(f"   {label:<36} {value:>7.2f}  {bound:<8} {'PASS' if met else 'MISS'}")
     return "\n".join(lines)
 
 
