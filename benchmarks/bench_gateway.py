@@ -56,8 +56,10 @@ ROUND = 10
 SEGMENTS = 4
 
 
-def launch_gateway(orchestrator_port: int) -> Process:
-    """`python -m smoa_services.gateway` as deployed (access log included), on a port of its choosing."""
+def launch_gateway(orchestrator_port: int, checkout: Path | None = None) -> Process:
+    """`python -m smoa_services.gateway` as deployed (access log included), on a port of its choosing;
+    from another `checkout` of smoa, if given, with what of this environment that checkout declares (a
+    checkout whose services do not name httptools runs on h11, as it was installed)."""
     env = clean_environment() | {
         "SMOA_PORT": "0",
         "SMOA_ORCHESTRATOR_TARGET": f"127.0.0.1:{orchestrator_port}",
@@ -65,6 +67,16 @@ def launch_gateway(orchestrator_port: int) -> Process:
         "SMOA_DRAIN_DELAY_SECONDS": "0",
     }
     command = [sys.executable, "-m", "smoa_services.gateway"]
+    if checkout is not None:
+        env["PYTHONPATH"] = str(checkout / "services")
+        hidden = (
+            [] if "httptools" in (checkout / "services" / "pyproject.toml").read_text() else ["httptools"]
+        )
+        command[1:] = [
+            "-c",
+            f"import runpy, sys; sys.modules.update(dict.fromkeys({hidden!r}))\n"
+            "runpy.run_module('smoa_services.gateway', run_name='__main__')",
+        ]
     popen = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env)
     log = popen.stderr
     assert log is not None
@@ -236,30 +248,40 @@ class AnsweringAtOnce(orchestrator_pb2_grpc.OrchestratorServiceServicer):
         return self.summary
 
 
-async def hop_alone(summary: orchestrator_pb2.GenerateResponse, rounds: int) -> dict[str, Any]:
-    """gRPC straight to the stub against HTTP through a gateway in front of it, one request at a time, with
-    the gateway's CPU per completion."""
+async def hop_alone(
+    summary: orchestrator_pb2.GenerateResponse, rounds: int, baseline: Path | None
+) -> dict[str, Any]:
+    """gRPC straight to the stub against HTTP through a gateway in front of it (and through the gateway of
+    a `baseline` checkout, in the same rounds), one request at a time, with each gateway's CPU per
+    completion."""
     server = grpc.aio.server()
     orchestrator_pb2_grpc.add_OrchestratorServiceServicer_to_server(AnsweringAtOnce(summary), server)  # type: ignore[abstract]
     port = server.add_insecure_port("127.0.0.1:0")
     await server.start()
-    gateway = launch_gateway(port)
+    gateways = {"http": launch_gateway(port)}
+    if baseline is not None:
+        gateways["http_baseline"] = launch_gateway(port, baseline)
     try:
-        url = f"http://127.0.0.1:{gateway.port}/v1/chat/completions"
         async with (
             grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel,
             httpx2.AsyncClient(timeout=30) as client,
         ):
             stub = orchestrator_pb2_grpc.OrchestratorServiceStub(channel)
-            paths = {"grpc": grpc_call(stub, False), "http": http_call(client, url, False)}
+            paths = {"grpc": grpc_call(stub, False)} | {
+                name: http_call(client, f"http://127.0.0.1:{g.port}/v1/chat/completions", False)
+                for name, g in gateways.items()
+            }
             await latency(paths, 2)  # warm-up
-            before = cpu_seconds(gateway.popen.pid)
+            before = {name: cpu_seconds(g.popen.pid) for name, g in gateways.items()}
             found = await latency(paths, rounds)
-            used = cpu_seconds(gateway.popen.pid) - before
+            for name, g in gateways.items():
+                found[name]["gateway_cpu_ms"] = (
+                    (cpu_seconds(g.popen.pid) - before[name]) * 1000 / found[name]["requests"]
+                )
     finally:
-        stop_deployment([gateway])
+        stop_deployment(list(gateways.values()))
         await server.stop(0)
-    return found | {"gateway_cpu_ms": used * 1000 / found["http"]["requests"]}
+    return found
 
 
 async def run(args: argparse.Namespace) -> dict[str, Any]:
@@ -287,12 +309,12 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             single = await latency(unary | streamed, 3 if args.quick else 30)
             seconds = 2.0 if args.quick else 12.0
             loads = [await throughput(unary, c, seconds, processes) for c in levels]
-            alone = await hop_alone(first, 10 if args.quick else 100)
             # What else ran meanwhile: a busy machine shifts every figure (the comparison less, interleaved).
             others = machine_busy_seconds() - busy - (own_seconds(processes) - own)
             foreign_share = max(0.0, others) / ((time.perf_counter() - began) * (os.cpu_count() or 1))
     finally:
         stop_deployment(processes)
+    alone = await hop_alone(first, 10 if args.quick else 100, args.baseline)
     return {
         "shape": shape,
         "latency": single,
@@ -321,7 +343,16 @@ LABELS = {
     "http": "HTTP completion, gateway",
     "grpc_stream": "gRPC GenerateStream, first token",
     "http_stream": "HTTP stream, first token",
+    "http_baseline": "HTTP completion, baseline gateway",
 }
+
+
+def latency_row(name: str, s: dict[str, Any]) -> str:
+    cpu = f"{s['gateway_cpu_ms']:>16.2f}" if "gateway_cpu_ms" in s else ""
+    return (
+        f"   {LABELS[name]:<36} {s['p50_ms']:>7.2f}  {s['p90_ms']:>7.2f}  {s['p99_ms']:>7.2f}  "
+        f"{s['mean_ms']:>7.2f}  {s['min_ms']:>7.2f}  {s['errors']:>6}{cpu}"
+    )
 
 
 def report(result: dict[str, Any], machine: str) -> str:
@@ -338,12 +369,7 @@ def report(result: dict[str, Any], machine: str) -> str:
         f"## one request at a time ({lat['grpc']['requests']} requests per path, rounds of {ROUND})",
         "   path                                  p50 ms   p90 ms   p99 ms  mean ms   min ms  errors",
     ]
-    for name, label in LABELS.items():
-        s = lat[name]
-        lines.append(
-            f"   {label:<36} {s['p50_ms']:>7.2f}  {s['p90_ms']:>7.2f}  {s['p99_ms']:>7.2f}  "
-            f"{s['mean_ms']:>7.2f}  {s['min_ms']:>7.2f}  {s['errors']:>6}"
-        )
+    lines += [latency_row(name, s) for name, s in lat.items()]
     for what, label in (("completion", "completion"), ("stream_first_token", "stream's first token")):
         m = more[what]
         lines.append(
@@ -376,18 +402,15 @@ def report(result: dict[str, Any], machine: str) -> str:
         "",
         f"## the gateway's hop alone: an orchestrator stub answering at once ({alone['grpc']['requests']} "
         "requests per path)",
-        "   path                                  p50 ms   p90 ms   p99 ms  mean ms   min ms  errors",
+        "   path                                  p50 ms   p90 ms   p99 ms  mean ms   min ms  errors"
+        "  gateway CPU ms",
     ]
-    for name in ("grpc", "http"):
-        s = alone[name]
+    lines += [latency_row(name, s) for name, s in alone.items()]
+    for name in [n for n in alone if n != "grpc"]:
         lines.append(
-            f"   {LABELS[name]:<36} {s['p50_ms']:>7.2f}  {s['p90_ms']:>7.2f}  {s['p99_ms']:>7.2f}  "
-            f"{s['mean_ms']:>7.2f}  {s['min_ms']:>7.2f}  {s['errors']:>6}"
+            f"   {LABELS[name]} adds p50 {alone[name]['p50_ms'] - alone['grpc']['p50_ms']:+.2f} ms, "
+            f"p99 {alone[name]['p99_ms'] - alone['grpc']['p99_ms']:+.2f} ms"
         )
-    lines.append(
-        f"   the gateway adds p50 {hop['p50']:+.2f} ms, p99 {hop['p99']:+.2f} ms; "
-        f"its CPU per completion {alone['gateway_cpu_ms']:.2f} ms"
-    )
     completion, ratio = (
         more["completion"],
         min(t["http"]["rps"] / t["grpc"]["rps"] for t in result["throughput"]),
@@ -420,6 +443,11 @@ def main() -> int:
     )
     parser.add_argument("--quick", action="store_true", help="a smoke run, not a measurement")
     parser.add_argument("--json", type=Path, help="also write the figures as JSON")
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        help="another checkout of smoa (git worktree add DIR REF) whose gateway joins the hop-alone phase",
+    )
     args = parser.parse_args()
     if not args.quick:
         require_release_core()
