@@ -8,8 +8,10 @@ share). Measured on 2 cores, 4 calls of 96 tokens at once: one server of 2 threa
 
 The front only forwards: bodies and streamed events pass through as they come. A client that goes away
 closes its worker's request with it. A worker that exits takes the pool down (exit code 1), so that
-whatever supervises it (the local stack, compose, Kubernetes) starts it afresh. SIGTERM gives the calls
-in flight SHUTDOWN_SECONDS, then stops every worker.
+whatever supervises it (the local stack, compose, Kubernetes) starts it afresh. A worker that stops
+answering (frozen, or wedged) is found by a probe and gets no new calls until it answers again; the calls
+it holds end on their callers' deadlines. SIGTERM gives the calls in flight
+SHUTDOWN_SECONDS, then stops every worker.
 """
 
 from __future__ import annotations
@@ -32,6 +34,13 @@ log = logging.getLogger(__name__)
 FORWARDED = ("Content-Type", "Authorization", "Accept")
 RETURNED = ("Content-Type", "Cache-Control")
 SHUTDOWN_SECONDS = 5.0
+# The probe asks for the worker's root path and takes any HTTP answer, a 404 included, for life:
+# llama-cpp-python's server answers its API routes only between requests (each holds the model's lock), but
+# its event loop answers anything else within milliseconds while it decodes (measured: / in 10 ms, while
+# /v1/models waited out a 3 s timeout). A worker that has not answered within PROBE_SECONDS is taken for
+# frozen.
+PROBE_SECONDS = 2.0
+PROBE_PERIOD_SECONDS = 1.0
 
 
 @dataclass
@@ -41,6 +50,8 @@ class Worker:
     base_url: str
     server: EmbeddedModelServer | None = None
     in_flight: int = 0
+    # As its last probe found it.
+    answering: bool = True
 
     def exited(self) -> bool:
         process = self.server.process if self.server else None
@@ -70,12 +81,19 @@ def started_workers(count: int, n_ctx: int) -> list[Worker]:
 
 
 class ModelPool:
-    def __init__(self, workers: Sequence[Worker]):
+    def __init__(
+        self,
+        workers: Sequence[Worker],
+        probe_seconds: float = PROBE_SECONDS,
+        probe_period_seconds: float = PROBE_PERIOD_SECONDS,
+    ):
         if not workers:
             raise ValueError("workers: a pool needs at least one")
         self.workers = list(workers)
+        self.probe_seconds, self.probe_period_seconds = probe_seconds, probe_period_seconds
         self.session: aiohttp.ClientSession | None = None
         self.runner: web.AppRunner | None = None
+        self.probes: list[asyncio.Task[None]] = []
 
     async def start(self, host: str, port: int) -> int:
         """Serves on host:port (0: any free port); returns the port."""
@@ -96,17 +114,44 @@ class ModelPool:
         )
         await self.runner.setup()
         await web.TCPSite(self.runner, host, port).start()
+        self.probes = [asyncio.create_task(self.probe(w)) for w in self.workers]
         return int(self.runner.addresses[0][1])
 
     async def stop(self) -> None:
+        for probe in self.probes:
+            probe.cancel()
         if self.runner is not None:
             await self.runner.cleanup()
         if self.session is not None:
             await self.session.close()
 
     def pick(self) -> Worker:
-        """The worker with the fewest requests in flight (the first of those, on a tie)."""
-        return min(self.workers, key=lambda w: w.in_flight)
+        """Of the workers that answer (of all, if none does), the one with the fewest requests in flight
+        (the first of those, on a tie)."""
+        answering = [w for w in self.workers if w.answering] or self.workers
+        return min(answering, key=lambda w: w.in_flight)
+
+    async def probe(self, worker: Worker) -> None:
+        assert self.session is not None
+        timeout = aiohttp.ClientTimeout(total=self.probe_seconds)
+        while True:
+            try:
+                async with self.session.get(worker.base_url + "/", timeout=timeout) as answer:
+                    await answer.read()
+                answering = True
+            except (TimeoutError, aiohttp.ClientError):
+                answering = False
+            if answering != worker.answering:
+                if answering:
+                    log.warning("model worker %s answers again", worker.base_url)
+                else:
+                    log.warning(
+                        "model worker %s did not answer within %.1fs: no new calls until it does",
+                        worker.base_url,
+                        self.probe_seconds,
+                    )
+                worker.answering = answering
+            await asyncio.sleep(self.probe_period_seconds)
 
     async def forward(self, request: web.Request) -> web.StreamResponse:
         assert self.session is not None

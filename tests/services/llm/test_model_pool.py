@@ -1,11 +1,13 @@
 """The embedded model's pool: its front over scripted workers (which worker gets a call, what passes
-through, what a caller going away or a dead worker does), then the pool as a process over the real model
-(`python -m smoa_services.llm.embedded`): it stops its workers on SIGTERM and stops when one dies."""
+through, what a caller going away, a dead worker or a frozen one does), then the pool as a process over the
+real model (`python -m smoa_services.llm.embedded`): a busy worker is not taken for frozen, it stops its
+workers on SIGTERM, and it stops when one dies."""
 
 from __future__ import annotations
 
 import asyncio
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -108,6 +110,79 @@ async def test_a_worker_that_breaks_mid_stream_cuts_the_callers_stream_short() -
             assert pool.workers[0].in_flight == 0
 
 
+async def test_a_busy_worker_is_not_taken_for_frozen() -> None:
+    with FakeOpenAI(lambda request: Reply("slow", delay=1.5)) as fake:
+        pool = ModelPool(
+            [Worker(fake.base_url.removesuffix("/v1"))], probe_seconds=0.3, probe_period_seconds=0.1
+        )
+        port = await pool.start("127.0.0.1", 0)
+        client = openai.AsyncOpenAI(base_url=f"http://127.0.0.1:{port}/v1", api_key="unused", max_retries=0)
+        try:
+            call = asyncio.ensure_future(client.chat.completions.create(model="m", messages=HI))
+            answering = []
+            while not call.done():
+                answering.append(pool.workers[0].answering)
+                await asyncio.sleep(0.05)
+            assert (await call).choices[0].message.content == "slow"
+            assert len(answering) > 20 and all(answering)
+        finally:
+            await client.close()
+            await pool.stop()
+
+
+@pytest.fixture
+def instant_pair() -> Iterator[list[tuple[subprocess.Popen[str], str]]]:
+    """Two instant OpenAI-compatible servers as processes, so that one can be frozen."""
+    started: list[tuple[subprocess.Popen[str], str]] = []
+    try:
+        for _ in range(2):
+            command = [sys.executable, "-m", "smoa_testing.fake_llm.instant_server", "--port", "0"]
+            server = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+            assert server.stdout is not None
+            found = re.search(r"listening on ([\d.]+:\d+)", server.stdout.readline())
+            assert found, "the instant server did not start"
+            started.append((server, f"http://{found.group(1)}"))
+        yield started
+    finally:
+        for server, _ in started:
+            server.send_signal(signal.SIGCONT)
+            server.kill()
+            server.wait()
+
+
+async def found(worker: Worker, answering: bool) -> None:
+    await eventually(lambda: worker.answering == answering, within=5, what=f"the probe finding {answering=}")
+
+
+async def test_a_frozen_worker_gets_no_new_calls_until_it_answers_again(
+    instant_pair: list[tuple[subprocess.Popen[str], str]],
+) -> None:
+    pool = ModelPool([Worker(url) for _, url in instant_pair], probe_seconds=0.3, probe_period_seconds=0.1)
+    port = await pool.start("127.0.0.1", 0)
+    client = openai.AsyncOpenAI(base_url=f"http://127.0.0.1:{port}/v1", api_key="unused", max_retries=0)
+
+    async def calls_answered() -> None:
+        # One at a time, so each is a tie the first worker would win: a call sent to a frozen worker would
+        # time out.
+        for _ in range(5):
+            reply = await client.chat.completions.create(model="m", messages=HI, timeout=5)
+            assert reply.choices[0].message.content
+
+    try:
+        await calls_answered()
+        for (server, _), worker in zip(instant_pair, pool.workers, strict=True):
+            server.send_signal(signal.SIGSTOP)
+            await found(worker, answering=False)
+            await calls_answered()
+            server.send_signal(signal.SIGCONT)
+            await found(worker, answering=True)
+        # While worker 1 was frozen, worker 0 took every call: it had been found answering again.
+        assert [w.in_flight for w in pool.workers] == [0, 0]
+    finally:
+        await client.close()
+        await pool.stop()
+
+
 def test_a_pool_needs_a_worker() -> None:
     with pytest.raises(ValueError, match="workers"):
         ModelPool([])
@@ -155,7 +230,7 @@ def test_the_pool_answers_two_at_once_and_sigterm_stops_its_workers(
         async with client:
             replies = await asyncio.gather(
                 *(
-                    client.chat.completions.create(model="smollm2-135m", messages=HI, max_tokens=8)
+                    client.chat.completions.create(model="smollm2-135m", messages=HI, max_tokens=96)
                     for _ in range(2)
                 )
             )
@@ -165,6 +240,8 @@ def test_the_pool_answers_two_at_once_and_sigterm_stops_its_workers(
     process.send_signal(signal.SIGTERM)
     assert process.wait(timeout=20) == 0
     assert not any(alive(w) for w in workers)
+    # Decoding, each worker still listed its models within the probe's time.
+    assert process.stderr is not None and "did not answer" not in process.stderr.read()
 
 
 @pytest.mark.embedded
