@@ -200,6 +200,11 @@ ROWS: Mapping[str, tuple[Callable[[Flags], None], Callable[[argparse.Namespace],
     "first_layer_step": one(
         "first_layer_step", type=int, help="proposers the first layer adds each time (default: 1)"
     ),
+    "rank_agents": one(
+        "rank_agents",
+        action=argparse.BooleanOptionalAction,
+        help="ask the first layer's proposers in the agent ranking's order (default: the service's, no)",
+    ),
     "skips": (add_skips, read_skips),
     "stop": one("stop", action="append", help="the answer ends before this (repeat for up to 4)"),
     "metadata": (

@@ -60,6 +60,9 @@ class GenerateOptions:
     # `first_layer_step` more at a time until they agree or all n answered (each ask a Step in the result).
     first_layer_start: int | None = None
     first_layer_step: int | None = None
+    # That first layer's proposers asked in the order of the deployment's agent ranking (how often the judge
+    # kept each agent, and what its answers cost), which always explores; the order is a Step ("ranked").
+    rank_agents: bool | None = None
     # Which calls SMoA and AUTO may leave out when they would add nothing.
     skips: Skips | None = None
     # The answer ends before the first of these (up to 4), as a single model's would: the proposers and

@@ -32,6 +32,7 @@ class GenerateOverrides(TypedDict, total=False):
     judge_passes: int | None
     first_layer_start: int | None
     first_layer_step: int | None
+    rank_agents: bool | None
     skips: Skips | None
     stop: str | Sequence[str] | None
     metadata: Mapping[str, str] | None

@@ -248,6 +248,8 @@ def options_message(options: GenerateOptions) -> orchestrator_pb2.GenerateReques
         request.tool_choice.CopyFrom(tool_choice_message(o.tool_choice, o.tools or ()))
     if o.parallel_tool_calls is not None:
         request.parallel_tool_calls = o.parallel_tool_calls
+    if o.rank_agents is not None:
+        request.rank_agents = o.rank_agents
     if o.metadata is not None:
         if not all(isinstance(k, str) and k and isinstance(v, str) for k, v in o.metadata.items()):
             raise ValueError("metadata: must map non-empty strings to strings")

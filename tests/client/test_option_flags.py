@@ -48,6 +48,7 @@ def examples(folder: Path) -> dict[str, tuple[list[str], Any]]:
         "judge_passes": (["--judge-passes", "3"], 3),
         "first_layer_start": (["--first-layer-start", "2"], 2),
         "first_layer_step": (["--first-layer-step", "1"], 1),
+        "rank_agents": (["--rank-agents"], True),
         "skips": (
             ["--no-skip", "judge_on_consensus", "--skip", "synthesis_on_agreement"],
             Skips(judge_on_consensus=False, synthesis_on_agreement=True),

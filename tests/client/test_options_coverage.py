@@ -57,6 +57,7 @@ SET: dict[str, tuple[Any, Any]] = {
     ),
     "tool_choice": ("required", common_pb2.ToolChoice(mode=common_pb2.ToolChoice.MODE_REQUIRED)),
     "parallel_tool_calls": (True, True),  # optional: unset reads False on the wire
+    "rank_agents": (True, True),
 }
 OPTIONS = [f.name for f in dataclasses.fields(GenerateOptions)]
 WIRE_NAME = {option: wire for wire, option in RENAMED.items()}

@@ -272,6 +272,7 @@ class GenerateRequest(_message.Message):
     JUDGE_PASSES_FIELD_NUMBER: _builtins.int
     FIRST_LAYER_START_FIELD_NUMBER: _builtins.int
     FIRST_LAYER_STEP_FIELD_NUMBER: _builtins.int
+    RANK_AGENTS_FIELD_NUMBER: _builtins.int
     mode: Global___Mode.ValueType
     n: _builtins.int
     """Proposers per layer (0 = service default), answers kept per layer (0 = default), layer cap (0 = default)."""
@@ -312,6 +313,13 @@ class GenerateRequest(_message.Message):
     first_layer_step: _builtins.int
     """Proposers added each time the first layer's answers disagree (0 = the service default:
     SMOA_FIRST_LAYER_STEP for SMOA; the rest at once for AUTO).
+    """
+    rank_agents: _builtins.bool
+    """A grown first layer (first_layer_start, AUTO's panel) asks its proposers in the order of the
+    deployment's agent ranking (true) or in index order (false). The ranking learns, from every layer a
+    judge ranked, how often each agent (role on backend and model) was kept and what its answers cost; its
+    order always explores (Thompson sampling). Unset: the service's SMOA_RANK_AGENTS, off by default. The
+    order is a Step ("ranked").
     """
     @_builtins.property
     def messages(self) -> _containers.RepeatedCompositeFieldContainer[_common_pb2.ChatMessage]: ...
@@ -382,21 +390,26 @@ class GenerateRequest(_message.Message):
         judge_passes: _builtins.int = ...,
         first_layer_start: _builtins.int = ...,
         first_layer_step: _builtins.int = ...,
+        rank_agents: _builtins.bool | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["_fused_judge_moderator", b"_fused_judge_moderator", "_parallel_tool_calls", b"_parallel_tool_calls", "fused_judge_moderator", b"fused_judge_moderator", "model", b"model", "parallel_tool_calls", b"parallel_tool_calls", "response_format", b"response_format", "role_source", b"role_source", "roles", b"roles", "skips", b"skips", "task_description", b"task_description", "tool_choice", b"tool_choice"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_fused_judge_moderator", b"_fused_judge_moderator", "_parallel_tool_calls", b"_parallel_tool_calls", "_rank_agents", b"_rank_agents", "fused_judge_moderator", b"fused_judge_moderator", "model", b"model", "parallel_tool_calls", b"parallel_tool_calls", "rank_agents", b"rank_agents", "response_format", b"response_format", "role_source", b"role_source", "roles", b"roles", "skips", b"skips", "task_description", b"task_description", "tool_choice", b"tool_choice"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["_fused_judge_moderator", b"_fused_judge_moderator", "_parallel_tool_calls", b"_parallel_tool_calls", "agents", b"agents", "aggregation", b"aggregation", "first_layer_start", b"first_layer_start", "first_layer_step", b"first_layer_step", "fused_judge_moderator", b"fused_judge_moderator", "judge_passes", b"judge_passes", "k", b"k", "max_layers", b"max_layers", "messages", b"messages", "metadata", b"metadata", "mode", b"mode", "model", b"model", "n", b"n", "parallel_tool_calls", b"parallel_tool_calls", "quorum", b"quorum", "response_format", b"response_format", "role_source", b"role_source", "roles", b"roles", "seed", b"seed", "selection", b"selection", "skips", b"skips", "stop", b"stop", "task_description", b"task_description", "token_budget", b"token_budget", "tool_choice", b"tool_choice", "tools", b"tools"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_fused_judge_moderator", b"_fused_judge_moderator", "_parallel_tool_calls", b"_parallel_tool_calls", "_rank_agents", b"_rank_agents", "agents", b"agents", "aggregation", b"aggregation", "first_layer_start", b"first_layer_start", "first_layer_step", b"first_layer_step", "fused_judge_moderator", b"fused_judge_moderator", "judge_passes", b"judge_passes", "k", b"k", "max_layers", b"max_layers", "messages", b"messages", "metadata", b"metadata", "mode", b"mode", "model", b"model", "n", b"n", "parallel_tool_calls", b"parallel_tool_calls", "quorum", b"quorum", "rank_agents", b"rank_agents", "response_format", b"response_format", "role_source", b"role_source", "roles", b"roles", "seed", b"seed", "selection", b"selection", "skips", b"skips", "stop", b"stop", "task_description", b"task_description", "token_budget", b"token_budget", "tool_choice", b"tool_choice", "tools", b"tools"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     _WhichOneofReturnType__fused_judge_moderator: _TypeAlias = _typing.Literal["fused_judge_moderator"]  # noqa: Y015
     _WhichOneofArgType__fused_judge_moderator: _TypeAlias = _typing.Literal["_fused_judge_moderator", b"_fused_judge_moderator"]  # noqa: Y015
     _WhichOneofReturnType__parallel_tool_calls: _TypeAlias = _typing.Literal["parallel_tool_calls"]  # noqa: Y015
     _WhichOneofArgType__parallel_tool_calls: _TypeAlias = _typing.Literal["_parallel_tool_calls", b"_parallel_tool_calls"]  # noqa: Y015
+    _WhichOneofReturnType__rank_agents: _TypeAlias = _typing.Literal["rank_agents"]  # noqa: Y015
+    _WhichOneofArgType__rank_agents: _TypeAlias = _typing.Literal["_rank_agents", b"_rank_agents"]  # noqa: Y015
     _WhichOneofReturnType_role_source: _TypeAlias = _typing.Literal["task_description", "roles"]  # noqa: Y015
     _WhichOneofArgType_role_source: _TypeAlias = _typing.Literal["role_source", b"role_source"]  # noqa: Y015
     @_typing.overload
     def WhichOneof(self, oneof_group: _WhichOneofArgType__fused_judge_moderator) -> _WhichOneofReturnType__fused_judge_moderator | None: ...
     @_typing.overload
     def WhichOneof(self, oneof_group: _WhichOneofArgType__parallel_tool_calls) -> _WhichOneofReturnType__parallel_tool_calls | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__rank_agents) -> _WhichOneofReturnType__rank_agents | None: ...
     @_typing.overload
     def WhichOneof(self, oneof_group: _WhichOneofArgType_role_source) -> _WhichOneofReturnType_role_source | None: ...
 
@@ -407,7 +420,8 @@ class Step(_message.Message):
     """A call the pipeline left out or added, and why (also in the trace): "judge_skipped" (the layer's
     answers agreed), "moderator_skipped" (the judge's kept answers agreed: the run stops with no moderator
     call), "synthesis_skipped" (the kept answers agreed, or one was left), "panel" (the first layer asked
-    some proposers first: AUTO, or first_layer_start), "escalated" (their answers disagreed: more asked).
+    some proposers first: AUTO, or first_layer_start), "escalated" (their answers disagreed: more asked),
+    "ranked" (the first layer's proposers were asked in the agent ranking's order: rank_agents).
     """
 
     DESCRIPTOR: _descriptor.Descriptor

@@ -69,6 +69,18 @@ class Pipeline:
     first_layer_step: int = field(
         default=1, metadata=help_text("SMOA: proposers the first layer adds each time its answers disagree")
     )
+    rank_agents: bool = field(
+        default=False,
+        metadata=help_text(
+            "a grown first layer asks its proposers in the agent ranking's order unless the request says"
+        ),
+    )
+    agent_ranking_file: str = field(
+        default="", metadata=help_text('JSON file the agent ranking is kept in across restarts ("": memory)')
+    )
+    agent_ranking_half_life_seconds: float = field(
+        default=3600.0, metadata=help_text("time in which what the agent ranking learned counts half")
+    )
 
     def default_roles(self) -> list[str]:
         return list(_parse_roles(self.roles))
@@ -86,6 +98,7 @@ class Pipeline:
             ("auto_panel", self.auto_panel >= 1),
             ("first_layer_start", self.first_layer_start >= 0),
             ("first_layer_step", self.first_layer_step >= 1),
+            ("agent_ranking_half_life_seconds", self.agent_ranking_half_life_seconds > 0),
         ]
 
 

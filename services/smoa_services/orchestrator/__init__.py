@@ -3,6 +3,8 @@ services and streams the final answer."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from grpc_health.v1 import health_pb2_grpc
 
 from smoa.v1 import (
@@ -14,7 +16,9 @@ from smoa.v1 import (
 )
 from smoa_services.access.watched_file import WatchedFile
 from smoa_services.config import Settings
+from smoa_services.ensemble.agent_ranking import AgentRanking
 from smoa_services.llm import ChatModel
+from smoa_services.orchestrator.agent_standing import AgentStanding
 from smoa_services.orchestrator.answer_metrics import AnswerMetrics
 from smoa_services.orchestrator.peer_readiness import PeerReadiness
 from smoa_services.orchestrator.peers import PeerCalls, PeerStubs
@@ -61,6 +65,12 @@ def create_server(settings: Settings, telemetry: Telemetry, chat: ChatModel | No
         judge_pb2_grpc.JudgeServiceStub(channels[1]),
         moderator_pb2_grpc.ModeratorServiceStub(channels[2]),
     )
+    agents = AgentStanding(
+        AgentRanking(settings.agent_ranking_half_life_seconds),
+        Path(settings.agent_ranking_file) if settings.agent_ranking_file else None,
+        telemetry.instruments,
+    )
+    agents.load()
     pipeline = Pipeline(
         model,
         RoleWriter(model, settings.role_cache_size, settings.max_role_chars),
@@ -73,6 +83,7 @@ def create_server(settings: Settings, telemetry: Telemetry, chat: ChatModel | No
         ),
         max_prompt_chars=settings.max_prompt_chars,
         capture_content=telemetry.capture_content,
+        agents=agents,
     )
 
     counters: Counters = (
@@ -96,6 +107,11 @@ def create_server(settings: Settings, telemetry: Telemetry, chat: ChatModel | No
     server = Server("orchestrator", settings, telemetry, register)
     server.watch(model)
     server.on_stop += [c.close for c in [*channels, *unchecked.values()]]
+
+    async def save_ranking() -> None:
+        agents.save()
+
+    server.on_stop.append(save_ranking)
     if isinstance(counters, RedisCounters):
         server.on_stop.append(counters.close)
     if chat is None:

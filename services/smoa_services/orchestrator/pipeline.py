@@ -37,14 +37,16 @@ from contextlib import aclosing
 
 from opentelemetry import trace
 
+from smoa_services.ensemble.agent_ranking import agent_key
 from smoa_services.ensemble.answer_format import AnswerFormat, AnswerInvalid
 from smoa_services.ensemble.consensus import Agreement, agreement_of, central_ranking
 from smoa_services.ensemble.decision import Decision, by_rule, layers_remain
 from smoa_services.llm.completion import Message, estimate_prompt, estimate_tokens
 from smoa_services.llm.usage import Usage
+from smoa_services.orchestrator.agent_standing import AgentStanding
 from smoa_services.orchestrator.cost import CostLedger
 from smoa_services.orchestrator.plan import Mode, Plan
-from smoa_services.orchestrator.ports import Chat, JudgeCall, Moderation, Peers
+from smoa_services.orchestrator.ports import Chat, JudgeCall, Moderation, Peers, Proposal
 from smoa_services.orchestrator.prompt import aggregator_messages, in_format, repair
 from smoa_services.orchestrator.quorum import MissingKind, QuorumPolicy, StragglerWait, gather_quorum
 from smoa_services.orchestrator.records import (
@@ -78,6 +80,7 @@ class Pipeline:
         straggler_wait: StragglerWait | None = None,
         max_prompt_chars: int = 200_000,
         capture_content: bool = False,
+        agents: AgentStanding | None = None,
     ):
         self.chat = chat
         self.role_writer = role_writer
@@ -86,6 +89,8 @@ class Pipeline:
         self.straggler_wait = straggler_wait or StragglerWait()
         self.max_prompt_chars = max_prompt_chars
         self.capture_content = capture_content
+        # The agent ranking: taught by every layer a judge ranks, followed by a grown first layer that asks.
+        self.agents = agents
         # How long the final stage takes, across requests: the time every earlier call leaves for it.
         self.final_stage = LatencyWindow()
 
@@ -189,6 +194,8 @@ class Pipeline:
                     end.stop = StopReason.TOKEN_BUDGET
                     return
                 end.answers = end.references = await self._judge(run, record)
+                if not record.judge_fallback:
+                    self._teach(run, record, roles)
                 self._describe(span, plan, record)
                 yield run.progress(Stage.JUDGED, record)
                 if not layers_remain(layer, plan.max_layers):
@@ -352,9 +359,14 @@ class Pipeline:
         until the answers agree or all n answered. Answers that agree are the layer (and, with nothing left
         to synthesize, the answer); otherwise the layer goes on as SMOA's."""
         plan = run.plan
+        order = list(range(plan.n))
+        if plan.rank_agents and self.agents is not None:
+            order = self.agents.ranking.order([self._agent(plan, roles, i) for i in order])
+            asked_first = ", ".join(f"P{i}" for i in order)
+            run.step(record.layer, "ranked", f"proposers asked in the agent ranking's order: {asked_first}")
         run.step(record.layer, "panel", f"{plan.panel} of {plan.n} proposers asked first")
         # One answer is enough to go on: a lost panelist is made up for by the rest of the layer.
-        await self._propose(run, record, roles, [], range(plan.panel), quorum=1)
+        await self._propose(run, record, roles, [], order[: plan.panel], quorum=1)
         asked = plan.panel
         while asked < plan.n:
             found = agreement_of([c.text for c in record.candidates], plan.consensus_threshold)
@@ -365,9 +377,23 @@ class Pipeline:
             run.step(record.layer, "escalated", why)
             # Until the last proposers, one answer is enough to go on; the last bring the layer to its quorum.
             quorum = None if asked + more == plan.n else 1
-            await self._propose(run, record, roles, [], range(asked, asked + more), quorum=quorum)
+            await self._propose(run, record, roles, [], order[asked : asked + more], quorum=quorum)
             asked += more
         return self._agreed(run, record) if plan.skip_judge_on_consensus else None
+
+    @staticmethod
+    def _agent(plan: Plan, roles: Sequence[str], i: int) -> str:
+        choice = plan.proposer_models[i]
+        return agent_key(roles[i], choice.backend, choice.model)
+
+    def _teach(self, run: _Run, record: LayerRecord, roles: Sequence[str]) -> None:
+        """What the judge kept of this layer, and what each answer cost, to the agent ranking."""
+        if self.agents is None:
+            return
+        kept = set(record.kept_ids)
+        for c in record.candidates:
+            i, seconds, tokens = run.answered[c.id]
+            self.agents.judged(self._agent(run.plan, roles, i), c.id in kept, seconds, tokens, roles[i])
 
     @staticmethod
     def _agreed(run: _Run, record: LayerRecord) -> Agreement | None:
@@ -420,7 +446,15 @@ class Pipeline:
         plan = run.plan
         started = time.perf_counter()
         propose = run.peers.proposers.propose
-        calls = {i: (lambda i=i: propose(roles[i], references, plan.proposer_models[i])) for i in indices}
+        seconds: dict[int, float] = {}
+
+        async def timed(i: int) -> Proposal:
+            began = time.perf_counter()
+            proposal = await propose(roles[i], references, plan.proposer_models[i])
+            seconds[i] = time.perf_counter() - began
+            return proposal
+
+        calls = {i: (lambda i=i: timed(i)) for i in indices}
         # The layer's quorum counts every answer it has; a part of the layer needs what is still missing.
         needed = quorum or min(len(indices), max(1, (plan.quorum or plan.n) - len(record.candidates)))
         policy = QuorumPolicy(needed, self.straggler_wait)
@@ -440,9 +474,9 @@ class Pipeline:
             run.degrade(
                 "proposer", record.layer, f"{len(gathered.missing)} of {plan.n} proposers lost: {lost}"
             )
-        record.candidates += [
-            Candidate(f"L{record.layer}-P{i}", p.text, roles[i], p.model) for i, p in gathered.answers.items()
-        ]
+        for i, p in gathered.answers.items():
+            record.candidates.append(Candidate(f"L{record.layer}-P{i}", p.text, roles[i], p.model))
+            run.answered[f"L{record.layer}-P{i}"] = (i, seconds[i], p.usage.output_tokens)
 
     async def _judge(self, run: _Run, record: LayerRecord) -> list[Candidate]:
         plan = run.plan
@@ -581,6 +615,9 @@ class _Run:
         self.longest_layer = 0.0
         self.text, self.model = "", ""
         self.started = time.perf_counter()
+        # Each answer's proposer index, seconds and output tokens, by candidate id: what the agent ranking
+        # learns once a judge ranked the answer.
+        self.answered: dict[str, tuple[int, float, int]] = {}
 
     def over_budget(self) -> bool:
         budget = self.plan.token_budget

@@ -59,6 +59,8 @@ class Plan:
     # at once), then `panel_step` more at a time (0: the rest at once) until they agree or all n answered.
     panel: int = 0
     panel_step: int = 0
+    # The panel, and each proposer added to it, in the agent ranking's order rather than index order.
+    rank_agents: bool = False
     # The answer's stop sequences (GenerateRequest.stop): on the proposers' models (plan_of sets them) and
     # on `answer_model`, never on the judge's or the moderator's, whose replies are JSON.
     stop: tuple[str, ...] = ()

@@ -37,7 +37,7 @@ class StopReason(enum.Enum):
 @dataclass(frozen=True)
 class Step:
     """A call the pipeline left out or added, and why: "judge_skipped", "moderator_skipped",
-    "synthesis_skipped", "panel", "escalated"."""
+    "synthesis_skipped", "panel", "escalated", "ranked"."""
 
     layer: int
     action: str

@@ -184,6 +184,7 @@ def plan_of(request: orchestrator_pb2.GenerateRequest, settings: Settings) -> Pl
         consensus_threshold=settings.consensus_threshold,
         panel=panel,
         panel_step=panel_step,
+        rank_agents=request.rank_agents if request.HasField("rank_agents") else settings.rank_agents,
         stop=tuple(request.stop),
         answer_format=tools.reply_format if tools else answer,
         tool_use=tools,

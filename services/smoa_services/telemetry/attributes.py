@@ -10,6 +10,7 @@ from __future__ import annotations
 MODE = "smoa.mode"  # str: smoa, moa, single, auto
 # On smoa.caller.* metrics: a caller named in the quota file, else "other" (the label's values are bounded).
 CALLER = "smoa.caller"
+AGENT = "smoa.agent"  # str, an agent's key in the agent ranking (backend/model/hash of the role)
 OUTCOME = "smoa.outcome"  # str: answered, failed, quota_exceeded
 STOP_REASON = "smoa.stop_reason"  # str
 LAYERS = "smoa.layers"  # int: layers run
@@ -59,5 +60,5 @@ def request_metadata(key: str) -> str:
 
 def step_event(action: str) -> str:
     """The event of a call left out or added (a Step: judge_skipped, moderator_skipped,
-    synthesis_skipped, panel, escalated)."""
+    synthesis_skipped, panel, escalated, ranked)."""
     return f"smoa.{action}"

@@ -106,6 +106,11 @@ class Instruments:
             unit="{layer}",
             description="Layers whose stop decision was the layer rule, the moderator having failed.",
         )
+        self.agent_kept_rate = meter.create_gauge(
+            "smoa.agent.kept_rate",
+            unit="1",
+            description="Share of an agent's answers the judge kept (decayed), for agents judged often.",
+        )
         self.breaker_state = meter.create_gauge(
             "smoa.llm.breaker.state",
             unit="1",
