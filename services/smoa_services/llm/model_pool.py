@@ -10,8 +10,8 @@ The front only forwards: bodies and streamed events pass through as they come. A
 closes its worker's request with it. A worker that exits takes the pool down (exit code 1), so that
 whatever supervises it (the local stack, compose, Kubernetes) starts it afresh. A worker that stops
 answering (frozen, or wedged) is found by a probe and gets no new calls until it answers again; the calls
-it holds end on their callers' deadlines. SIGTERM gives the calls in flight
-SHUTDOWN_SECONDS, then stops every worker.
+it holds end on their callers' deadlines. SIGTERM gives the calls in flight SHUTDOWN_SECONDS, then stops
+every worker.
 """
 
 from __future__ import annotations
