@@ -3,7 +3,7 @@ orchestrator over gRPC and through `python -m smoa_services.gateway` over HTTP, 
 bench_overhead.py (the four services as processes, every LLM call answered at once), so the difference is
 the gateway's hop (JSON, HTTP/1.1, one more process) and nothing else.
 
-    .venv/bin/python benchmarks/bench_gateway.py [--quick] [--json PATH]
+    .venv/bin/python benchmarks/bench_gateway.py [--quick] [--json PATH] [--baseline DIR] [--profile DIR]
 
 Request: SMOA, n=4, k=2, max_layers=2, explicit roles, as bench_overhead's; the HTTP body carries the same
 GenerateRequest (checked through the gateway's own parser before measuring). The paths are interleaved
@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import json
 import os
 import platform
@@ -38,6 +39,7 @@ from bench_overhead import (
     closed_loop,
     cpu_seconds,
     percentile,
+    profile,
     request,
     start_deployment,
     stats,
@@ -54,6 +56,7 @@ ROUND = 10
 # Each path's share of a throughput level, in this many segments of the order A B B A A B B A: the
 # machine's throughput drifts by more than the gateway costs, and this spreads the drift over both paths.
 SEGMENTS = 4
+PROFILE_SECONDS = 10.0
 
 
 def launch_gateway(orchestrator_port: int, checkout: Path | None = None) -> Process:
@@ -249,11 +252,11 @@ class AnsweringAtOnce(orchestrator_pb2_grpc.OrchestratorServiceServicer):
 
 
 async def hop_alone(
-    summary: orchestrator_pb2.GenerateResponse, rounds: int, baseline: Path | None
+    summary: orchestrator_pb2.GenerateResponse, rounds: int, baseline: Path | None, profiles: Path | None
 ) -> dict[str, Any]:
     """gRPC straight to the stub against HTTP through a gateway in front of it (and through the gateway of
     a `baseline` checkout, in the same rounds), one request at a time, with each gateway's CPU per
-    completion."""
+    completion; then, with `profiles`, each gateway recorded by py-spy under the same requests."""
     server = grpc.aio.server()
     orchestrator_pb2_grpc.add_OrchestratorServiceServicer_to_server(AnsweringAtOnce(summary), server)  # type: ignore[abstract]
     port = server.add_insecure_port("127.0.0.1:0")
@@ -278,6 +281,14 @@ async def hop_alone(
                 found[name]["gateway_cpu_ms"] = (
                     (cpu_seconds(g.popen.pid) - before[name]) * 1000 / found[name]["requests"]
                 )
+            if profiles is not None:  # after measuring: py-spy's sampling takes CPU
+                recorded = [dataclasses.replace(g, name=name) for name, g in gateways.items()]
+                recorders = profile(recorded, PROFILE_SECONDS, profiles)
+                ends = time.monotonic() + PROFILE_SECONDS
+                while time.monotonic() < ends:
+                    await latency(paths, 1)
+                for recorder in recorders:
+                    recorder.wait(PROFILE_SECONDS + 30)
     finally:
         stop_deployment(list(gateways.values()))
         await server.stop(0)
@@ -314,7 +325,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             foreign_share = max(0.0, others) / ((time.perf_counter() - began) * (os.cpu_count() or 1))
     finally:
         stop_deployment(processes)
-    alone = await hop_alone(first, 10 if args.quick else 100, args.baseline)
+    alone = await hop_alone(first, 10 if args.quick else 100, args.baseline, args.profile)
     return {
         "shape": shape,
         "latency": single,
@@ -447,6 +458,12 @@ def main() -> int:
         "--baseline",
         type=Path,
         help="another checkout of smoa (git worktree add DIR REF) whose gateway joins the hop-alone phase",
+    )
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        metavar="DIR",
+        help="py-spy speedscope profiles of the gateways under the hop-alone phase's requests into DIR",
     )
     args = parser.parse_args()
     if not args.quick:

@@ -243,30 +243,18 @@ def cpu_seconds(pid: int) -> float:
 
 
 def profile(processes: list[Process], seconds: float, out: Path) -> list[subprocess.Popen[bytes]]:
+    """py-spy recording each of `processes` for `seconds`, into OUT/NAME.speedscope.json."""
     out.mkdir(parents=True, exist_ok=True)
-    recorders = []
-    for p in processes:
-        if p.name in SERVICES:
-            recorders.append(
-                subprocess.Popen(
-                    [
-                        str(Path(sys.executable).parent / "py-spy"),
-                        "record",
-                        "--pid",
-                        str(p.popen.pid),
-                        "--duration",
-                        str(int(seconds)),
-                        "--format",
-                        "speedscope",
-                        "--output",
-                        str(out / f"{p.name}.speedscope.json"),
-                        "--nonblocking",
-                    ],
-                    stdout=subprocess.DEVNULL,
-                    stderr=subprocess.DEVNULL,
-                )
-            )
-    return recorders
+    py_spy = str(Path(sys.executable).parent / "py-spy")
+    record = [py_spy, "record", "--format", "speedscope", "--nonblocking", "--duration", str(int(seconds))]
+    return [
+        subprocess.Popen(
+            [*record, "--pid", str(p.popen.pid), "--output", str(out / f"{p.name}.speedscope.json")],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for p in processes
+    ]
 
 
 async def run(args: argparse.Namespace, record: Path) -> dict[str, Any]:
@@ -307,7 +295,7 @@ async def run(args: argparse.Namespace, record: Path) -> dict[str, Any]:
                         }
                 rounds.append(measured)
             if args.profile:  # after the rounds: py-spy's sampling takes CPU the figures must not lose
-                recorders = profile(processes, seconds, args.profile)
+                recorders = profile([p for p in processes if p.name in SERVICES], seconds, args.profile)
                 await throughput(smoa, TARGET_CONCURRENCY, seconds, processes)
                 for r in recorders:
                     r.wait(seconds + 30)
