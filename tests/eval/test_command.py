@@ -15,7 +15,7 @@ from smoa.eval.results_file import ResultsFile
 from smoa.eval.systems import EVERY_CALL, SYSTEMS, EvalSettings, parse_systems
 from smoa.options import GenerateOptions
 from smoa.ranking import Selection
-from smoa.request import ModelSettings
+from smoa.request import ModelSettings, options_message
 from smoa.result import Mode
 
 
@@ -65,6 +65,10 @@ def test_each_system_asks_for_its_own_options_under_the_shared_settings() -> Non
     assert (fused.n, fused.k, fused.max_layers, fused.seed, fused.selection) == (5, 3, 2, 7, Selection.MMR)
     assert fused.model == ModelSettings(max_tokens=99)
     assert settings.options_for(SYSTEMS["moa"]).mode == Mode.MOA
+    grown, ranked = (options_message(settings.options_for(SYSTEMS[s])) for s in ("smoa-grown", "smoa-ranked"))
+    assert (grown.first_layer_start, grown.first_layer_step, grown.fused_judge_moderator) == (1, 1, True)
+    assert (grown.HasField("rank_agents"), grown.rank_agents, ranked.rank_agents) == (True, False, True)
+    assert (ranked.n, ranked.first_layer_start) == (5, 1)
 
 
 def test_bad_settings_are_refused_before_any_request(

@@ -124,7 +124,7 @@ def headline(d: DatasetSummary) -> list[str]:
     found = []
     for c in d.comparisons:
         pair = {c.first, c.second}
-        if "moa" not in pair or not pair & {"smoa", "smoa-fused"}:
+        if "moa" not in pair or not pair & {"smoa", "smoa-fused", "smoa-grown", "smoa-ranked"}:
             continue
         sparse = c.first if c.first != "moa" else c.second
         ratio = c.token_ratio if c.first == sparse else _inverse(c.token_ratio)

@@ -10,6 +10,8 @@ differing only in what the request asks for:
 | smoa-full | MODE_SMOA, no skips | as smoa, but every call made: no consensus or synthesis skip |
 | smoa-fused-full | MODE_SMOA, fused, no skips | as smoa-fused, every call made |
 | auto | MODE_AUTO | two proposers first, answered when they agree; else SMoA (fused: the default) |
+| smoa-grown | MODE_SMOA, fused, grown | as smoa-fused, one proposer first, more while the answers disagree |
+| smoa-ranked | as smoa-grown, rank_agents | as smoa-grown, its proposers asked in the agent ranking's order |
 
 smoa, smoa-fused and auto take the service's skips (SMOA_SKIP_*; on by default); the -full systems turn
 both off, so one run measures what the skips save.
@@ -25,6 +27,10 @@ from smoa.request import ModelSettings, Skips
 from smoa.result import Mode
 
 EVERY_CALL = Skips(judge_on_consensus=False, synthesis_on_agreement=False)
+# The first layer grown one proposer at a time, in index order: what the agent ranking is measured against.
+GROWN = GenerateOptions(
+    mode=Mode.SMOA, fused=True, first_layer_start=1, first_layer_step=1, rank_agents=False
+)
 
 
 @dataclass(frozen=True)
@@ -45,6 +51,8 @@ SYSTEMS = {
         System("smoa-full", GenerateOptions(mode=Mode.SMOA, fused=False, skips=EVERY_CALL)),
         System("smoa-fused-full", GenerateOptions(mode=Mode.SMOA, fused=True, skips=EVERY_CALL)),
         System("auto", GenerateOptions(mode=Mode.AUTO)),
+        System("smoa-grown", GROWN),
+        System("smoa-ranked", replace(GROWN, rank_agents=True)),
     )
 }
 DEFAULT_SYSTEMS = ("single", "moa", "smoa", "smoa-fused")
