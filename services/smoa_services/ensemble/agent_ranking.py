@@ -9,8 +9,8 @@ most likely to be kept are the ones paid for before the answers agree.
   judged often draws close to its rate.
 - The draw is divided by the agent's cost relative to the others being ordered: the square root of its
   mean output tokens times its mean seconds, each over their mean (1 for an agent not seen yet).
-- At most MAX_AGENTS are kept, the least judged dropped first: roles written per request are new agents
-  every time, and must not grow the table without end.
+- At most MAX_AGENTS are kept, the least judged dropped first (a tenth at once): roles written per request
+  are new agents every time, and must not grow the table without end.
 
 Pure: the clock and the random source are given; the orchestrator keeps one per process and saves it
 (orchestrator/ranking_file.py).
@@ -87,8 +87,11 @@ class AgentRanking:
         tally.tokens += max(0, tokens)
         self.tallies[agent] = tally
         if len(self.tallies) > MAX_AGENTS:
-            least = min(self.tallies, key=lambda a: self.tallies[a].decayed(now, self.half_life).judged)
-            del self.tallies[least]
+            # A tenth at once, so that a full table (roles written per question fill it) is sorted once per
+            # hundred new agents rather than scanned for every answer judged.
+            judged = {a: t.decayed(now, self.half_life).judged for a, t in self.tallies.items()}
+            for dropped in sorted(judged, key=judged.__getitem__)[: len(judged) - MAX_AGENTS * 9 // 10]:
+                del self.tallies[dropped]
         return tally
 
     def order(self, agents: Sequence[str]) -> list[int]:
