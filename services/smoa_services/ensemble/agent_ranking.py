@@ -13,7 +13,7 @@ most likely to be kept are the ones paid for before the answers agree.
   are new agents every time, and must not grow the table without end.
 
 Pure: the clock and the random source are given; the orchestrator keeps one per process and saves it
-(orchestrator/ranking_file.py).
+(orchestrator/agent_standing.py).
 """
 
 from __future__ import annotations
@@ -104,13 +104,6 @@ class AgentRanking:
             for t, cost in zip(tallies, costs, strict=True)
         ]
         return sorted(range(len(agents)), key=lambda i: -draws[i])
-
-    def kept_rates(self) -> dict[str, tuple[str, float]]:
-        """Every agent's label and kept rate, as of now."""
-        now = self.clock()
-        return {
-            agent: (t.label, t.decayed(now, self.half_life).kept_rate()) for agent, t in self.tallies.items()
-        }
 
     def snapshot(self) -> dict[str, Any]:
         return {

@@ -42,7 +42,7 @@ def test_the_agent_kept_most_comes_first_and_the_others_are_still_tried() -> Non
     assert found["good"] > 0.6 * 400
     # An agent never judged draws its rate from the uniform prior: it comes first now and then.
     assert found["new"] > 0
-    assert r.kept_rates()["good"][1] == pytest.approx(28 / 32)
+    assert r.tallies["good"].kept_rate() == pytest.approx(28 / 32)
 
 
 def test_what_was_learned_fades_with_the_half_life() -> None:
